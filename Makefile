@@ -1,0 +1,44 @@
+# Two entry points do all set-up on a fresh clone:
+#   make demo   - create/refresh .venv and run the main job
+#   make test   - create/refresh .venv (with dev tools) and the reference peers, then lint, type-check and test
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+PEERS_STAMP := tests/peers/node_modules/.installed
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(RUNTIME_STAMP) $@
+
+$(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
+	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: $(RUNTIME_STAMP)
+	$(BIN)/codex-lsp --version
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint $(PEERS_STAMP)
+	$(BIN)/pytest -q
+
+bench: $(DEV_STAMP) $(PEERS_STAMP)
+	$(BIN)/python bench/patch_engine.py
+
+clean:
+	rm -rf $(VENV) tests/peers/node_modules .mypy_cache .ruff_cache .pytest_cache
