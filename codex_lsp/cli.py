@@ -38,10 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
             "--root. Either every file changes or none does."
         ),
     )
-    ap.add_argument("patch_file", nargs="?", default="-", metavar="FILE",
-                    help="the patch file, or - for standard input (default)")
-    ap.add_argument("--root", default=".", metavar="DIR",
-                    help="workspace root that every path is resolved in (default: current directory)")
+    ap.add_argument(
+        "patch_file",
+        nargs="?",
+        default="-",
+        metavar="FILE",
+        help="the patch file, or - for standard input (default)",
+    )
+    ap.add_argument(
+        "--root",
+        default=".",
+        metavar="DIR",
+        help="workspace root that every path is resolved in (default: current directory)",
+    )
     ap.set_defaults(handler=_cmd_apply_patch)
     return parser
 

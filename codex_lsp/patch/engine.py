@@ -1,0 +1,162 @@
+"""The engine: turn a parsed patch into file changes, atomically and in memory.
+
+Hunks run in order against an in-memory overlay of the workspace, so a hunk sees what earlier
+hunks of the same patch did (an Add followed by an Update of that file works, as upstream). Nothing
+is written here: the result is the net :class:`FileChange` per path, computed only when every hunk
+succeeded. Any failure raises and leaves the caller with nothing to apply — the atomic rule that
+distinguishes us from the reference tool, which leaves earlier hunks applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from codex_lsp.patch.errors import PatchApplyError
+from codex_lsp.patch.model import AddFile, ChangeKind, DeleteFile, FileChange, Patch, TextEdit, UpdateFile
+from codex_lsp.patch.source import FileSource, PathKind
+from codex_lsp.patch.text import minimal_edits
+from codex_lsp.patch.update import UpdatedText, update_text
+
+__all__ = ["PatchResult", "compute_changes"]
+
+SUCCESS_HEADER = "Success. Updated the following files:"
+
+
+@dataclass(frozen=True, slots=True)
+class PatchResult:
+    """What a successful patch does: net changes per path, and the per-hunk summary lines."""
+
+    changes: tuple[FileChange, ...]
+    summary: tuple[str, ...]
+
+    def success_message(self) -> str:
+        """The text the reference tool prints on success (also the tool output to the model)."""
+        return "\n".join((SUCCESS_HEADER, *self.summary)) + "\n"
+
+
+@dataclass(slots=True)
+class _Overlay:
+    """The workspace as the hunks so far left it; originals are remembered for the net diff."""
+
+    source: FileSource
+    current: dict[str, str | None] = field(default_factory=dict)
+    original: dict[str, str | None] = field(default_factory=dict)
+    updates: dict[str, list[UpdatedText]] = field(default_factory=dict)
+    touches: dict[str, int] = field(default_factory=dict)
+    moves: list[tuple[str, str]] = field(default_factory=list)
+
+    def kind(self, path: str) -> PathKind:
+        if path in self.current:
+            return PathKind.MISSING if self.current[path] is None else PathKind.FILE
+        return self.source.kind(path)
+
+    def read(self, path: str) -> str:
+        if path in self.current:
+            text = self.current[path]
+            assert text is not None
+            return text
+        text = self.source.read_text(path)
+        self.original[path] = text
+        return text
+
+    def write(self, path: str, text: str | None) -> None:
+        if path not in self.original:
+            self.original[path] = (
+                self.source.read_text(path) if self.source.kind(path) is PathKind.FILE else None
+            )
+        self.current[path] = text
+        self.touches[path] = self.touches.get(path, 0) + 1
+
+
+def compute_changes(patch: Patch, source: FileSource) -> PatchResult:
+    """Apply ``patch`` to ``source`` in memory; raise a ``PatchError`` if any hunk fails."""
+    if not patch.hunks:
+        raise PatchApplyError("No files were modified.")
+    overlay = _Overlay(source)
+    summary: list[str] = []
+    for hunk in patch.hunks:
+        if isinstance(hunk, AddFile):
+            summary.append(_add(overlay, hunk))
+        elif isinstance(hunk, DeleteFile):
+            summary.append(_delete(overlay, hunk))
+        else:
+            summary.append(_update(overlay, hunk))
+    return PatchResult(_net_changes(overlay), tuple(summary))
+
+
+def _add(overlay: _Overlay, hunk: AddFile) -> str:
+    path = overlay.source.resolve(hunk.path)
+    if overlay.kind(path) is PathKind.DIRECTORY:
+        raise PatchApplyError(f"Failed to write file {path}: it is a directory")
+    overlay.write(path, hunk.contents)
+    return f"A {path}"
+
+
+def _delete(overlay: _Overlay, hunk: DeleteFile) -> str:
+    path = overlay.source.resolve(hunk.path)
+    kind = overlay.kind(path)
+    if kind is not PathKind.FILE:
+        reason = "it is a directory" if kind is PathKind.DIRECTORY else "no such file"
+        raise PatchApplyError(f"Failed to delete file {path}: {reason}")
+    overlay.write(path, None)
+    return f"D {path}"
+
+
+def _update(overlay: _Overlay, hunk: UpdateFile) -> str:
+    path = overlay.source.resolve(hunk.path)
+    kind = overlay.kind(path)
+    if kind is not PathKind.FILE:
+        reason = "it is a directory" if kind is PathKind.DIRECTORY else "No such file or directory"
+        raise PatchApplyError(f"Failed to read file to update {path}: {reason}")
+    text = overlay.read(path)
+    always_eol = all(chunk.eol_at_end is None and chunk.hint_line is None for chunk in hunk.chunks)
+    updated = update_text(path, text, hunk.chunks, always_final_eol=always_eol) if hunk.chunks else None
+    new_text = updated.text if updated else text
+    destination = path
+    if hunk.move_to is not None:
+        destination = overlay.source.resolve(hunk.move_to)
+        if overlay.kind(destination) is PathKind.DIRECTORY:
+            raise PatchApplyError(f"Failed to move {path} to {destination}: the destination is a directory")
+        if destination != path:
+            overlay.write(path, None)
+            overlay.moves.append((path, destination))
+    overlay.write(destination, new_text)
+    if updated is not None and destination == path:
+        overlay.updates.setdefault(path, []).append(updated)
+    return f"M {destination}"
+
+
+def _net_changes(overlay: _Overlay) -> tuple[FileChange, ...]:
+    """Fold the overlay into one change per path (a move counts for both of its paths)."""
+    changes: list[FileChange] = []
+    done: set[str] = set()
+    for source_path, destination in overlay.moves:
+        if source_path in done or destination in done:
+            continue
+        old, new = overlay.original.get(source_path), overlay.current.get(destination)
+        if old is None or new is None or overlay.current.get(source_path) is not None:
+            continue
+        changes.append(
+            FileChange(ChangeKind.MOVE, source_path, old, new, destination, minimal_edits(old, new))
+        )
+        done.update((source_path, destination))
+    for path, new in overlay.current.items():
+        if path in done:
+            continue
+        old = overlay.original.get(path)
+        if old is None and new is not None:
+            changes.append(FileChange(ChangeKind.ADD, path, None, new))
+        elif old is not None and new is None:
+            changes.append(FileChange(ChangeKind.DELETE, path, old, None))
+        elif old is not None and new is not None and old != new:
+            changes.append(
+                FileChange(ChangeKind.UPDATE, path, old, new, edits=_edits(overlay, path, old, new))
+            )
+    return tuple(changes)
+
+
+def _edits(overlay: _Overlay, path: str, old: str, new: str) -> tuple[TextEdit, ...]:
+    updates = overlay.updates.get(path, [])
+    if overlay.touches.get(path) == 1 and len(updates) == 1:
+        return updates[0].edits
+    return minimal_edits(old, new)

@@ -1,0 +1,113 @@
+"""The hunk model both input formats parse into, and the file changes the engine produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "AddFile",
+    "ChangeKind",
+    "Chunk",
+    "DeleteFile",
+    "FileChange",
+    "Hunk",
+    "Patch",
+    "TextEdit",
+    "UpdateFile",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One change inside an Update: replace ``old_lines`` by ``new_lines``.
+
+    ``contexts`` are the ``@@`` lines that narrow the search, outermost first. ``is_end_of_file``
+    anchors the chunk at the end of the file. ``hint_line`` (0-based) is where a unified diff said
+    the old lines start; it breaks ties between equal matches. ``eol_at_end`` is ``False`` when a
+    unified diff marked the new text's last line ``\\ No newline at end of file``; ``None`` when
+    the format says nothing (apply_patch: the result always ends with a newline).
+    """
+
+    old_lines: tuple[str, ...]
+    new_lines: tuple[str, ...]
+    contexts: tuple[str, ...] = ()
+    is_end_of_file: bool = False
+    hint_line: int | None = None
+    eol_at_end: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddFile:
+    """Create ``path`` with ``contents`` (overwriting an existing file, like upstream)."""
+
+    path: str
+    contents: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFile:
+    """Delete the file ``path``; a missing file or a directory is an error."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFile:
+    """Apply ``chunks`` to ``path``, then move the result to ``move_to`` when given."""
+
+    path: str
+    chunks: tuple[Chunk, ...]
+    move_to: str | None = None
+
+
+Hunk = AddFile | DeleteFile | UpdateFile
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A parsed patch: its hunks in the order they must be applied."""
+
+    hunks: tuple[Hunk, ...]
+
+
+class ChangeKind(StrEnum):
+    """What a :class:`FileChange` does to the workspace."""
+
+    ADD = "add"
+    UPDATE = "update"
+    DELETE = "delete"
+    MOVE = "move"
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    """Replace ``old_text[start:end]`` by ``text``; offsets index the file's old text (code points).
+
+    Edits of one file never overlap and are sorted by ``start``. ``start_line``/``end_line`` are the
+    0-based line numbers of ``start``/``end`` so callers that think in lines need not rescan.
+    """
+
+    start: int
+    end: int
+    text: str
+    start_line: int
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """The net effect of a patch on one path, computed in memory before anything is written.
+
+    ``path`` is workspace-relative with ``/`` separators. For ``MOVE`` the file at ``path`` is
+    removed and ``new_text`` written at ``move_to``. ``old_text`` is ``None`` for a new file;
+    ``new_text`` is ``None`` for a deletion. ``edits`` is the minimal edit list turning
+    ``old_text`` into ``new_text`` (empty for ADD and DELETE).
+    """
+
+    kind: ChangeKind
+    path: str
+    old_text: str | None
+    new_text: str | None
+    move_to: str | None = None
+    edits: tuple[TextEdit, ...] = field(default=())

@@ -1,0 +1,176 @@
+"""Parser for the Codex ``apply_patch`` format.
+
+Grammar (as the Codex tool declares it; markers are compared after trimming surrounding spaces)::
+
+    patch       := "*** Begin Patch" NL hunk+ "*** End Patch" NL?
+    hunk        := add | delete | update
+    add         := "*** Add File: " path NL ("+" line NL)*
+    delete      := "*** Delete File: " path NL
+    update      := "*** Update File: " path NL ("*** Move to: " path NL)? chunk+
+    chunk       := context* change_line+ ("*** End of File" NL)?
+    context     := ("@@" | "@@ " text) NL      -- optional before the first chunk only
+    change_line := (" " | "+" | "-") line NL | NL   -- an empty line is an empty context line
+
+Several consecutive ``@@ text`` lines narrow the search step by step (class, then method): newer
+Codex parsers accept this and models emit it. Two parse modes exist because models do not always
+send a bare patch: *strict* checks the Begin/End markers; *lenient* additionally unwraps a heredoc
+(``<<'EOF'`` … ``EOF``) that a model copied from a shell invocation. Error messages and their line
+numbers follow the reference tool's so a model trained on them understands ours.
+"""
+
+from __future__ import annotations
+
+from codex_lsp.patch.errors import PatchParseError
+from codex_lsp.patch.model import AddFile, Chunk, DeleteFile, Hunk, Patch, UpdateFile
+
+__all__ = ["parse_apply_patch", "split_patch_lines"]
+
+BEGIN_PATCH = "*** Begin Patch"
+END_PATCH = "*** End Patch"
+ADD_FILE = "*** Add File: "
+DELETE_FILE = "*** Delete File: "
+UPDATE_FILE = "*** Update File: "
+MOVE_TO = "*** Move to: "
+END_OF_FILE = "*** End of File"
+CONTEXT_MARKER = "@@"
+CONTEXT_PREFIX = "@@ "
+HEREDOC_OPENERS = ("<<EOF", "<<'EOF'", '<<"EOF"')
+
+_INVALID_HEADER = (
+    "'{line}' is not a valid hunk header. Valid hunk headers: '*** Add File: {{path}}', "
+    "'*** Delete File: {{path}}', '*** Update File: {{path}}'"
+)
+_UNEXPECTED_LINE = (
+    "Unexpected line found in update hunk: '{line}'. Every line should start with ' ' "
+    "(context line), '+' (added line), or '-' (removed line)"
+)
+_NO_LINES = "Update hunk does not contain any lines"
+
+
+def split_patch_lines(text: str) -> list[str]:
+    """Split on ``\\n`` and drop one trailing ``\\r`` per line (never on other Unicode breaks)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def parse_apply_patch(text: str) -> Patch:
+    """Parse ``text`` in the apply_patch format, unwrapping a heredoc if needed."""
+    lines = split_patch_lines(text.strip())
+    body = _body_between_markers(lines)
+    hunks: list[Hunk] = []
+    line_number = 2
+    while body:
+        hunk, used = _parse_hunk(body, line_number)
+        hunks.append(hunk)
+        body = body[used:]
+        line_number += used
+    return Patch(tuple(hunks))
+
+
+def _body_between_markers(lines: list[str]) -> list[str]:
+    """Return the lines between Begin/End, trying the heredoc-wrapped form when strict fails."""
+    error = _boundary_error(lines)
+    if error is None:
+        return lines[1:-1]
+    if len(lines) >= 4 and lines[0] in HEREDOC_OPENERS and lines[-1].endswith("EOF"):
+        inner = lines[1:-1]
+        inner_error = _boundary_error(inner)
+        if inner_error is None:
+            return inner[1:-1]
+        raise PatchParseError(inner_error)
+    raise PatchParseError(error)
+
+
+def _boundary_error(lines: list[str]) -> str | None:
+    if not lines or lines[0].strip() != BEGIN_PATCH:
+        return f"The first line of the patch must be '{BEGIN_PATCH}'"
+    if len(lines) < 2 or lines[-1].strip() != END_PATCH:
+        return f"The last line of the patch must be '{END_PATCH}'"
+    return None
+
+
+def _parse_hunk(lines: list[str], line_number: int) -> tuple[Hunk, int]:
+    """Parse the hunk starting at ``lines[0]``; return it and how many lines it used."""
+    header = lines[0].strip()
+    if header.startswith(ADD_FILE):
+        return _parse_add(header.removeprefix(ADD_FILE), lines)
+    if header.startswith(DELETE_FILE):
+        return DeleteFile(header.removeprefix(DELETE_FILE)), 1
+    if header.startswith(UPDATE_FILE):
+        return _parse_update(header.removeprefix(UPDATE_FILE), lines, line_number)
+    raise PatchParseError(_INVALID_HEADER.format(line=header), line_number)
+
+
+def _parse_add(path: str, lines: list[str]) -> tuple[Hunk, int]:
+    contents: list[str] = []
+    for line in lines[1:]:
+        if not line.startswith("+"):
+            break
+        contents.append(line[1:] + "\n")
+    return AddFile(path, "".join(contents)), 1 + len(contents)
+
+
+def _parse_update(path: str, lines: list[str], line_number: int) -> tuple[Hunk, int]:
+    used = 1
+    move_to: str | None = None
+    if len(lines) > 1 and lines[1].startswith(MOVE_TO):
+        move_to = lines[1].removeprefix(MOVE_TO)
+        used += 1
+    chunks: list[Chunk] = []
+    while used < len(lines):
+        line = lines[used]
+        if not line.strip():
+            used += 1
+            continue
+        if line.startswith("***"):
+            break
+        chunk, chunk_used = _parse_chunk(lines[used:], line_number + used, first=not chunks)
+        chunks.append(chunk)
+        used += chunk_used
+    if not chunks:
+        raise PatchParseError(f"Update file hunk for path '{path}' is empty", line_number)
+    return UpdateFile(path, tuple(chunks), move_to), used
+
+
+def _parse_chunk(lines: list[str], line_number: int, *, first: bool) -> tuple[Chunk, int]:
+    """Parse one chunk: its ``@@`` context lines, then change lines up to the next chunk."""
+    contexts: list[str] = []
+    start = 0
+    while start < len(lines) and (lines[start] == CONTEXT_MARKER or lines[start].startswith(CONTEXT_PREFIX)):
+        if lines[start] != CONTEXT_MARKER:
+            contexts.append(lines[start].removeprefix(CONTEXT_PREFIX))
+        start += 1
+    if start == 0 and not first:
+        raise PatchParseError(
+            f"Expected update hunk to start with a @@ context marker, got: '{lines[0]}'", line_number
+        )
+    if start >= len(lines):
+        raise PatchParseError(_NO_LINES, line_number + start)
+    old: list[str] = []
+    new: list[str] = []
+    parsed = 0
+    end_of_file = False
+    for line in lines[start:]:
+        if line == END_OF_FILE:
+            if parsed == 0:
+                raise PatchParseError(_NO_LINES, line_number + start)
+            end_of_file = True
+            parsed += 1
+            break
+        kind = line[:1]
+        if kind == "":
+            old.append("")
+            new.append("")
+        elif kind == " ":
+            old.append(line[1:])
+            new.append(line[1:])
+        elif kind == "+":
+            new.append(line[1:])
+        elif kind == "-":
+            old.append(line[1:])
+        elif parsed == 0:
+            raise PatchParseError(_UNEXPECTED_LINE.format(line=line), line_number + start)
+        else:
+            break
+        parsed += 1
+    chunk = Chunk(tuple(old), tuple(new), tuple(contexts), end_of_file)
+    return chunk, start + parsed

@@ -1,0 +1,215 @@
+"""Applying the chunks of one Update to one file's text, in memory.
+
+Chunks are located in order, each search starting where the previous chunk ended (the reference
+tool's cursor). Every replacement is computed against the original lines and then applied at once,
+so a later chunk never sees an earlier chunk's output.
+
+Beyond the reference: a chunk whose old lines fit **more than one place** is refused rather than
+applied at the first — a wrong-place edit is worse than none. Fits are counted from the cursor, at
+the first pass that matches. Two things legitimately pick a place: ``@@`` context (matches before
+the context line's next occurrence are preferred) and a unified diff's line number (the nearest
+fit wins). Several chunks with identical old lines may edit the same number of identical places,
+in order, because then the assignment is forced.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from codex_lsp.patch.errors import PatchApplyError
+from codex_lsp.patch.hints import describe_lines, format_line_numbers, nearest_context, nearest_window
+from codex_lsp.patch.matching import LineIndex
+from codex_lsp.patch.model import Chunk, TextEdit
+from codex_lsp.patch.text import Region, SplitText, apply_regions
+
+__all__ = ["UpdatedText", "update_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatedText:
+    """The new text of a file and the minimal edits from the old one."""
+
+    text: str
+    edits: tuple[TextEdit, ...]
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """Search state shared by the chunks of one Update."""
+
+    path: str
+    split: SplitText
+    index: LineIndex
+    total: int
+    position: int = 0
+
+
+def update_text(path: str, text: str, chunks: Sequence[Chunk], *, always_final_eol: bool) -> UpdatedText:
+    """Apply ``chunks`` to ``text`` (the file at ``path``) or raise :class:`PatchApplyError`.
+
+    ``always_final_eol`` is the apply_patch rule (the result ends with a newline); unified diffs
+    pass ``False`` and say per chunk whether the end of the file gains or loses its newline.
+    """
+    split = SplitText(text)
+    cursor = _Cursor(path, split, LineIndex(split.contents), len(chunks))
+    remaining = Counter(chunk.old_lines for chunk in chunks)
+    regions: list[Region] = []
+    final_eol = always_final_eol
+    for number, chunk in enumerate(chunks, start=1):
+        regions.extend(_place_chunk(cursor, chunk, number, remaining))
+        remaining[chunk.old_lines] -= 1
+        if chunk.eol_at_end is True:
+            final_eol = True
+    regions.sort(key=lambda region: region.start)
+    _check_no_overlap(path, regions)
+    _terminate_last_line(split, regions, final_eol)
+    new_text, edits = apply_regions(split, regions)
+    return UpdatedText(new_text, edits)
+
+
+def _place_chunk(
+    cursor: _Cursor, chunk: Chunk, number: int, remaining: Counter[tuple[str, ...]]
+) -> list[Region]:
+    scope_end = _seek_contexts(cursor, chunk)
+    if not chunk.old_lines:
+        return _insertion(cursor, chunk)
+    old, new = chunk.old_lines, chunk.new_lines
+    _, found = cursor.index.find(old, cursor.position, at_end=chunk.is_end_of_file)
+    if not found and old[-1] == "":
+        old = old[:-1]
+        new = new[:-1] if new and new[-1] == "" else new
+        _, found = cursor.index.find(old, cursor.position, at_end=chunk.is_end_of_file)
+    if not found:
+        raise _not_found(cursor, chunk, number)
+    position = _choose(cursor, chunk, number, found, scope_end, remaining[chunk.old_lines])
+    cursor.position = position + len(old)
+    return _chunk_regions(position, old, new, cursor.split.eol, strip_last_eol=chunk.eol_at_end is False)
+
+
+def _seek_contexts(cursor: _Cursor, chunk: Chunk) -> int | None:
+    """Move the cursor past each ``@@`` line; return where the last context's scope ends."""
+    scope_end: int | None = None
+    for context in chunk.contexts:
+        _, found = cursor.index.find([context], cursor.position)
+        if not found:
+            hint = nearest_context(cursor.index, context)
+            raise PatchApplyError(
+                f"Failed to find context '{context}' in {cursor.path}" + (f"\n{hint}" if hint else "")
+            )
+        cursor.position = found[0] + 1
+        scope_end = found[1] if len(found) > 1 else None
+    return scope_end
+
+
+def _insertion(cursor: _Cursor, chunk: Chunk) -> list[Region]:
+    """A chunk without old lines: at its diff line if it has one, else at the end of the file."""
+    contents = cursor.split.contents
+    if chunk.hint_line is not None:
+        at = min(max(chunk.hint_line, 0), len(contents))
+    else:
+        at = len(contents) - 1 if contents and contents[-1] == "" else len(contents)
+    lines = _with_eol(chunk.new_lines, cursor.split.eol, strip_last_eol=chunk.eol_at_end is False)
+    return [Region(at, at, lines)] if lines else []
+
+
+def _choose(
+    cursor: _Cursor, chunk: Chunk, number: int, found: list[int], scope_end: int | None, same: int
+) -> int:
+    if chunk.is_end_of_file:
+        return found[0]
+    if chunk.hint_line is not None:
+        hint = chunk.hint_line
+        ranked = sorted(found, key=lambda p: (abs(p - hint), p))
+        if len(ranked) > 1 and abs(ranked[0] - hint) == abs(ranked[1] - hint):
+            raise _ambiguous(cursor, number, ranked[:2])
+        return ranked[0]
+    candidates = found
+    if scope_end is not None:
+        candidates = [p for p in found if p < scope_end] or found
+    if len(candidates) > max(same, 1):
+        raise _ambiguous(cursor, number, candidates)
+    return candidates[0]
+
+
+def _chunk_regions(
+    position: int, old: Sequence[str], new: Sequence[str], eol: str, *, strip_last_eol: bool
+) -> list[Region]:
+    """The smallest line regions that turn ``old`` into ``new`` at ``position``."""
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    middle_old = old[head : len(old) - tail]
+    middle_new = new[head : len(new) - tail]
+    strip = strip_last_eol and tail == 0
+    base = position + head
+    if not middle_old and not middle_new:
+        return []
+    if not middle_old or not middle_new or not set(middle_old) & set(middle_new):
+        return [Region(base, base + len(middle_old), _with_eol(middle_new, eol, strip_last_eol=strip))]
+    matcher = difflib.SequenceMatcher(None, list(middle_old), list(middle_new), autojunk=False)
+    regions = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            last = strip and j2 == len(middle_new)
+            regions.append(
+                Region(base + i1, base + i2, _with_eol(middle_new[j1:j2], eol, strip_last_eol=last))
+            )
+    return regions
+
+
+def _with_eol(lines: Sequence[str], eol: str, *, strip_last_eol: bool) -> tuple[str, ...]:
+    ended = [line + eol for line in lines]
+    if strip_last_eol and ended:
+        ended[-1] = lines[-1]
+    return tuple(ended)
+
+
+def _check_no_overlap(path: str, regions: list[Region]) -> None:
+    for before, after in itertools.pairwise(regions):
+        if after.start < before.end:
+            raise PatchApplyError(
+                f"Chunks of the update to {path} overlap around line {after.start + 1}; "
+                "send one chunk for that part of the file"
+            )
+
+
+def _terminate_last_line(split: SplitText, regions: list[Region], final_eol: bool) -> None:
+    """Give the old last line an ending when it stops being last or the rules want one."""
+    total = len(split.contents)
+    if total == 0 or split.has_final_eol:
+        return
+    last = total - 1
+    if any(region.start <= last < region.end for region in regions):
+        return
+    if final_eol or any(region.start == total for region in regions):
+        fixed = Region(last, total, (split.line_text(last) + split.eol,))
+        position = next((i for i, region in enumerate(regions) if region.start >= last), len(regions))
+        regions.insert(position, fixed)
+
+
+def _not_found(cursor: _Cursor, chunk: Chunk, number: int) -> PatchApplyError:
+    where = f" (chunk {number} of {cursor.total})" if cursor.total > 1 else ""
+    hint = nearest_window(cursor.index, chunk.old_lines)
+    message = (
+        f"Failed to find expected lines in {cursor.path}{where}:\n{describe_lines(chunk.old_lines)}"
+        + (f"\n{hint}" if hint else "")
+        + "\nCopy the lines exactly as they are in the file (context lines start with a space)."
+    )
+    return PatchApplyError(message)
+
+
+def _ambiguous(cursor: _Cursor, number: int, candidates: Sequence[int]) -> PatchApplyError:
+    return PatchApplyError(
+        f"The expected lines of chunk {number} of {cursor.total} in {cursor.path} are ambiguous: "
+        f"they match at {format_line_numbers(candidates)}. Add an '@@' line naming the enclosing "
+        "class or function, or include more unchanged lines around the change, so that the chunk "
+        "fits exactly one place."
+    )
