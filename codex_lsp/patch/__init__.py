@@ -7,6 +7,8 @@ Typical use::
     write_changes(root, result.changes)              # or hand result.changes to the editor
 """
 
+import itertools
+
 from codex_lsp.patch.engine import PatchResult, compute_changes
 from codex_lsp.patch.errors import (
     PatchApplyError,
@@ -29,7 +31,6 @@ from codex_lsp.patch.model import (
 from codex_lsp.patch.parser import parse_apply_patch
 from codex_lsp.patch.source import DiskFileSource, FileSource, PathKind
 from codex_lsp.patch.text import minimal_edits
-from codex_lsp.patch.unified import looks_like_unified_diff, parse_unified_diff
 from codex_lsp.patch.writer import write_changes
 
 __all__ = [
@@ -55,7 +56,6 @@ __all__ = [
     "minimal_edits",
     "parse_apply_patch",
     "parse_patch",
-    "parse_unified_diff",
     "write_changes",
 ]
 
@@ -63,6 +63,16 @@ __all__ = [
 def parse_patch(text: str) -> Patch:
     """Parse ``text`` as an apply_patch patch, or as a unified diff when it clearly is one."""
     stripped = text.lstrip()
-    if not stripped.startswith(("*** Begin Patch", "<<")) and looks_like_unified_diff(text):
+    if not stripped.startswith(("*** Begin Patch", "<<")) and _looks_like_unified_diff(stripped):
+        from codex_lsp.patch.unified import parse_unified_diff  # unidiff loads only when needed
+
         return parse_unified_diff(text)
     return parse_apply_patch(text)
+
+
+def _looks_like_unified_diff(text: str) -> bool:
+    """True when ``text`` has a ``diff --git`` header or a ``---``/``+++`` pair before a hunk."""
+    lines = text.split("\n", 200)[:200]
+    return any(line.startswith("diff --git ") for line in lines) or any(
+        first.startswith("--- ") and second.startswith("+++ ") for first, second in itertools.pairwise(lines)
+    )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 from codex_lsp.patch import DiskFileSource, PatchError, compute_changes, parse_patch, write_changes
 
@@ -13,17 +13,21 @@ __all__ = ["run_apply_patch"]
 def run_apply_patch(patch_file: str, *, root: str = ".") -> int:
     """Apply the patch in ``patch_file`` (``-`` for stdin) under ``root``; return the exit status."""
     try:
-        text = sys.stdin.read() if patch_file == "-" else Path(patch_file).read_text(encoding="utf-8")
+        if patch_file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(patch_file, encoding="utf-8") as stream:
+                text = stream.read()
     except (OSError, UnicodeDecodeError) as exc:
         print(f"cannot read patch {patch_file}: {exc}", file=sys.stderr)
         return 1
-    workspace = Path(root)
-    if not workspace.is_dir():
+    if not os.path.isdir(root):
         print(f"--root {root} is not a directory", file=sys.stderr)
         return 1
     try:
-        result = compute_changes(parse_patch(text), DiskFileSource(workspace))
-        write_changes(workspace.resolve(), result.changes)
+        source = DiskFileSource(root)
+        result = compute_changes(parse_patch(text), source)
+        write_changes(source.root, result.changes)
     except PatchError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ distinguishes us from the reference tool, which leaves earlier hunks applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from codex_lsp.patch.errors import PatchApplyError
 from codex_lsp.patch.model import AddFile, ChangeKind, DeleteFile, FileChange, Patch, TextEdit, UpdateFile
@@ -22,8 +22,7 @@ __all__ = ["PatchResult", "compute_changes"]
 SUCCESS_HEADER = "Success. Updated the following files:"
 
 
-@dataclass(frozen=True, slots=True)
-class PatchResult:
+class PatchResult(NamedTuple):
     """What a successful patch does: net changes per path, and the per-hunk summary lines."""
 
     changes: tuple[FileChange, ...]
@@ -34,16 +33,18 @@ class PatchResult:
         return "\n".join((SUCCESS_HEADER, *self.summary)) + "\n"
 
 
-@dataclass(slots=True)
 class _Overlay:
     """The workspace as the hunks so far left it; originals are remembered for the net diff."""
 
-    source: FileSource
-    current: dict[str, str | None] = field(default_factory=dict)
-    original: dict[str, str | None] = field(default_factory=dict)
-    updates: dict[str, list[UpdatedText]] = field(default_factory=dict)
-    touches: dict[str, int] = field(default_factory=dict)
-    moves: list[tuple[str, str]] = field(default_factory=list)
+    __slots__ = ("current", "moves", "original", "source", "touches", "updates")
+
+    def __init__(self, source: FileSource) -> None:
+        self.source = source
+        self.current: dict[str, str | None] = {}
+        self.original: dict[str, str | None] = {}
+        self.updates: dict[str, list[UpdatedText]] = {}
+        self.touches: dict[str, int] = {}
+        self.moves: list[tuple[str, str]] = []
 
     def kind(self, path: str) -> PathKind:
         if path in self.current:
@@ -81,7 +82,9 @@ def compute_changes(patch: Patch, source: FileSource) -> PatchResult:
             summary.append(_delete(overlay, hunk))
         else:
             summary.append(_update(overlay, hunk))
-    return PatchResult(_net_changes(overlay), tuple(summary))
+    # The reference tool lists added, then modified, then deleted paths, each in hunk order.
+    ordered = sorted(summary, key=lambda line: "AMD".index(line[0]))
+    return PatchResult(_net_changes(overlay), tuple(ordered))
 
 
 def _add(overlay: _Overlay, hunk: AddFile) -> str:

@@ -64,12 +64,12 @@ def nearest_context(index: LineIndex, context: str) -> str:
 
 
 def _best_vote(index: LineIndex, expected: Sequence[str]) -> int | None:
-    positions = index.view(2).positions
+    view = index.view(2, full=True)
     votes: Counter[int] = Counter()
     for offset, line in enumerate(expected):
         key = line.strip()
         if key:
-            for position in positions.get(key, ())[:_MAX_VOTES_PER_LINE]:
+            for position in view.positions(key)[:_MAX_VOTES_PER_LINE]:
                 votes[position - offset] += 1
     if not votes:
         return None
@@ -87,10 +87,10 @@ def _closest_line(index: LineIndex, expected: Sequence[str]) -> int | None:
 
 
 def _closest(target: str, index: LineIndex) -> tuple[int, str] | None:
-    positions = index.view(2).positions
-    keys = [k for k in itertools.islice(positions, _MAX_CANDIDATES) if k]
+    view = index.view(2, full=True)
+    keys = [k for k in itertools.islice(view.distinct(), _MAX_CANDIDATES) if k]
     match = difflib.get_close_matches(target, keys, n=1, cutoff=0.6)
     if not match:
         return None
-    position = positions[match[0]][0]
+    position = view.positions(match[0])[0]
     return position, index.lines[position]

@@ -14,7 +14,8 @@ that line rather than the file length.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
 
 __all__ = ["PASSES", "LineIndex", "fold_punctuation"]
 
@@ -51,29 +52,44 @@ PASSES: tuple[tuple[str, Callable[[str], str]], ...] = (
 
 
 class _PassView:
-    """One pass over a file: the normalised lines and where each distinct line occurs."""
+    """One pass over a file: the normalised lines and where the lines of interest occur.
 
-    __slots__ = ("lines", "positions")
+    ``wanted`` (normalised) limits the index to the lines some chunk can ask for, which is what a
+    patch needs: the file is scanned once at C speed (``compress`` over a ``set`` membership map)
+    and only matching positions are grouped in Python. ``None`` indexes every line (error hints).
+    """
 
-    def __init__(self, lines: Sequence[str], normalise: Callable[[str], str]) -> None:
-        self.lines: list[str] = list(lines) if normalise is _identity else [normalise(x) for x in lines]
-        self.positions: dict[str, list[int]] = {}
-        for number, line in enumerate(self.lines):
-            bucket = self.positions.get(line)
-            if bucket is None:
-                self.positions[line] = [number]
-            else:
-                bucket.append(number)
+    __slots__ = ("_positions", "lines")
+
+    def __init__(
+        self, lines: Sequence[str], normalise: Callable[[str], str], wanted: set[str] | None
+    ) -> None:
+        self.lines: list[str] = (
+            lines if isinstance(lines, list) and normalise is _identity else list(map(normalise, lines))
+        )
+        numbers: Iterable[int] = range(len(self.lines))
+        if wanted is not None:
+            numbers = compress(numbers, map(wanted.__contains__, self.lines))
+        positions: dict[str, list[int]] = {}
+        for number in numbers:
+            positions.setdefault(self.lines[number], []).append(number)
+        self._positions = positions
+
+    def positions(self, line: str) -> list[int]:
+        """Every position of ``line``, ascending (empty when absent or not indexed)."""
+        return self._positions.get(line, [])
+
+    def distinct(self) -> Iterable[str]:
+        """The distinct lines this view indexes, in order of first occurrence."""
+        return self._positions.keys()
 
     def matches(self, pattern: Sequence[str], start: int) -> list[int]:
         """Every position ``>= start`` where ``pattern`` occurs in this pass."""
         size = len(pattern)
         total = len(self.lines)
-        buckets = [self.positions.get(line) for line in pattern]
-        if any(bucket is None for bucket in buckets):
-            return []
-        anchor = min(range(size), key=lambda i: len(buckets[i] or ()))
-        occurrences = buckets[anchor] or []
+        buckets = [self._positions.get(line, ()) for line in pattern]
+        anchor = min(range(size), key=lambda i: len(buckets[i]))
+        occurrences = buckets[anchor]
         found: list[int] = []
         window = list(pattern)
         for position in occurrences[bisect_left(occurrences, start + anchor) :]:
@@ -89,17 +105,32 @@ class _PassView:
 
 
 class LineIndex:
-    """Search one file's lines (without line endings) for chunks, pass by pass."""
+    """Search one file's lines (without line endings) for chunks, pass by pass.
 
-    def __init__(self, lines: Sequence[str]) -> None:
+    ``wanted`` is every line the caller may search for (chunk lines and ``@@`` contexts); a search
+    for anything else is still correct but goes through a full index built on demand.
+    """
+
+    def __init__(self, lines: Sequence[str], wanted: Iterable[str] | None = None) -> None:
         self.lines = lines
-        self._views: dict[int, _PassView] = {}
+        self._wanted = None if wanted is None else set(wanted)
+        self._views: dict[tuple[int, bool], _PassView] = {}
 
-    def view(self, pass_number: int) -> _PassView:
-        view = self._views.get(pass_number)
+    def view(self, pass_number: int, *, full: bool = False) -> _PassView:
+        """The index of one pass; ``full`` indexes every line rather than the wanted ones."""
+        full = full or self._wanted is None
+        key = (pass_number, full)
+        view = self._views.get(key)
         if view is None:
-            view = self._views[pass_number] = _PassView(self.lines, PASSES[pass_number][1])
+            normalise = PASSES[pass_number][1]
+            wanted = None if full or self._wanted is None else {normalise(line) for line in self._wanted}
+            view = self._views[key] = _PassView(self.lines, normalise, wanted)
         return view
+
+    def _view_for(self, pass_number: int, pattern: Sequence[str]) -> _PassView:
+        if self._wanted is not None and not self._wanted.issuperset(pattern):
+            return self.view(pass_number, full=True)
+        return self.view(pass_number)
 
     def find(self, pattern: Sequence[str], start: int, *, at_end: bool = False) -> tuple[int, list[int]]:
         """Return ``(pass number, positions)`` for the earliest pass with a match, else ``(-1, [])``.
@@ -114,7 +145,7 @@ class LineIndex:
             return -1, []
         for number, (_, normalise) in enumerate(PASSES):
             normalised = [normalise(line) for line in pattern]
-            view = self.view(number)
+            view = self._view_for(number, pattern)
             if at_end:
                 position = total - len(pattern)
                 if position >= start and view.matches_at(normalised, position):

@@ -1,9 +1,13 @@
-"""The hunk model both input formats parse into, and the file changes the engine produces."""
+"""The hunk model both input formats parse into, and the file changes the engine produces.
+
+Records are ``NamedTuple``s rather than dataclasses: they are immutable either way, and the
+``apply-patch`` command starts noticeably faster without importing ``dataclasses``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "AddFile",
@@ -18,8 +22,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
+class Chunk(NamedTuple):
     """One change inside an Update: replace ``old_lines`` by ``new_lines``.
 
     ``contexts`` are the ``@@`` lines that narrow the search, outermost first. ``is_end_of_file``
@@ -37,23 +40,20 @@ class Chunk:
     eol_at_end: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AddFile:
+class AddFile(NamedTuple):
     """Create ``path`` with ``contents`` (overwriting an existing file, like upstream)."""
 
     path: str
     contents: str
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteFile:
+class DeleteFile(NamedTuple):
     """Delete the file ``path``; a missing file or a directory is an error."""
 
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateFile:
+class UpdateFile(NamedTuple):
     """Apply ``chunks`` to ``path``, then move the result to ``move_to`` when given."""
 
     path: str
@@ -64,8 +64,7 @@ class UpdateFile:
 Hunk = AddFile | DeleteFile | UpdateFile
 
 
-@dataclass(frozen=True, slots=True)
-class Patch:
+class Patch(NamedTuple):
     """A parsed patch: its hunks in the order they must be applied."""
 
     hunks: tuple[Hunk, ...]
@@ -80,8 +79,7 @@ class ChangeKind(StrEnum):
     MOVE = "move"
 
 
-@dataclass(frozen=True, slots=True)
-class TextEdit:
+class TextEdit(NamedTuple):
     """Replace ``old_text[start:end]`` by ``text``; offsets index the file's old text (code points).
 
     Edits of one file never overlap and are sorted by ``start``. ``start_line``/``end_line`` are the
@@ -95,8 +93,7 @@ class TextEdit:
     end_line: int
 
 
-@dataclass(frozen=True, slots=True)
-class FileChange:
+class FileChange(NamedTuple):
     """The net effect of a patch on one path, computed in memory before anything is written.
 
     ``path`` is workspace-relative with ``/`` separators. For ``MOVE`` the file at ``path`` is
@@ -110,4 +107,4 @@ class FileChange:
     old_text: str | None
     new_text: str | None
     move_to: str | None = None
-    edits: tuple[TextEdit, ...] = field(default=())
+    edits: tuple[TextEdit, ...] = ()

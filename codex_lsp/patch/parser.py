@@ -20,6 +20,8 @@ numbers follow the reference tool's so a model trained on them understands ours.
 
 from __future__ import annotations
 
+import itertools
+
 from codex_lsp.patch.errors import PatchParseError
 from codex_lsp.patch.model import AddFile, Chunk, DeleteFile, Hunk, Patch, UpdateFile
 
@@ -57,12 +59,11 @@ def parse_apply_patch(text: str) -> Patch:
     lines = split_patch_lines(text.strip())
     body = _body_between_markers(lines)
     hunks: list[Hunk] = []
-    line_number = 2
-    while body:
-        hunk, used = _parse_hunk(body, line_number)
+    at = 0
+    while at < len(body):
+        hunk, used = _parse_hunk(body, at)
         hunks.append(hunk)
-        body = body[used:]
-        line_number += used
+        at += used
     return Patch(tuple(hunks))
 
 
@@ -88,89 +89,96 @@ def _boundary_error(lines: list[str]) -> str | None:
     return None
 
 
-def _parse_hunk(lines: list[str], line_number: int) -> tuple[Hunk, int]:
-    """Parse the hunk starting at ``lines[0]``; return it and how many lines it used."""
-    header = lines[0].strip()
+def _parse_hunk(lines: list[str], at: int) -> tuple[Hunk, int]:
+    """Parse the hunk starting at ``lines[at]``; return it and how many lines it used.
+
+    Parsing walks indices into one list: slicing the remaining lines per hunk or chunk would copy
+    the rest of the patch every time and make big patches quadratic.
+    """
+    header = lines[at].strip()
+    line_number = at + 2
     if header.startswith(ADD_FILE):
-        return _parse_add(header.removeprefix(ADD_FILE), lines)
+        return _parse_add(header.removeprefix(ADD_FILE), lines, at)
     if header.startswith(DELETE_FILE):
         return DeleteFile(header.removeprefix(DELETE_FILE)), 1
     if header.startswith(UPDATE_FILE):
-        return _parse_update(header.removeprefix(UPDATE_FILE), lines, line_number)
+        return _parse_update(header.removeprefix(UPDATE_FILE), lines, at)
     raise PatchParseError(_INVALID_HEADER.format(line=header), line_number)
 
 
-def _parse_add(path: str, lines: list[str]) -> tuple[Hunk, int]:
+def _parse_add(path: str, lines: list[str], at: int) -> tuple[Hunk, int]:
     contents: list[str] = []
-    for line in lines[1:]:
+    for line in itertools.islice(lines, at + 1, None):
         if not line.startswith("+"):
             break
         contents.append(line[1:] + "\n")
     return AddFile(path, "".join(contents)), 1 + len(contents)
 
 
-def _parse_update(path: str, lines: list[str], line_number: int) -> tuple[Hunk, int]:
-    used = 1
+def _parse_update(path: str, lines: list[str], at: int) -> tuple[Hunk, int]:
+    end = len(lines)
+    cursor = at + 1
     move_to: str | None = None
-    if len(lines) > 1 and lines[1].startswith(MOVE_TO):
-        move_to = lines[1].removeprefix(MOVE_TO)
-        used += 1
+    if cursor < end and lines[cursor].startswith(MOVE_TO):
+        move_to = lines[cursor].removeprefix(MOVE_TO)
+        cursor += 1
     chunks: list[Chunk] = []
-    while used < len(lines):
-        line = lines[used]
+    while cursor < end:
+        line = lines[cursor]
         if not line.strip():
-            used += 1
+            cursor += 1
             continue
         if line.startswith("***"):
             break
-        chunk, chunk_used = _parse_chunk(lines[used:], line_number + used, first=not chunks)
+        chunk, used = _parse_chunk(lines, cursor, first=not chunks)
         chunks.append(chunk)
-        used += chunk_used
+        cursor += used
     if not chunks:
-        raise PatchParseError(f"Update file hunk for path '{path}' is empty", line_number)
-    return UpdateFile(path, tuple(chunks), move_to), used
+        raise PatchParseError(f"Update file hunk for path '{path}' is empty", at + 2)
+    return UpdateFile(path, tuple(chunks), move_to), cursor - at
 
 
-def _parse_chunk(lines: list[str], line_number: int, *, first: bool) -> tuple[Chunk, int]:
-    """Parse one chunk: its ``@@`` context lines, then change lines up to the next chunk."""
+def _parse_chunk(lines: list[str], at: int, *, first: bool) -> tuple[Chunk, int]:
+    """Parse one chunk at ``lines[at]``: its ``@@`` context lines, then change lines."""
+    line_number = at + 2
+    end = len(lines)
     contexts: list[str] = []
-    start = 0
-    while start < len(lines) and (lines[start] == CONTEXT_MARKER or lines[start].startswith(CONTEXT_PREFIX)):
-        if lines[start] != CONTEXT_MARKER:
-            contexts.append(lines[start].removeprefix(CONTEXT_PREFIX))
-        start += 1
-    if start == 0 and not first:
+    cursor = at
+    while cursor < end and (lines[cursor] == CONTEXT_MARKER or lines[cursor].startswith(CONTEXT_PREFIX)):
+        if lines[cursor] != CONTEXT_MARKER:
+            contexts.append(lines[cursor].removeprefix(CONTEXT_PREFIX))
+        cursor += 1
+    if cursor == at and not first:
         raise PatchParseError(
-            f"Expected update hunk to start with a @@ context marker, got: '{lines[0]}'", line_number
+            f"Expected update hunk to start with a @@ context marker, got: '{lines[at]}'", line_number
         )
-    if start >= len(lines):
-        raise PatchParseError(_NO_LINES, line_number + start)
+    if cursor >= end:
+        raise PatchParseError(_NO_LINES, line_number + cursor - at)
+    body_start = cursor
     old: list[str] = []
     new: list[str] = []
-    parsed = 0
     end_of_file = False
-    for line in lines[start:]:
-        if line == END_OF_FILE:
-            if parsed == 0:
-                raise PatchParseError(_NO_LINES, line_number + start)
-            end_of_file = True
-            parsed += 1
-            break
-        kind = line[:1]
-        if kind == "":
+    while cursor < end:
+        line = lines[cursor]
+        if not line:
             old.append("")
             new.append("")
-        elif kind == " ":
+        elif line[0] == " ":
             old.append(line[1:])
             new.append(line[1:])
-        elif kind == "+":
+        elif line[0] == "+":
             new.append(line[1:])
-        elif kind == "-":
+        elif line[0] == "-":
             old.append(line[1:])
-        elif parsed == 0:
-            raise PatchParseError(_UNEXPECTED_LINE.format(line=line), line_number + start)
+        elif line == END_OF_FILE:
+            if cursor == body_start:
+                raise PatchParseError(_NO_LINES, line_number + cursor - at)
+            end_of_file = True
+            cursor += 1
+            break
+        elif cursor == body_start:
+            raise PatchParseError(_UNEXPECTED_LINE.format(line=line), line_number + cursor - at)
         else:
             break
-        parsed += 1
-    chunk = Chunk(tuple(old), tuple(new), tuple(contexts), end_of_file)
-    return chunk, start + parsed
+        cursor += 1
+    return Chunk(tuple(old), tuple(new), tuple(contexts), end_of_file), cursor - at

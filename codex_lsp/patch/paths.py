@@ -1,12 +1,13 @@
 """Workspace path rules: every path a patch names must stay inside the workspace root.
 
 The lexical rules live here (pure); following symlinks needs a filesystem and is done by the
-``FileSource`` with :func:`check_inside`.
+``FileSource`` with :func:`check_inside`. (``os.path`` rather than ``pathlib``: this module is on
+the start-up path of ``codex-lsp apply-patch``.)
 """
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath, PureWindowsPath
+import os
 
 from codex_lsp.patch.errors import PatchPathError
 
@@ -21,32 +22,31 @@ def normalise_path(raw: str) -> str:
     """
     if not raw or "\0" in raw:
         raise PatchPathError(f"Path {raw!r} is not a valid file path")
-    if raw.startswith(("/", "\\")) or PureWindowsPath(raw).drive:
+    if raw.startswith(("/", "\\")) or (len(raw) > 1 and raw[1] == ":" and raw[0].isalpha()):
         raise PatchPathError(
             f"Path '{raw}' is outside the workspace: patch paths must be relative to the workspace root"
         )
     parts: list[str] = []
-    for part in PurePosixPath(raw).parts:
+    for part in raw.split("/"):
         if part == "..":
             if not parts:
                 raise PatchPathError(f"Path '{raw}' is outside the workspace: it climbs above the root")
             parts.pop()
-        elif part != ".":
+        elif part not in ("", "."):
             parts.append(part)
     if not parts:
         raise PatchPathError(f"Path '{raw}' does not name a file inside the workspace")
     return "/".join(parts)
 
 
-def check_inside(root: Path, relative: str) -> Path:
-    """Return the absolute path of ``relative`` under ``root`` after following every symlink.
+def check_inside(root: str, relative: str) -> str:
+    """Return the absolute path of ``relative`` under the real path ``root``, links followed.
 
-    Raises :class:`PatchPathError` when a link on the way points outside the workspace.
+    Raises :class:`PatchPathError` when a symbolic link on the way points outside the workspace.
     """
-    resolved_root = root.resolve()
-    target = (resolved_root / relative).resolve()
-    if not target.is_relative_to(resolved_root):
+    target = os.path.realpath(os.path.join(root, relative))
+    if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
         raise PatchPathError(
             f"Path '{relative}' is outside the workspace: a symbolic link on the way leads to {target}"
         )
-    return resolved_root / relative
+    return os.path.join(root, relative)

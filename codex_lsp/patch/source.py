@@ -6,8 +6,8 @@ unsaved editor buffers first, so a patch is matched against what the user sees.
 
 from __future__ import annotations
 
+import os
 from enum import Enum
-from pathlib import Path
 from typing import Protocol
 
 from codex_lsp.patch.errors import PatchFileError
@@ -55,23 +55,24 @@ def decode_text(data: bytes, path: str) -> str:
 class DiskFileSource:
     """A :class:`FileSource` over the files under ``root``."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.path.realpath(root)
 
     def resolve(self, raw: str) -> str:
         relative = normalise_path(raw)
         check_inside(self.root, relative)
         return relative
 
-    def absolute(self, path: str) -> Path:
+    def absolute(self, path: str) -> str:
         """The on-disk location of the resolved relative ``path``."""
-        return self.root / path
+        return os.path.join(self.root, path)
 
     def kind(self, path: str) -> PathKind:
         target = self.absolute(path)
-        if target.is_dir():
+        if os.path.isdir(target):
             return PathKind.DIRECTORY
-        return PathKind.FILE if target.exists() else PathKind.MISSING
+        return PathKind.FILE if os.path.exists(target) else PathKind.MISSING
 
     def read_text(self, path: str) -> str:
-        return decode_text(self.absolute(path).read_bytes(), path)
+        with open(self.absolute(path), "rb") as stream:
+            return decode_text(stream.read(), path)

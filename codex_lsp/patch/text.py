@@ -9,8 +9,7 @@ order mark is kept out of the way and restored.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from itertools import accumulate
+from typing import NamedTuple
 
 from codex_lsp.patch.model import TextEdit
 
@@ -19,8 +18,7 @@ __all__ = ["BOM", "Region", "SplitText", "apply_regions", "minimal_edits"]
 BOM = "\ufeff"
 
 
-@dataclass(frozen=True, slots=True)
-class Region:
+class Region(NamedTuple):
     """Replace old lines ``[start, end)`` by ``lines`` (each with its line ending, if any)."""
 
     start: int
@@ -41,9 +39,7 @@ class SplitText:
         self.has_final_eol = parts[-1] == ""
         if self.has_final_eol:
             parts.pop()
-        self.offsets: list[int] = [0, *accumulate(len(part) + 1 for part in parts)]
-        if not self.has_final_eol and parts:
-            self.offsets[-1] -= 1
+        self.offsets = _LineOffsets(parts, len(body))
         if "\r" in body:
             parts = [part.removesuffix("\r") for part in parts]
         self.contents: list[str] = parts
@@ -53,6 +49,35 @@ class SplitText:
     def line_text(self, number: int) -> str:
         """The old line ``number`` with its own ending."""
         return self.body[self.offsets[number] : self.offsets[number + 1]]
+
+
+class _LineOffsets:
+    """``offsets[n]``: where line ``n`` starts in the body; ``offsets[len]`` is the body's length.
+
+    Computed on demand from the last answer (C-level ``sum(map(len, …))`` over the lines between),
+    because callers walk forward through a few boundaries and a full prefix-sum table would
+    allocate an integer per line of a large file.
+    """
+
+    __slots__ = ("_at", "_offset", "_parts", "_total")
+
+    def __init__(self, parts: list[str], total: int) -> None:
+        self._parts = parts
+        self._total = total
+        self._at = 0
+        self._offset = 0
+
+    def __getitem__(self, line: int) -> int:
+        if line >= len(self._parts):
+            return self._total
+        if line < self._at:
+            self._at = self._offset = 0
+        self._offset += sum(map(len, self._parts[self._at : line])) + line - self._at
+        self._at = line
+        return self._offset
+
+    def __len__(self) -> int:
+        return len(self._parts) + 1
 
 
 def apply_regions(split: SplitText, regions: list[Region]) -> tuple[str, tuple[TextEdit, ...]]:

@@ -9,28 +9,17 @@ become per-chunk end-of-file newline rules instead of the apply_patch "always en
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
-from unidiff.patch import PatchSet
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
 
 from codex_lsp.patch.errors import PatchParseError
 from codex_lsp.patch.model import AddFile, Chunk, DeleteFile, Hunk, Patch, UpdateFile
 
-__all__ = ["looks_like_unified_diff", "parse_unified_diff"]
+__all__ = ["parse_unified_diff"]
 
 _DEV_NULL = "/dev/null"
-
-
-def looks_like_unified_diff(text: str) -> bool:
-    """True when ``text`` has a ``diff --git`` header or a ``---``/``+++`` pair before a hunk."""
-    lines = text.lstrip().split("\n", 200)[:200]
-    if any(line.startswith("diff --git ") for line in lines):
-        return True
-    return any(
-        first.startswith("--- ") and second.startswith("+++ ") for first, second in itertools.pairwise(lines)
-    )
 
 
 def parse_unified_diff(text: str) -> Patch:
@@ -57,9 +46,9 @@ def _file_hunk(patched: Any) -> Hunk:
     new_path = _strip_prefix(target, "b/", git_style)
     if patched.is_binary_file:
         raise PatchParseError(f"binary diff for {new_path or old_path} cannot be applied as text")
-    if patched.is_added_file or old_path == _DEV_NULL:
+    if old_path == _DEV_NULL:
         return AddFile(new_path, _added_text(patched))
-    if patched.is_removed_file or new_path == _DEV_NULL:
+    if new_path == _DEV_NULL:
         return DeleteFile(old_path)
     chunks = tuple(_chunk(hunk) for hunk in patched)
     if not chunks and old_path == new_path:
@@ -97,7 +86,7 @@ def _chunk(hunk: Any) -> Chunk:
             new.append(value)
         previous = kind
     eol_at_end: bool | None = None
-    if new_lacks_eol and not old_lacks_eol:
+    if new_lacks_eol:
         eol_at_end = False
     elif old_lacks_eol and not new_lacks_eol:
         eol_at_end = True

@@ -18,7 +18,7 @@ import difflib
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codex_lsp.patch.errors import PatchApplyError
 from codex_lsp.patch.hints import describe_lines, format_line_numbers, nearest_context, nearest_window
@@ -29,23 +29,24 @@ from codex_lsp.patch.text import Region, SplitText, apply_regions
 __all__ = ["UpdatedText", "update_text"]
 
 
-@dataclass(frozen=True, slots=True)
-class UpdatedText:
+class UpdatedText(NamedTuple):
     """The new text of a file and the minimal edits from the old one."""
 
     text: str
     edits: tuple[TextEdit, ...]
 
 
-@dataclass(slots=True)
 class _Cursor:
     """Search state shared by the chunks of one Update."""
 
-    path: str
-    split: SplitText
-    index: LineIndex
-    total: int
-    position: int = 0
+    __slots__ = ("index", "path", "position", "split", "total")
+
+    def __init__(self, path: str, split: SplitText, index: LineIndex, total: int) -> None:
+        self.path = path
+        self.split = split
+        self.index = index
+        self.total = total
+        self.position = 0
 
 
 def update_text(path: str, text: str, chunks: Sequence[Chunk], *, always_final_eol: bool) -> UpdatedText:
@@ -55,7 +56,8 @@ def update_text(path: str, text: str, chunks: Sequence[Chunk], *, always_final_e
     pass ``False`` and say per chunk whether the end of the file gains or loses its newline.
     """
     split = SplitText(text)
-    cursor = _Cursor(path, split, LineIndex(split.contents), len(chunks))
+    wanted = [line for chunk in chunks for line in (*chunk.old_lines, *chunk.contexts)]
+    cursor = _Cursor(path, split, LineIndex(split.contents, wanted), len(chunks))
     remaining = Counter(chunk.old_lines for chunk in chunks)
     regions: list[Region] = []
     final_eol = always_final_eol
@@ -139,12 +141,13 @@ def _chunk_regions(
     position: int, old: Sequence[str], new: Sequence[str], eol: str, *, strip_last_eol: bool
 ) -> list[Region]:
     """The smallest line regions that turn ``old`` into ``new`` at ``position``."""
+    # A chunk that removes the final newline must rewrite its last line even if the text is equal.
+    limit = min(len(old), len(new)) - (1 if strip_last_eol and new else 0)
     head = 0
-    limit = min(len(old), len(new))
     while head < limit and old[head] == new[head]:
         head += 1
     tail = 0
-    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+    while not strip_last_eol and tail < limit - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
     middle_old = old[head : len(old) - tail]
     middle_new = new[head : len(new) - tail]
@@ -152,7 +155,7 @@ def _chunk_regions(
     base = position + head
     if not middle_old and not middle_new:
         return []
-    if not middle_old or not middle_new or not set(middle_old) & set(middle_new):
+    if strip or not middle_old or not middle_new or not set(middle_old) & set(middle_new):
         return [Region(base, base + len(middle_old), _with_eol(middle_new, eol, strip_last_eol=strip))]
     matcher = difflib.SequenceMatcher(None, list(middle_old), list(middle_new), autojunk=False)
     regions = []
@@ -191,7 +194,9 @@ def _terminate_last_line(split: SplitText, regions: list[Region], final_eol: boo
         return
     if final_eol or any(region.start == total for region in regions):
         fixed = Region(last, total, (split.line_text(last) + split.eol,))
-        position = next((i for i, region in enumerate(regions) if region.start >= last), len(regions))
+        position = next(
+            (i for i, region in enumerate(regions) if region.start > last or region.end > last), len(regions)
+        )
         regions.insert(position, fixed)
 
 

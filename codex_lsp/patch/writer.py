@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 
 from codex_lsp.patch.errors import PatchError
 from codex_lsp.patch.model import ChangeKind, FileChange
@@ -20,103 +19,98 @@ from codex_lsp.patch.model import ChangeKind, FileChange
 __all__ = ["write_changes"]
 
 
-@dataclass(slots=True)
 class _Journal:
     """What has been done so far, in order, so that it can be undone."""
 
-    created_dirs: list[Path] = field(default_factory=list)
-    staged: list[tuple[Path, Path]] = field(default_factory=list)
-    restore: list[tuple[Path, str | None, int | None]] = field(default_factory=list)
+    __slots__ = ("created_dirs", "restore", "staged")
+
+    def __init__(self) -> None:
+        self.created_dirs: list[str] = []
+        self.staged: list[tuple[str, str]] = []
+        self.restore: list[tuple[str, bytes | None, int | None]] = []
 
 
-def write_changes(root: Path, changes: tuple[FileChange, ...] | list[FileChange]) -> None:
+def write_changes(root: str | os.PathLike[str], changes: Sequence[FileChange]) -> None:
     """Apply ``changes`` under ``root``; on any OS error restore every file and raise ``PatchError``."""
     journal = _Journal()
     try:
-        writes, removals = _plan(root, changes)
+        writes, removals = _plan(os.fspath(root), changes)
         for target, text in writes:
             _stage(journal, target, text)
         for temp, target in journal.staged:
-            journal.restore.append((target, _old_text(target), _mode(target)))
-            if target.exists():
+            _remember(journal, target)
+            if os.path.exists(target):
                 _copy_mode(target, temp)
             os.replace(temp, target)
         for target in removals:
-            journal.restore.append((target, _old_text(target), _mode(target)))
-            target.unlink()
+            _remember(journal, target)
+            os.unlink(target)
     except OSError as exc:
         _rollback(journal)
         raise PatchError(f"Could not write the patch to disk ({exc}); no file was changed") from exc
 
 
-def _plan(
-    root: Path, changes: tuple[FileChange, ...] | list[FileChange]
-) -> tuple[list[tuple[Path, str]], list[Path]]:
-    writes: list[tuple[Path, str]] = []
-    removals: list[Path] = []
+def _plan(root: str, changes: Sequence[FileChange]) -> tuple[list[tuple[str, str]], list[str]]:
+    writes: list[tuple[str, str]] = []
+    removals: list[str] = []
     for change in changes:
-        path = root / change.path
+        path = os.path.join(root, change.path)
         if change.kind is ChangeKind.DELETE:
             removals.append(path)
-        elif change.kind is ChangeKind.MOVE:
-            assert change.move_to is not None
-            assert change.new_text is not None
-            writes.append((root / change.move_to, change.new_text))
+            continue
+        if change.new_text is None:
+            raise PatchError(f"internal error: {change.kind} of {change.path} has no new text")
+        if change.kind is ChangeKind.MOVE and change.move_to is not None:
+            writes.append((os.path.join(root, change.move_to), change.new_text))
             removals.append(path)
         else:
-            assert change.new_text is not None
             writes.append((path, change.new_text))
     return writes, removals
 
 
-def _stage(journal: _Journal, target: Path, text: str) -> None:
-    missing: list[Path] = []
-    parent = target.parent
-    while not parent.exists():
+def _stage(journal: _Journal, target: str, text: str) -> None:
+    missing: list[str] = []
+    parent = os.path.dirname(target)
+    while not os.path.exists(parent):
         missing.append(parent)
-        parent = parent.parent
+        parent = os.path.dirname(parent)
     for directory in reversed(missing):
-        directory.mkdir()
+        os.mkdir(directory)
         journal.created_dirs.append(directory)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".codex-lsp", dir=target.parent)
-    temp = Path(name)
+    handle, temp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(target)}.", suffix=".codex-lsp", dir=os.path.dirname(target)
+    )
     journal.staged.append((temp, target))
     with os.fdopen(handle, "wb") as stream:
         stream.write(text.encode("utf-8"))
 
 
-def _old_text(path: Path) -> str | None:
+def _remember(journal: _Journal, path: str) -> None:
+    """Record ``path``'s bytes and mode before it is replaced or removed."""
     try:
-        return path.read_bytes().decode("utf-8")
+        with open(path, "rb") as stream:
+            journal.restore.append((path, stream.read(), os.stat(path).st_mode & 0o7777))
     except FileNotFoundError:
-        return None
+        journal.restore.append((path, None, None))
 
 
-def _mode(path: Path) -> int | None:
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        return None
-
-
-def _copy_mode(source: Path, destination: Path) -> None:
-    mode = _mode(source)
-    if mode is not None:
-        os.chmod(destination, mode)
+def _copy_mode(source: str, destination: str) -> None:
+    os.chmod(destination, os.stat(source).st_mode & 0o7777)
 
 
 def _rollback(journal: _Journal) -> None:
-    for target, text, mode in reversed(journal.restore):
+    for target, data, mode in reversed(journal.restore):
         with contextlib.suppress(OSError):
-            if text is None:
-                target.unlink(missing_ok=True)
+            if data is None:
+                os.unlink(target)
             else:
-                target.write_bytes(text.encode("utf-8"))
+                with open(target, "wb") as stream:
+                    stream.write(data)
                 if mode is not None:
                     os.chmod(target, mode)
     for temp, _ in journal.staged:
         with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
+            os.unlink(temp)
     for directory in reversed(journal.created_dirs):
         with contextlib.suppress(OSError):
-            directory.rmdir()
+            os.rmdir(directory)
