@@ -35,8 +35,7 @@ def test_core_layers_exist() -> None:
 @pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_core_module_does_not_import_lsp(path: Path) -> None:
     offenders = sorted(
-        name for name in imported_modules(path.read_text(encoding="utf-8"))
-        if name.split(".")[0] in FORBIDDEN
+        name for name in imported_modules(path.read_text(encoding="utf-8")) if name.split(".")[0] in FORBIDDEN
     )
     assert not offenders, f"{path.name} imports {offenders}; core layers must stay free of LSP"
 
