@@ -1,0 +1,208 @@
+"""Responses over WebSocket: the handshake, one flat ``response.create`` frame, and the event read loop.
+
+A :class:`WsConnection` wraps one socket together with what it remembers of its last completed response;
+the client keeps one of them in a one-slot cache so that a single socket serves many requests and turns
+(reference §1.5). Any error mid-stream aborts the socket at once (no close handshake) so that a half-read
+response can never leak into the next request; the next request then reconnects and sends the full body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.frames import Frame
+
+from codex_lsp.model.errors import (
+    ConfigError,
+    ConnectFailed,
+    FatalModelError,
+    IdleTimeout,
+    ProtocolError,
+    StreamClosed,
+    TransportError,
+)
+from codex_lsp.model.events import (
+    ErrorEvent,
+    ResponseCompleted,
+    ResponseFailed,
+    ResponseIncomplete,
+    ServerEvent,
+    parse_event,
+)
+from codex_lsp.model.request import LastExchange
+from codex_lsp.model.retry import error_for_failed_response, error_for_status
+
+__all__ = [
+    "OPENAI_BETA_WEBSOCKETS",
+    "WsConnection",
+    "event_error",
+    "open_connection",
+    "responses_url",
+    "websocket_url",
+]
+
+OPENAI_BETA_WEBSOCKETS = "responses_websockets=2026-02-06"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def responses_url(base_url: str, query_params: Mapping[str, str]) -> str:
+    """``{base}/responses`` with the provider's query parameters appended (kept from the base, too)."""
+    parts = urlsplit(base_url)
+    extra = urlencode(dict(query_params))
+    query = "&".join(q for q in (parts.query, extra) if q)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/responses", query, ""))
+
+
+def websocket_url(base_url: str, query_params: Mapping[str, str]) -> str:
+    """The WebSocket URL: the HTTP one with ``http``→``ws`` and ``https``→``wss``; other schemes kept."""
+    url = responses_url(base_url, query_params)
+    scheme, rest = url.split(":", 1)
+    return {"http": "ws", "https": "wss"}.get(scheme, scheme) + ":" + rest
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (proxies are bypassed for it)."""
+    return (urlsplit(url).hostname or "") in _LOOPBACK
+
+
+class _RedactingLogger(logging.LoggerAdapter[logging.Logger]):
+    """websockets logs handshake headers and frames at DEBUG; this adapter masks the secrets in headers and
+    logs frames by kind and size only, since a server may echo anything back (truncated, so unmaskable)."""
+
+    def __init__(self, logger: logging.Logger, secrets: tuple[str, ...]) -> None:
+        super().__init__(logger, {})
+        self._secrets = tuple(s for s in secrets if s)
+
+    def _scrub(self, value: object) -> object:
+        if isinstance(value, Frame):
+            return f"{value.opcode.name} frame [{len(value.data)} bytes]"
+        if not isinstance(value, str):
+            return value
+        for secret in self._secrets:
+            value = value.replace(secret, "***")
+        return value
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        super().log(level, self._scrub(msg), *(self._scrub(a) for a in args), **kwargs)
+
+
+class WsConnection:
+    """One open socket and the last exchange it can continue from."""
+
+    def __init__(self, ws: ClientConnection, number: int) -> None:
+        self.ws = ws
+        self.number = number
+        """1-based handshake number within the client, for diagnostics."""
+        self.last: LastExchange | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the socket can take another request."""
+        return self.ws.state.name == "OPEN"
+
+    def abort(self) -> None:
+        """Drop the socket now, without a close handshake (used mid-stream and on cancellation)."""
+        self.last = None
+        transport = self.ws.transport
+        if transport is not None:
+            transport.abort()
+
+    async def close(self) -> None:
+        """Close politely (used when the client shuts down)."""
+        try:
+            await asyncio.wait_for(self.ws.close(), timeout=2)
+        except (TimeoutError, OSError, ConnectionClosed):
+            self.abort()
+
+    async def send(self, frame: dict[str, Any], send_timeout: float) -> None:
+        """Send one ``response.create`` frame."""
+        try:
+            await asyncio.wait_for(self.ws.send(json.dumps(frame)), send_timeout)
+        except TimeoutError:
+            raise IdleTimeout("idle timeout waiting for websocket (send)") from None
+        except (ConnectionClosed, OSError):
+            raise StreamClosed("websocket closed by server before the request was sent") from None
+
+    async def events(self, idle_timeout: float) -> AsyncGenerator[ServerEvent, None]:
+        """Yield parsed events until ``response.completed``; raise on a terminal error."""
+        while True:
+            try:
+                message = await asyncio.wait_for(self.ws.recv(), idle_timeout)
+            except TimeoutError:
+                raise IdleTimeout("idle timeout waiting for websocket") from None
+            except ConnectionClosed:
+                raise StreamClosed("websocket closed by server before response.completed") from None
+            if isinstance(message, bytes):
+                raise ProtocolError("the server sent a binary frame; only JSON text frames are expected")
+            event = parse_event(message)
+            if event is None:
+                continue
+            error = event_error(event)
+            if error is not None:
+                raise error
+            yield event
+            if isinstance(event, ResponseCompleted):
+                return
+
+
+def event_error(event: ServerEvent) -> TransportError | None:
+    """The error a terminal failure event stands for, or ``None`` for any other event."""
+    if isinstance(event, ResponseFailed):
+        err = event.response.error
+        return error_for_failed_response(err.code if err else None, err.message if err else "")
+    if isinstance(event, ResponseIncomplete):
+        reason = (event.response.incomplete_details or {}).get("reason", "unknown")
+        return FatalModelError(f"Incomplete response returned, reason: {reason}", code="incomplete")
+    if isinstance(event, ErrorEvent):
+        status = event.http_status
+        if status is not None and not 200 <= status < 300:
+            body = {"error": {"code": event.error_code, "message": event.error_message}}
+            return error_for_status(status, body, event.error_headers)
+        return error_for_failed_response(event.error_code, event.error_message)
+    return None
+
+
+async def open_connection(
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    connect_timeout: float,
+    secrets: tuple[str, ...],
+    number: int,
+) -> WsConnection:
+    """Perform the handshake; a refused upgrade becomes the error its status maps to (426 → fallback)."""
+    logger = _RedactingLogger(logging.getLogger("codex_lsp.model.websocket"), secrets)
+    try:
+        ws = await connect(
+            url,
+            additional_headers=dict(headers),
+            user_agent_header=None,
+            compression="deflate",
+            open_timeout=connect_timeout,
+            max_size=None,
+            proxy=None if is_loopback(url) else True,
+            logger=logger,
+        )
+    except InvalidStatus as exc:
+        response = exc.response
+        try:
+            body: Any = json.loads(response.body or b"null")
+        except ValueError:
+            body = None
+        raise error_for_status(
+            response.status_code, body, dict(response.headers.raw_items()), handshake=True
+        ) from None
+    except TimeoutError:
+        raise ConnectFailed(f"WebSocket handshake timed out after {connect_timeout:g} s") from None
+    except InvalidURI as exc:
+        raise ConfigError(f"invalid WebSocket URL derived from base_url: {exc}") from None
+    except (OSError, InvalidHandshake) as exc:
+        raise ConnectFailed(f"cannot open the WebSocket: {exc.__class__.__name__}: {exc}") from None
+    return WsConnection(ws, number)

@@ -1,0 +1,47 @@
+"""Fixtures: a fake Responses server per test, and clients pointed at it with tiny retry delays."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from codex_lsp.model import ModelClient, ModelSettings, ProviderConfig
+from codex_lsp.model.retry import RetryPolicy
+from codex_lsp.testing.fake_responses import FakeResponsesServer
+from tests.model.helpers import API_KEY, FAST
+
+ClientFactory = Callable[..., ModelClient]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeResponsesServer]:
+    """A started fake server with an empty script (tests ``load`` their own)."""
+    async with FakeResponsesServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def make_client(fake: FakeResponsesServer) -> AsyncIterator[ClientFactory]:
+    """Build clients against ``fake`` (prewarm off unless asked); every client is closed afterwards."""
+    clients: list[ModelClient] = []
+
+    def factory(
+        *, websockets: bool = True, prewarm: bool = False, retry: RetryPolicy = FAST, **provider: Any
+    ) -> ModelClient:
+        settings = ModelSettings(
+            model="gpt-5.5",
+            provider_id="fake",
+            provider=ProviderConfig(base_url=fake.base_url, supports_websockets=websockets, **provider),
+            api_key=SecretStr(API_KEY),
+            key_source="test",
+        )
+        client = ModelClient(settings, retry_policy=retry, prewarm=prewarm)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.aclose()
