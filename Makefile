@@ -8,7 +8,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PEERS_STAMP := tests/peers/node_modules/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean system-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,18 @@ $(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
 	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The shell tool's sandbox (bubblewrap) and git are system packages; the sandbox tests must run.
+system-deps:
+	@missing=""; for tool in bwrap git; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap and git (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap git >/dev/null; \
+	  else \
+	    echo "missing:$$missing; install them first (e.g. sudo apt-get install bubblewrap git)"; exit 1; \
+	  fi; \
+	fi
+
 demo: $(RUNTIME_STAMP)
 	$(BIN)/codex-lsp --version
 
@@ -34,8 +46,8 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(PEERS_STAMP)
-	$(BIN)/pytest -q
+test: lint $(PEERS_STAMP) system-deps
+	CODEX_LSP_REQUIRE_SANDBOX=1 $(BIN)/pytest -q
 
 bench: $(DEV_STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/patch_engine.py

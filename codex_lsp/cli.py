@@ -21,6 +21,32 @@ def _cmd_apply_patch(args: argparse.Namespace) -> int:
     return run_apply_patch(args.patch_file, root=args.root)
 
 
+def _cmd_exec(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from codex_lsp.agent.settings import AgentSettings
+    from codex_lsp.headless import run_exec
+
+    if not Path(args.cd).is_dir():
+        print(f"codex-lsp exec: --cd {args.cd} is not a directory", file=sys.stderr)
+        return 1
+    prompt = " ".join(args.prompt)
+    if prompt == "-":
+        prompt = sys.stdin.read()
+    settings = AgentSettings(shell_enabled=args.shell, shell_allow=tuple(args.allow))
+    return asyncio.run(
+        run_exec(
+            prompt,
+            cd=Path(args.cd),
+            dry_run=args.dry_run,
+            model=args.model,
+            thread_id=args.thread,
+            settings=settings,
+        )
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``codex-lsp``."""
     parser = argparse.ArgumentParser(
@@ -52,6 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="workspace root that every path is resolved in (default: current directory)",
     )
     ap.set_defaults(handler=_cmd_apply_patch)
+
+    ex = sub.add_parser(
+        "exec",
+        help="run one agent turn on a folder from the terminal",
+        description=(
+            "Run one agent turn without an editor: the agent's text streams to stdout, patches "
+            "are applied atomically. Exit status 0 completed, 1 failed, 130 interrupted."
+        ),
+    )
+    ex.add_argument("prompt", nargs="+", metavar="PROMPT", help="what to do (- reads it from stdin)")
+    ex.add_argument("--cd", default=".", metavar="DIR", help="workspace folder (default: current directory)")
+    ex.add_argument("--dry-run", action="store_true", help="print the diff instead of writing files")
+    ex.add_argument("--model", help="model to use (default: from $CODEX_HOME/config.toml)")
+    ex.add_argument("--thread", metavar="ID", help="continue a saved thread")
+    ex.add_argument("--shell", action="store_true", help="offer the shell tool (each command is approved)")
+    ex.add_argument("--allow", action="append", default=[], metavar="CMD", help="run CMD without asking")
+    ex.set_defaults(handler=_cmd_exec)
     return parser
 
 

@@ -1,0 +1,184 @@
+"""The agent: threads, the running turns, and how a request becomes a turn's input.
+
+It owns the thread store and a registry of running turns (one per thread at most, any number of
+threads at once), so every way of interrupting — an LSP ``$/cancelRequest``, a progress cancel,
+``codex.interrupt`` or Ctrl-C — comes down to cancelling one task here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from codex_lsp.agent import context
+from codex_lsp.agent.errors import ThreadNotFoundError, TurnBusyError
+from codex_lsp.agent.events import TurnEvent
+from codex_lsp.agent.instructions import base_instructions, developer_message
+from codex_lsp.agent.interfaces import Approver, ChangeApplier, Diagnostic, EditorContext, Workspace
+from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent.threads import Thread, ThreadStore, ThreadSummary
+from codex_lsp.agent.tools.apply_patch import ApplyPatchTool
+from codex_lsp.agent.tools.base import ToolContext, ToolRegistry
+from codex_lsp.agent.tools.registry import build_registry
+from codex_lsp.agent.turn import TurnResult, TurnRunner
+from codex_lsp.model import ModelClient
+
+__all__ = ["Agent", "TurnRequest"]
+
+
+class TurnRequest(BaseModel):
+    """What the user asked for: a prompt, or diagnostics to fix, plus where they are in the editor."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt: str = ""
+    editor: EditorContext = EditorContext()
+    fix: tuple[Diagnostic, ...] = ()
+    """Diagnostics this turn must fix (a "Fix with Codex" turn)."""
+    thread_id: str | None = None
+    model: str | None = None
+
+
+class Agent:
+    """One workspace's agent: its threads and their turns."""
+
+    def __init__(
+        self,
+        *,
+        client: ModelClient,
+        workspace: Workspace,
+        approver: Approver,
+        applier: ChangeApplier,
+        emit: Callable[[TurnEvent], None],
+        settings: AgentSettings | None = None,
+        store: ThreadStore | None = None,
+        codex_home: Path | None = None,
+    ) -> None:
+        self.client = client
+        self.workspace = workspace
+        self.approver = approver
+        self.applier = applier
+        self.emit = emit
+        self.settings = settings or AgentSettings()
+        self.store = store or ThreadStore(None)
+        self.codex_home = codex_home or Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
+        self.registry: ToolRegistry = build_registry(
+            self.settings, extra=[ApplyPatchTool(self.settings.apply_patch_tool)]
+        )
+        self.threads: dict[str, Thread] = {}
+        self.running: dict[str, tuple[str, asyncio.Task[TurnResult]]] = {}
+        """thread id → (turn id, task) of the turn running on it."""
+        shell = self.settings.shell_enabled
+        self.runner = TurnRunner(
+            client,
+            self.registry,
+            self._tool_context,
+            emit,
+            instructions=developer_message(base_instructions(shell_enabled=shell)),
+            max_rounds=self.settings.max_tool_rounds,
+        )
+
+    # -- threads ----------------------------------------------------------------------------------
+
+    def new_thread(self) -> Thread:
+        thread = self.store.create(str(self.workspace.root), model=None)
+        self.threads[thread.id] = thread
+        return thread
+
+    def thread(self, thread_id: str) -> Thread:
+        """The thread with that id, loaded from disk if this process has not seen it yet."""
+        thread = self.threads.get(thread_id) or self.store.load(thread_id)
+        if thread is None:
+            raise ThreadNotFoundError(f"no thread {thread_id!r}; start a new one or pick one from the list")
+        self.threads[thread.id] = thread
+        return thread
+
+    def list_threads(self) -> list[ThreadSummary]:
+        """Saved threads of every workspace, newest first (plus unsaved ones of this process)."""
+        listed = {summary.id: summary for summary in self.store.list()}
+        for thread in self.threads.values():
+            listed.setdefault(thread.id, thread.summary())
+        return sorted(listed.values(), key=lambda s: s.updated_at, reverse=True)
+
+    # -- turns ------------------------------------------------------------------------------------
+
+    async def run_turn(self, request: TurnRequest) -> TurnResult:
+        """Run one turn to its end; cancelling the caller interrupts it (the result says so)."""
+        thread = self.thread(request.thread_id) if request.thread_id else self.new_thread()
+        if thread.id in self.running:
+            raise TurnBusyError(f"a turn is already running on thread {thread.id}; interrupt it or wait")
+        items = self._thread_start_items() if not thread.history else []
+        items.append(_user_message(self._user_text(request)))
+        turn_id = str(uuid.uuid4())
+        title = request.prompt or (request.fix[0].message if request.fix else "")
+        task = asyncio.create_task(
+            self.runner.run(thread, items, title=title, model=request.model, turn_id=turn_id)
+        )
+        self.running[thread.id] = (turn_id, task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.cancel()
+            result = await task
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            return result
+        finally:
+            self.running.pop(thread.id, None)
+
+    def interrupt(self, turn_id: str | None = None) -> list[str]:
+        """Interrupt one running turn, or all of them; return the ids interrupted."""
+        hit = [(tid, task) for tid, task in self.running.values() if turn_id in (None, tid)]
+        for _, task in hit:
+            task.cancel()
+        return [tid for tid, _ in hit]
+
+    # -- input ------------------------------------------------------------------------------------
+
+    def _thread_start_items(self) -> list[dict[str, Any]]:
+        root = self.workspace.root
+        items: list[dict[str, Any]] = []
+        docs = context.discover_instructions(root, self.codex_home, self.settings)
+        if docs:
+            items.append(context.instructions_message(root, docs))
+        items.append(
+            context.environment_context_message(
+                root, shell_enabled=self.settings.shell_enabled, settings=self.settings
+            )
+        )
+        return items
+
+    def _user_text(self, request: TurnRequest) -> str:
+        parts = []
+        if request.fix:
+            parts.append(context.render_fix_request(list(request.fix), self.workspace))
+        if request.prompt:
+            parts.append(request.prompt)
+        editor = context.render_editor_context(request.editor, self.workspace)
+        if editor:
+            parts.append(editor)
+        return "\n\n".join(parts)
+
+    def _tool_context(self, turn_id: str) -> ToolContext:
+        env_key = self.client.settings.provider.env_key
+        secrets = frozenset({"OPENAI_API_KEY", "CODEX_API_KEY", *([env_key] if env_key else [])})
+        return ToolContext(
+            workspace=self.workspace,
+            approver=self.approver,
+            applier=self.applier,
+            settings=self.settings,
+            turn_id=turn_id,
+            emit=self.emit,
+            secret_env_names=secrets,
+        )
+
+
+def _user_message(text: str) -> dict[str, Any]:
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}

@@ -1,0 +1,243 @@
+"""What a turn tells the model besides the user's words: project instructions, the environment,
+and where the user is in the editor.
+
+- **AGENTS.md** (reference §6.1): the global ``$CODEX_HOME/AGENTS.override.md`` or ``AGENTS.md``
+  (the first non-empty), then one project file per directory from the git root down to the
+  workspace root (``AGENTS.override.md``, ``AGENTS.md``, then the configured fallback names; the
+  first non-empty wins), joined root-first under a byte budget. Sent, global text first, as a user
+  message ``# AGENTS.md instructions for <cwd>`` wrapping ``<INSTRUCTIONS>``, as Codex does.
+- ``<environment_context>``: cwd, approval policy, sandbox mode, network access, shell.
+- Editor context and "Fix with Codex" requests, rendered from what the editor shows (unsaved
+  buffer text included, read through the :class:`Workspace`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from codex_lsp.agent.interfaces import Diagnostic, EditorContext, OpenBuffer, Selection, Workspace
+from codex_lsp.agent.sandbox import sandbox_status
+from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent.tools.read_file import split_lines
+from codex_lsp.agent.tools.text import fence, truncate_utf8, utf8_len
+from codex_lsp.agent.tools.walk import find_git_root
+from codex_lsp.patch import PatchError
+
+__all__ = [
+    "default_codex_home",
+    "discover_instructions",
+    "environment_context_message",
+    "global_instructions",
+    "instructions_message",
+    "project_doc_paths",
+    "project_docs",
+    "render_editor_context",
+    "render_fix_request",
+    "user_message",
+]
+
+OVERRIDE_NAME = "AGENTS.override.md"
+DEFAULT_NAME = "AGENTS.md"
+FIX_CONTEXT_LINES = 3
+FIX_MAX_RANGE_LINES = 20
+
+
+def default_codex_home() -> Path:
+    """``$CODEX_HOME``, else ``~/.codex``."""
+    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
+
+
+def _read_nonempty(path: Path) -> str | None:
+    """The text of ``path`` when it is a file (links followed) with more than whitespace."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace") if path.is_file() else ""
+    except OSError:
+        return None
+    return text if text.strip() else None
+
+
+def _first_nonempty(directory: Path, names: Iterable[str]) -> tuple[Path, str] | None:
+    for name in names:
+        text = _read_nonempty(directory / name)
+        if text is not None:
+            return directory / name, text
+    return None
+
+
+def global_instructions(codex_home: Path) -> str | None:
+    """The user's own instructions for every project."""
+    found = _first_nonempty(codex_home, (OVERRIDE_NAME, DEFAULT_NAME))
+    return found[1] if found else None
+
+
+def project_doc_paths(root: Path, settings: AgentSettings) -> list[Path]:
+    """The project instruction files that apply to ``root``, root-most first (one per directory)."""
+    root = root.resolve()
+    top = find_git_root(root) or root
+    below = root.relative_to(top).parts
+    directories = [top.joinpath(*below[:depth]) for depth in range(len(below) + 1)]
+    names = (OVERRIDE_NAME, DEFAULT_NAME, *settings.project_doc_fallback_filenames)
+    found = (_first_nonempty(directory, names) for directory in directories)
+    return [hit[0] for hit in found if hit is not None]
+
+
+def project_docs(root: Path, settings: AgentSettings) -> str | None:
+    """The project instructions joined by blank lines, cut at ``project_doc_max_bytes``."""
+    remaining = settings.project_doc_max_bytes
+    parts: list[str] = []
+    for path in project_doc_paths(root, settings) if remaining else ():
+        full = _read_nonempty(path) or ""
+        text = truncate_utf8(full, remaining)
+        if text.strip():
+            parts.append(text)
+        remaining -= utf8_len(text)
+        if text != full or remaining <= 0:
+            break  # the budget is spent: later files would only add fragments
+    return "\n\n".join(parts) or None
+
+
+def discover_instructions(root: Path, codex_home: Path | None, settings: AgentSettings) -> str | None:
+    """Global instructions then project docs, as one text (None when there are none)."""
+    home = codex_home or default_codex_home()
+    parts = [text for text in (global_instructions(home), project_docs(root, settings)) if text]
+    return "\n\n".join(parts) or None
+
+
+def user_message(text: str) -> dict[str, Any]:
+    """A user-role input item (reference §4.4)."""
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+def instructions_message(cwd: Path | str, text: str) -> dict[str, Any]:
+    """The AGENTS.md instructions as Codex sends them: a user message naming the cwd."""
+    return user_message(f"# AGENTS.md instructions for {cwd}\n\n<INSTRUCTIONS>\n{text}\n</INSTRUCTIONS>")
+
+
+def environment_context_message(
+    cwd: Path | str, *, shell_enabled: bool, settings: AgentSettings | None = None
+) -> dict[str, Any]:
+    """The ``<environment_context>`` message: what the agent may do here and how.
+
+    Without a shell the agent only edits through patches inside the workspace and runs nothing
+    (``never`` asks, ``workspace-write``, network ``restricted``). With a shell, every command not
+    allow-listed is put to the user (``untrusted``), and the sandbox decides the rest.
+    """
+    fields = {"cwd": str(cwd), "approval_policy": "never", "sandbox_mode": "workspace-write"}
+    fields["network_access"] = "restricted"
+    if shell_enabled:
+        active = sandbox_status(settings or AgentSettings(shell_enabled=True)).active
+        fields["approval_policy"] = "untrusted"
+        fields["sandbox_mode"] = "workspace-write" if active else "danger-full-access"
+        fields["network_access"] = "restricted" if active else "enabled"
+        fields["shell"] = Path(os.environ.get("SHELL") or "bash").name
+    body = "\n".join(f"  <{key}>{value}</{key}>" for key, value in fields.items())
+    return user_message(f"<environment_context>\n{body}\n</environment_context>")
+
+
+class _Lines:
+    """Lines of files as the editor shows them, read once per render."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.cache: dict[str, list[str] | None] = {}
+
+    def of(self, path: str) -> list[str] | None:
+        if path not in self.cache:
+            try:
+                self.cache[path] = split_lines(self.workspace.read_text(path))
+            except (OSError, PatchError):
+                self.cache[path] = None
+        return self.cache[path]
+
+
+def _position(line: int, character: int) -> str:
+    return f"{line + 1}:{character + 1}"
+
+
+def _labels(diagnostic: Diagnostic) -> str:
+    parts = [f"source: {diagnostic.source}" if diagnostic.source else "", _code(diagnostic)]
+    joined = ", ".join(part for part in parts if part)
+    return f" ({joined})" if joined else ""
+
+
+def _code(diagnostic: Diagnostic) -> str:
+    return f"code: {diagnostic.code}" if diagnostic.code not in (None, "") else ""
+
+
+def _diagnostic_line(diagnostic: Diagnostic, lines: _Lines) -> list[str]:
+    severity = diagnostic.severity or "problem"
+    where = f"{diagnostic.path}:{_position(diagnostic.start_line, diagnostic.start_character)}"
+    out = [f"- {where}: {severity}: {diagnostic.message}{_labels(diagnostic)}"]
+    text = lines.of(diagnostic.path)
+    if text is not None and diagnostic.start_line < len(text):
+        out.append(f"  {diagnostic.start_line + 1} | {text[diagnostic.start_line]}")
+    return out
+
+
+def _selection_lines(active: str | None, selection: Selection) -> list[str]:
+    where = f" in {active}" if active else ""
+    start = _position(selection.start_line, selection.start_character)
+    if (selection.start_line, selection.start_character) == (selection.end_line, selection.end_character):
+        return [f"Cursor{where} at {start} (line:column, 1-based)"]
+    end = _position(selection.end_line, selection.end_character)
+    header = f"Selection{where} from {start} to {end} (line:column, 1-based):"
+    return [header, fence(selection.text)] if selection.text else [header]
+
+
+def _buffer_label(buffer: OpenBuffer) -> str:
+    return f"{buffer.path} (unsaved changes)" if buffer.dirty else buffer.path
+
+
+def render_editor_context(ctx: EditorContext, workspace: Workspace) -> str:
+    """The editor state for the model; empty when the editor told us nothing."""
+    out: list[str] = []
+    if ctx.active_file:
+        out.append(f"Active file: {ctx.active_file}")
+    if ctx.selection is not None:
+        out += _selection_lines(ctx.active_file, ctx.selection)
+    if ctx.diagnostics:
+        lines = _Lines(workspace)
+        out.append("Diagnostics (line:column, 1-based):")
+        out += [line for diagnostic in ctx.diagnostics for line in _diagnostic_line(diagnostic, lines)]
+    if ctx.open_buffers:
+        out.append("Open buffers: " + ", ".join(_buffer_label(buffer) for buffer in ctx.open_buffers))
+    return "\n".join(["# Editor context", *out]) if out else ""
+
+
+def _excerpt(diagnostic: Diagnostic, lines: list[str]) -> str:
+    """The lines a diagnostic covers, with a few around them, its lines marked with ``>``."""
+    last_marked = min(diagnostic.end_line, diagnostic.start_line + FIX_MAX_RANGE_LINES - 1)
+    first = max(diagnostic.start_line - FIX_CONTEXT_LINES, 0)
+    last = min(last_marked + FIX_CONTEXT_LINES, len(lines) - 1)
+    width = len(str(last + 1))
+    rows = []
+    for index in range(first, last + 1):
+        mark = ">" if diagnostic.start_line <= index <= last_marked else " "
+        rows.append(f"{mark} {index + 1:>{width}} | {lines[index]}")
+    return fence("\n".join(rows))
+
+
+def _fix_entry(number: int, diagnostic: Diagnostic, lines: _Lines) -> str:
+    start = _position(diagnostic.start_line, diagnostic.start_character)
+    end = _position(diagnostic.end_line, diagnostic.end_character)
+    severity = diagnostic.severity or "problem"
+    head = f"{number}. {diagnostic.path} {start}-{end}: {severity}: {diagnostic.message}{_labels(diagnostic)}"
+    text = lines.of(diagnostic.path)
+    if text is None or diagnostic.start_line >= len(text):
+        return head + "\n(The file cannot be read or is shorter than this range.)"
+    return f"{head}\n{_excerpt(diagnostic, text)}"
+
+
+def render_fix_request(diagnostics: Sequence[Diagnostic], workspace: Workspace) -> str:
+    """The task of a "Fix with Codex" turn: each diagnostic with its range and the code around it."""
+    count = len(diagnostics)
+    noun = "this problem" if count == 1 else f"these {count} problems"
+    intro = (
+        f"Fix {noun} reported by the editor. Change only what the fix needs and keep the rest "
+        "of the code as it is. Positions are line:column, 1-based; lines marked > are the range."
+    )
+    lines = _Lines(workspace)
+    return "\n\n".join([intro, *(_fix_entry(i, d, lines) for i, d in enumerate(diagnostics, start=1))])

@@ -1,0 +1,36 @@
+"""The agent's own settings: tools, limits and context budgets (pydantic, validated once)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["AgentSettings"]
+
+
+class AgentSettings(BaseModel):
+    """Every knob of the agent layer, with the defaults a user gets without configuring anything."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    shell_enabled: bool = False
+    """The ``shell`` tool is off unless the user turns it on."""
+    shell_allow: tuple[str, ...] = ()
+    """Commands that run without asking: an entry matches a command whose argv starts with its
+    words (``"pytest"`` allows ``pytest -q``; ``"git status"`` allows only that)."""
+    shell_timeout_ms: int = Field(default=60_000, ge=100, le=3_600_000)
+    shell_output_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    sandbox: Literal["auto", "bwrap", "off"] = "auto"
+    """``auto``: sandbox with bubblewrap when ``bwrap`` is installed; ``bwrap``: require it."""
+    read_max_bytes: int = Field(default=256 * 1024, ge=1024)
+    read_max_lines: int = Field(default=2_000, ge=1)
+    search_max_results: int = Field(default=200, ge=1)
+    list_max_entries: int = Field(default=500, ge=1)
+    project_doc_max_bytes: int = Field(default=32 * 1024, ge=0)
+    """Budget for AGENTS.md project instructions; 0 disables them."""
+    project_doc_fallback_filenames: tuple[str, ...] = ()
+    apply_patch_tool: Literal["freeform", "function"] = "freeform"
+    """``freeform``: a custom tool with a grammar (GPT-5-class models); ``function``: JSON ``input``."""
+    max_tool_rounds: int = Field(default=64, ge=1)
+    """Model requests one turn may make before it stops with an error (a runaway guard)."""

@@ -1,0 +1,193 @@
+"""Threads: a conversation's history, persisted as JSONL so a restarted server can resume it.
+
+One file per thread, ``<state dir>/threads/<thread id>.jsonl``. The first record describes the
+thread; each later record is one history item or one finished turn, appended as it happens, so a
+crash loses at most the line being written. Loading is forgiving where it can be and strict where
+it must be: a truncated last line (a write cut short) is dropped with a warning; any other damage
+skips the whole file with a warning — a damaged thread never stops the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+__all__ = ["Thread", "ThreadStore", "ThreadSummary", "default_state_dir"]
+
+log = logging.getLogger(__name__)
+
+
+def default_state_dir() -> Path:
+    """``$CODEX_LSP_STATE_DIR``, else the user state directory of codex-lsp (platformdirs)."""
+    override = os.environ.get("CODEX_LSP_STATE_DIR")
+    return Path(override) if override else Path(platformdirs.user_state_dir("codex-lsp", appauthor=False))
+
+
+class _ThreadRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    kind: Literal["thread"] = "thread"
+    id: str
+    cwd: str
+    created_at: float
+    model: str | None = None
+
+
+class _ItemRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    kind: Literal["item"] = "item"
+    turn_id: str
+    item: dict[str, Any]
+
+
+class _TurnRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    kind: Literal["turn"] = "turn"
+    turn_id: str
+    status: str
+    prompt: str = ""
+    finished_at: float
+
+
+_Record = _ThreadRecord | _ItemRecord | _TurnRecord
+_RECORD = TypeAdapter[_Record](_Record)
+
+
+class ThreadSummary(BaseModel):
+    """What a thread list shows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    cwd: str
+    created_at: float
+    updated_at: float
+    turns: int
+    title: str = Field(default="", description="The first prompt, shortened.")
+
+
+class Thread:
+    """A conversation: its history (input items, in order) and where it is persisted."""
+
+    def __init__(self, record: _ThreadRecord, path: Path | None) -> None:
+        self.id = record.id
+        self.cwd = record.cwd
+        self.created_at = record.created_at
+        self.updated_at = record.created_at
+        self.model = record.model
+        self.history: list[dict[str, Any]] = []
+        self.prompts: list[str] = []
+        self.turns = 0
+        self._path = path
+
+    def append(self, turn_id: str, items: Iterable[dict[str, Any]]) -> None:
+        """Add items to the history and to the file."""
+        batch = list(items)
+        self.history.extend(batch)
+        self._write(_ItemRecord(turn_id=turn_id, item=item) for item in batch)
+
+    def finish_turn(self, turn_id: str, status: str, prompt: str) -> None:
+        """Record that a turn ended (its items were appended as they happened)."""
+        self.turns += 1
+        self.prompts.append(prompt)
+        self.updated_at = time.time()
+        self._write([_TurnRecord(turn_id=turn_id, status=status, prompt=prompt, finished_at=self.updated_at)])
+
+    def summary(self) -> ThreadSummary:
+        title = self.prompts[0] if self.prompts else ""
+        title = title if len(title) <= 80 else title[:77] + "..."
+        return ThreadSummary(
+            id=self.id,
+            cwd=self.cwd,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            turns=self.turns,
+            title=title,
+        )
+
+    def _write(self, records: Iterable[BaseModel]) -> None:
+        if self._path is None:
+            return
+        lines = "".join(record.model_dump_json() + "\n" for record in records)
+        if lines:
+            with self._path.open("a", encoding="utf-8") as stream:
+                stream.write(lines)
+
+
+class ThreadStore:
+    """Creates, lists and loads threads under one state directory (``None``: memory only)."""
+
+    def __init__(self, state_dir: Path | None) -> None:
+        self.directory = state_dir / "threads" if state_dir is not None else None
+        self.warnings: list[str] = []
+
+    def create(self, cwd: str, *, model: str | None = None) -> Thread:
+        record = _ThreadRecord(id=str(uuid.uuid4()), cwd=cwd, created_at=time.time(), model=model)
+        path = None
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path = self.directory / f"{record.id}.jsonl"
+        thread = Thread(record, path)
+        thread._write([record])
+        return thread
+
+    def list(self) -> list[ThreadSummary]:
+        """Every readable thread, most recently updated first; damaged files are reported and skipped."""
+        if self.directory is None or not self.directory.is_dir():
+            return []
+        threads = [self._load_file(path) for path in sorted(self.directory.glob("*.jsonl"))]
+        return sorted(
+            (t.summary() for t in threads if t is not None), key=lambda s: s.updated_at, reverse=True
+        )
+
+    def load(self, thread_id: str) -> Thread | None:
+        """The thread with that id, or ``None`` if it does not exist or cannot be read."""
+        if self.directory is None or not _safe_id(thread_id):
+            return None
+        path = self.directory / f"{thread_id}.jsonl"
+        return self._load_file(path) if path.is_file() else None
+
+    def _load_file(self, path: Path) -> Thread | None:
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self._skip(path, f"cannot be read ({exc})")
+            return None
+        lines = raw.split("\n")
+        if lines and lines[-1]:
+            self._warn(f"thread file {path.name}: the last line was cut short and is ignored")
+        try:
+            records = [_RECORD.validate_json(line) for line in lines[:-1] if line]
+        except ValidationError as exc:
+            self._skip(path, f"is damaged ({exc.errors()[0]['msg']})")
+            return None
+        if not records or not isinstance(records[0], _ThreadRecord):
+            self._skip(path, "does not start with a thread record")
+            return None
+        thread = Thread(records[0], path)
+        for record in records[1:]:
+            if isinstance(record, _ItemRecord):
+                thread.history.append(record.item)
+            elif isinstance(record, _TurnRecord):
+                thread.turns += 1
+                thread.prompts.append(record.prompt)
+                thread.updated_at = record.finished_at
+        return thread
+
+    def _skip(self, path: Path, why: str) -> None:
+        self._warn(f"thread file {path.name} {why}; skipped")
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.warnings.append(message)
+
+
+def _safe_id(thread_id: str) -> bool:
+    return bool(thread_id) and all(c.isalnum() or c == "-" for c in thread_id)

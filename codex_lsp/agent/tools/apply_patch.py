@@ -1,0 +1,140 @@
+"""The ``apply_patch`` tool: a model patch becomes a file-change proposal the host applies.
+
+Two variants, as Codex offers them: a freeform ``custom`` tool constrained by a Lark grammar (the
+model sends raw patch text) and a JSON ``function`` with one ``input`` string (for models without
+freeform tools). Either way the patch is parsed and matched against the :class:`Workspace`'s
+file source — editor buffers first — so it fits what the user sees. Failures go back to the
+model as output with the engine's hints; success hands the changes to the :class:`ChangeApplier`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, ClassVar, Literal
+
+from codex_lsp.agent.events import (
+    FileChangeEntry,
+    FileChangeItem,
+    FileChangeProposed,
+    ItemCompleted,
+    ItemStarted,
+)
+from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
+from codex_lsp.patch import FileChange, PatchError, PatchResult, compute_changes, parse_patch
+from codex_lsp.patch.render import render_change
+
+__all__ = ["GRAMMAR", "ApplyPatchTool"]
+
+GRAMMAR = r"""start: begin_patch hunk+ end_patch
+begin_patch: "*** Begin Patch" LF
+end_patch: "*** End Patch" LF?
+
+hunk: add_hunk | delete_hunk | update_hunk
+add_hunk: "*** Add File: " filename LF add_line*
+delete_hunk: "*** Delete File: " filename LF
+update_hunk: "*** Update File: " filename LF move_to? change?
+
+filename: /(.+)/
+add_line: "+" /(.*)/ LF -> line
+move_to: "*** Move to: " filename LF
+
+change: (context_line | change_line)+ end_of_file?
+context_line: ("@@" | "@@ " /(.+)/) LF
+change_line: ("+" | "-" | " ") /(.*)/ LF
+end_of_file: "*** End of File" LF
+
+%import common.LF
+"""
+
+_DESCRIPTION = (
+    "Edit files with a patch. This is a FREEFORM tool: send the patch text itself, not JSON. "
+    "Paths are relative to the workspace root."
+)
+_FUNCTION_DESCRIPTION = (
+    "Edit files with a patch in the apply_patch format, given as the `input` string: "
+    "'*** Begin Patch', then hunks ('*** Add File: path' with '+' lines, '*** Delete File: path', "
+    "'*** Update File: path' with optional '*** Move to: path' and '@@' chunks of ' ', '-', '+' "
+    "lines), then '*** End Patch'. Paths are relative to the workspace root."
+)
+
+
+class ApplyPatchTool(Tool):
+    """``apply_patch`` in the freeform or the JSON-function variant."""
+
+    name: ClassVar[str] = "apply_patch"
+    mutating: ClassVar[bool] = True
+
+    def __init__(self, variant: Literal["freeform", "function"] = "freeform") -> None:
+        self.variant = variant
+
+    def spec(self) -> dict[str, Any]:
+        if self.variant == "function":
+            properties = {"input": {"type": "string", "description": "The whole patch text."}}
+            return function_spec(self.name, _FUNCTION_DESCRIPTION, properties, ["input"])
+        return {
+            "type": "custom",
+            "name": self.name,
+            "description": _DESCRIPTION,
+            "format": {"type": "grammar", "syntax": "lark", "definition": GRAMMAR},
+        }
+
+    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        started = time.monotonic()
+        text = _patch_text(call)
+        if text is None:
+            return ToolResult(output='apply_patch: expected {"input": "<patch text>"}', success=False)
+        try:
+            result = compute_changes(parse_patch(text), ctx.workspace.file_source())
+        except PatchError as exc:
+            return ToolResult(output=f"apply_patch verification failed: {exc}", success=False)
+        return await _propose(result, ctx, started)
+
+
+def _patch_text(call: ToolCall) -> str | None:
+    if call.kind == "custom":
+        return call.arguments
+    try:
+        arguments = json.loads(call.arguments)
+    except json.JSONDecodeError:
+        return None
+    value = arguments.get("input") if isinstance(arguments, dict) else None
+    return value if isinstance(value, str) else None
+
+
+async def _propose(result: PatchResult, ctx: ToolContext, started: float) -> ToolResult:
+    item_id = ctx.new_item_id("patch")
+    entries = tuple(_entry(change) for change in result.changes)
+    diff = "".join(render_change(change) for change in result.changes)
+    item = FileChangeItem(id=item_id, changes=entries, diff=diff)
+    ctx.emit(ItemStarted(turn_id=ctx.turn_id, item=item))
+    ctx.emit(FileChangeProposed(turn_id=ctx.turn_id, item_id=item_id, changes=entries, diff=diff))
+    summary = ", ".join(line[2:] for line in result.summary)
+    outcome = await ctx.applier.apply(result, turn_id=ctx.turn_id, summary=summary)
+    if not outcome.applied:
+        done = item.model_copy(update={"status": "failed", "message": outcome.message})
+        ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
+        return ToolResult(
+            output=f"apply_patch failed: {outcome.message} No file was changed; read the files again "
+            "and send a new patch.",
+            success=False,
+        )
+    status = "held" if outcome.held_for_review else "applied"
+    done = item.model_copy(
+        update={"status": status, "message": outcome.message, "proposal_id": outcome.proposal_id}
+    )
+    ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
+    ctx.note_changed(path for change in result.changes for path in _paths(change))
+    note = f"\n{outcome.message}" if outcome.message else ""
+    wall = time.monotonic() - started
+    return ToolResult(
+        output=f"Exit code: 0\nWall time: {wall:.1f} seconds\nOutput:\n{result.success_message()}{note}"
+    )
+
+
+def _entry(change: FileChange) -> FileChangeEntry:
+    return FileChangeEntry(path=change.path, kind=change.kind.value, move_to=change.move_to)
+
+
+def _paths(change: FileChange) -> tuple[str, ...]:
+    return (change.path, change.move_to) if change.move_to else (change.path,)

@@ -1,0 +1,247 @@
+"""``shell``: run a command (an argv, Codex's ``shell`` shape) in the workspace, with consent.
+
+A command runs without asking only when its argv starts with the words of a
+``settings.shell_allow`` entry, or when the user approved that exact argv "for this turn";
+everything else goes to the :class:`Approver` first. Commands run sandboxed when
+:mod:`codex_lsp.agent.sandbox` says so, never inherit the API key variables, and are killed
+(with their children) on timeout or when the turn is cancelled.
+
+Events: ``ItemStarted`` (a ``commandExecution`` item, ``inProgress``) once the call is valid;
+``CommandStarted`` when the process starts; ``CommandFinished`` and ``ItemCompleted`` at the end,
+with status ``completed`` / ``failed`` / ``declined`` / ``timedOut`` (a declined command has no
+``CommandStarted``). A cancelled call completes its item as ``failed`` before re-raising.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from codex_lsp.agent.events import (
+    CommandExecutionItem,
+    CommandFinished,
+    CommandStarted,
+    ItemCompleted,
+    ItemStarted,
+)
+from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
+from codex_lsp.agent.sandbox import SandboxError, sandboxed_argv
+from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent.tools.args import ToolArgs, failure, parse_args
+from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
+from codex_lsp.agent.tools.process import ProcessOutcome, run_process
+from codex_lsp.agent.tools.walk import resolve_arg
+from codex_lsp.patch import PatchPathError
+
+__all__ = ["ShellTool", "child_env", "format_exec_output", "is_allowed"]
+
+DESCRIPTION = (
+    "Run a command in the workspace and return its exit code and output (stdout and stderr merged). "
+    'command is an argv, e.g. ["pytest", "-q"] or ["bash", "-lc", "ls | wc -l"]. The user may be asked '
+    "to approve it. It may run sandboxed: the workspace is writable, the rest read-only, no network. "
+    "Do not use it to edit files: use apply_patch."
+)
+DECLINED = "The user declined to run this command."
+SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
+SHELL_SYNTAX = frozenset(";&|<>`$(){}*?[]~!#\n\\")
+"""Characters that make a script more than one plain command (operators, expansions, globs)."""
+
+Status = Literal["completed", "failed", "declined", "timedOut"]
+
+
+class ShellArgs(ToolArgs):
+    command: tuple[str, ...] = Field(min_length=1)
+    workdir: str | None = None
+    timeout_ms: int | None = Field(default=None, ge=1)
+
+
+def is_allowed(command: tuple[str, ...], settings: AgentSettings) -> bool:
+    """Whether ``command`` starts with the words of one of ``settings.shell_allow``.
+
+    ``["bash", "-lc", "pytest -q"]`` (how models usually call) is judged as ``pytest -q`` when the
+    script is one plain command; with any shell operator or expansion in it, only an allow-list
+    entry for the shell itself can match.
+    """
+    candidates = {command, _plain_script(command)}
+    for entry in settings.shell_allow:
+        words = tuple(shlex.split(entry))
+        if words and any(argv[: len(words)] == words for argv in candidates if argv):
+            return True
+    return False
+
+
+def _plain_script(command: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of a ``<shell> -c/-lc <script>`` call whose script is one plain command, else ()."""
+    if len(command) != 3 or Path(command[0]).name not in SHELLS or command[1] not in ("-c", "-lc"):
+        return ()
+    if any(char in SHELL_SYNTAX for char in command[2]):
+        return ()
+    try:
+        return tuple(shlex.split(command[2]))
+    except ValueError:
+        return ()
+
+
+def child_env(secret_names: frozenset[str], sandboxed: bool) -> dict[str, str]:
+    """This process's environment without the secrets; flags the sandbox as Codex does."""
+    env = {name: value for name, value in os.environ.items() if name not in secret_names}
+    if sandboxed:
+        env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+    return env
+
+
+def format_exec_output(outcome: ProcessOutcome, timeout_ms: int) -> str:
+    """Codex's freeform exec output: exit code, wall time, line count when cut, then the output."""
+    text = outcome.output.text()
+    if outcome.timed_out:
+        text = f"command timed out after {timeout_ms} milliseconds\n{text}"
+    lines = [f"Exit code: {outcome.exit_code}", f"Wall time: {outcome.duration_seconds:.1f} seconds"]
+    if outcome.output.cut_bytes:
+        lines.append(f"Total output lines: {outcome.output.total_lines}")
+    return "\n".join([*lines, "Output:", text])
+
+
+class ShellTool(Tool):
+    """Runs commands with approval, sandbox, timeout and output cap."""
+
+    name: ClassVar[str] = "shell"
+    mutating: ClassVar[bool] = True
+
+    def spec(self) -> dict[str, Any]:
+        return function_spec(
+            self.name,
+            DESCRIPTION,
+            {
+                "command": {"type": "array", "items": {"type": "string"}, "description": "The argv to run."},
+                "workdir": {"type": "string", "description": 'Workspace-relative directory (default ".").'},
+                "timeout_ms": {"type": "integer", "description": "Timeout in milliseconds."},
+            },
+            ["command"],
+        )
+
+    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        args = parse_args(call, ShellArgs)
+        if isinstance(args, ToolResult):
+            return args
+        root = ctx.workspace.root
+        try:
+            workdir = resolve_arg(root, args.workdir)
+        except PatchPathError as exc:
+            return failure(f"workdir refused: {exc}")
+        if not (root / workdir).is_dir():
+            return failure(f"workdir {workdir} is not a directory of the workspace.")
+        try:
+            # The first call probes bwrap by running it: keep that off the event loop.
+            argv, sandboxed = await asyncio.to_thread(
+                sandboxed_argv, args.command, root, ctx.settings, root / workdir
+            )
+        except SandboxError as exc:
+            return failure(f"Cannot run commands: the sandbox is required but unavailable. {exc}")
+        return await _Execution(ctx, args, workdir or ".", argv, sandboxed).run()
+
+
+class _Execution:
+    """One shell call's life: item events, approval, the process and its report."""
+
+    def __init__(
+        self, ctx: ToolContext, args: ShellArgs, workdir: str, argv: list[str], sandboxed: bool
+    ) -> None:
+        self.ctx = ctx
+        self.command = args.command
+        self.workdir = workdir
+        self.argv = argv
+        self.sandboxed = sandboxed
+        limit = ctx.settings.shell_timeout_ms
+        self.timeout_ms = min(args.timeout_ms or limit, limit)
+        self.item = CommandExecutionItem(
+            id=ctx.new_item_id("cmd"), command=self.command, cwd=workdir, sandboxed=sandboxed
+        )
+
+    async def run(self) -> ToolResult:
+        self.ctx.emit(ItemStarted(turn_id=self.ctx.turn_id, item=self.item))
+        try:
+            if not await self._approved():
+                self._finish("declined", None, 0.0, DECLINED)
+                return failure(DECLINED)
+            return await self._execute()
+        except asyncio.CancelledError:
+            self._complete_item("failed", None, None, "Interrupted: the turn was cancelled.")
+            raise
+
+    async def _approved(self) -> bool:
+        ctx = self.ctx
+        if is_allowed(self.command, ctx.settings) or self.command in ctx.approved_for_turn:
+            return True
+        decision = await ctx.approver.request(self._request())
+        if decision == ApprovalDecision.APPROVE_FOR_TURN:
+            ctx.approved_for_turn.add(self.command)
+        return decision != ApprovalDecision.DENY
+
+    def _request(self) -> ApprovalRequest:
+        where = "the workspace root" if self.workdir == "." else self.workdir
+        reason = (
+            "Runs sandboxed: workspace writable, rest of the filesystem read-only, no network."
+            if self.sandboxed
+            else "Runs without a sandbox, with your permissions."
+        )
+        title = f"Run `{shlex.join(self.command)}` in {where}?"
+        return ApprovalRequest(
+            kind="command", title=title, command=self.command, cwd=self.workdir, reason=reason
+        )
+
+    async def _execute(self) -> ToolResult:
+        ctx = self.ctx
+        ctx.emit(
+            CommandStarted(
+                turn_id=ctx.turn_id,
+                item_id=self.item.id,
+                command=self.command,
+                cwd=self.workdir,
+                sandboxed=self.sandboxed,
+            )
+        )
+        try:
+            outcome = await run_process(
+                self.argv,
+                cwd=_root_path(ctx.workspace.root, self.workdir),
+                env=child_env(ctx.secret_env_names, self.sandboxed),
+                timeout_s=self.timeout_ms / 1000,
+                max_output_bytes=ctx.settings.shell_output_max_bytes,
+            )
+        except OSError as exc:
+            message = f"Failed to start {self.command[0]}: {exc.strerror or exc}"
+            self._finish("failed", 127, 0.0, message)
+            return failure(message)
+        status: Status = (
+            "timedOut" if outcome.timed_out else "completed" if outcome.exit_code == 0 else "failed"
+        )
+        self._finish(status, outcome.exit_code, outcome.duration_seconds, outcome.output.text())
+        return ToolResult(output=format_exec_output(outcome, self.timeout_ms), success=status == "completed")
+
+    def _finish(self, status: Status, exit_code: int | None, duration: float, output: str) -> None:
+        self.ctx.emit(
+            CommandFinished(
+                turn_id=self.ctx.turn_id,
+                item_id=self.item.id,
+                exit_code=exit_code,
+                duration_seconds=duration,
+                status=status,
+            )
+        )
+        self._complete_item(status, exit_code, duration, output)
+
+    def _complete_item(
+        self, status: Status, exit_code: int | None, duration: float | None, output: str
+    ) -> None:
+        update = {"status": status, "exit_code": exit_code, "duration_seconds": duration, "output": output}
+        item = self.item.model_copy(update=update)
+        self.ctx.emit(ItemCompleted(turn_id=self.ctx.turn_id, item=item))
+
+
+def _root_path(root: Path, workdir: str) -> Path:
+    return root if workdir == "." else root / workdir

@@ -1,0 +1,139 @@
+"""``codex-lsp exec``: one agent turn on a folder, from the terminal, without an editor.
+
+The same agent as in the editor, with the disk as its workspace and the terminal as its approver:
+the agent's text streams to stdout as it arrives, everything else (patches, commands, retries)
+is reported on stderr, and patches are written atomically — or, with ``--dry-run``, kept in
+memory and printed as one diff at the end. Exit status: 0 completed, 1 failed, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from codex_lsp.agent.agent import Agent, TurnRequest
+from codex_lsp.agent.errors import TurnError
+from codex_lsp.agent.events import (
+    AgentMessageDelta,
+    AgentMessageItem,
+    CommandFinished,
+    CommandStarted,
+    FileChangeItem,
+    ItemCompleted,
+    PlanUpdated,
+    TransportNotice,
+    TurnCompleted,
+    TurnEvent,
+)
+from codex_lsp.agent.local import DiskApplier, DryRunApplier, LocalWorkspace, TerminalApprover
+from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent.threads import ThreadStore, default_state_dir
+from codex_lsp.model import ModelClient
+from codex_lsp.model.errors import TransportError
+
+__all__ = ["EventPrinter", "run_exec"]
+
+EXIT_CODES = {"completed": 0, "failed": 1, "interrupted": 130}
+
+
+class EventPrinter:
+    """Renders turn events for a terminal: agent text on ``out``, the rest on ``err``."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+        self._mid_line = False
+
+    def __call__(self, event: TurnEvent) -> None:
+        if isinstance(event, AgentMessageDelta):
+            self.out.write(event.delta)
+            self.out.flush()
+            self._mid_line = not event.delta.endswith("\n")
+        elif isinstance(event, ItemCompleted) and isinstance(event.item, AgentMessageItem):
+            self._end_line()
+        elif isinstance(event, ItemCompleted) and isinstance(event.item, FileChangeItem):
+            self._note(_describe_patch(event.item))
+        elif isinstance(event, CommandStarted):
+            self._note(f"$ {' '.join(event.command)}" + ("  (sandboxed)" if event.sandboxed else ""))
+        elif isinstance(event, CommandFinished):
+            self._note(f"{event.status}: exit {event.exit_code} in {event.duration_seconds:.1f}s")
+        elif isinstance(event, PlanUpdated):
+            marks = {"completed": "x", "in_progress": ">", "pending": " "}
+            self._note("plan:\n" + "\n".join(f"  [{marks[s.status]}] {s.step}" for s in event.plan))
+        elif isinstance(event, TransportNotice):
+            self._note(event.message)
+        elif isinstance(event, TurnCompleted) and event.status != "completed":
+            self._note(f"turn {event.status}" + (f": {event.error}" if event.error else ""))
+
+    def _end_line(self) -> None:
+        if self._mid_line:
+            self.out.write("\n")
+            self.out.flush()
+            self._mid_line = False
+
+    def _note(self, text: str) -> None:
+        self._end_line()
+        self.err.write(f"[codex] {text}\n")
+        self.err.flush()
+
+
+def _describe_patch(item: FileChangeItem) -> str:
+    marks = {"add": "A", "update": "M", "delete": "D", "move": "R"}
+    files = ", ".join(
+        f"{marks[c.kind]} {c.path}" + (f" -> {c.move_to}" if c.move_to else "") for c in item.changes
+    )
+    verb = {"applied": "patched", "held": "proposed", "failed": "patch failed"}.get(item.status, item.status)
+    return f"{verb}: {files}" + (f" ({item.message})" if item.message else "")
+
+
+async def run_exec(
+    prompt: str,
+    *,
+    cd: Path,
+    dry_run: bool = False,
+    model: str | None = None,
+    thread_id: str | None = None,
+    settings: AgentSettings | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one turn on ``cd`` and return the exit status."""
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        client = ModelClient.from_codex_home()
+    except (TransportError, ValueError) as exc:
+        err.write(f"codex-lsp exec: {exc}\n")
+        return 1
+    workspace = LocalWorkspace(cd)
+    applier = DryRunApplier(workspace) if dry_run else DiskApplier(workspace)
+    printer = EventPrinter(out, err)
+    async with client:
+        agent = Agent(
+            client=client,
+            workspace=workspace,
+            approver=TerminalApprover(),
+            applier=applier,
+            emit=printer,
+            settings=settings,
+            store=ThreadStore(default_state_dir()),
+        )
+        request = TurnRequest(prompt=prompt, model=model, thread_id=thread_id)
+        task = asyncio.ensure_future(agent.run_turn(request))
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGINT, task.cancel)
+        try:
+            result = await task
+        except TurnError as exc:
+            err.write(f"codex-lsp exec: {exc}\n")
+            return 1
+        finally:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signal.SIGINT)
+    if isinstance(applier, DryRunApplier):
+        out.write(applier.diff())
+    err.write(f"[codex] thread {result.thread_id}\n")
+    return EXIT_CODES[result.status]

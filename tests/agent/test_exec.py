@@ -1,0 +1,119 @@
+"""``codex-lsp exec`` as a real process against the fake Responses server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing.fake_script import Script
+from tests.agent.harness import call, patch_call, say
+
+APP = "def greet(name):\n    return 'hello ' + nam\n"
+FIX = (
+    "*** Begin Patch\n*** Update File: app.py\n@@\n-    return 'hello ' + nam\n"
+    "+    return 'hello ' + name\n*** End Patch"
+)
+
+
+def _codex_home(tmp_path: Path, base_url: str) -> Path:
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        'model = "gpt-5.5"\nmodel_provider = "fake"\n'
+        f'[model_providers.fake]\nbase_url = "{base_url}"\nenv_key = "FAKE_KEY"\n'
+        "supports_websockets = true\nstream_max_retries = 1\nrequest_max_retries = 1\n"
+    )
+    return home
+
+
+async def _exec(
+    tmp_path: Path, fake: FakeResponsesServer, *args: str, interrupt_after: str | None = None
+) -> tuple[int, str, str]:
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(_codex_home(tmp_path, fake.base_url)),
+        "FAKE_KEY": "sk-exec-test",
+        "CODEX_LSP_STATE_DIR": str(tmp_path / "state"),
+    }
+    env.pop("OPENAI_API_KEY", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "codex_lsp",
+        "exec",
+        "--cd",
+        str(tmp_path / "ws"),
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    out = b""
+    if interrupt_after is not None:
+        while interrupt_after.encode() not in out:
+            chunk = await asyncio.wait_for(process.stdout.read(64), 30)
+            assert chunk, f"exec ended before printing {interrupt_after!r}"
+            out += chunk
+        process.send_signal(signal.SIGINT)
+    rest, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, (out + rest).decode(), err.decode()
+
+
+def _script(*steps: dict[str, object]) -> Script:
+    return Script.model_validate({"turns": [{"requests": list(steps)}]})
+
+
+async def test_exec_streams_the_answer_and_writes_the_patch(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "app.py").write_text(APP)
+    script = _script(
+        {"output": [call("read_file", path="app.py")]},
+        {"output": [patch_call(FIX)]},
+        {"output": [say("Fixed the typo in greet.")]},
+    )
+    async with FakeResponsesServer(script) as fake:
+        code, out, err = await _exec(tmp_path, fake, "fix the typo")
+    assert code == 0, err
+    assert out == "Fixed the typo in greet.\n"
+    assert "[codex] patched: M app.py" in err
+    assert (tmp_path / "ws" / "app.py").read_text() == APP.replace("+ nam\n", "+ name\n")
+    assert "sk-exec-test" not in out + err
+
+
+async def test_exec_dry_run_prints_the_diff_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "app.py").write_text(APP)
+    script = _script({"output": [patch_call(FIX)]}, {"output": [say("Done.")]})
+    async with FakeResponsesServer(script) as fake:
+        code, out, err = await _exec(tmp_path, fake, "--dry-run", "fix the typo")
+    assert code == 0, err
+    assert out.startswith("Done.\ndiff --git a/app.py b/app.py\n")
+    assert "-    return 'hello ' + nam\n+    return 'hello ' + name\n" in out
+    assert (tmp_path / "ws" / "app.py").read_text() == APP
+
+
+async def test_exec_exits_1_on_a_fatal_model_error(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    script = _script({"output": [say("x")], "fault": {"kind": "failed", "code": "context_length_exceeded"}})
+    async with FakeResponsesServer(script) as fake:
+        code, _, err = await _exec(tmp_path, fake, "hello")
+    assert code == 1
+    assert "turn failed" in err
+
+
+async def test_exec_ctrl_c_interrupts_the_turn_with_status_130(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    script = _script({"output": [say("thinking hard")], "fault": {"kind": "silence", "after_events": 6}})
+    async with FakeResponsesServer(script) as fake:
+        code, out, err = await _exec(tmp_path, fake, "hello", interrupt_after="thin")
+    assert code == 130, err
+    assert out.startswith("thin")
+    assert "turn interrupted" in err

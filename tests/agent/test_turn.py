@@ -1,0 +1,231 @@
+"""End-to-end turns against the fake Responses server: tools, failures, cancellation, threads."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from codex_lsp.agent.agent import TurnRequest
+from codex_lsp.agent.events import (
+    AgentMessageDelta,
+    FileChangeItem,
+    FileChangeProposed,
+    ItemCompleted,
+    TurnCompleted,
+    TurnStarted,
+)
+from codex_lsp.agent.interfaces import ApprovalDecision, Diagnostic
+from codex_lsp.agent.turn import ABORTED
+from tests.agent.fakes import ScriptedApprover
+from tests.agent.harness import call, harness, outputs, patch_call, say, user_texts
+
+APP = "def greet(name):\n    return 'hello ' + nam\n"
+FIX = (
+    "*** Begin Patch\n*** Update File: app.py\n@@ def greet(name):\n-    return 'hello ' + nam\n"
+    "+    return 'hello ' + name\n*** End Patch"
+)
+
+
+async def test_read_then_patch_then_answer(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load(
+            [
+                {"output": [call("read_file", path="app.py")]},
+                {"output": [patch_call(FIX)]},
+                {"output": [say("Fixed the typo.")]},
+            ]
+        )
+        result = await h.agent().run_turn(TurnRequest(prompt="fix the typo"))
+
+        assert result.status == "completed", result.error
+        assert result.message == "Fixed the typo."
+        assert result.changed_files == ("app.py",)
+        assert (h.root / "app.py").read_text() == APP.replace("+ nam\n", "+ name\n")
+        first, second, third = h.generating
+        assert "fix the typo" in user_texts(first)[-1]
+        assert outputs(second) == [
+            "app.py (lines 1-2 of 2)\nL1: def greet(name):\nL2:     return 'hello ' + nam"
+        ]
+        assert outputs(third)[-1].startswith("Exit code: 0\nWall time: ")
+        assert "Success. Updated the following files:\nM app.py\n" in outputs(third)[-1]
+        (proposed,) = h.of_type(FileChangeProposed)
+        assert proposed.changes[0].path == "app.py"
+        assert "-    return 'hello ' + nam\n+    return 'hello ' + name\n" in proposed.diff
+        done = [e.item for e in h.of_type(ItemCompleted) if isinstance(e.item, FileChangeItem)]
+        assert [item.status for item in done] == ["applied"]
+        deltas = "".join(e.delta for e in h.of_type(AgentMessageDelta))
+        assert deltas == "Fixed the typo."
+        (completed,) = h.of_type(TurnCompleted)
+        assert completed.status == "completed"
+
+
+async def test_fix_turn_prompt_carries_the_diagnostic(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load([{"output": [say("ok")]}])
+        diagnostic = Diagnostic(
+            path="app.py",
+            start_line=1,
+            start_character=23,
+            end_line=1,
+            end_character=26,
+            message="Undefined name `nam`",
+            severity="error",
+            source="ruff",
+            code="F821",
+        )
+        await h.agent().run_turn(TurnRequest(fix=(diagnostic,)))
+        text = user_texts(h.generating[0])[-1]
+        for needle in ("Undefined name `nam`", "F821", "ruff", "app.py", "return 'hello ' + nam"):
+            assert needle in text, needle
+
+
+async def test_failed_patch_hint_reaches_the_model_and_the_retry_succeeds(tmp_path: Path) -> None:
+    bad = FIX.replace("-    return 'hello ' + nam\n", "-    return 'helo ' + nam\n")
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load([{"output": [patch_call(bad)]}, {"output": [patch_call(FIX)]}, {"output": [say("done")]}])
+        result = await h.agent().run_turn(TurnRequest(prompt="fix it"))
+        failure = outputs(h.generating[1])[-1]
+        assert failure.startswith("apply_patch verification failed: Failed to find expected lines in app.py")
+        assert "Did you mean line 2?" in failure
+        assert "return 'hello ' + nam" in failure
+        assert result.status == "completed"
+        assert "+ name\n" in (h.root / "app.py").read_text()
+
+
+async def test_ambiguous_patch_is_refused_and_nothing_changes(tmp_path: Path) -> None:
+    text = "def a():\n    return 1\n\ndef b():\n    return 1\n"
+    patch = "*** Begin Patch\n*** Update File: m.py\n@@\n-    return 1\n+    return 2\n*** End Patch"
+    async with harness(tmp_path) as h:
+        (h.root / "m.py").write_text(text)
+        h.load([{"output": [patch_call(patch)]}, {"output": [say("gave up")]}])
+        await h.agent().run_turn(TurnRequest(prompt="change it"))
+        refusal = outputs(h.generating[1])[-1]
+        assert "ambiguous" in refusal
+        assert "lines 2 and 5" in refusal
+        assert (h.root / "m.py").read_text() == text
+
+
+async def test_unknown_tool_gets_an_error_output_and_the_turn_goes_on(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.load([{"output": [call("teleport", to="mars")]}, {"output": [say("sorry")]}])
+        result = await h.agent().run_turn(TurnRequest(prompt="go"))
+        assert result.status == "completed"
+        (output,) = outputs(h.generating[1])
+        assert output.startswith("unknown tool: 'teleport'")
+        assert "apply_patch" in output
+
+
+async def test_cancel_mid_stream_ends_interrupted_and_keeps_the_connection_for_others(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.load(
+            [
+                {
+                    "output": [say("a long answer that never ends")],
+                    "fault": {"kind": "silence", "after_events": 6},
+                }
+            ],
+            [{"output": [say("second turn works")]}],
+        )
+        agent = h.agent()
+        task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="talk")))
+        await h.until(lambda e: isinstance(e, AgentMessageDelta))
+        (started,) = h.of_type(TurnStarted)
+        assert agent.interrupt() == [started.turn_id]
+        result = await asyncio.wait_for(task, 10)
+        assert result.status == "interrupted"
+        assert h.of_type(TurnCompleted)[-1].status == "interrupted"
+        again = await agent.run_turn(TurnRequest(prompt="again", thread_id=result.thread_id))
+        assert again.status == "completed"
+        assert again.message == "second turn works"
+
+
+async def test_cancel_mid_tool_answers_the_call_as_aborted(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.load([{"output": [call("shell", command=["sleep", "30"])]}], [{"output": [say("fine")]}])
+        agent = h.agent(shell_enabled=True, shell_allow=("sleep",), sandbox="off")
+        task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="wait")))
+        await h.until(lambda e: e.type == "turn/command/started")
+        agent.interrupt()
+        result = await asyncio.wait_for(task, 10)
+        assert result.status == "interrupted"
+        thread = agent.thread(result.thread_id)
+        (shell_call,) = [i for i in thread.history if i.get("type") == "function_call"]
+        answers = [i for i in thread.history if i.get("call_id") == shell_call["call_id"] and "output" in i]
+        assert [a["output"] for a in answers] == [ABORTED]
+        await agent.run_turn(TurnRequest(prompt="next", thread_id=result.thread_id))
+        follow_up = h.generating[-1]
+        assert ABORTED in outputs(follow_up)
+
+
+async def test_shell_denied_by_the_user_is_reported_to_the_model(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.approver = ScriptedApprover(ApprovalDecision.DENY)
+        h.load([{"output": [call("shell", command=["touch", "x"])]}, {"output": [say("ok")]}])
+        await h.agent(shell_enabled=True, sandbox="off").run_turn(TurnRequest(prompt="touch"))
+        assert [r.command for r in h.approver.requests] == [("touch", "x")]
+        assert "declined" in outputs(h.generating[1])[-1]
+        assert not (h.root / "x").exists()
+
+
+async def test_agents_md_is_sent_once_at_thread_start(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        (h.root / "AGENTS.md").write_text("Always use tabs.\n")
+        h.load([{"output": [say("one")]}], [{"output": [say("two")]}])
+        agent = h.agent()
+        first = await agent.run_turn(TurnRequest(prompt="first"))
+        await agent.run_turn(TurnRequest(prompt="second", thread_id=first.thread_id))
+        texts = user_texts(h.generating[1])
+        docs = [t for t in texts if t.startswith("# AGENTS.md instructions for ")]
+        assert len(docs) == 1
+        assert "<INSTRUCTIONS>\nAlways use tabs.\n" in docs[0]
+        assert [t for t in texts if t.startswith(("first", "second"))] == ["first", "second"]
+
+
+async def test_thread_is_persisted_and_resumed_by_a_new_agent(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.load([{"output": [say("remembered")]}], [{"output": [say("still here")]}])
+        first = await h.agent().run_turn(TurnRequest(prompt="remember 42"))
+        fresh = h.agent()
+        assert [s.id for s in fresh.list_threads()] == [first.thread_id]
+        assert fresh.list_threads()[0].title == "remember 42"
+        second = await fresh.run_turn(TurnRequest(prompt="what was it?", thread_id=first.thread_id))
+        assert second.status == "completed"
+        texts = user_texts(h.generating[-1])
+        assert any("remember 42" in t for t in texts)
+        assert any(i.get("role") == "assistant" for i in h.generating[-1].effective_input)
+
+
+async def test_two_threads_run_in_parallel(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.load([{"output": [say("slow")], "delay_ms": 40}], [{"output": [say("fast")], "delay_ms": 40}])
+        agent = h.agent()
+        results = await asyncio.gather(
+            agent.run_turn(TurnRequest(prompt="one")), agent.run_turn(TurnRequest(prompt="two"))
+        )
+        assert {r.status for r in results} == {"completed"}
+        assert results[0].thread_id != results[1].thread_id
+        assert sorted(r.message for r in results) == ["fast", "slow"]
+        assert h.requests_seen_at_completion[0] == 2, "the second turn waited for the first"
+
+
+async def test_turn_state_is_constant_within_a_turn_and_reset_on_the_next(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        (h.root / "a.txt").write_text("x\n")
+        h.load(
+            [
+                {"output": [call("read_file", path="a.txt")], "turn_state": "ts-1"},
+                {"output": [call("read_file", path="a.txt")], "turn_state": "ts-late"},
+                {"output": [say("done")]},
+            ],
+            [
+                {"output": [say("next")], "turn_state": "ts-2"},
+            ],
+        )
+        agent = h.agent()
+        first = await agent.run_turn(TurnRequest(prompt="one"))
+        await agent.run_turn(TurnRequest(prompt="two", thread_id=first.thread_id))
+        assert [r.turn_state for r in h.generating] == [None, "ts-1", "ts-1", None]
+        assert len(h.fake.handshakes) == 1
