@@ -40,6 +40,7 @@ system-deps:
 
 demo: $(RUNTIME_STAMP)
 	$(BIN)/codex-lsp --version
+	$(BIN)/codex-lsp demo
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

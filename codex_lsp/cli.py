@@ -47,6 +47,14 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from codex_lsp.demo import run_demo
+
+    return asyncio.run(run_demo())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``codex-lsp``."""
     parser = argparse.ArgumentParser(
@@ -78,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="workspace root that every path is resolved in (default: current directory)",
     )
     ap.set_defaults(handler=_cmd_apply_patch)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the agent loop offline on a small buggy project, with a scripted model",
+        description=(
+            "Fix a real bug in a temporary project with a scripted model on 127.0.0.1: "
+            "no API key, no network."
+        ),
+    )
+    demo.set_defaults(handler=_cmd_demo)
 
     ex = sub.add_parser(
         "exec",

@@ -25,6 +25,7 @@ from codex_lsp.agent.events import (
     FileChangeItem,
     ItemCompleted,
     PlanUpdated,
+    ReasoningItem,
     TransportNotice,
     TurnCompleted,
     TurnEvent,
@@ -54,6 +55,10 @@ class EventPrinter:
             self._mid_line = not event.delta.endswith("\n")
         elif isinstance(event, ItemCompleted) and isinstance(event.item, AgentMessageItem):
             self._end_line()
+        elif (
+            isinstance(event, ItemCompleted) and isinstance(event.item, ReasoningItem) and event.item.summary
+        ):
+            self._note(f"thinking: {event.item.summary}")
         elif isinstance(event, ItemCompleted) and isinstance(event.item, FileChangeItem):
             self._note(_describe_patch(event.item))
         elif isinstance(event, CommandStarted):

@@ -11,11 +11,13 @@ from codex_lsp.agent.events import (
     FileChangeItem,
     FileChangeProposed,
     ItemCompleted,
+    TransportNotice,
     TurnCompleted,
     TurnStarted,
 )
 from codex_lsp.agent.interfaces import ApprovalDecision, Diagnostic
 from codex_lsp.agent.turn import ABORTED
+from codex_lsp.testing.fake_script import ResponseIds, Step, render_response
 from tests.agent.fakes import ScriptedApprover
 from tests.agent.harness import call, harness, outputs, patch_call, say, user_texts
 
@@ -229,3 +231,25 @@ async def test_turn_state_is_constant_within_a_turn_and_reset_on_the_next(tmp_pa
         await agent.run_turn(TurnRequest(prompt="two", thread_id=first.thread_id))
         assert [r.turn_state for r in h.generating] == [None, "ts-1", "ts-1", None]
         assert len(h.fake.handshakes) == 1
+
+
+async def test_a_retried_response_never_applies_its_patch_twice(tmp_path: Path) -> None:
+    events, _ = render_response(
+        Step.model_validate({"output": [patch_call(FIX)]}), "resp", "gpt-5.5", ResponseIds()
+    )
+    before_completed = next(i for i, e in enumerate(events) if e["type"] == "response.completed")
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load(
+            [
+                {"output": [patch_call(FIX)], "fault": {"kind": "close", "after_events": before_completed}},
+                {"output": [patch_call(FIX)]},
+                {"output": [say("done")]},
+            ]
+        )
+        result = await h.agent().run_turn(TurnRequest(prompt="fix"))
+        assert result.status == "completed", result.error
+        assert [n.kind for n in h.of_type(TransportNotice)] == ["retry"]
+        assert len(h.of_type(FileChangeProposed)) == 1
+        assert (h.root / "app.py").read_text() == APP.replace("+ nam\n", "+ name\n")
+        assert outputs(h.generating[-1])[-1].startswith("Exit code: 0")
