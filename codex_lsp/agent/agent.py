@@ -8,7 +8,6 @@ threads at once), so every way of interrupting — an LSP ``$/cancelRequest``, a
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -67,7 +66,7 @@ class Agent:
         self.emit = emit
         self.settings = settings or AgentSettings()
         self.store = store or ThreadStore(None)
-        self.codex_home = codex_home or Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
+        self.codex_home = codex_home or context.default_codex_home()
         self.registry: ToolRegistry = build_registry(
             self.settings, extra=[ApplyPatchTool(self.settings.apply_patch_tool)]
         )
@@ -114,7 +113,7 @@ class Agent:
         if thread.id in self.running:
             raise TurnBusyError(f"a turn is already running on thread {thread.id}; interrupt it or wait")
         items = self._thread_start_items() if not thread.history else []
-        items.append(_user_message(self._user_text(request)))
+        items.append(context.user_message(self._user_text(request)))
         turn_id = str(uuid.uuid4())
         title = request.prompt or (request.fix[0].message if request.fix else "")
         task = asyncio.create_task(
@@ -178,7 +177,3 @@ class Agent:
             emit=self.emit,
             secret_env_names=secrets,
         )
-
-
-def _user_message(text: str) -> dict[str, Any]:
-    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
