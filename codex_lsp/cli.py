@@ -47,6 +47,12 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from codex_lsp.doctor import main as run_doctor
+
+    return run_doctor(args.codex_home, timeout=args.timeout, as_json=args.json, debug=args.debug)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -113,6 +119,26 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--shell", action="store_true", help="offer the shell tool (each command is approved)")
     ex.add_argument("--allow", action="append", default=[], metavar="CMD", help="run CMD without asking")
     ex.set_defaults(handler=_cmd_exec)
+
+    dr = sub.add_parser(
+        "doctor",
+        help="check the model configuration and connection with one tiny request",
+        description=(
+            "Read $CODEX_HOME/config.toml and auth.json as the server does, show the provider, model, "
+            "base URL and key source (never the key), send one tiny request and report the transport, "
+            "latencies, served model, and any error with what to do about it. Exit status 0 only when "
+            "the request completed."
+        ),
+    )
+    dr.add_argument(
+        "--codex-home", metavar="DIR", help="the Codex home to read (default: $CODEX_HOME or ~/.codex)"
+    )
+    dr.add_argument(
+        "--timeout", type=float, default=20.0, metavar="SECONDS", help="give up after this long (default: 20)"
+    )
+    dr.add_argument("--json", action="store_true", help="print the report as JSON")
+    dr.add_argument("--debug", action="store_true", help="log the transport at debug level to stderr")
+    dr.set_defaults(handler=_cmd_doctor)
     return parser
 
 

@@ -93,6 +93,20 @@ class TurnSession:
             async for event in events:
                 yield event
 
+    async def preconnect(self) -> bool:
+        """Open the WebSocket now and park it for this turn's first request; send nothing (upstream's
+        "preconnect"). Lets a caller (``codex-lsp doctor``) see a handshake failure on its own and time the
+        handshake apart from the request. Returns whether a new socket was opened; a failed handshake raises
+        its :class:`TransportError` (426 included: the caller decides whether to fall back)."""
+        if self.client.transport != "websocket":
+            return False
+        conn = self.client.take_connection()
+        opened = conn is None
+        if conn is None:
+            conn = await self.client.connect(self._context(self.model, "turn"))
+        self.client.give_back(conn)
+        return opened
+
     async def prewarm(self, prompt: Prompt, *, model: str | None = None) -> bool:
         """Send a ``generate:false`` request carrying the history before the new user message, so the real
         request chains from it; best effort (a failure only costs the chaining). WebSocket only."""

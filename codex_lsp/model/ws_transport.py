@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -41,6 +41,7 @@ from codex_lsp.model.retry import error_for_failed_response, error_for_status
 
 __all__ = [
     "OPENAI_BETA_WEBSOCKETS",
+    "IdleWatch",
     "WsConnection",
     "event_error",
     "open_connection",
@@ -93,6 +94,56 @@ class _RedactingLogger(logging.LoggerAdapter[logging.Logger]):
         super().log(level, self._scrub(msg), *(self._scrub(a) for a in args), **kwargs)
 
 
+class IdleWatch:
+    """An idle timeout over a run of receives that costs one timer per idle period, not one per frame.
+
+    ``asyncio.wait_for`` (a task per receive) or ``asyncio.timeout`` (a timer scheduled and cancelled per
+    receive) around every ``recv`` made the timeout the largest cost of reading a fast stream
+    (bench/stream.py). Here each receive only notes when it started; one timer wakes at the earliest
+    possible expiry and either fires ``on_expiry`` (a receive has waited the whole period) or re-arms for
+    the pending receive's own deadline. Between receives nothing is armed.
+    """
+
+    SLACK = 0.001
+    """Timers may run up to the clock resolution early; expiring up to a millisecond early is harmless."""
+
+    def __init__(self, timeout: float, on_expiry: Callable[[], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._timeout = timeout
+        self._on_expiry = on_expiry
+        self._since: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self.expired = False
+        """Whether the timeout fired (the caller then reports an idle timeout, not a closed socket)."""
+
+    def waiting(self) -> None:
+        """A receive starts now."""
+        self._since = self._loop.time()
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._since + self._timeout, self._check)
+
+    def idle(self) -> None:
+        """The receive returned; the consumer's time until the next one does not count."""
+        self._since = None
+
+    def cancel(self) -> None:
+        """Disarm for good."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self) -> None:
+        self._timer = None
+        if self._since is None:
+            return
+        deadline = self._since + self._timeout
+        if self._loop.time() >= deadline - self.SLACK:
+            self.expired = True
+            self._on_expiry()
+        else:
+            self._timer = self._loop.call_at(deadline, self._check)
+
+
 class WsConnection:
     """One open socket and the last exchange it can continue from."""
 
@@ -131,25 +182,35 @@ class WsConnection:
             raise StreamClosed("websocket closed by server before the request was sent") from None
 
     async def events(self, idle_timeout: float) -> AsyncGenerator[ServerEvent, None]:
-        """Yield parsed events until ``response.completed``; raise on a terminal error."""
-        while True:
-            try:
-                message = await asyncio.wait_for(self.ws.recv(), idle_timeout)
-            except TimeoutError:
-                raise IdleTimeout("idle timeout waiting for websocket") from None
-            except ConnectionClosed:
-                raise StreamClosed("websocket closed by server before response.completed") from None
-            if isinstance(message, bytes):
-                raise ProtocolError("the server sent a binary frame; only JSON text frames are expected")
-            event = parse_event(message)
-            if event is None:
-                continue
-            error = event_error(event)
-            if error is not None:
-                raise error
-            yield event
-            if isinstance(event, ResponseCompleted):
-                return
+        """Yield parsed events until ``response.completed``; raise on a terminal error.
+
+        Only time spent waiting for the server counts against ``idle_timeout``; time the consumer spends
+        between events does not. When it runs out the socket is aborted (it could not be reused anyway).
+        """
+        watch = IdleWatch(idle_timeout, self.abort)
+        try:
+            while True:
+                watch.waiting()
+                try:
+                    message = await self.ws.recv()
+                except ConnectionClosed:
+                    if watch.expired:
+                        raise IdleTimeout("idle timeout waiting for websocket") from None
+                    raise StreamClosed("websocket closed by server before response.completed") from None
+                watch.idle()
+                if isinstance(message, bytes):
+                    raise ProtocolError("the server sent a binary frame; only JSON text frames are expected")
+                event = parse_event(message)
+                if event is None:
+                    continue
+                error = event_error(event)
+                if error is not None:
+                    raise error
+                yield event
+                if isinstance(event, ResponseCompleted):
+                    return
+        finally:
+            watch.cancel()
 
 
 def event_error(event: ServerEvent) -> TransportError | None:

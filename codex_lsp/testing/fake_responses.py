@@ -55,6 +55,8 @@ __all__ = ["FakeResponsesServer", "Handshake", "RecordedRequest"]
 log = logging.getLogger(__name__)
 _WIRE_LOG = logging.getLogger(f"{__name__}.wire")
 TURN_STATE = "x-codex-turn-state"
+WRITE_BATCH = 64
+"""Frames of one response written to the socket together."""
 EXHAUSTED = Step(output=[MessageOut(text="(the fake model's script is exhausted)")])
 
 
@@ -315,16 +317,25 @@ class FakeResponsesServer:
     async def _ws_events(
         self, conn: _WsConn, step: Step, events: list[dict[str, Any]], response_id: str, model: str
     ) -> bool:
-        """Send ``events`` with the step's fault; return whether the response completed."""
+        """Send ``events`` with the step's fault; return whether the response completed.
+
+        Frames are written to the socket in batches of :data:`WRITE_BATCH` (one syscall each rather than
+        one per frame, so the fake can outrun any client it is benchmarked with); everything queued is
+        written before a fault is injected and before each pause of a slow stream, so what the client sees
+        first is unchanged.
+        """
         fault = step.fault
         for index, event in enumerate(events):
             if fault is not None and index == fault.after_events:
+                await self._flush(conn)
                 if await self._ws_fault(conn, fault, response_id, model, index):
                     return False
                 fault = None
             if step.delay_ms:
                 await asyncio.sleep(step.delay_ms / 1000)
-            await self._ws_send(conn, event)
+            flush = bool(step.delay_ms) or index % WRITE_BATCH == WRITE_BATCH - 1
+            await self._ws_send(conn, event, flush=flush)
+        await self._flush(conn)
         return True
 
     async def _ws_fault(self, conn: _WsConn, fault: Fault, response_id: str, model: str, seq: int) -> bool:
@@ -349,10 +360,11 @@ class FakeResponsesServer:
                 await self._ws_send(conn, event)
         return True
 
-    async def _ws_send(self, conn: _WsConn, event: dict[str, Any]) -> None:
+    async def _ws_send(self, conn: _WsConn, event: dict[str, Any], *, flush: bool = True) -> None:
         self.emitted.append(("websocket", event))
         conn.proto.send_text(json.dumps(event).encode())
-        await self._flush(conn)
+        if flush:
+            await self._flush(conn)
 
     async def _flush(self, conn: _WsConn) -> None:
         if conn.writer.transport.is_closing():

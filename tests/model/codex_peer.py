@@ -1,0 +1,100 @@
+"""Running the real Codex CLI (the pinned ``@openai/codex`` peer) against the fake server, loopback only.
+
+Shared by the fidelity tests: a throwaway ``CODEX_HOME`` whose provider is the fake (reference §0b), an
+environment scrubbed of real keys and settings with every outside request sent to a dead proxy, and
+``codex exec`` run non-interactively with a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import codex_lsp.testing
+from codex_lsp.testing.peers import codex_binary
+
+__all__ = ["CODEX_KEY", "SCRIPTS", "clean_env", "codex_exec", "codex_home"]
+
+SCRIPTS = Path(codex_lsp.testing.__file__).parent / "scripts"
+TIMEOUT = 90
+CODEX_KEY = "fake-key"
+"""The key Codex reads from ``FAKE_KEY`` (the provider's ``env_key``)."""
+
+CONFIG = """\
+model = "gpt-5.5"
+model_provider = "fake"
+# Loopback only: no update check; below, no plugin-marketplace sync (git ls-remote github.com), no apps,
+# no analytics.
+check_for_update_on_startup = false
+
+[model_providers.fake]
+name = "loopback"
+base_url = "{base_url}"
+env_key = "FAKE_KEY"
+wire_api = "responses"
+supports_websockets = {websockets}
+
+[features]
+plugins = false
+remote_plugin = false
+apps = false
+
+[analytics]
+enabled = false
+"""
+
+
+def codex_home(root: Path, base_url: str, websockets: bool) -> Path:
+    """A throwaway CODEX_HOME under ``root`` whose provider is the fake server (reference §0b)."""
+    home = root / "codex-home"
+    home.mkdir()
+    config = CONFIG.format(base_url=base_url, websockets="true" if websockets else "false")
+    (home / "config.toml").write_text(config, encoding="utf-8")
+    return home
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """The environment without any real key or Codex setting, pointing Codex at the throwaway home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "CODEX", "AZURE"))}
+    scratch = home.parent / "scratch"
+    scratch.mkdir(exist_ok=True)
+    # Codex refuses to install its helper binaries (the sandbox launcher apply_patch runs through) when
+    # CODEX_HOME lies under the temporary directory, so TMPDIR points at a sibling instead.
+    env.update(FAKE_KEY=CODEX_KEY, CODEX_HOME=str(home), HOME=str(home), TMPDIR=str(scratch), NO_COLOR="1")
+    # Anything that still tries to leave the machine goes to a dead loopback proxy instead.
+    dead_proxy = "http://127.0.0.1:9"
+    env.update(
+        HTTPS_PROXY=dead_proxy, HTTP_PROXY=dead_proxy, ALL_PROXY=dead_proxy, NO_PROXY="127.0.0.1,localhost"
+    )
+    return env
+
+
+async def codex_exec(home: Path, cwd: Path, prompt: str) -> tuple[int, list[dict[str, Any]], str]:
+    """Run ``codex exec --json`` once; return its exit code, its JSON event lines and its stderr."""
+    process = await asyncio.create_subprocess_exec(
+        str(codex_binary()),
+        "exec",
+        "--skip-git-repo-check",
+        "--json",
+        "--sandbox",
+        "workspace-write",
+        "-c",
+        'approval_policy="never"',
+        prompt,
+        cwd=cwd,
+        env=clean_env(home),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    events = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
+    return process.returncode or 0, events, err.decode(errors="replace")

@@ -1,0 +1,213 @@
+"""``codex-lsp doctor`` against the fake server, through a real temporary CODEX_HOME with a config.toml.
+
+Each case checks the exit status, the transport and the advice, and that the key never appears in what
+doctor prints; the subprocess cases prove the CLI wiring and that debug logging does not leak the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from codex_lsp.doctor import DoctorReport, diagnose, render_json, render_text
+from codex_lsp.testing.fake_responses import FakeResponsesServer
+from tests.model.codex_peer import clean_env, codex_home
+from tests.model.helpers import API_KEY, say, script
+
+ENV = {"FAKE_KEY": API_KEY}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def printed(report: DoctorReport) -> str:
+    """Both renderings, checked for the key on the way."""
+    text = render_text(report) + render_json(report)
+    assert API_KEY not in text
+    return text
+
+
+async def test_success_over_websocket(fake: FakeResponsesServer, tmp_path: Path) -> None:
+    fake.load(script([say("ok", served_model="gpt-5.5-served")]))
+    home = codex_home(tmp_path, fake.base_url, websockets=True)
+    report = await diagnose(home, env=ENV, deadline=5, check_sandbox=False)
+
+    assert report.exit_code == 0, report
+    assert (report.provider, report.model, report.base_url) == ("fake", "gpt-5.5", fake.base_url)
+    assert report.key_source == "env FAKE_KEY"
+    assert report.config_file == str(home / "config.toml")
+    assert report.transport == "websocket"
+    assert report.fallback is None
+    assert report.handshake_ms is not None
+    assert report.first_event_ms is not None
+    assert report.served_model == "gpt-5.5-served"
+    assert report.stage == "done"
+    assert len(fake.handshakes) == 1
+    (request,) = fake.requests
+    assert request.transport == "websocket"
+    assert request.body["tools"] == []
+    assert "previous_response_id" not in request.body, "a single request, no prewarm"
+    text = printed(report)
+    assert "from env FAKE_KEY" in text
+    assert "OK: a request completed" in text
+
+
+async def test_success_over_http(fake: FakeResponsesServer, tmp_path: Path) -> None:
+    fake.load(script([say("ok")]))
+    report = await diagnose(codex_home(tmp_path, fake.base_url, websockets=False), env=ENV, deadline=5)
+
+    assert report.exit_code == 0, report
+    assert report.transport == "http"
+    assert report.handshake_ms is None
+    assert report.first_event_ms is not None
+    assert report.served_model == "gpt-5.5"
+    assert fake.handshakes == []
+    assert [r.transport for r in fake.requests] == ["http"]
+    assert report.sandbox is not None
+    assert set(report.sandbox) == {"active", "tool", "detail"}
+    text = printed(report)
+    assert "disabled (supports_websockets = false)" in text
+    assert "sandbox" in text
+
+
+async def test_a_426_falls_back_to_http_and_still_succeeds(fake: FakeResponsesServer, tmp_path: Path) -> None:
+    fake.load(script([say("ok")], handshake_faults=[{"status": 426}]))
+    report = await diagnose(codex_home(tmp_path, fake.base_url, websockets=True), env=ENV, deadline=5)
+
+    assert report.exit_code == 0, report
+    assert report.transport == "http"
+    assert report.fallback is not None
+    assert "426" in report.fallback
+    assert [h.status for h in fake.handshakes] == [426]
+    assert [r.transport for r in fake.requests] == ["http"]
+    assert "fell back from WebSocket" in printed(report)
+
+
+async def test_no_key_says_where_to_put_one(fake: FakeResponsesServer, tmp_path: Path) -> None:
+    report = await diagnose(codex_home(tmp_path, fake.base_url, websockets=True), env={}, deadline=5)
+
+    assert report.exit_code == 1
+    assert report.cause == "no_key"
+    assert report.key_source is None
+    assert report.advice is not None
+    for hint in ("FAKE_KEY", "auth.json", "OPENAI_API_KEY"):
+        assert hint in report.advice
+    assert fake.handshakes == []
+    assert fake.requests == []
+    text = printed(report)
+    assert "FAILED" in text
+    assert "not found" in text
+
+
+@pytest.mark.parametrize("websockets", [True, False], ids=["ws", "http"])
+async def test_a_refused_key_is_reported(fake: FakeResponsesServer, tmp_path: Path, websockets: bool) -> None:
+    refusal = {"code": "invalid_api_key", "message": "Incorrect API key provided"}
+    if websockets:
+        fake.load(script(handshake_faults=[{"status": 401, **refusal}]))
+    else:
+        fake.load(script([{"fault": {"kind": "status", "status": 401, **refusal}}]))
+    report = await diagnose(codex_home(tmp_path, fake.base_url, websockets), env=ENV, deadline=5)
+
+    assert report.exit_code == 1
+    assert report.cause == "key_refused"
+    assert report.error is not None
+    assert "401" in report.error
+    assert report.advice is not None
+    assert "env FAKE_KEY" in report.advice
+    assert "401" in printed(report)
+
+
+async def test_a_closed_port_is_a_connection_problem(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}/v1"
+    report = await diagnose(codex_home(tmp_path, base_url, websockets=True), env=ENV, deadline=5)
+
+    assert report.exit_code == 1
+    assert report.cause == "connect"
+    assert report.advice is not None
+    assert base_url in report.advice
+    assert "proxy" in report.advice
+    assert "Could not connect" in printed(report)
+
+
+async def test_a_hanging_handshake_is_a_connect_timeout(fake: FakeResponsesServer, tmp_path: Path) -> None:
+    fake.load(script(handshake_faults=[{"hang": True}]))
+    report = await diagnose(codex_home(tmp_path, fake.base_url, websockets=True), env=ENV, deadline=0.3)
+
+    assert report.exit_code == 1
+    assert report.stage == "handshake"
+    assert report.cause == "connect_timeout"
+    assert report.advice is not None
+    assert "proxy" in report.advice
+
+
+async def test_a_refused_upgrade_tries_http(fake: FakeResponsesServer, tmp_path: Path) -> None:
+    fake.load(script([say("ok")], handshake_faults=[{"status": 404}]))
+    report = await diagnose(codex_home(tmp_path, fake.base_url, websockets=True), env=ENV, deadline=5)
+
+    assert report.exit_code == 0, report
+    assert report.transport == "http"
+    assert report.fallback is not None
+    assert "404" in report.fallback
+    assert any("supports_websockets = false" in note for note in report.notes)
+
+
+async def test_an_invalid_setting_names_the_key_and_the_file(
+    fake: FakeResponsesServer, tmp_path: Path
+) -> None:
+    home = codex_home(tmp_path, fake.base_url, websockets=True)
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace('wire_api = "responses"', "stream_max_retries = -3"))
+    report = await diagnose(home, env=ENV, deadline=5)
+
+    assert report.exit_code == 1
+    assert report.cause == "config"
+    assert report.error is not None
+    assert "model_providers.fake.stream_max_retries" in report.error
+    assert str(config) in report.error
+    assert report.advice is not None
+    assert str(config) in report.advice
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("websockets", [True, False], ids=["ws", "http"])
+async def test_the_cli_never_prints_the_key_even_when_debugging(
+    fake: FakeResponsesServer, tmp_path: Path, websockets: bool
+) -> None:
+    fake.load(script([say("ok")]))
+    home = codex_home(tmp_path, fake.base_url, websockets)
+    env = {**clean_env(home), "FAKE_KEY": API_KEY}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "codex_lsp",
+        "doctor",
+        "--codex-home",
+        str(home),
+        "--timeout",
+        "10",
+        "--json",
+        "--debug",
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    stdout, stderr = out.decode(), err.decode()
+
+    assert process.returncode == 0, stdout + stderr
+    assert API_KEY not in stdout
+    assert API_KEY not in stderr
+    assert "DEBUG" in stderr, "debug logging was on"
+    report = json.loads(stdout)
+    assert report["completed"] is True
+    assert report["transport"] == ("websocket" if websockets else "http")
+    assert report["key_source"] == "env FAKE_KEY"
+    assert report["exit_code"] == 0
+    assert fake.requests[0].headers["authorization"] == f"Bearer {API_KEY}", "the key was sent, only hidden"
