@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 
 from codex_lsp.model.errors import ConnectFailed, IdleTimeout, StreamClosed
-from codex_lsp.model.events import ResponseCompleted, ServerEvent, parse_event
-from codex_lsp.model.retry import error_for_status
-from codex_lsp.model.ws_transport import event_error, is_loopback
+from codex_lsp.model.events import ResponseCompleted, ServerEvent
+from codex_lsp.model.retry import checked_event, error_for_status
+from codex_lsp.model.ws_transport import is_loopback
 
 __all__ = ["HttpTransport", "sse_payloads"]
 
@@ -84,13 +84,9 @@ class HttpTransport:
     async def _events(self, response: httpx.Response) -> AsyncGenerator[ServerEvent, None]:
         try:
             async for payload in sse_payloads(response.aiter_lines()):
-                event = parse_event(payload)
-                if event is None:
-                    continue
-                error = event_error(event)
-                if error is not None:
-                    raise error
-                yield event
+                event = checked_event(payload)
+                if event is not None:
+                    yield event
         except httpx.ReadTimeout:
             raise IdleTimeout("idle timeout waiting for SSE") from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:

@@ -30,13 +30,16 @@ from codex_lsp.model.errors import (
     TransportError,
     UpgradeRequired,
 )
+from codex_lsp.model.events import ErrorEvent, ResponseFailed, ResponseIncomplete, ServerEvent, parse_event
 
 __all__ = [
     "FATAL_CODES",
     "OVERLOAD_CODES",
     "RetryPolicy",
+    "checked_event",
     "error_for_failed_response",
     "error_for_status",
+    "event_error",
     "parse_retry_after",
 ]
 
@@ -160,3 +163,31 @@ def error_for_status(
     if status == 404:
         return FatalModelError(f"no Responses endpoint here ({detail}); check base_url", status=status)
     return FatalModelError(f"the model refused the request ({detail})", status=status, code=code)
+
+
+def event_error(event: ServerEvent) -> TransportError | None:
+    """The error a terminal failure event stands for, or ``None`` for any other event."""
+    if isinstance(event, ResponseFailed):
+        err = event.response.error
+        return error_for_failed_response(err.code if err else None, err.message if err else "")
+    if isinstance(event, ResponseIncomplete):
+        reason = (event.response.incomplete_details or {}).get("reason", "unknown")
+        return FatalModelError(f"Incomplete response returned, reason: {reason}", code="incomplete")
+    if isinstance(event, ErrorEvent):
+        status = event.http_status
+        if status is not None and not 200 <= status < 300:
+            body = {"error": {"code": event.error_code, "message": event.error_message}}
+            return error_for_status(status, body, event.error_headers)
+        return error_for_failed_response(event.error_code, event.error_message)
+    return None
+
+
+def checked_event(payload: str | bytes) -> ServerEvent | None:
+    """Parse one frame or SSE payload as both transports must: ``None`` for what is ignored, the
+    event otherwise, and the :class:`TransportError` a terminal failure event stands for raised."""
+    event = parse_event(payload)
+    if event is not None:
+        error = event_error(event)
+        if error is not None:
+            raise error
+    return event

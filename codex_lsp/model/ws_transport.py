@@ -22,28 +22,21 @@ from websockets.frames import Frame
 from codex_lsp.model.errors import (
     ConfigError,
     ConnectFailed,
-    FatalModelError,
     IdleTimeout,
     ProtocolError,
     StreamClosed,
-    TransportError,
 )
 from codex_lsp.model.events import (
-    ErrorEvent,
     ResponseCompleted,
-    ResponseFailed,
-    ResponseIncomplete,
     ServerEvent,
-    parse_event,
 )
 from codex_lsp.model.request import LastExchange
-from codex_lsp.model.retry import error_for_failed_response, error_for_status
+from codex_lsp.model.retry import checked_event, error_for_status
 
 __all__ = [
     "OPENAI_BETA_WEBSOCKETS",
     "IdleWatch",
     "WsConnection",
-    "event_error",
     "open_connection",
     "responses_url",
     "websocket_url",
@@ -200,34 +193,14 @@ class WsConnection:
                 watch.idle()
                 if isinstance(message, bytes):
                     raise ProtocolError("the server sent a binary frame; only JSON text frames are expected")
-                event = parse_event(message)
+                event = checked_event(message)
                 if event is None:
                     continue
-                error = event_error(event)
-                if error is not None:
-                    raise error
                 yield event
                 if isinstance(event, ResponseCompleted):
                     return
         finally:
             watch.cancel()
-
-
-def event_error(event: ServerEvent) -> TransportError | None:
-    """The error a terminal failure event stands for, or ``None`` for any other event."""
-    if isinstance(event, ResponseFailed):
-        err = event.response.error
-        return error_for_failed_response(err.code if err else None, err.message if err else "")
-    if isinstance(event, ResponseIncomplete):
-        reason = (event.response.incomplete_details or {}).get("reason", "unknown")
-        return FatalModelError(f"Incomplete response returned, reason: {reason}", code="incomplete")
-    if isinstance(event, ErrorEvent):
-        status = event.http_status
-        if status is not None and not 200 <= status < 300:
-            body = {"error": {"code": event.error_code, "message": event.error_message}}
-            return error_for_status(status, body, event.error_headers)
-        return error_for_failed_response(event.error_code, event.error_message)
-    return None
 
 
 async def open_connection(
