@@ -14,6 +14,7 @@ Usage: ``python bench/patch_engine.py [--lines N] [--hunks N] [--runs N]``
 from __future__ import annotations
 
 import argparse
+import compileall
 import shutil
 import statistics
 import subprocess
@@ -27,7 +28,8 @@ from codex_lsp.patch import DiskFileSource, compute_changes, parse_patch, write_
 from codex_lsp.patch.render import render_unified_diff
 from codex_lsp.testing.peers import codex_binary
 
-CLI = [sys.executable, "-m", "codex_lsp"]
+CLI = [str(Path(sys.executable).with_name("codex-lsp"))]
+"""The installed console script, as a user or another tool runs it (``python -m`` adds runpy's cost)."""
 
 
 def make_file(lines: int) -> list[str]:
@@ -54,6 +56,9 @@ def make_patch(old: list[str], hunks: int) -> tuple[list[str], str]:
 
 
 def main() -> int:
+    # An installed package runs from compiled bytecode; an editable checkout under
+    # PYTHONDONTWRITEBYTECODE would otherwise recompile every module in every process.
+    compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "codex_lsp"), quiet=1)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--hunks", type=int, default=1_000)
@@ -107,21 +112,23 @@ def main() -> int:
         ("codex-lsp in-process, no write", engine_only, False),
         ("python -c pass (start-up)", process([sys.executable, "-c", "pass"]), False),
     ]
-    print(f"file: {args.lines:,} lines; change: {args.hunks:,} hunks; runs: {args.runs} (median)")
-    medians: dict[str, float] = {}
-    for name, run, writes in cases:
-        samples = []
-        for _ in range(args.runs):
+    print(f"file: {args.lines:,} lines; change: {args.hunks:,} hunks; runs: {args.runs} (interleaved)")
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+    for _ in range(args.runs):
+        # Round-robin, so that load drifting over the run hits every engine alike.
+        for name, run, writes in cases:
             work = prepare()
             start = time.perf_counter()
             run(work)
-            samples.append(time.perf_counter() - start)
+            samples[name].append(time.perf_counter() - start)
             if writes:
                 check(work, name)
             else:
                 shutil.rmtree(work)
-        medians[name] = statistics.median(samples)
-        print(f"  {name:<32} {medians[name] * 1000:8.1f} ms")
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"  {'':<32} {'median':>8}    {'min':>8}")
+    for name, values in samples.items():
+        print(f"  {name:<32} {medians[name] * 1000:8.1f} ms {min(values) * 1000:8.1f} ms")
     ours = medians["codex-lsp apply-patch"]
     git = medians["git apply (unified diff)"]
     codex = medians["codex apply_patch (Rust)"]

@@ -87,11 +87,14 @@ class _PassView:
         """Every position ``>= start`` where ``pattern`` occurs in this pass."""
         size = len(pattern)
         total = len(self.lines)
-        buckets = [self._positions.get(line, ()) for line in pattern]
-        anchor = min(range(size), key=lambda i: len(buckets[i]))
-        occurrences = buckets[anchor]
+        get = self._positions.get
+        anchor, occurrences = 0, get(pattern[0], ())
+        for offset in range(1, size):
+            bucket = get(pattern[offset], ())
+            if len(bucket) < len(occurrences):
+                anchor, occurrences = offset, bucket
         found: list[int] = []
-        window = list(pattern)
+        window = pattern if isinstance(pattern, list) else list(pattern)
         for position in occurrences[bisect_left(occurrences, start + anchor) :]:
             begin = position - anchor
             if begin + size > total:
@@ -144,7 +147,7 @@ class LineIndex:
         if len(pattern) > total:
             return -1, []
         for number, (_, normalise) in enumerate(PASSES):
-            normalised = [normalise(line) for line in pattern]
+            normalised = list(pattern) if normalise is _identity else [normalise(line) for line in pattern]
             view = self._view_for(number, pattern)
             if at_end:
                 position = total - len(pattern)

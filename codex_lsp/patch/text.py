@@ -9,6 +9,7 @@ order mark is kept out of the way and restored.
 from __future__ import annotations
 
 import difflib
+import itertools
 from typing import NamedTuple
 
 from codex_lsp.patch.model import TextEdit
@@ -54,27 +55,25 @@ class SplitText:
 class _LineOffsets:
     """``offsets[n]``: where line ``n`` starts in the body; ``offsets[len]`` is the body's length.
 
-    Computed on demand from the last answer (C-level ``sum(map(len, …))`` over the lines between),
-    because callers walk forward through a few boundaries and a full prefix-sum table would
-    allocate an integer per line of a large file.
+    The prefix sums of the line lengths are built on first use only (C-level
+    ``accumulate(map(len, …))``), since many texts are split for matching but never edited; the
+    one-character ``\\n`` of each earlier line is added on lookup.
     """
 
-    __slots__ = ("_at", "_offset", "_parts", "_total")
+    __slots__ = ("_parts", "_sums", "_total")
 
     def __init__(self, parts: list[str], total: int) -> None:
         self._parts = parts
         self._total = total
-        self._at = 0
-        self._offset = 0
+        self._sums: list[int] | None = None
 
     def __getitem__(self, line: int) -> int:
         if line >= len(self._parts):
             return self._total
-        if line < self._at:
-            self._at = self._offset = 0
-        self._offset += sum(map(len, self._parts[self._at : line])) + line - self._at
-        self._at = line
-        return self._offset
+        sums = self._sums
+        if sums is None:
+            sums = self._sums = [0, *itertools.accumulate(map(len, self._parts))]
+        return sums[line] + line
 
     def __len__(self) -> int:
         return len(self._parts) + 1

@@ -9,8 +9,8 @@ the patch are removed again. (The LSP layer does not use this: it sends ``worksp
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import tempfile
 from collections.abc import Sequence
 
 from codex_lsp.patch.errors import PatchError
@@ -77,12 +77,27 @@ def _stage(journal: _Journal, target: str, text: str) -> None:
     for directory in reversed(missing):
         os.mkdir(directory)
         journal.created_dirs.append(directory)
-    handle, temp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(target)}.", suffix=".codex-lsp", dir=os.path.dirname(target)
-    )
+    handle, temp = _create_beside(target)
     journal.staged.append((temp, target))
     with os.fdopen(handle, "wb") as stream:
         stream.write(text.encode("utf-8"))
+
+
+_unique = itertools.count()
+
+
+def _create_beside(target: str) -> tuple[int, str]:
+    """Create a new private file next to ``target`` (``O_EXCL``: never an existing one).
+
+    Same idea as ``tempfile.mkstemp``, without importing ``tempfile`` on the command's start-up path.
+    """
+    directory, name = os.path.split(target)
+    while True:
+        temp = os.path.join(directory, f".{name}.{os.getpid()}.{next(_unique)}.codex-lsp")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temp
+        except FileExistsError:
+            continue
 
 
 def _remember(journal: _Journal, path: str) -> None:
