@@ -52,6 +52,8 @@ test: lint $(PEERS_STAMP) system-deps
 
 bench: $(DEV_STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/patch_engine.py
+	$(BIN)/python bench/stream.py
+	$(BIN)/python bench/turn_cancel.py
 
 clean:
 	rm -rf $(VENV) tests/peers/node_modules .mypy_cache .ruff_cache .pytest_cache
