@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from codex_lsp.agent.agent import TurnRequest
+from codex_lsp.agent.errors import TurnBusyError
 from codex_lsp.agent.events import (
     AgentMessageDelta,
     FileChangeItem,
@@ -253,3 +256,31 @@ async def test_a_retried_response_never_applies_its_patch_twice(tmp_path: Path) 
         assert len(h.of_type(FileChangeProposed)) == 1
         assert (h.root / "app.py").read_text() == APP.replace("+ nam\n", "+ name\n")
         assert outputs(h.generating[-1])[-1].startswith("Exit code: 0")
+
+
+async def test_one_turn_at_a_time_per_thread(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.load([{"output": [say("slow")], "fault": {"kind": "silence", "after_events": 6}}])
+        agent = h.agent()
+        first = asyncio.create_task(agent.run_turn(TurnRequest(prompt="one")))
+        started = await h.until(lambda e: isinstance(e, TurnStarted))
+        assert isinstance(started, TurnStarted)
+        with pytest.raises(TurnBusyError, match="already running"):
+            await agent.run_turn(TurnRequest(prompt="two", thread_id=started.thread_id))
+        agent.interrupt(started.turn_id)
+        assert (await first).status == "interrupted"
+
+
+async def test_apply_patch_as_a_json_function(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load([{"output": [call("apply_patch", input=FIX)]}, {"output": [say("done")]}])
+        agent = h.agent(apply_patch_tool="function")
+        (spec,) = [t for t in agent.registry.specs() if t["name"] == "apply_patch"]
+        assert spec["type"] == "function"
+        assert spec["parameters"]["required"] == ["input"]
+        result = await agent.run_turn(TurnRequest(prompt="fix"))
+        assert result.changed_files == ("app.py",)
+        assert outputs(h.generating[1])[-1].startswith("Exit code: 0")
+        sent = h.generating[0].body["tools"]
+        assert [t["name"] for t in sent if t["type"] == "function"][:1] == ["apply_patch"]
