@@ -38,13 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
 from websockets.asyncio.client import connect
 
-from codex_lsp.model import ModelClient, ModelSettings, Prompt, ProviderConfig
+from codex_lsp.model import ModelClient, ModelSettings, Prompt
 from codex_lsp.model.events import OutputItemDone
 from codex_lsp.model.ws_transport import websocket_url
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing.fake_responses import FakeResponsesServer, loopback_settings
 from codex_lsp.testing.fake_script import ResponseIds, Script, Step, render_response
 
 KEY = "bench-key"
@@ -69,8 +68,7 @@ def frames_per_response(step: Step) -> tuple[int, int]:
 
 def settings(base_url: str, *, websockets: bool) -> ModelSettings:
     """Settings pointing at the fake, with a key, as a user's config would give them."""
-    provider = ProviderConfig(name="bench", base_url=base_url, supports_websockets=websockets)
-    return ModelSettings(model="gpt-5.5", provider_id="bench", provider=provider, api_key=SecretStr(KEY))
+    return loopback_settings(base_url, websockets=websockets, api_key=KEY)
 
 
 @asynccontextmanager

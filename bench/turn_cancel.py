@@ -16,14 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from codex_lsp.agent.agent import Agent, TurnRequest
 from codex_lsp.agent.events import TurnEvent
 from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
 from codex_lsp.agent.local import DiskApplier, LocalWorkspace
 from codex_lsp.agent.settings import AgentSettings
-from codex_lsp.model import ModelClient, ModelSettings, ProviderConfig
+from codex_lsp.model import ModelClient
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from codex_lsp.testing.fake_script import Script
 
@@ -42,15 +40,8 @@ async def _one(fake: FakeResponsesServer, root: Path, step: dict[str, Any], wait
         if event.type == wait_for:
             seen.set()
 
-    settings = ModelSettings(
-        model="gpt-5.5",
-        provider_id="fake",
-        provider=ProviderConfig(base_url=fake.base_url, supports_websockets=True),
-        api_key=SecretStr("sk-bench"),
-        key_source="bench",
-    )
     workspace = LocalWorkspace(root)
-    async with ModelClient(settings, prewarm=False) as client:
+    async with ModelClient(fake.model_settings(), prewarm=False) as client:
         agent = Agent(
             client=client,
             workspace=workspace,

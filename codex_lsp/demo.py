@@ -17,13 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from pydantic import SecretStr
-
 from codex_lsp.agent.agent import Agent, TurnRequest
 from codex_lsp.agent.interfaces import Diagnostic
 from codex_lsp.agent.local import DiskApplier, LocalWorkspace, TerminalApprover
 from codex_lsp.headless import EventPrinter
-from codex_lsp.model import ModelClient, ModelSettings, ProviderConfig
+from codex_lsp.model import ModelClient
 from codex_lsp.patch.render import render_unified_diff
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from codex_lsp.testing.fake_script import Script
@@ -71,13 +69,7 @@ async def run_demo(out: TextIO | None = None) -> int:
         out.write(f"Workspace: {root}\nDiagnostic: stats.py:7:30 {DIAGNOSTIC.message} [{DIAGNOSTIC.code}]\n")
         out.write("Asking the agent to fix it (a scripted model on 127.0.0.1 plays the model)...\n\n")
         async with FakeResponsesServer(_script()) as fake:
-            settings = ModelSettings(
-                model="gpt-5.5",
-                provider_id="demo",
-                provider=ProviderConfig(base_url=fake.base_url, supports_websockets=True),
-                api_key=SecretStr("demo-key-not-secret"),
-                key_source="demo",
-            )
+            settings = fake.model_settings(api_key="demo-key-not-secret")
             async with ModelClient(settings) as client:
                 workspace = LocalWorkspace(root)
                 agent = Agent(

@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 
+from pydantic import SecretStr
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
+from codex_lsp.model.config import ModelSettings, ProviderConfig
 from codex_lsp.testing.fake_script import (
     Fault,
     HandshakeFault,
@@ -108,6 +110,22 @@ class _WsConn:
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+def loopback_settings(
+    base_url: str, *, websockets: bool = True, api_key: str = "sk-fake-server-key", **provider: Any
+) -> ModelSettings:
+    """What a user's ``config.toml`` would give a client for a fake server at ``base_url``.
+
+    ``provider`` passes further :class:`ProviderConfig` fields (retry budgets, timeouts, headers).
+    """
+    return ModelSettings(
+        model="gpt-5.5",
+        provider_id="fake",
+        provider=ProviderConfig(base_url=base_url, supports_websockets=websockets, **provider),
+        api_key=SecretStr(api_key),
+        key_source="fake server",
+    )
+
+
 class FakeResponsesServer:
     """Scripted Responses server; use ``async with FakeResponsesServer(script) as server``."""
 
@@ -150,6 +168,10 @@ class FakeResponsesServer:
     def base_url(self) -> str:
         """The provider ``base_url`` to configure: ``http://127.0.0.1:PORT/v1``."""
         return f"http://{self.host}:{self.port}/v1"
+
+    def model_settings(self, *, websockets: bool = True, **provider: Any) -> ModelSettings:
+        """Client settings for this server (see :func:`loopback_settings`)."""
+        return loopback_settings(self.base_url, websockets=websockets, **provider)
 
     async def start(self, port: int = 0) -> None:
         """Listen on ``port`` (default: a random free one)."""

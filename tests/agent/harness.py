@@ -10,15 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from codex_lsp.agent.agent import Agent
 from codex_lsp.agent.events import TurnCompleted, TurnEvent
 from codex_lsp.agent.interfaces import ApprovalDecision, Diagnostic
 from codex_lsp.agent.local import DiskApplier, LocalWorkspace
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore
-from codex_lsp.model import ModelClient, ModelSettings, ProviderConfig
+from codex_lsp.model import ModelClient
 from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.testing.fake_responses import FakeResponsesServer, RecordedRequest
 from codex_lsp.testing.fake_script import Script
@@ -89,14 +87,7 @@ async def harness(tmp_path: Path, *, websockets: bool = True) -> AsyncIterator[H
     root = tmp_path / "ws"
     root.mkdir()
     async with FakeResponsesServer() as fake:
-        settings = ModelSettings(
-            model="gpt-5.5",
-            provider_id="fake",
-            provider=ProviderConfig(base_url=fake.base_url, supports_websockets=websockets),
-            api_key=SecretStr("sk-test-agent-key"),
-            key_source="test",
-        )
-        client = ModelClient(settings, retry_policy=FAST, prewarm=False)
+        client = ModelClient(fake.model_settings(websockets=websockets), retry_policy=FAST, prewarm=False)
         try:
             yield Harness(fake, client, root, tmp_path / "state")
         finally:

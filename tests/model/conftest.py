@@ -6,9 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from codex_lsp.model import ModelClient, ModelSettings, ProviderConfig
+from codex_lsp.model import ModelClient
 from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from tests.model.helpers import API_KEY, FAST
@@ -31,13 +30,7 @@ async def make_client(fake: FakeResponsesServer) -> AsyncIterator[ClientFactory]
     def factory(
         *, websockets: bool = True, prewarm: bool = False, retry: RetryPolicy = FAST, **provider: Any
     ) -> ModelClient:
-        settings = ModelSettings(
-            model="gpt-5.5",
-            provider_id="fake",
-            provider=ProviderConfig(base_url=fake.base_url, supports_websockets=websockets, **provider),
-            api_key=SecretStr(API_KEY),
-            key_source="test",
-        )
+        settings = fake.model_settings(websockets=websockets, api_key=API_KEY, **provider)
         client = ModelClient(settings, retry_policy=retry, prewarm=prewarm)
         clients.append(client)
         return client
