@@ -38,6 +38,10 @@ class Chunk(NamedTuple):
     is_end_of_file: bool = False
     hint_line: int | None = None
     eol_at_end: bool | None = None
+    kinds: str = ""
+    """The chunk's lines in patch order, one character each: ``" "`` context, ``"-"`` removed,
+    ``"+"`` added. It lets the engine keep the file's own text for context lines and replace only
+    the removed/added runs, as the reference does; empty when unknown."""
 
 
 class AddFile(NamedTuple):

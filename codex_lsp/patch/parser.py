@@ -157,19 +157,24 @@ def _parse_chunk(lines: list[str], at: int, *, first: bool) -> tuple[Chunk, int]
     body_start = cursor
     old: list[str] = []
     new: list[str] = []
+    kinds: list[str] = []
     end_of_file = False
     while cursor < end:
         line = lines[cursor]
         if not line:
             old.append("")
             new.append("")
+            kinds.append(" ")
         elif line[0] == " ":
             old.append(line[1:])
             new.append(line[1:])
+            kinds.append(" ")
         elif line[0] == "+":
             new.append(line[1:])
+            kinds.append("+")
         elif line[0] == "-":
             old.append(line[1:])
+            kinds.append("-")
         elif line == END_OF_FILE:
             if cursor == body_start:
                 raise PatchParseError(_NO_LINES, line_number + cursor - at)
@@ -181,4 +186,5 @@ def _parse_chunk(lines: list[str], at: int, *, first: bool) -> tuple[Chunk, int]
         else:
             break
         cursor += 1
-    return Chunk(tuple(old), tuple(new), tuple(contexts), end_of_file), cursor - at
+    chunk = Chunk(tuple(old), tuple(new), tuple(contexts), end_of_file, kinds="".join(kinds))
+    return chunk, cursor - at

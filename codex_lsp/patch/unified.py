@@ -71,6 +71,7 @@ def _chunk(hunk: Any) -> Chunk:
     """One unified hunk as a chunk: context and removed lines are old, context and added are new."""
     old: list[str] = []
     new: list[str] = []
+    kinds: list[str] = []
     old_lacks_eol = new_lacks_eol = False
     previous = ""
     for line in hunk:
@@ -84,6 +85,8 @@ def _chunk(hunk: Any) -> Chunk:
             old.append(value)
         if kind in (" ", "+"):
             new.append(value)
+        if kind in (" ", "-", "+"):
+            kinds.append(kind)
         previous = kind
     eol_at_end: bool | None = None
     if new_lacks_eol:
@@ -92,4 +95,4 @@ def _chunk(hunk: Any) -> Chunk:
         eol_at_end = True
     start = int(hunk.source_start)
     hint = start if int(hunk.source_length) == 0 else start - 1
-    return Chunk(tuple(old), tuple(new), hint_line=hint, eol_at_end=eol_at_end)
+    return Chunk(tuple(old), tuple(new), hint_line=hint, eol_at_end=eol_at_end, kinds="".join(kinds))

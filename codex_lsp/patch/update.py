@@ -81,15 +81,49 @@ def _place_chunk(
         return _insertion(cursor, chunk)
     old, new = chunk.old_lines, chunk.new_lines
     _, found = cursor.index.find(old, cursor.position, at_end=chunk.is_end_of_file)
+    trimmed = False
     if not found and old[-1] == "":
         old = old[:-1]
         new = new[:-1] if new and new[-1] == "" else new
+        trimmed = True
         _, found = cursor.index.find(old, cursor.position, at_end=chunk.is_end_of_file)
     if not found:
         raise _not_found(cursor, chunk, number)
     position = _choose(cursor, chunk, number, found, scope_end, remaining[chunk.old_lines])
     cursor.position = position + len(old)
-    return _chunk_regions(position, old, new, cursor.split.eol, strip_last_eol=chunk.eol_at_end is False)
+    strip = chunk.eol_at_end is False
+    if chunk.kinds and not trimmed and not strip:
+        return _structural_regions(cursor.split, position, chunk)
+    return _chunk_regions(position, old, new, cursor.split.eol, strip_last_eol=strip)
+
+
+def _structural_regions(split: SplitText, position: int, chunk: Chunk) -> list[Region]:
+    """One region per run of removed/added lines; context lines keep the file's own text.
+
+    This is how the reference applies a chunk: lines the model marked as context stay exactly as
+    the file has them (even when they only matched loosely), and a run is skipped when it would
+    write back exactly what is already there.
+    """
+    regions: list[Region] = []
+    old_at = new_at = 0
+    run: tuple[int, int] | None = None
+    for kind in chunk.kinds + " ":
+        if kind != " ":
+            run = run or (old_at, new_at)
+            old_at += kind == "-"
+            new_at += kind == "+"
+            continue
+        if run is not None:
+            texts = tuple(line + split.eol for line in chunk.new_lines[run[1] : new_at])
+            start, end = position + run[0], position + old_at
+            if end - start != len(texts) or any(
+                split.line_text(start + i) != text for i, text in enumerate(texts)
+            ):
+                regions.append(Region(start, end, texts))
+            run = None
+        old_at += 1
+        new_at += 1
+    return regions
 
 
 def _seek_contexts(cursor: _Cursor, chunk: Chunk) -> int | None:
