@@ -49,6 +49,14 @@ async def test_read_then_patch_then_answer(tmp_path: Path) -> None:
         assert (h.root / "app.py").read_text() == APP.replace("+ nam\n", "+ name\n")
         first, second, third = h.generating
         assert "fix the typo" in user_texts(first)[-1]
+        # The agent echoes history exactly as the transport expects, so follow-ups on the reused
+        # socket chain with previous_response_id and carry only the new tool output.
+        for follow_up in (second, third):
+            assert follow_up.body.get("previous_response_id")
+            assert [item["type"] for item in follow_up.body["input"]] in (
+                ["function_call_output"],
+                ["custom_tool_call_output"],
+            )
         assert outputs(second) == [
             "app.py (lines 1-2 of 2)\nL1: def greet(name):\nL2:     return 'hello ' + nam"
         ]
