@@ -37,8 +37,10 @@ def write_changes(root: str | os.PathLike[str], changes: Sequence[FileChange]) -
         writes, removals = _plan(os.fspath(root), changes)
         for target, text in writes:
             _stage(journal, target, text)
-        for temp, target in journal.staged:
-            _remember(journal, target)
+        steps = len(journal.staged) + len(removals)
+        for done, (temp, target) in enumerate(journal.staged, start=1):
+            if done < steps:  # the last step needs no backup: if it fails, nothing else changed
+                _remember(journal, target)
             if os.path.exists(target):
                 _copy_mode(target, temp)
             os.replace(temp, target)
