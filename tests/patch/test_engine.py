@@ -145,3 +145,12 @@ def test_cli_process_reads_stdin_and_reports_like_codex(tmp_path: Path) -> None:
     assert failed.stdout == ""
     assert "Failed to find expected lines in hello.txt" in failed.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hello.txt"]
+
+
+def test_a_byte_order_mark_survives_an_edit_of_the_first_line() -> None:
+    old = "\ufefffirst\nsecond\n"
+    patch = _patch("*** Update File: bom.txt", "@@", "-first", "+FIRST", " second")
+    (change,) = compute_changes(parse_patch(patch), MemorySource({"bom.txt": old})).changes
+    assert change.new_text == "\ufeffFIRST\nsecond\n"
+    assert apply_edits(old, change.edits) == change.new_text
+    assert [(e.start, e.end) for e in change.edits] == [(1, 7)]
