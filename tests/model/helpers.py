@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codex_lsp.model import Prompt, TurnSession
+from codex_lsp.model import ModelClient, Prompt, TurnSession
 from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.model.session import StreamEvent
 from codex_lsp.testing.fake_script import Script
@@ -43,3 +43,13 @@ def say(text: str, **step: Any) -> dict[str, Any]:
 def texts(events: list[StreamEvent]) -> str:
     """The assistant text the events carried."""
     return "".join(e.delta for e in events if e.type == "response.output_text.delta")
+
+
+async def two_request_turns(client: ModelClient, *texts: str) -> None:
+    """One logical turn per text, each a request and a same-turn follow-up (as after a tool call)."""
+    for text in texts:
+        session = client.new_turn()
+        history = [user(text)]
+        await run(session, history)
+        history.append(user("tool output"))
+        await run(session, history)

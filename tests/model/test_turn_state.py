@@ -5,7 +5,7 @@ from __future__ import annotations
 from codex_lsp.model.turn_state import TurnState
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from tests.model.conftest import ClientFactory
-from tests.model.helpers import run, say, script, user
+from tests.model.helpers import run, say, script, two_request_turns, user
 
 
 async def test_codex_turn_state_sequence_over_one_websocket(
@@ -20,12 +20,7 @@ async def test_codex_turn_state_sequence_over_one_websocket(
         )
     )
     client = make_client()
-    for turn_text in ("first", "second"):
-        session = client.new_turn()
-        history = [user(turn_text)]
-        await run(session, history)
-        history.append(user("tool output"))
-        await run(session, history)
+    await two_request_turns(client, "first", "second")
     # 0.169 omits the key until a token is known (upstream's tests write "" for the same state).
     assert fake.turn_states() == [None, "ts-1", None, "ts-2"]
     assert [r.has_turn_state_key for r in fake.requests] == [False, True, False, True]
@@ -45,12 +40,7 @@ async def test_codex_turn_state_sequence_over_http_headers(
         )
     )
     client = make_client(websockets=False)
-    for turn_text in ("first", "second"):
-        session = client.new_turn()
-        history = [user(turn_text)]
-        await run(session, history)
-        history.append(user("tool output"))
-        await run(session, history)
+    await two_request_turns(client, "first", "second")
     assert fake.turn_states() == [None, "ts-1", None, "ts-2"]
     assert all(r.transport == "http" for r in fake.requests)
     assert all("x-codex-turn-state" not in r.body.get("client_metadata", {}) for r in fake.requests)
