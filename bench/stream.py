@@ -1,6 +1,7 @@
 """Benchmark: streaming from the fake Responses server, and what reusing one WebSocket buys.
 
-Measured in one run, printed, never asserted (DESIGN §6):
+Measured in one run, printed, never asserted (timings vary with the machine; ratios against a baseline
+measured in the same run are what to compare):
 
 (a)  20,000 text deltas read by a bare ``websockets`` client: send one ``response.create`` frame, count
      frames until ``response.completed`` (a substring test, no JSON parsing) — the baseline;

@@ -61,6 +61,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo())
 
 
+def _positive_seconds(text: str) -> float:
+    """An ``argparse`` type: a finite number of seconds above zero (a bad value is a usage error at once,
+    not a failure blamed on the network later)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``codex-lsp``."""
     parser = argparse.ArgumentParser(
@@ -134,7 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--codex-home", metavar="DIR", help="the Codex home to read (default: $CODEX_HOME or ~/.codex)"
     )
     dr.add_argument(
-        "--timeout", type=float, default=20.0, metavar="SECONDS", help="give up after this long (default: 20)"
+        "--timeout",
+        type=_positive_seconds,
+        default=20.0,
+        metavar="SECONDS",
+        help="give up after this long (default: 20)",
     )
     dr.add_argument("--json", action="store_true", help="print the report as JSON")
     dr.add_argument("--debug", action="store_true", help="log the transport at debug level to stderr")

@@ -32,13 +32,13 @@ from codex_lsp.model.errors import (
     ConnectFailed,
     FatalModelError,
     IdleTimeout,
+    ModelError,
     ProtocolError,
     RateLimited,
     RetriesExhausted,
     ServerError,
     ServerOverloaded,
     StreamClosed,
-    TransportError,
     UpgradeRequired,
 )
 from codex_lsp.model.events import ResponseCompleted
@@ -56,7 +56,13 @@ class DoctorReport:
     """Everything doctor found; ``--json`` prints it as is. Holds no secret."""
 
     codex_home: str
+    codex_home_exists: bool = True
     config_file: str | None = None
+    """The config.toml in use, or the one that failed to load."""
+    settings_loaded: bool = False
+    """Whether config.toml and auth.json were read without error (otherwise the key was not looked up)."""
+    bad_file: str | None = None
+    """The file the error is about, when a file is wrong (config.toml or auth.json)."""
     provider: str | None = None
     provider_name: str | None = None
     model: str | None = None
@@ -92,13 +98,13 @@ class Cause:
     """One row of the error table: which errors it covers and what the user should do."""
 
     name: str
-    matches: Callable[[TransportError], bool]
+    matches: Callable[[ModelError], bool]
     advice: str
-    """A template; ``{base_url}``, ``{config}``, ``{key_source}``, ``{home}``, ``{env_key}`` and
-    ``{timeout}`` are filled in from the report."""
+    """A template; ``{base_url}``, ``{config}``, ``{file}`` (the file that is wrong, else config.toml),
+    ``{key_source}``, ``{home}``, ``{env_key}`` and ``{timeout}`` are filled in from the report."""
 
 
-def _timed_out(exc: TransportError) -> bool:
+def _timed_out(exc: ModelError) -> bool:
     return isinstance(exc, ConnectFailed) and "timed out" in exc.message
 
 
@@ -111,9 +117,15 @@ CAUSES: tuple[Cause, ...] = (
         "(a provider's env_key, when it has one, is read first).",
     ),
     Cause(
+        "auth_file",
+        lambda e: isinstance(e, ConfigError) and e.path is not None and e.path.name == "auth.json",
+        'Fix {file}: it must be a JSON object such as {{"OPENAI_API_KEY": "<key>"}}; or remove it and '
+        "export the key in the environment instead.",
+    ),
+    Cause(
         "config",
         lambda e: isinstance(e, ConfigError),
-        "Fix the setting the message names in {config}; unknown keys are ignored, wrong values are not.",
+        "Fix the setting the message names in {file}; unknown keys are ignored, wrong values are not.",
     ),
     Cause(
         "key_refused",
@@ -189,22 +201,26 @@ CAUSES: tuple[Cause, ...] = (
 )
 
 
-def _root_cause(exc: TransportError) -> TransportError:
+def _root_cause(exc: ModelError) -> ModelError:
     """The error behind a spent retry budget (doctor's budget is zero, so it is the only attempt's)."""
     cause = exc.__cause__
-    if isinstance(exc, RetriesExhausted) and isinstance(cause, TransportError):
+    if isinstance(exc, RetriesExhausted) and isinstance(cause, ModelError):
         return cause
     return exc
 
 
-def _fail(report: DoctorReport, exc: TransportError, timeout: float, env_key: str | None = None) -> None:
+def _fail(report: DoctorReport, exc: ModelError, timeout: float, env_key: str | None = None) -> None:
     root = _root_cause(exc)
     cause = next(c for c in CAUSES if c.matches(root))
+    config = report.config_file or f"{report.codex_home}/config.toml"
+    if isinstance(root, ConfigError) and root.path is not None:
+        report.bad_file = str(root.path)
     report.error = root.message
     report.cause = cause.name
     report.advice = cause.advice.format(
         base_url=report.base_url or "the base URL",
-        config=report.config_file or f"{report.codex_home}/config.toml",
+        config=config,
+        file=report.bad_file or config,
         key_source=report.key_source or "the configuration",
         home=report.codex_home,
         env_key=env_key or "OPENAI_API_KEY",
@@ -227,7 +243,23 @@ def _probe_settings(settings: ModelSettings, timeout: float) -> ModelSettings:
     return settings.model_copy(update={"provider": probe})
 
 
+def _describe_home(report: DoctorReport, home: Path) -> None:
+    """Say whether CODEX_HOME exists, and name its config.toml when there is one (even an invalid one, so
+    that a load error is never reported as "no config")."""
+    report.codex_home_exists = home.is_dir()
+    if home.exists() and not home.is_dir():
+        report.notes.append(f"CODEX_HOME {home} is not a directory, so no config.toml or auth.json is read")
+    elif not home.exists():
+        report.notes.append(
+            f"CODEX_HOME {home} does not exist, so the defaults are used (provider openai, key from "
+            "OPENAI_API_KEY); create it with a config.toml to choose another provider"
+        )
+    config = home / "config.toml"
+    report.config_file = str(config) if config.is_file() else None
+
+
 def _describe_settings(report: DoctorReport, settings: ModelSettings) -> None:
+    report.settings_loaded = True
     report.config_file = str(settings.source) if settings.source else None
     report.provider = settings.provider_id
     report.provider_name = settings.provider.name
@@ -309,8 +341,11 @@ async def diagnose(
     ``deadline`` (seconds) bounds the handshake and the request together, and caps the provider's
     connect and idle timeouts for this probe.
     """
+    if not deadline > 0:
+        raise ValueError(f"the deadline must be a positive number of seconds, not {deadline}")
     home = home if home is not None else codex_home(env)
     report = DoctorReport(codex_home=str(home))
+    _describe_home(report, home)
     if check_sandbox:
         await _sandbox(report)
     try:
@@ -333,7 +368,7 @@ async def diagnose(
     try:
         async with client, asyncio.timeout(deadline):
             await _probe(client, report)
-    except TransportError as exc:
+    except ModelError as exc:
         _fail(report, exc, deadline)
     except TimeoutError:
         if report.stage == "handshake":
@@ -360,6 +395,20 @@ def _ms(value: float | None, missing: str) -> str:
     return f"{value:.1f} ms" if value is not None else missing
 
 
+def _config_row(report: DoctorReport) -> str:
+    if report.config_file is None:
+        return "none found (defaults)"
+    return report.config_file + (" (invalid)" if report.bad_file == report.config_file else "")
+
+
+def _key_row(report: DoctorReport) -> str:
+    if report.key_source:
+        return f"from {report.key_source}"
+    if not report.settings_loaded:
+        return f"not checked ({report.bad_file or 'the settings'} could not be read)"
+    return "not found"
+
+
 def render_text(report: DoctorReport) -> str:
     """The report for people, one fact per line."""
     transport = report.transport or "-"
@@ -372,12 +421,12 @@ def render_text(report: DoctorReport) -> str:
     if report.websockets_configured is not None:
         websocket = "enabled" if report.websockets_configured else "disabled (supports_websockets = false)"
     rows = [
-        ("codex home", report.codex_home),
-        ("config", report.config_file or "none found (defaults)"),
+        ("codex home", report.codex_home + ("" if report.codex_home_exists else " (missing)")),
+        ("config", _config_row(report)),
         ("provider", provider),
         ("model", report.model),
         ("base URL", report.base_url),
-        ("API key", f"from {report.key_source}" if report.key_source else "not found"),
+        ("API key", _key_row(report)),
         ("WebSocket", websocket),
         ("transport", transport),
         ("handshake", _ms(report.handshake_ms, "n/a" if report.transport == "http" else "-")),

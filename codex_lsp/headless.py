@@ -34,7 +34,7 @@ from codex_lsp.agent.local import DiskApplier, DryRunApplier, LocalWorkspace, Te
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore, default_state_dir
 from codex_lsp.model import ModelClient
-from codex_lsp.model.errors import TransportError
+from codex_lsp.model.errors import ModelError
 
 __all__ = ["EventPrinter", "run_exec"]
 
@@ -109,7 +109,7 @@ async def run_exec(
     out, err = out or sys.stdout, err or sys.stderr
     try:
         client = ModelClient.from_codex_home()
-    except (TransportError, ValueError) as exc:
+    except (ModelError, ValueError) as exc:
         err.write(f"codex-lsp exec: {exc}\n")
         return 1
     workspace = LocalWorkspace(cd)

@@ -43,7 +43,7 @@ from codex_lsp.agent.events import (
 )
 from codex_lsp.agent.threads import Thread
 from codex_lsp.agent.tools.base import ToolCall, ToolContext, ToolRegistry, ToolResult
-from codex_lsp.model import FallbackNotice, ModelClient, Prompt, RetryNotice, TransportError, TurnSession
+from codex_lsp.model import FallbackNotice, ModelClient, ModelError, Prompt, RetryNotice, TurnSession
 from codex_lsp.model.events import (
     OutputItem,
     OutputItemAdded,
@@ -190,7 +190,7 @@ class TurnRunner:
         except asyncio.CancelledError:
             status, error = "interrupted", None
             await self._record_interrupted(thread, turn_id, attempt)
-        except TransportError as exc:
+        except ModelError as exc:
             status, error = "failed", exc.message
         result = TurnResult(
             thread.id, turn_id, status, message, tuple(ctx.changed_files), totals.frozen(), error

@@ -1,7 +1,7 @@
 """Provider settings: ``$CODEX_HOME/config.toml`` and ``auth.json``, read the way Codex reads them.
 
 ``CODEX_HOME`` defaults to ``~/.codex``. From ``config.toml`` we take ``model``, ``model_provider``, the
-reasoning/verbosity knobs and the ``[model_providers.<id>]`` tables (reference §6.2); unknown keys are
+reasoning/verbosity knobs and the ``[model_providers.<id>]`` tables; unknown keys are
 ignored because Codex's file holds many settings that are not ours. The API key comes from the provider's
 ``env_key`` variable when it names one, else from ``auth.json``'s ``OPENAI_API_KEY``, else from the
 ``OPENAI_API_KEY`` environment variable.
@@ -38,7 +38,7 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
 class ProviderConfig(BaseModel):
-    """One ``[model_providers.<id>]`` table (reference §6.2); defaults are upstream's."""
+    """One ``[model_providers.<id>]`` table; the defaults are Codex's."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -116,15 +116,18 @@ class ModelSettings(BaseModel):
         """The provider's HTTP base URL."""
         return (self.provider.base_url or OPENAI_BASE_URL).rstrip("/")
 
-    def resolved_headers(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
-        """Provider ``http_headers`` plus ``env_http_headers`` whose variables are set and non-empty."""
+    def env_headers(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The ``env_http_headers`` whose variables are set and non-empty, with their values."""
         environ = os.environ if env is None else env
-        headers = dict(self.provider.http_headers)
-        for header, variable in self.provider.env_http_headers.items():
-            value = environ.get(variable)
-            if value:
-                headers[header] = value
-        return headers
+        return {
+            header: environ[variable]
+            for header, variable in self.provider.env_http_headers.items()
+            if environ.get(variable)
+        }
+
+    def resolved_headers(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Provider ``http_headers`` plus the set ``env_http_headers`` (which win)."""
+        return {**self.provider.http_headers, **self.env_headers(env)}
 
     def require_key(self) -> SecretStr | None:
         """Return the key, or raise when the provider needs one and none was found."""
@@ -160,13 +163,13 @@ def read_config(path: Path) -> CodexConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{path} is not valid TOML: {exc}", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}") from None
+        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}", path=path) from None
     try:
         return CodexConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from None
+        raise ConfigError(_describe(exc, path), path=path) from None
 
 
 def read_auth_key(path: Path) -> SecretStr | None:
@@ -176,14 +179,14 @@ def read_auth_key(path: Path) -> SecretStr | None:
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path} is not readable JSON ({exc.__class__.__name__})") from None
+        raise ConfigError(f"{path} is not readable JSON ({exc.__class__.__name__})", path=path) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a JSON object at the top level")
+        raise ConfigError(f"{path}: expected a JSON object at the top level", path=path)
     value = data.get("OPENAI_API_KEY")
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ConfigError(f"{path}: OPENAI_API_KEY must be a string or null")
+        raise ConfigError(f"{path}: OPENAI_API_KEY must be a string or null", path=path)
     return SecretStr(value)
 
 
@@ -194,7 +197,8 @@ def _resolve_provider(config: CodexConfig, path: Path) -> ProviderConfig:
         known = sorted({*config.model_providers, *BUILTIN_PROVIDERS})
         raise ConfigError(
             f"model_provider = {provider_id!r} in {path} names no provider; "
-            f"define [model_providers.{provider_id}] or use one of {known}"
+            f"define [model_providers.{provider_id}] or use one of {known}",
+            path=path,
         )
     if provider_id == "openai" and config.openai_base_url and provider.base_url == OPENAI_BASE_URL:
         provider = provider.model_copy(update={"base_url": config.openai_base_url})

@@ -1,44 +1,56 @@
-"""The transport layer's exception tree, with the policy for each class.
+"""The model layer's exception tree; each class carries the retry policy the retry loop applies to it.
 
-Every failure the model layer raises is a :class:`TransportError`. The class decides what the retry loop in
-:mod:`codex_lsp.model.client` does with it, so the policy lives here, on the class, and nowhere else:
+Every failure the model layer raises is a :class:`ModelError`. The retry loop
+(:class:`~codex_lsp.model.session.TurnSession`) never tests for classes: it reads three class attributes,
+:attr:`~ModelError.retry`, :attr:`~ModelError.leaves_websocket` and :attr:`~ModelError.http_budget`, so the
+policy written next to each class below is the policy that runs.
 
-``TransportError``
-    ``ConfigError``            fatal: the settings are unusable; the message names the key and the file.
-    ``AuthError``              fatal: no key, or the server refused it (401/403).
-    ``FatalModelError``        fatal: the server refused this request for good (context length, quota,
-                               invalid request); retrying would only repeat the refusal.
-    ``UpgradeRequired``        no retry: the WebSocket handshake got 426; switch to HTTP for good, at once.
-    ``RetryableError``         retry with backoff (or the server-requested delay) within the budget;
-                               WebSocket errors of this kind that exhaust the budget switch to HTTP.
-        ``ConnectFailed``      the handshake or the POST failed before any event arrived.
-        ``StreamClosed``       the stream ended before ``response.completed``.
-        ``IdleTimeout``        no event within the idle timeout.
-        ``ProtocolError``      the server sent something we cannot read (binary frame, invalid event).
-        ``ConnectionLimitReached``  the server retired the socket; reconnect without delay.
-        ``ServerError``        5xx or a retryable ``response.failed``.
-        ``RateLimited``        429 without a quota code: retried, never a reason to leave WebSocket.
-    ``ServerOverloaded``       retry on the overload schedule; never a reason to leave WebSocket.
-    ``RetriesExhausted``       fatal: the budget ran out; ``__cause__`` holds the last error.
+``ModelError``                 retry ``never``: the request cannot succeed as it is.
+    ``ConfigError``            retry ``never``: the settings are unusable; ``path`` names the wrong file.
+    ``AuthError``              retry ``never``: no key, or the server refused it (401/403).
+    ``FatalModelError``        retry ``never``: the server refused this request for good (context length,
+                               quota, invalid request); sending it again would only repeat the refusal.
+    ``RetriesExhausted``       retry ``never``: the budget ran out; ``__cause__`` holds the last error.
+    ``TransportError``         retry ``backoff``: the network family; the request may well succeed if sent
+                               again.
+        ``UpgradeRequired``    retry ``switch``: the WebSocket handshake got 426; move to HTTP for good and
+                               resend at once (fatal when already on HTTP).
+        ``ServerOverloaded``   retry ``overload``: the overload schedule; never a reason to leave WebSocket.
+        ``ConnectFailed``      retry ``backoff``: the handshake or the POST failed before any event arrived
+                               (over HTTP counted against ``request_max_retries``).
+        ``StreamClosed``       retry ``backoff``: the stream ended before ``response.completed``.
+        ``IdleTimeout``        retry ``backoff``: no event within the idle timeout.
+        ``ProtocolError``      retry ``backoff``: the server sent something we cannot read.
+        ``ConnectionLimitReached``  retry ``backoff`` (no delay): the server retired the socket.
+        ``ServerError``        retry ``backoff``: 5xx or a retryable ``response.failed``.
+        ``RateLimited``        retry ``backoff``: 429 without a quota code; never a reason to leave WebSocket.
 
-Messages never contain the API key: they are built from status codes, error codes and server messages only.
+``backoff`` means: wait ``retry_after`` seconds when the server asked for a delay, else the exponential
+backoff, counted against the provider's retry budget; on WebSocket, an error with ``leaves_websocket`` that
+exhausts the budget switches the client to HTTP (with a fresh budget) instead of failing.
+
+Messages never contain the API key: they are built from status codes, error codes and server messages only,
+and the retry loop masks every configured secret in them before they leave the model layer.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Literal
 
 __all__ = [
     "AuthError",
+    "Budget",
     "ConfigError",
     "ConnectFailed",
     "ConnectionLimitReached",
     "FatalModelError",
     "IdleTimeout",
+    "ModelError",
     "ProtocolError",
     "RateLimited",
     "RetriesExhausted",
-    "RetryableError",
+    "RetryKind",
     "ServerError",
     "ServerOverloaded",
     "StreamClosed",
@@ -46,45 +58,24 @@ __all__ = [
     "UpgradeRequired",
 ]
 
+RetryKind = Literal["never", "backoff", "overload", "switch"]
+"""What the retry loop does after an attempt failed with an error of this class."""
+Budget = Literal["request", "stream"]
+"""Which provider budget a ``backoff`` retry counts against: ``request_max_retries`` or
+``stream_max_retries``."""
 
-class TransportError(Exception):
-    """Base of every model-transport failure. Policy: decided by the subclass; the base is never retried."""
 
-    retryable: ClassVar[bool] = False
-    """Whether the retry loop may send the request again."""
+class ModelError(Exception):
+    """Base of every model-layer failure. Policy: never retried (subclasses say otherwise)."""
+
+    retry: ClassVar[RetryKind] = "never"
+    """What the retry loop does next: give up, back off and resend, follow the overload schedule, or move
+    to HTTP and resend."""
     leaves_websocket: ClassVar[bool] = False
-    """Whether exhausting the retry budget with this error switches the client to HTTP for good."""
-
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-
-
-class ConfigError(TransportError):
-    """Policy: fatal. A setting is missing or invalid; the message names the key and the file."""
-
-
-class AuthError(TransportError):
-    """Policy: fatal. No API key was found, or the server refused the one we sent (401/403)."""
-
-
-class FatalModelError(TransportError):
-    """Policy: fatal. Context length, quota, unsupported usage or an invalid request: end the turn with the
-    server's message, since sending the same request again would fail the same way."""
-
-
-class UpgradeRequired(TransportError):
-    """Policy: no retry on WebSocket; the client switches to HTTP SSE for good and resends at once."""
-
-
-class RetryableError(TransportError):
-    """Policy: retry after ``retry_after`` seconds when the server asked for a delay, otherwise after the
-    exponential backoff; counted against the retry budget."""
-
-    retryable = True
-    leaves_websocket = True
+    """Whether exhausting the ``backoff`` budget on WebSocket moves the client to HTTP for good."""
+    http_budget: ClassVar[Budget] = "stream"
+    """The budget a ``backoff`` retry over HTTP counts against (WebSocket retries always count against
+    ``stream_max_retries``, as Codex counts them)."""
 
     def __init__(
         self,
@@ -94,47 +85,94 @@ class RetryableError(TransportError):
         code: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, status=status, code=code)
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
         self.retry_after = retry_after
+        """The delay (seconds) the server asked for before the next attempt, if it named one."""
+
+    def replace_message(self, message: str) -> None:
+        """Swap the message (used to mask secrets); ``str(exc)`` follows."""
+        self.message = message
+        self.args = (message,)
 
 
-class ConnectFailed(RetryableError):
-    """Policy: retry (request budget). The handshake or POST failed before the response started."""
+class ConfigError(ModelError):
+    """Policy: fatal. A setting is missing or invalid; the message names the key, ``path`` the file."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        """The file that is wrong (``config.toml`` or ``auth.json``), when one is."""
 
 
-class StreamClosed(RetryableError):
-    """Policy: retry (stream budget). The stream ended before ``response.completed``."""
+class AuthError(ModelError):
+    """Policy: fatal. No API key was found, or the server refused the one we sent (401/403)."""
 
 
-class IdleTimeout(RetryableError):
-    """Policy: retry (stream budget). Nothing arrived within ``stream_idle_timeout_ms``."""
+class FatalModelError(ModelError):
+    """Policy: fatal. Context length, quota, unsupported usage or an invalid request: end the turn with the
+    server's message, since sending the same request again would fail the same way."""
 
 
-class ProtocolError(RetryableError):
-    """Policy: retry (stream budget) on a fresh connection. A binary frame or an unreadable known event."""
+class RetriesExhausted(ModelError):
+    """Policy: fatal. Every attempt the budget allowed failed; ``__cause__`` is the last error."""
 
 
-class ConnectionLimitReached(RetryableError):
-    """Policy: reconnect at once (no delay), counted against the budget. The server caps socket lifetime."""
+class TransportError(ModelError):
+    """The network family: the connection, the stream or the server's load failed this attempt, not the
+    request itself. Policy: back off and resend within the budget; on WebSocket, running out of budget
+    moves the client to HTTP."""
+
+    retry: ClassVar[RetryKind] = "backoff"
+    leaves_websocket: ClassVar[bool] = True
 
 
-class ServerError(RetryableError):
-    """Policy: retry (stream budget). A 5xx status or a ``response.failed`` whose code is not fatal."""
+class UpgradeRequired(TransportError):
+    """Policy: no retry on WebSocket; the client switches to HTTP SSE for good and resends at once."""
 
-
-class RateLimited(RetryableError):
-    """Policy: retry after the server-requested delay within the budget; when it runs out, fail. A rate
-    limit says nothing about the transport, so it never moves the client off WebSocket."""
-
-    leaves_websocket = False
+    retry: ClassVar[RetryKind] = "switch"
 
 
 class ServerOverloaded(TransportError):
     """Policy: retry on the overload schedule (0, 5, 30, 120, 300 s, each × [1, 2)); then fatal. Never moves
     the client off WebSocket: the server is busy, not the socket."""
 
-    retryable = True
+    retry: ClassVar[RetryKind] = "overload"
+    leaves_websocket: ClassVar[bool] = False
 
 
-class RetriesExhausted(TransportError):
-    """Policy: fatal. Every attempt the budget allowed failed; ``__cause__`` is the last error."""
+class ConnectFailed(TransportError):
+    """Policy: back off (over HTTP: the request budget). The handshake or POST failed before the response
+    started."""
+
+    http_budget: ClassVar[Budget] = "request"
+
+
+class StreamClosed(TransportError):
+    """Policy: back off (stream budget). The stream ended before ``response.completed``."""
+
+
+class IdleTimeout(TransportError):
+    """Policy: back off (stream budget). Nothing arrived within ``stream_idle_timeout_ms``."""
+
+
+class ProtocolError(TransportError):
+    """Policy: back off (stream budget) on a fresh connection. A binary frame or an unreadable known event."""
+
+
+class ConnectionLimitReached(TransportError):
+    """Policy: reconnect at once (the server asks for no delay), counted against the budget. The server caps
+    a socket's lifetime."""
+
+
+class ServerError(TransportError):
+    """Policy: back off (stream budget). A 5xx status or a ``response.failed`` whose code is not fatal."""
+
+
+class RateLimited(TransportError):
+    """Policy: back off, waiting the server-requested delay, within the budget; when it runs out, fail. A
+    rate limit says nothing about the transport, so it never moves the client off WebSocket."""
+
+    leaves_websocket: ClassVar[bool] = False

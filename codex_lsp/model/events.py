@@ -238,7 +238,7 @@ class ErrorEvent(_Event):
 class ResponseMetadata(_Event):
     """Routing metadata: the turn-state token and the served model travel in ``headers``.
 
-    ``codex.response.metadata`` is the older name; both are accepted (reference §1.4).
+    ``codex.response.metadata`` is the older name; servers still send either, so both are accepted.
     """
 
     type: Literal["response.metadata", "codex.response.metadata"]

@@ -1,4 +1,4 @@
-"""Responses over HTTP SSE: ``POST {base}/responses`` with ``Accept: text/event-stream`` (reference §3).
+"""Responses over HTTP SSE: ``POST {base}/responses`` with ``Accept: text/event-stream``.
 
 HTTP always sends the full input and never ``previous_response_id``. Turn state arrives only in the
 ``x-codex-turn-state`` response header (in-stream metadata is ignored here, as Codex 0.169 ignores it) and
@@ -41,7 +41,7 @@ async def sse_payloads(lines: AsyncIterator[str]) -> AsyncGenerator[str, None]:
 
 
 class HttpTransport:
-    """A long-lived httpx client for streaming POSTs; one instance per :class:`ModelClient`."""
+    """A long-lived httpx client for streaming POSTs; one per client, owned by its ``Connections``."""
 
     def __init__(self, url: str, *, connect_timeout: float, idle_timeout: float) -> None:
         self.url = url

@@ -1,6 +1,6 @@
 """Transport notices: what the retry loop tells the agent while a request is being retried or moved.
 
-They are yielded by :meth:`TurnSession.stream <codex_lsp.model.client.TurnSession.stream>` between server
+They are yielded by :meth:`TurnSession.stream <codex_lsp.model.session.TurnSession.stream>` between server
 events, so the agent can show "Reconnecting… 2/5" or "Falling back to HTTP" to the user. A
 :class:`RetryNotice` also means: the partial output of the attempt that just failed is void; the same
 request is about to be sent again and its events will arrive from the start.
@@ -45,8 +45,10 @@ class FallbackNotice(BaseModel):
 
     type: Literal["codex_lsp.fallback"] = "codex_lsp.fallback"
     reason: str
+    to: Literal["HTTP", "HTTPS"] = "HTTPS"
+    """What the requests now travel over: ``HTTP`` when the base URL is plain ``http://``."""
 
     @property
     def message(self) -> str:
-        """The line to show the user (upstream's wording)."""
-        return f"Falling back from WebSockets to HTTPS transport. {self.reason}"
+        """The line to show the user (Codex's wording, with the scheme the base URL really uses)."""
+        return f"Falling back from WebSockets to {self.to} transport. {self.reason}"

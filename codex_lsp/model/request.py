@@ -1,9 +1,10 @@
 """The ``response.create`` body: what the agent asks for, and how each transport sends it.
 
 The agent always describes a request by the **whole** history so far (:class:`Prompt`). HTTP sends it whole
-(reference §3.1). On a reused WebSocket the previous response is still live on the connection, so when every
-setting is unchanged and the new input extends the previous input plus the server's output items, only the
-tail goes out with ``previous_response_id`` (§1.5); :func:`incremental_tail` decides that.
+(the server keeps nothing between POSTs). On a reused WebSocket the previous response is still live on the
+connection, so when every setting is unchanged and the new input extends the previous input plus the
+server's output items, only the tail goes out with ``previous_response_id``; :func:`incremental_tail`
+decides that.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def build_body(
     summary: str | None = None,
     verbosity: str | None = None,
 ) -> dict[str, Any]:
-    """The transport-neutral body: every field of §1.3 except ``type``, ``generate``, ``client_metadata``."""
+    """The transport-neutral body: every field of a ``response.create`` except ``type``, ``generate`` and
+    ``client_metadata``, which depend on the transport."""
     reasoning = prompt.reasoning if prompt.reasoning is not None else _reasoning(effort, summary)
     body: dict[str, Any] = {"model": model}
     if prompt.instructions:
@@ -205,7 +207,7 @@ def ws_frame(
     """The flat ``response.create`` frame for WebSocket.
 
     ``x-codex-turn-state`` is **omitted** until the turn holds a token, as Codex 0.169 does on the wire
-    (reference §0b); upstream's tests write ``""`` for the same state.
+    (tests/model/test_codex_fidelity.py compares it); upstream's tests write ``""`` for the same state.
     """
     frame: dict[str, Any] = {"type": "response.create", **body}
     if continuation is not None:

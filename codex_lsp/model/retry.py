@@ -1,4 +1,4 @@
-"""Retry numbers and error classification, shared by both transports (reference §3.3, §1.4).
+"""Retry numbers and error classification, shared by both transports (the numbers are Codex's).
 
 - Backoff: ``base_delay × 2^(n−1)`` × jitter in [0.9, 1.1] for retry ``n`` (upstream: 200 ms base).
 - Server-requested delays win: ``try again in N s|ms`` in the message, else a ``Retry-After`` header.
@@ -23,11 +23,11 @@ from codex_lsp.model.errors import (
     ConnectFailed,
     ConnectionLimitReached,
     FatalModelError,
+    ModelError,
     ProtocolError,
     RateLimited,
     ServerError,
     ServerOverloaded,
-    TransportError,
     UpgradeRequired,
 )
 from codex_lsp.model.events import ErrorEvent, ResponseFailed, ResponseIncomplete, ServerEvent, parse_event
@@ -107,7 +107,7 @@ def _describe(code: str | None, message: str) -> str:
 
 def error_for_failed_response(
     code: str | None, message: str, *, status: int | None = None, retry_after: float | None = None
-) -> TransportError:
+) -> ModelError:
     """Classify a ``response.failed`` error (or a status-less error frame) by its code."""
     if code == "websocket_connection_limit_reached":
         return ConnectionLimitReached(f"the server closed the socket: {message}", code=code, retry_after=0.0)
@@ -139,7 +139,7 @@ def _error_fields(body: Any) -> tuple[str | None, str]:
 
 def error_for_status(
     status: int, body: Any, headers: Mapping[str, str] | None = None, *, handshake: bool = False
-) -> TransportError:
+) -> ModelError:
     """Map a non-success HTTP status (a POST reply, a refused handshake, or a wrapped error frame)."""
     code, message = _error_fields(body)
     delay = parse_retry_after(message, headers)
@@ -165,7 +165,7 @@ def error_for_status(
     return FatalModelError(f"the model refused the request ({detail})", status=status, code=code)
 
 
-def event_error(event: ServerEvent) -> TransportError | None:
+def event_error(event: ServerEvent) -> ModelError | None:
     """The error a terminal failure event stands for, or ``None`` for any other event."""
     if isinstance(event, ResponseFailed):
         err = event.response.error
@@ -184,7 +184,7 @@ def event_error(event: ServerEvent) -> TransportError | None:
 
 def checked_event(payload: str | bytes) -> ServerEvent | None:
     """Parse one frame or SSE payload as both transports must: ``None`` for what is ignored, the
-    event otherwise, and the :class:`TransportError` a terminal failure event stands for raised."""
+    event otherwise, and the :class:`ModelError` a terminal failure event stands for raised."""
     event = parse_event(payload)
     if event is not None:
         error = event_error(event)

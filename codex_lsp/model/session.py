@@ -3,9 +3,13 @@
 The agent creates one per user turn (``client.new_turn(model=...)``) and calls :meth:`TurnSession.stream`
 once per model request of that turn, each time with the **whole** history (tool outputs appended). The
 session picks the transport, keeps the turn-state cells (:mod:`codex_lsp.model.turn_state`), and runs the
-retry loop: backoff or the server's delay for retryable errors, the overload schedule for overload, the
-switch to HTTP after a 426 or once WebSocket retries are exhausted (counter reset at the switch), and a
-clear :class:`~codex_lsp.model.errors.TransportError` for everything fatal.
+retry loop. The loop applies the policy each error class declares (:mod:`codex_lsp.model.errors`): back off
+(or wait the server's delay) within the budget, follow the overload schedule, switch to HTTP after a 426
+or once WebSocket retries are exhausted (counter reset at the switch), or raise a clear
+:class:`~codex_lsp.model.errors.ModelError`.
+
+Everything shared across turns (sockets, the HTTP client, the fallback flag, headers, secrets) belongs to
+:class:`~codex_lsp.model.connections.Connections`, which the session uses and never owns.
 
 Cancelling the consumer stops the stream at once; a socket that was mid-response is dropped, never cached.
 """
@@ -18,18 +22,12 @@ import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from codex_lsp.model.errors import (
-    ConnectFailed,
-    RetriesExhausted,
-    RetryableError,
-    ServerOverloaded,
-    TransportError,
-    UpgradeRequired,
-)
+from codex_lsp.model.connections import Connections
+from codex_lsp.model.errors import ModelError, RetriesExhausted
 from codex_lsp.model.events import OutputItemDone, ResponseCompleted, ResponseMetadata, ServerEvent
 from codex_lsp.model.notices import FallbackNotice, RetryNotice, TransportName
 from codex_lsp.model.request import (
@@ -44,10 +42,8 @@ from codex_lsp.model.request import (
     settings_of,
     ws_frame,
 )
+from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.model.turn_state import TURN_STATE_HEADER, TurnState
-
-if TYPE_CHECKING:
-    from codex_lsp.model.client import ModelClient
 
 __all__ = ["StreamEvent", "TurnSession"]
 
@@ -66,16 +62,33 @@ class _Counts:
 
 
 class TurnSession:
-    """The requests of one logical turn. Never reused for another turn."""
+    """The requests of one logical turn. Never reused for another turn.
 
-    def __init__(self, client: ModelClient, *, model: str, thread_id: str, turn_id: str) -> None:
-        self.client = client
+    ``prewarm`` asks for a ``generate:false`` request before the turn's first request, when that goes over
+    WebSocket; the client asks for it on a thread's first turn only (see :meth:`ModelClient.new_turn
+    <codex_lsp.model.client.ModelClient.new_turn>`).
+    """
+
+    def __init__(
+        self,
+        connections: Connections,
+        *,
+        model: str,
+        thread_id: str,
+        turn_id: str,
+        retry_policy: RetryPolicy | None = None,
+        prewarm: bool = False,
+    ) -> None:
+        self.connections = connections
         self.model = model
         self.thread_id = thread_id
         self.turn_id = turn_id
+        self.retry_policy = retry_policy or RetryPolicy()
         self.started_at_ms = int(time.time() * 1000)
         self.state = TurnState()
+        self._prewarm_pending = prewarm
         self.prewarmed = False
+        """Whether a prewarm completed in this turn."""
 
     def turn_state(self, model: str | None = None) -> str | None:
         """The token this turn holds for ``model`` (default: the turn's model)."""
@@ -84,47 +97,53 @@ class TurnSession:
     async def stream(self, prompt: Prompt, *, model: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Send one request (``prompt`` = the whole history) and yield its events until completion.
 
-        Raises a fatal :class:`TransportError` (never a retryable one) when the request cannot succeed.
+        Raises a fatal :class:`ModelError` (never one the policy would retry) when the request cannot
+        succeed.
         """
         model = model or self.model
-        if self.client.prewarm_enabled and not self.prewarmed and self.client.transport == "websocket":
-            await self.prewarm(prompt, model=model)
+        if self._prewarm_pending:
+            self._prewarm_pending = False
+            notice = await self._prewarm(prompt, model)
+            if notice is not None:
+                yield notice
         async with aclosing(self._with_retries(prompt, model, "turn")) as events:
             async for event in events:
                 yield event
 
     async def preconnect(self) -> bool:
-        """Open the WebSocket now and park it for this turn's first request; send nothing (upstream's
+        """Open the WebSocket now and park it for this turn's first request; send nothing (Codex's
         "preconnect"). Lets a caller (``codex-lsp doctor``) see a handshake failure on its own and time the
         handshake apart from the request. Returns whether a new socket was opened; a failed handshake raises
-        its :class:`TransportError` (426 included: the caller decides whether to fall back)."""
-        if self.client.transport != "websocket":
+        its :class:`ModelError` (426 included: the caller decides whether to fall back)."""
+        if self.connections.transport != "websocket":
             return False
-        conn = self.client.take_connection()
+        conn = self.connections.take_connection()
         opened = conn is None
         if conn is None:
-            conn = await self.client.connect(self._context(self.model, "turn"))
-        self.client.give_back(conn)
+            conn = await self.connections.connect(self._context(self.model, "turn"))
+        self.connections.give_back(conn)
         return opened
 
-    async def prewarm(self, prompt: Prompt, *, model: str | None = None) -> bool:
+    async def _prewarm(self, prompt: Prompt, model: str) -> FallbackNotice | None:
         """Send a ``generate:false`` request carrying the history before the new user message, so the real
-        request chains from it; best effort (a failure only costs the chaining). WebSocket only."""
-        self.prewarmed = True
-        if self.client.transport != "websocket":
-            return False
+        request chains from it; best effort (a failure only costs the chaining). WebSocket only.
+
+        Returns the fallback notice when the handshake was refused with 426: the switch to HTTP happened
+        here, and the user hears about it once, from the stream."""
+        if self.connections.transport != "websocket":
+            return None
         warm = prompt.model_copy(update={"input": prewarm_prefix(prompt.input)})
         try:
-            async with aclosing(self._attempt("websocket", warm, model or self.model, "prewarm")) as events:
+            async with aclosing(self._attempt("websocket", warm, model, "prewarm")) as events:
                 async for _ in events:
                     pass
-        except UpgradeRequired as exc:
-            self.client.disable_websockets(exc.message)
-            return False
-        except TransportError as exc:
-            log.debug("prewarm failed, continuing without it: %s", self.client.scrub(exc.message))
-            return False
-        return True
+        except ModelError as exc:
+            if exc.retry == "switch":
+                return self.connections.disable_websockets(exc.message)
+            log.debug("prewarm failed, continuing without it: %s", self.connections.scrub(exc.message))
+            return None
+        self.prewarmed = True
+        return None
 
     # -- retry loop ----------------------------------------------------------------------------------
 
@@ -133,13 +152,13 @@ class TurnSession:
     ) -> AsyncGenerator[StreamEvent, None]:
         counts = _Counts()
         while True:
-            transport = self.client.transport
+            transport = self.connections.transport
             try:
                 async with aclosing(self._attempt(transport, prompt, model, kind)) as events:
                     async for event in events:
                         yield event
                 return
-            except TransportError as exc:
+            except ModelError as exc:
                 notice, delay = self._plan(exc, transport, counts)
             if notice is not None:
                 yield notice
@@ -147,67 +166,65 @@ class TurnSession:
                 await asyncio.sleep(delay)
 
     def _plan(
-        self, exc: TransportError, transport: TransportName, counts: _Counts
+        self, exc: ModelError, transport: TransportName, counts: _Counts
     ) -> tuple[StreamEvent | None, float]:
-        """Decide what follows a failed attempt: ``(notice, delay)`` before the next one, or raise."""
-        if isinstance(exc, UpgradeRequired):
+        """Decide what follows a failed attempt from the error's declared policy: ``(notice, delay)``
+        before the next attempt, or raise."""
+        if exc.retry == "switch" and transport == "websocket":
             counts.retries = 0
-            notice = self.client.disable_websockets(exc.message)
-            if notice is None:
-                raise self._scrubbed(exc) from None
-            return notice, 0.0
-        if isinstance(exc, ServerOverloaded):
+            # None when a concurrent turn switched first: resend over HTTP all the same, without a notice.
+            return self.connections.disable_websockets(exc.message), 0.0
+        if exc.retry == "overload":
             counts.overloads += 1
-            delay = self.client.retry_policy.overload_delay(counts.overloads)
+            delay = self.retry_policy.overload_delay(counts.overloads)
             if delay is None:
                 raise self._exhausted(exc, counts.overloads - 1) from exc
-            schedule = len(self.client.retry_policy.overload_delays)
+            schedule = len(self.retry_policy.overload_delays)
             return self._notice(transport, counts.overloads, schedule, delay, exc), delay
-        if isinstance(exc, RetryableError):
-            return self._plan_retry(exc, transport, counts)
+        if exc.retry == "backoff":
+            return self._plan_backoff(exc, transport, counts)
         raise self._scrubbed(exc) from None
 
-    def _plan_retry(
-        self, exc: RetryableError, transport: TransportName, counts: _Counts
+    def _plan_backoff(
+        self, exc: ModelError, transport: TransportName, counts: _Counts
     ) -> tuple[StreamEvent | None, float]:
         counts.retries += 1
         budget = self._budget(transport, exc)
         if counts.retries <= budget:
-            policy = self.client.retry_policy
-            delay = exc.retry_after if exc.retry_after is not None else policy.backoff(counts.retries)
+            delay = (
+                exc.retry_after if exc.retry_after is not None else self.retry_policy.backoff(counts.retries)
+            )
             return self._notice(transport, counts.retries, budget, delay, exc), delay
         if transport == "websocket" and exc.leaves_websocket:
             counts.retries = 0
-            return self.client.disable_websockets(self.client.scrub(exc.message)), 0.0
+            return self.connections.disable_websockets(exc.message), 0.0
         raise self._exhausted(exc, budget) from exc
 
-    def _budget(self, transport: TransportName, exc: RetryableError) -> int:
-        provider = self.client.settings.provider
-        if transport == "http" and isinstance(exc, ConnectFailed):
-            return provider.request_max_retries
-        return provider.stream_max_retries
+    def _budget(self, transport: TransportName, exc: ModelError) -> int:
+        provider = self.connections.settings.provider
+        budget = exc.http_budget if transport == "http" else "stream"
+        return provider.request_max_retries if budget == "request" else provider.stream_max_retries
 
     def _notice(
-        self, transport: TransportName, attempt: int, budget: int, delay: float, exc: TransportError
+        self, transport: TransportName, attempt: int, budget: int, delay: float, exc: ModelError
     ) -> RetryNotice:
         notice = RetryNotice(
             transport=transport,
             attempt=attempt,
             max_attempts=budget,
             delay=delay,
-            reason=self.client.scrub(exc.message),
-            overload=isinstance(exc, ServerOverloaded),
+            reason=self.connections.scrub(exc.message),
+            overload=exc.retry == "overload",
         )
         log.info("%s", notice.message)
         return notice
 
-    def _scrubbed(self, exc: TransportError) -> TransportError:
-        exc.message = self.client.scrub(exc.message)
-        exc.args = (exc.message,)
+    def _scrubbed(self, exc: ModelError) -> ModelError:
+        exc.replace_message(self.connections.scrub(exc.message))
         return exc
 
-    def _exhausted(self, exc: TransportError, retries: int) -> RetriesExhausted:
-        message = self.client.scrub(exc.message)
+    def _exhausted(self, exc: ModelError, retries: int) -> RetriesExhausted:
+        message = self.connections.scrub(exc.message)
         return RetriesExhausted(
             f"gave up after {retries} retries: {message}", status=exc.status, code=exc.code
         )
@@ -216,10 +233,10 @@ class TurnSession:
 
     def _context(self, model: str, kind: RequestKind) -> RequestContext:
         return RequestContext(
-            session_id=self.client.session_id,
+            session_id=self.connections.session_id,
             thread_id=self.thread_id,
             turn_id=self.turn_id,
-            installation_id=self.client.installation_id,
+            installation_id=self.connections.installation_id,
             model=model,
             turn_started_at_ms=self.started_at_ms,
             request_kind=kind,
@@ -227,7 +244,7 @@ class TurnSession:
         )
 
     def _body(self, prompt: Prompt, model: str) -> dict[str, Any]:
-        settings = self.client.settings
+        settings = self.connections.settings
         return build_body(
             prompt,
             model,
@@ -247,8 +264,9 @@ class TurnSession:
     async def _ws_attempt(
         self, prompt: Prompt, model: str, kind: RequestKind
     ) -> AsyncGenerator[ServerEvent, None]:
+        links = self.connections
         ctx = self._context(model, kind)
-        conn = self.client.take_connection() or await self.client.connect(ctx)
+        conn = links.take_connection() or await links.connect(ctx)
         body = self._body(prompt, model)
         frame = ws_frame(
             body, ctx, continuation=incremental_tail(conn.last, body), generate=kind != "prewarm"
@@ -256,13 +274,13 @@ class TurnSession:
         output: list[dict[str, Any]] = []
         completed = False
         try:
-            await conn.send(frame, self.client.idle_timeout)
-            self.client.requests_sent["websocket"] += 1
-            async with aclosing(conn.events(self.client.idle_timeout)) as events:
+            await conn.send(frame, links.idle_timeout)
+            links.requests_sent["websocket"] += 1
+            async with aclosing(conn.events(links.idle_timeout)) as events:
                 async for event in events:
                     if isinstance(event, ResponseMetadata):
                         self.state.offer(model, event.turn_state)
-                        self._note_model(event.server_model)
+                        links.note_served_model(event.server_model)
                     elif isinstance(event, OutputItemDone):
                         output.append(event.item.as_input())
                     elif isinstance(event, ResponseCompleted):
@@ -271,28 +289,27 @@ class TurnSession:
                     yield event
         finally:
             if completed:
-                self.client.give_back(conn)
+                links.give_back(conn)
             else:
                 conn.abort()
 
     async def _http_attempt(self, prompt: Prompt, model: str) -> AsyncGenerator[ServerEvent, None]:
+        links = self.connections
         ctx = self._context(model, "turn")
-        headers = self.client.base_headers(ctx)
+        headers = links.base_headers(ctx)
         if ctx.turn_state:
             headers[TURN_STATE_HEADER] = ctx.turn_state
 
         def on_headers(reply: httpx.Headers) -> None:
+            # Over HTTP the token comes from this header only; in-stream metadata is ignored, as Codex
+            # 0.169 ignores it.
             self.state.offer(model, reply.get(TURN_STATE_HEADER))
-            self._note_model(reply.get("openai-model"))
+            links.note_served_model(reply.get("openai-model"))
 
-        self.client.requests_sent["http"] += 1
+        links.requests_sent["http"] += 1
         body = http_body(self._body(prompt, model), ctx)
-        async with aclosing(self.client.http.stream(body, headers, on_headers)) as events:
+        async with aclosing(links.http.stream(body, headers, on_headers)) as events:
             async for event in events:
                 if isinstance(event, ResponseMetadata):
-                    self._note_model(event.server_model)
+                    links.note_served_model(event.server_model)
                 yield event
-
-    def _note_model(self, model: str | None) -> None:
-        if model:
-            self.client.served_model = model

@@ -1,4 +1,4 @@
-"""Request-scoped turn state: the ``x-codex-turn-state`` routing token (reference §2, §0b).
+"""Request-scoped turn state: the ``x-codex-turn-state`` routing token.
 
 The server hands out an opaque token so that every request of one logical turn reaches the same backend.
 The contract, as Codex 0.169 follows it on the wire:

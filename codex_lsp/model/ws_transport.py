@@ -1,9 +1,10 @@
 """Responses over WebSocket: the handshake, one flat ``response.create`` frame, and the event read loop.
 
 A :class:`WsConnection` wraps one socket together with what it remembers of its last completed response;
-the client keeps one of them in a one-slot cache so that a single socket serves many requests and turns
-(reference §1.5). Any error mid-stream aborts the socket at once (no close handshake) so that a half-read
-response can never leak into the next request; the next request then reconnects and sends the full body.
+:class:`~codex_lsp.model.connections.Connections` keeps one of them in a one-slot cache so that a single
+socket serves many requests and turns. Any error mid-stream aborts the socket at once (no close handshake)
+so that a half-read response can never leak into the next request; the next request then reconnects and
+sends the full body.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
-from websockets.frames import Frame
 
 from codex_lsp.model.errors import (
     ConfigError,
@@ -30,6 +30,7 @@ from codex_lsp.model.events import (
     ResponseCompleted,
     ServerEvent,
 )
+from codex_lsp.model.redact import RedactingLogger, Redactor
 from codex_lsp.model.request import LastExchange
 from codex_lsp.model.retry import checked_event, error_for_status
 
@@ -64,27 +65,6 @@ def websocket_url(base_url: str, query_params: Mapping[str, str]) -> str:
 def is_loopback(url: str) -> bool:
     """Whether ``url`` points at this machine (proxies are bypassed for it)."""
     return (urlsplit(url).hostname or "") in _LOOPBACK
-
-
-class _RedactingLogger(logging.LoggerAdapter[logging.Logger]):
-    """websockets logs handshake headers and frames at DEBUG; this adapter masks the secrets in headers and
-    logs frames by kind and size only, since a server may echo anything back (truncated, so unmaskable)."""
-
-    def __init__(self, logger: logging.Logger, secrets: tuple[str, ...]) -> None:
-        super().__init__(logger, {})
-        self._secrets = tuple(s for s in secrets if s)
-
-    def _scrub(self, value: object) -> object:
-        if isinstance(value, Frame):
-            return f"{value.opcode.name} frame [{len(value.data)} bytes]"
-        if not isinstance(value, str):
-            return value
-        for secret in self._secrets:
-            value = value.replace(secret, "***")
-        return value
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        super().log(level, self._scrub(msg), *(self._scrub(a) for a in args), **kwargs)
 
 
 class IdleWatch:
@@ -208,11 +188,13 @@ async def open_connection(
     headers: Mapping[str, str],
     *,
     connect_timeout: float,
-    secrets: tuple[str, ...],
+    redactor: Redactor,
     number: int,
 ) -> WsConnection:
-    """Perform the handshake; a refused upgrade becomes the error its status maps to (426 → fallback)."""
-    logger = _RedactingLogger(logging.getLogger("codex_lsp.model.websocket"), secrets)
+    """Perform the handshake; a refused upgrade becomes the error its status maps to (426 → fallback).
+
+    ``redactor`` masks the secrets in what the ``websockets`` library logs about this connection."""
+    logger = RedactingLogger(logging.getLogger("codex_lsp.model.websocket"), redactor)
     try:
         ws = await connect(
             url,

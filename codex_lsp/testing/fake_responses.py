@@ -335,6 +335,9 @@ class FakeResponsesServer:
             await self._flush(conn)
         if await self._ws_events(conn, step, events, record.response_id, model):
             conn.history[record.response_id] = strip_ids(record.effective_input + items)
+            if step.close_after:
+                conn.proto.send_close(1001, "the server retires this connection")
+                await self._flush(conn)
 
     async def _ws_events(
         self, conn: _WsConn, step: Step, events: list[dict[str, Any]], response_id: str, model: str

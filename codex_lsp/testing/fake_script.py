@@ -135,6 +135,9 @@ class Step(_Strict):
     """Pause before each event (slow streaming)."""
     ping: bool = False
     """WebSocket: send a ping before the first event (the client must answer)."""
+    close_after: bool = False
+    """WebSocket: close the socket (close frame 1001) once the response has completed, as a server that
+    retires an idle connection does; the client's next request has to open a new one."""
     chunk_size: int = Field(default=16, gt=0)
     """Characters per delta."""
 

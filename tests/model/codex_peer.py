@@ -1,8 +1,8 @@
 """Running the real Codex CLI (the pinned ``@openai/codex`` peer) against the fake server, loopback only.
 
-Shared by the fidelity tests: a throwaway ``CODEX_HOME`` whose provider is the fake (reference §0b), an
-environment scrubbed of real keys and settings with every outside request sent to a dead proxy, and
-``codex exec`` run non-interactively with a timeout.
+Shared by the fidelity tests: a throwaway ``CODEX_HOME`` whose provider is the fake (its own
+``[model_providers]`` entry), an environment scrubbed of real keys and settings with every outside request
+sent to a dead proxy, and ``codex exec`` run non-interactively with a timeout.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ enabled = false
 
 
 def codex_home(root: Path, base_url: str, websockets: bool) -> Path:
-    """A throwaway CODEX_HOME under ``root`` whose provider is the fake server (reference §0b)."""
+    """A throwaway CODEX_HOME under ``root`` whose provider is the fake server."""
     home = root / "codex-home"
     home.mkdir()
     config = CONFIG.format(base_url=base_url, websockets="true" if websockets else "false")

@@ -1,6 +1,6 @@
 """Fidelity against the real Codex CLI (pinned @openai/codex 0.169.0): ``codex exec`` runs a scripted turn
 against the fake server over WebSocket and over HTTP SSE, applying a patch through the ``apply_patch``
-custom tool. If this fails, the fake is wrong, not the test (reference §0b has the setup)."""
+custom tool. If this fails, the fake is wrong, not the test (codex_peer.py has the setup)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ Deliberate differences, each checked as such (any other difference fails):
 - extra keys inside ``x-codex-turn-metadata`` (``agent_name``, ``sandbox``, ``thread_source``, …): they
   describe Codex's runtime; we send the routing subset (ids, window, request kind, turn start).
 - item ``id`` on the input items Codex creates (``msg_…``, ``ctco_…``): client-generated and optional; we
-  echo history without ids (reference §0 item 9).
+  echo history without ids (the API accepts input items without them).
 - message contents and the number of context messages: Codex's base prompt and environment context are
   its own; we compare the shape (types and roles) of what each request carries.
 - the tool list: Codex offers its whole tool set; the equivalent turn offers only ``apply_patch``.

@@ -10,7 +10,7 @@ import pytest
 
 from codex_lsp.model import ModelClient
 from codex_lsp.model.config import codex_home, load_settings
-from codex_lsp.model.errors import ConfigError, TransportError
+from codex_lsp.model.errors import ConfigError, ModelError
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from tests.model.helpers import API_KEY, FAST, run, say, script, user
 
@@ -138,7 +138,7 @@ async def test_key_never_appears_in_repr_logs_or_errors(
     caplog.set_level(logging.DEBUG)
     async with ModelClient.from_codex_home(home, env={"FAKE_KEY": API_KEY}, retry_policy=FAST) as client:
         await run(client.new_turn(), [user("go")])
-        with pytest.raises(TransportError) as caught:
+        with pytest.raises(ModelError) as caught:
             await run(client.new_turn(), [user("again")])
         shown = [
             repr(client),

@@ -31,7 +31,7 @@ async def test_426_switches_to_http_for_good(
     client = make_client()
     session = client.new_turn()
     history = [user("go")]
-    with caplog.at_level(logging.WARNING, logger="codex_lsp.model"):
+    with caplog.at_level(logging.INFO, logger="codex_lsp.model"):
         events = await run(session, history)
         assert kinds(events) == ["codex_lsp.fallback"]
         assert texts(events) == "over http"

@@ -189,11 +189,11 @@ async def test_previous_response_lost_resends_full_request(
     session = client.new_turn()
     history = [user("go")]
     await run(session, history)
-    conn = client.take_connection()
+    conn = client.connections.take_connection()
     assert conn is not None
     assert conn.last is not None
     conn.last.response_id = "resp_unknown"
-    client.give_back(conn)
+    client.connections.give_back(conn)
     history.append(user("more"))
     events = await run(session, history)
     assert texts(events) == "b"

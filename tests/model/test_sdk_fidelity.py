@@ -3,7 +3,7 @@ Responses server-event types, and the SDK's own Responses WebSocket client runs 
 
 Known, deliberate exceptions (each asserted, so a new one fails the test):
 - ``response.metadata``, ``codex.response.metadata`` and ``codex.rate_limits`` are Codex extensions the
-  SDK does not model (reference §0b, §1.4);
+  SDK does not model;
 - ``response.failed`` codes that Codex classifies (context length, quota, overload…) are missing from the
   SDK's ``ResponseError.code`` enum; such events must validate once the code is replaced by a known one.
 """
@@ -23,7 +23,7 @@ from openai.types.responses.response_error import ResponseError
 from openai.types.responses.responses_server_event import ResponsesServerEvent
 from pydantic import BaseModel
 
-from codex_lsp.model.errors import TransportError
+from codex_lsp.model.errors import ModelError
 from codex_lsp.model.retry import FATAL_CODES, OVERLOAD_CODES
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from codex_lsp.testing.fake_script import Script
@@ -110,7 +110,7 @@ async def exercise(fake: FakeResponsesServer, make_client: ClientFactory, websoc
                 }
             )
         )
-        with contextlib.suppress(TransportError):  # fatal ones raise; retryable ones may fall back to HTTP
+        with contextlib.suppress(ModelError):  # fatal ones raise; retryable ones may fall back to HTTP
             await run(
                 make_client(websockets=websockets, stream_max_retries=0, prewarm=False).new_turn(),
                 [user("fail")],

@@ -130,9 +130,9 @@ async def test_prewarm_token_belongs_to_the_turn(
     await run(session, history)
     await run(client.new_turn(), [user("next turn")])
     prewarms = [r for r in fake.requests if r.prewarm]
-    assert len(prewarms) == 2, "every turn starts with a prewarm on WebSocket"
+    assert len(prewarms) == 1, "only the thread's first turn is prewarmed"
     assert all(r.body["generate"] is False for r in prewarms)
-    assert fake.turn_states() == ["warm-1", "warm-1", None]
+    assert fake.turn_states() == ["warm-1", "warm-1", None], "the prewarm's token stays in its turn"
     assert len(fake.handshakes) == 1
 
 

@@ -200,3 +200,61 @@ async def test_connect_timeout_is_configurable_and_retried(
     assert [h.status for h in fake.handshakes] == [0, 101]
     assert client.handshake_attempts == 2
     assert client.handshake_count == 1
+
+
+async def test_only_a_threads_first_turn_is_prewarmed_and_later_turns_chain(
+    fake: FakeResponsesServer, make_client: ClientFactory
+) -> None:
+    """Codex 0.169 prewarms once, when the thread's session starts; every later turn on the socket chains
+    from the previous turn's last response (test_codex_fidelity.py compares this with Codex itself)."""
+    fake.load(script([say("one", turn_state="ts-1"), say("one more")], [say("two")], [say("three")]))
+    client = make_client(prewarm=True)
+    history = [developer("base"), user("first")]
+    session = client.new_turn()
+    await run(session, history)
+    history.append(user("more"))
+    await run(session, history)
+    for text in ("second", "third"):
+        history.append(user(text))
+        await run(client.new_turn(), history)
+
+    prewarm, *generating = fake.requests
+    assert [r.prewarm for r in fake.requests] == [True, False, False, False, False]
+    assert len(fake.handshakes) == 1
+    for previous, request in zip([prewarm, *generating], generating, strict=False):
+        assert request.body["previous_response_id"] == previous.response_id
+        assert [i.get("role") for i in request.body["input"]] == ["user"], "only the new message goes out"
+    assert fake.turn_states() == [None, "ts-1", None, None], "turn state still starts afresh each turn"
+
+
+async def test_a_socket_opened_between_turns_is_not_prewarmed(
+    fake: FakeResponsesServer, make_client: ClientFactory
+) -> None:
+    """When the server retires the socket after a turn, the next turn opens a new one and sends the full
+    history at once, as Codex does: a prewarm there would only add a round trip before the turn."""
+    fake.load(script([say("one", close_after=True)], [say("two")]))
+    client = make_client(prewarm=True)
+    history = [developer("base"), user("first")]
+    await run(client.new_turn(), history)
+    history.append(user("second"))
+    sent = list(history)
+    await run(client.new_turn(), history)
+
+    assert [r.prewarm for r in fake.requests] == [True, False, False]
+    assert len(fake.handshakes) == 2
+    second_turn = fake.requests[2]
+    assert second_turn.connection == 2
+    assert "previous_response_id" not in second_turn.body
+    assert second_turn.body["input"] == sent
+
+
+async def test_each_threads_first_turn_is_prewarmed(
+    fake: FakeResponsesServer, make_client: ClientFactory
+) -> None:
+    fake.load(script([say("a")], [say("b")], [say("a again")]))
+    client = make_client(prewarm=True)
+    await run(client.new_turn(thread_id="thread-a"), [developer("base"), user("a")])
+    await run(client.new_turn(thread_id="thread-b"), [developer("base"), user("b")])
+    await run(client.new_turn(thread_id="thread-a"), [developer("base"), user("a again")])
+    assert [r.prewarm for r in fake.requests] == [True, False, True, False, False]
+    assert [r.body["prompt_cache_key"] for r in fake.requests if r.prewarm] == ["thread-a", "thread-b"]

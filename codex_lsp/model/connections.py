@@ -1,0 +1,192 @@
+"""``Connections``: the client's link to one provider, shared by every turn.
+
+This is the layer below :class:`~codex_lsp.model.session.TurnSession`, as an HTTP library's transport sits
+below its client: it owns what outlives a request and a turn, and nothing above it touches that state
+directly. It holds the resolved settings and the client's identity, the one-slot cache with the idle
+WebSocket (so that one socket serves every request and every turn), the sticky "WebSocket disabled" flag,
+the HTTP client, the headers both transports send, the secret masking, and the counters diagnostics read.
+
+A socket goes back into the slot only after a completed response, so a cancelled or broken stream can never
+hand a half-read socket to the next request; concurrent turns each take the cached socket or open their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from collections.abc import Mapping
+from typing import Literal
+from urllib.parse import urlsplit
+
+from codex_lsp import __version__
+from codex_lsp.model.config import ModelSettings
+from codex_lsp.model.http_transport import HttpTransport
+from codex_lsp.model.notices import FallbackNotice, TransportName
+from codex_lsp.model.redact import Redactor
+from codex_lsp.model.request import RequestContext
+from codex_lsp.model.turn_state import TURN_STATE_HEADER
+from codex_lsp.model.ws_transport import (
+    OPENAI_BETA_WEBSOCKETS,
+    WsConnection,
+    open_connection,
+    responses_url,
+    websocket_url,
+)
+
+__all__ = ["ORIGINATOR", "Connections"]
+
+log = logging.getLogger(__name__)
+ORIGINATOR = "codex-lsp"
+
+
+class Connections:
+    """The sockets, the HTTP client and the per-provider state every turn of one client shares.
+
+    ``handshake_count`` counts completed WebSocket handshakes, ``handshake_attempts`` every try;
+    ``requests_sent`` counts requests per transport; ``served_model`` is the model the server last named.
+    """
+
+    def __init__(
+        self,
+        settings: ModelSettings,
+        *,
+        session_id: str,
+        installation_id: str,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session_id = session_id
+        self.installation_id = installation_id
+        self._env = env
+        self.websockets_disabled = not settings.provider.supports_websockets
+        self.fallback_reason: str | None = None
+        self.handshake_count = 0
+        self.handshake_attempts = 0
+        self.requests_sent: dict[TransportName, int] = {"websocket": 0, "http": 0}
+        self.served_model: str | None = None
+        self._idle: WsConnection | None = None
+        provider = settings.provider
+        self.http_url = responses_url(settings.base_url, provider.query_params)
+        self.ws_url = websocket_url(settings.base_url, provider.query_params)
+        self.connect_timeout = provider.websocket_connect_timeout_ms / 1000
+        self.idle_timeout = provider.stream_idle_timeout_ms / 1000
+        self.http = HttpTransport(
+            self.http_url, connect_timeout=self.connect_timeout, idle_timeout=self.idle_timeout
+        )
+
+    @property
+    def transport(self) -> TransportName:
+        """The transport the next request will use."""
+        return "http" if self.websockets_disabled else "websocket"
+
+    @property
+    def http_label(self) -> Literal["HTTP", "HTTPS"]:
+        """How the HTTP transport is named to users: ``HTTPS`` or plain ``HTTP``, as the URL says."""
+        return "HTTPS" if urlsplit(self.http_url).scheme in ("https", "wss") else "HTTP"
+
+    async def aclose(self) -> None:
+        """Close the cached socket and the HTTP client."""
+        idle, self._idle = self._idle, None
+        if idle is not None:
+            await idle.close()
+        await self.http.aclose()
+
+    # -- the socket slot -------------------------------------------------------------------------------
+
+    def disable_websockets(self, reason: str) -> FallbackNotice | None:
+        """Switch to HTTP for good; return the notice the first time only (later callers get ``None``)."""
+        if self.websockets_disabled:
+            return None
+        reason = self.scrub(reason)
+        self.websockets_disabled = True
+        self.fallback_reason = reason
+        idle, self._idle = self._idle, None
+        if idle is not None:
+            idle.abort()
+        notice = FallbackNotice(reason=reason, to=self.http_label)
+        # INFO, not WARNING: the notice reaches the user as an event; a warning would also reach stderr
+        # through logging's last-resort handler and print the same news twice.
+        log.info("%s", notice.message)
+        return notice
+
+    def take_connection(self) -> WsConnection | None:
+        """Take the cached socket out of the slot, if it is still open."""
+        conn, self._idle = self._idle, None
+        if conn is not None and not conn.is_open:
+            conn.abort()
+            return None
+        return conn
+
+    def give_back(self, conn: WsConnection) -> None:
+        """Return a socket whose last response completed; a spare one is dropped."""
+        if self._idle is None and conn.is_open and not self.websockets_disabled:
+            self._idle = conn
+        else:
+            conn.abort()
+
+    async def connect(self, ctx: RequestContext) -> WsConnection:
+        """Open a new socket: the common headers, the WebSocket beta header, and the turn's token when the
+        turn already holds one (a reconnect within a turn must reach the same backend)."""
+        headers = self.base_headers(ctx)
+        headers["openai-beta"] = OPENAI_BETA_WEBSOCKETS
+        if ctx.turn_state:
+            headers[TURN_STATE_HEADER] = ctx.turn_state
+        self.handshake_attempts += 1
+        conn = await open_connection(
+            self.ws_url,
+            headers,
+            connect_timeout=self.connect_timeout,
+            redactor=self.redactor(),
+            number=self.handshake_count + 1,
+        )
+        self.handshake_count += 1
+        return conn
+
+    # -- what every request carries ----------------------------------------------------------------------
+
+    def base_headers(self, ctx: RequestContext) -> dict[str, str]:
+        """Headers both transports send: provider headers < identity headers < Authorization."""
+        headers = {k.lower(): v for k, v in self.settings.resolved_headers(self._env).items()}
+        headers.update(
+            {
+                "originator": ORIGINATOR,
+                "user-agent": f"{ORIGINATOR}/{__version__} ({platform.system()} {platform.release()}; "
+                f"{platform.machine()})",
+                "x-client-request-id": ctx.thread_id,
+                "session-id": ctx.session_id,
+                "thread-id": ctx.thread_id,
+                "x-codex-window-id": ctx.window_id,
+                "x-codex-turn-metadata": ctx.turn_metadata(),
+            }
+        )
+        key = self.settings.require_key()
+        if key is not None:
+            headers["authorization"] = f"Bearer {key.get_secret_value()}"
+        return headers
+
+    def note_served_model(self, model: str | None) -> None:
+        """Remember the model the server says it used."""
+        if model:
+            self.served_model = model
+
+    # -- secrets -------------------------------------------------------------------------------------------
+
+    def redactor(self) -> Redactor:
+        """The masking for the current settings and environment (``env_http_headers`` are read from the
+        environment at each request, so the secrets are too)."""
+        key = self.settings.api_key
+        provider = self.settings.provider
+        return Redactor.of(
+            key=key.get_secret_value() if key is not None else None,
+            env_headers=self.settings.env_headers(self._env),
+            headers=provider.http_headers,
+            query_params=provider.query_params,
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never reach a log or an error message."""
+        return self.redactor().values
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret masked."""
+        return self.redactor().scrub(text)
