@@ -22,7 +22,7 @@ from codex_lsp import __version__
 from codex_lsp.model.config import ModelSettings
 from codex_lsp.model.http_transport import HttpTransport
 from codex_lsp.model.notices import FallbackNotice, TransportName
-from codex_lsp.model.redact import Redactor
+from codex_lsp.model.redact import Redactor, guard_library_logs
 from codex_lsp.model.request import RequestContext
 from codex_lsp.model.turn_state import TURN_STATE_HEADER
 from codex_lsp.model.ws_transport import (
@@ -73,6 +73,7 @@ class Connections:
         self.http = HttpTransport(
             self.http_url, connect_timeout=self.connect_timeout, idle_timeout=self.idle_timeout
         )
+        guard_library_logs(self)
 
     @property
     def transport(self) -> TransportName:

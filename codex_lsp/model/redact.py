@@ -8,19 +8,33 @@ environment precisely because they are secret, e.g. ``api-key`` for Azure), ``ht
 - by value, in any text (error messages quote server replies, which may echo a header back);
 - by header name, in the handshake lines the ``websockets`` library logs at DEBUG (``> api-key: …``), so a
   secret header is masked even when its value is too short to be masked safely by value.
+
+The HTTP side logs through ``httpx`` and ``httpcore``, whose loggers are global: ``httpx`` logs each
+request's URL at INFO (query parameters included) and ``httpcore`` the reply headers at DEBUG.
+:func:`guard_library_logs` puts a filter on those loggers that masks the secrets of every live client in
+each record.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from websockets.frames import Frame
 
-__all__ = ["MASK", "RedactingLogger", "Redactor", "is_secret_header", "looks_like_key"]
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "MASK",
+    "RedactingLogger",
+    "Redactor",
+    "guard_library_logs",
+    "is_secret_header",
+    "looks_like_key",
+]
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4
@@ -123,3 +137,40 @@ class RedactingLogger(logging.LoggerAdapter[logging.Logger]):
             super().log(level, msg, name, self._redactor.header(name, str(args[1])), **kwargs)
             return
         super().log(level, self._scrub(msg), *(self._scrub(a) for a in args), **kwargs)
+
+
+class SecretSource(Protocol):
+    """Anything that can say which secrets are current (a client's ``Connections``)."""
+
+    def redactor(self) -> Redactor: ...
+
+
+LIBRARY_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
+"""The loggers of the HTTP stack (a filter on a logger does not see its children's records, so each one)."""
+_SOURCES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+class _ScrubLibraryRecords(logging.Filter):
+    """Masks the secrets of every live source in each record (formatted first: the URL is an argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        sources = list(_SOURCES)
+        if not sources:
+            return True
+        message = record.getMessage()
+        for source in sources:
+            message = source.redactor().scrub(message)
+        record.msg, record.args = message, ()
+        return True
+
+
+_FILTER = _ScrubLibraryRecords()
+
+
+def guard_library_logs(source: SecretSource) -> None:
+    """Mask ``source``'s secrets in what the HTTP libraries log, for as long as ``source`` lives."""
+    _SOURCES.add(source)
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

@@ -20,6 +20,9 @@ from tests.model.codex_peer import clean_env, codex_home
 from tests.model.helpers import API_KEY, say, script
 
 ENV = {"FAKE_KEY": API_KEY}
+AZURE = "azure-0123456789-env-secret"
+STATIC = "static-x-api-key-secret"
+TENANT = "tenant-7f3e9a"
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -176,12 +179,22 @@ async def test_an_invalid_setting_names_the_key_and_the_file(
 
 
 @pytest.mark.parametrize("websockets", [True, False], ids=["ws", "http"])
-async def test_the_cli_never_prints_the_key_even_when_debugging(
+async def test_the_cli_never_prints_a_secret_even_when_debugging(
     fake: FakeResponsesServer, tmp_path: Path, websockets: bool
 ) -> None:
+    """The key, ``env_http_headers`` values (one under a harmless-looking name) and a key-like
+    ``http_headers`` value, all really sent."""
     fake.load(script([say("ok")]))
     home = codex_home(tmp_path, fake.base_url, websockets)
-    env = {**clean_env(home), "FAKE_KEY": API_KEY}
+    config = home / "config.toml"
+    headers = (
+        'env_http_headers = { "api-key" = "AZURE_KEY", "x-tenant" = "TENANT" }\n'
+        f'http_headers = {{ "x-api-key" = "{STATIC}" }}\n'
+    )
+    config.write_text(
+        config.read_text().replace('wire_api = "responses"\n', f'wire_api = "responses"\n{headers}')
+    )
+    env = {**clean_env(home), "FAKE_KEY": API_KEY, "AZURE_KEY": AZURE, "TENANT": TENANT}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -202,12 +215,18 @@ async def test_the_cli_never_prints_the_key_even_when_debugging(
     stdout, stderr = out.decode(), err.decode()
 
     assert process.returncode == 0, stdout + stderr
-    assert API_KEY not in stdout
-    assert API_KEY not in stderr
+    for secret in (API_KEY, AZURE, STATIC, TENANT):
+        assert secret not in stdout
+        assert secret not in stderr
     assert "DEBUG" in stderr, "debug logging was on"
+    if websockets:
+        assert "> api-key: ***" in stderr, "the handshake headers were logged, masked"
+        assert "> x-tenant: ***" in stderr, "every env_http_headers value is a secret, whatever its name"
     report = json.loads(stdout)
     assert report["completed"] is True
     assert report["transport"] == ("websocket" if websockets else "http")
     assert report["key_source"] == "env FAKE_KEY"
     assert report["exit_code"] == 0
-    assert fake.requests[0].headers["authorization"] == f"Bearer {API_KEY}", "the key was sent, only hidden"
+    sent = fake.requests[0].headers
+    assert sent["authorization"] == f"Bearer {API_KEY}", "the key was sent, only hidden"
+    assert (sent["api-key"], sent["x-api-key"], sent["x-tenant"]) == (AZURE, STATIC, TENANT)
