@@ -91,6 +91,23 @@ async def test_http_keeps_first_header_token_and_ignores_in_stream_metadata(
     assert fake.turn_states() == [None, "h-1", "h-1"]
 
 
+async def test_http_ignores_a_token_that_arrives_only_in_the_stream(
+    fake: FakeResponsesServer, make_client: ClientFactory
+) -> None:
+    """With no header at all, an in-stream metadata token must not be picked up over HTTP (the test above
+    sends both, so it cannot tell whether the stream is ignored or merely loses to the header)."""
+    fake.load(script([say("a", turn_state="event-only"), say("b", turn_state="event-again"), say("c")]))
+    client = make_client(websockets=False)
+    session = client.new_turn()
+    history = [user("go")]
+    for _ in range(3):
+        await run(session, history)
+        history.append(user("more"))
+    assert fake.turn_states() == [None, None, None]
+    assert all("x-codex-turn-state" not in r.headers for r in fake.requests)
+    assert session.turn_state() is None
+
+
 async def test_model_switch_starts_fresh_state(fake: FakeResponsesServer, make_client: ClientFactory) -> None:
     """responses_websocket_turn_state_is_bound_to_requested_model: "", state-a, "", state-b."""
     fake.load(script([say("a", turn_state="state-a"), say("a2"), say("b", turn_state="state-b"), say("b2")]))
