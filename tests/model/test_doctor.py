@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from codex_lsp.cli import build_parser
 from codex_lsp.doctor import DoctorReport, diagnose, render_json, render_text
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from tests.model.codex_peer import clean_env, codex_home
@@ -176,6 +177,91 @@ async def test_an_invalid_setting_names_the_key_and_the_file(
     assert report.advice is not None
     assert str(config) in report.advice
     assert fake.requests == []
+    text = printed(report)
+    assert f"config        {config} (invalid)" in text
+    assert "none found" not in text, "an invalid config.toml is not a missing one"
+    assert f"API key       not checked ({config} could not be read)" in text
+    assert "API key       not found" not in text
+
+
+async def test_a_config_that_is_not_toml_is_named(tmp_path: Path) -> None:
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    config = home / "config.toml"
+    config.write_text('model = "unterminated\n')
+    report = await diagnose(home, env=ENV, deadline=5, check_sandbox=False)
+
+    assert report.cause == "config"
+    assert (report.config_file, report.bad_file) == (str(config), str(config))
+    assert report.error is not None
+    assert "not valid TOML" in report.error
+    assert f"{config} (invalid)" in printed(report)
+
+
+@pytest.mark.parametrize("content", ['{"OPENAI_API_KEY": "sk-broken', '["not", "an", "object"]'])
+async def test_a_bad_auth_json_is_blamed_not_config_toml(
+    fake: FakeResponsesServer, tmp_path: Path, content: str
+) -> None:
+    home = codex_home(tmp_path, fake.base_url, websockets=True)
+    auth = home / "auth.json"
+    auth.write_text(content)
+    report = await diagnose(home, env={}, deadline=5, check_sandbox=False)
+
+    assert report.exit_code == 1
+    assert report.cause == "auth_file"
+    assert report.bad_file == str(auth)
+    assert report.advice is not None
+    assert report.advice.startswith(f"Fix {auth}: ")
+    assert "config.toml" not in report.advice
+    text = printed(report)
+    assert "sk-broken" not in text
+    assert f"config        {home / 'config.toml'}\n" in text, "config.toml itself is fine"
+    assert f"API key       not checked ({auth} could not be read)" in text
+    assert fake.requests == []
+
+
+async def test_a_missing_codex_home_is_mentioned(tmp_path: Path) -> None:
+    home = tmp_path / "no-such-home"
+    report = await diagnose(home, env={}, deadline=5, check_sandbox=False)
+
+    assert not report.codex_home_exists
+    assert any(f"CODEX_HOME {home} does not exist" in note for note in report.notes)
+    assert report.cause == "no_key", "the defaults (OpenAI) need a key, and none is set"
+    text = printed(report)
+    assert f"codex home    {home} (missing)" in text
+    assert "config        none found (defaults)" in text
+
+
+def test_a_non_positive_timeout_is_a_usage_error() -> None:
+    parser = build_parser()
+    for bad in ("-5", "0", "-0.5", "nan", "inf", "soon"):
+        with pytest.raises(SystemExit) as caught:
+            parser.parse_args(["doctor", "--timeout", bad])
+        assert caught.value.code == 2, bad
+    assert parser.parse_args(["doctor", "--timeout", "0.5"]).timeout == 0.5
+    assert parser.parse_args(["doctor"]).timeout == 20.0
+
+
+async def test_the_cli_rejects_a_negative_timeout_before_doing_anything(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "codex_lsp",
+        "doctor",
+        "--codex-home",
+        str(tmp_path),
+        "--timeout",
+        "-5",
+        cwd=REPO,
+        env=clean_env(tmp_path / "home"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert out == b""
+    assert "argument --timeout: must be a positive number of seconds, not -5" in err.decode()
+    assert "network" not in err.decode()
 
 
 @pytest.mark.parametrize("websockets", [True, False], ids=["ws", "http"])
