@@ -2,7 +2,8 @@
 
 Shared by the fidelity tests: a throwaway ``CODEX_HOME`` whose provider is the fake (its own
 ``[model_providers]`` entry), an environment scrubbed of real keys and settings with every outside request
-sent to a dead proxy, and ``codex exec`` run non-interactively with a timeout.
+sent to a dead proxy, ``codex exec`` run non-interactively with a timeout, and ``codex app-server`` driven
+over stdio for sessions of several turns on one thread.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from typing import Any
 import codex_lsp.testing
 from codex_lsp.testing.peers import codex_binary
 
-__all__ = ["CODEX_KEY", "SCRIPTS", "clean_env", "codex_exec", "codex_home"]
+__all__ = [
+    "CODEX_KEY",
+    "SCRIPTS",
+    "AppServer",
+    "clean_env",
+    "codex_app_server_session",
+    "codex_exec",
+    "codex_home",
+]
 
 SCRIPTS = Path(codex_lsp.testing.__file__).parent / "scripts"
 TIMEOUT = 90
@@ -98,3 +107,97 @@ async def codex_exec(home: Path, cwd: Path, prompt: str) -> tuple[int, list[dict
         raise
     events = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
     return process.returncode or 0, events, err.decode(errors="replace")
+
+
+class AppServer:
+    """``codex app-server`` over stdio: one JSON-RPC message per line (Codex omits ``"jsonrpc"``).
+
+    The shapes come from the binary itself (``codex app-server generate-json-schema``): ``initialize``
+    takes ``clientInfo`` {name, version}; ``thread/start`` returns ``thread.id``; ``turn/start`` takes
+    ``threadId`` and ``input`` items such as {type: "text", text}; each turn ends with a ``turn/completed``
+    notification whose ``turn.status`` is ``completed``, ``interrupted`` or ``failed``.
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self._next_id = 0
+        self.notifications: list[dict[str, Any]] = []
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        await self.process.stdin.drain()
+
+    async def _receive(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), TIMEOUT)
+        if not line:
+            raise RuntimeError("codex app-server closed its output")
+        message: dict[str, Any] = json.loads(line)
+        if "method" in message and "id" in message:
+            raise RuntimeError(f"codex app-server asked something unexpected: {message['method']}")
+        return message
+
+    async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send a request and return its ``result``; notifications met on the way are kept."""
+        self._next_id += 1
+        await self._send({"id": self._next_id, "method": method, "params": params})
+        while True:
+            message = await self._receive()
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method} failed: {message['error']}")
+                result: dict[str, Any] = message["result"]
+                return result
+            self.notifications.append(message)
+
+    async def notify(self, method: str) -> None:
+        """Send a notification (no answer comes back)."""
+        await self._send({"method": method})
+
+    async def until(self, method: str) -> dict[str, Any]:
+        """Wait for the next notification named ``method`` and return its params."""
+        while True:
+            message = await self._receive()
+            self.notifications.append(message)
+            if message.get("method") == method:
+                params: dict[str, Any] = message["params"]
+                return params
+
+
+async def codex_app_server_session(home: Path, cwd: Path, prompts: list[str]) -> list[str]:
+    """Run one thread through ``codex app-server``: ``initialize``, ``thread/start``, then one
+    ``turn/start`` per prompt, each awaited until ``turn/completed``. Returns each turn's status."""
+    process = await asyncio.create_subprocess_exec(
+        str(codex_binary()),
+        "app-server",
+        cwd=cwd,
+        env=clean_env(home),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    server = AppServer(process)
+    try:
+        await server.request("initialize", {"clientInfo": {"name": "codex-lsp-tests", "version": "0"}})
+        await server.notify("initialized")
+        started = await server.request(
+            "thread/start", {"cwd": str(cwd), "approvalPolicy": "never", "sandbox": "workspace-write"}
+        )
+        thread_id = started["thread"]["id"]
+        statuses = []
+        for prompt in prompts:
+            await server.request(
+                "turn/start", {"threadId": thread_id, "input": [{"type": "text", "text": prompt}]}
+            )
+            completed = await server.until("turn/completed")
+            statuses.append(str(completed["turn"]["status"]))
+        return statuses
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()

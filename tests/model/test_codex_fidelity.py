@@ -1,4 +1,4 @@
-"""Fidelity item 3: what our client sends, compared with what the real Codex CLI sent, on the same script.
+"""What our client sends, compared with what the real Codex CLI sent, on the same script.
 
 The pinned Codex CLI runs ``codex exec`` over WebSocket against one fake server, and our ``ModelClient`` +
 ``TurnSession`` run an equivalent first turn against another, both configured by the same kind of
@@ -8,6 +8,12 @@ carrying its output. Both recordings are then compared field by field where the 
 frame type, top-level keys and their values, ``client_metadata`` keys, the turn-state sequence, the
 ``previous_response_id`` chain with only the new items, the echoed tool-output item, and the handshake
 header names.
+
+A second part runs a session of two turns on one thread through Codex's ``app-server`` (``codex exec`` runs
+a single turn) and compares what happens between turns: how many prewarms and where, how many handshakes,
+which request chains on which (the second turn on the previous turn's last response), and the turn-state
+sequence, which starts afresh each turn; once with the socket kept open and once retired by the server
+between the turns.
 
 Deliberate differences, each checked as such (any other difference fails):
 
@@ -38,7 +44,7 @@ from codex_lsp.model import ModelClient, Prompt
 from codex_lsp.model.events import OutputItemDone
 from codex_lsp.testing.fake_responses import FakeResponsesServer, Handshake, RecordedRequest
 from codex_lsp.testing.fake_script import Script
-from tests.model.codex_peer import CODEX_KEY, SCRIPTS, codex_exec, codex_home
+from tests.model.codex_peer import CODEX_KEY, SCRIPTS, codex_app_server_session, codex_exec, codex_home
 from tests.model.helpers import developer, user
 
 SCRIPT = SCRIPTS / "apply_patch_turn.json"
@@ -389,3 +395,213 @@ def test_the_comparison_sees_a_drifting_client(recordings: tuple[Exchange, Excha
     codex, ours = recordings
     aspect, change = DRIFTS[drift]
     assert COMPARATORS[aspect](codex, _drift(ours, change)) != []
+
+
+# -- a session of two turns on one thread: Codex's app-server against our client ------------------------
+#
+# ``codex exec`` runs a single turn, so what happens *between* turns (prewarm, socket reuse, chaining,
+# turn state starting afresh) is compared against ``codex app-server``, driven over stdio through one thread
+# with two ``turn/start`` calls. Each turn is a patch and a follow-up. Two variants: the socket stays open
+# between the turns, and the server retires it after the first turn (the second turn needs a new socket).
+
+SESSION_SCRIPT = SCRIPTS / "two_turn_session.json"
+SESSION_PROMPTS = ["Create hello.txt saying hello.", "Now create bye.txt saying bye."]
+SESSION_VARIANTS = ("same socket", "socket retired between turns")
+
+
+def _session_script(variant: str) -> Script:
+    script = Script.load(SESSION_SCRIPT)
+    if variant == "same socket":
+        return script
+    first, second = script.turns
+    last = first.requests[-1].model_copy(update={"close_after": True})
+    retired = first.model_copy(update={"requests": [*first.requests[:-1], last]})
+    return script.model_copy(update={"turns": [retired, second]})
+
+
+async def _record_codex_session(root: Path, variant: str) -> Exchange:
+    async with FakeResponsesServer(_session_script(variant)) as fake:
+        workdir = root / "work"
+        workdir.mkdir()
+        statuses = await codex_app_server_session(_home(root, fake.base_url), workdir, SESSION_PROMPTS)
+        assert statuses == ["completed", "completed"]
+        assert (workdir / "hello.txt").is_file()
+        assert (workdir / "bye.txt").is_file()
+        return Exchange(fake.handshakes, fake.requests)
+
+
+async def _record_our_session(root: Path, variant: str) -> Exchange:
+    """The same two turns through ModelClient with its defaults (prewarm on), as the agent drives it."""
+    async with FakeResponsesServer(_session_script(variant)) as fake:
+        home = _home(root, fake.base_url)
+        async with ModelClient.from_codex_home(home, env={"FAKE_KEY": CODEX_KEY}) as client:
+            history = [developer("You are a coding agent.")]
+            for prompt in SESSION_PROMPTS:
+                session = client.new_turn()
+                history.append(user(prompt))
+                while True:
+                    events = session.stream(Prompt(input=list(history), tools=[APPLY_PATCH_TOOL]))
+                    items = [e.item async for e in events if isinstance(e, OutputItemDone)]
+                    history += [item.as_input() for item in items]
+                    calls = [item for item in items if item.type == "custom_tool_call"]
+                    if not calls:
+                        break
+                    for call in calls:
+                        output = {"type": "custom_tool_call_output", "call_id": call.call_id}
+                        history.append({**output, "output": TOOL_OUTPUT})
+        return Exchange(fake.handshakes, fake.requests)
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Exchange, Exchange]]:
+    """Variant → (Codex's exchange, ours), recorded once for the module."""
+
+    async def record(variant: str) -> tuple[Exchange, Exchange]:
+        return (
+            await _record_codex_session(tmp_path_factory.mktemp("codex-session"), variant),
+            await _record_our_session(tmp_path_factory.mktemp("our-session"), variant),
+        )
+
+    async def every() -> dict[str, tuple[Exchange, Exchange]]:
+        return {variant: await record(variant) for variant in SESSION_VARIANTS}
+
+    return asyncio.run(every())
+
+
+def _chain(exchange: Exchange) -> list[tuple[bool, int | None, int]]:
+    """Per request: prewarm or not, the index of the request it chains on (``None``: full input), and the
+    connection it went over, numbered from 1 in order of appearance."""
+    index = {r.response_id: n for n, r in enumerate(exchange.requests) if r.response_id}
+    connections: dict[int, int] = {}
+    return [
+        (
+            r.prewarm,
+            index.get(str(r.body["previous_response_id"])) if "previous_response_id" in r.body else None,
+            connections.setdefault(r.connection, len(connections) + 1),
+        )
+        for r in exchange.requests
+    ]
+
+
+def _turns(exchange: Exchange) -> list[int | None]:
+    """Per request: which turn it belongs to, numbered from 1 (``None`` for a prewarm's empty turn id)."""
+    seen: dict[str, int] = {}
+    turns: list[int | None] = []
+    for request in exchange.requests:
+        turn_id = _metadata(request).get("turn_id") or ""
+        turns.append(seen.setdefault(turn_id, len(seen) + 1) if turn_id else None)
+    return turns
+
+
+def _second_turn_first_request(exchange: Exchange) -> RecordedRequest:
+    turns = _turns(exchange)
+    return exchange.requests[turns.index(2)]
+
+
+def session_prewarm_differences(codex: Exchange, ours: Exchange) -> list[str]:
+    """How many prewarms, and where they are."""
+    theirs = [n for n, r in enumerate(codex.requests) if r.prewarm]
+    mine = [n for n, r in enumerate(ours.requests) if r.prewarm]
+    return [] if theirs == mine else [f"prewarms at requests {mine}, Codex prewarmed at {theirs}"]
+
+
+def session_handshake_differences(codex: Exchange, ours: Exchange) -> list[str]:
+    """How many sockets the session opened."""
+    if len(codex.handshakes) != len(ours.handshakes):
+        return [f"{len(ours.handshakes)} handshakes, Codex made {len(codex.handshakes)}"]
+    return []
+
+
+def session_chain_differences(codex: Exchange, ours: Exchange) -> list[str]:
+    """Which request chains on which, over which socket, and what the second turn's first request sends."""
+    found = []
+    if _chain(codex) != _chain(ours):
+        found.append(f"chain (prewarm, chained on, socket) {_chain(ours)}, Codex {_chain(codex)}")
+    theirs, mine = _second_turn_first_request(codex), _second_turn_first_request(ours)
+    if "previous_response_id" in theirs.body:
+        theirs_tail = [_shape(i) for i in theirs.body["input"]]
+        mine_tail = [_shape(i) for i in mine.body["input"]]
+        if theirs_tail != mine_tail:
+            found.append(f"second turn's first input {mine_tail}, Codex sent {theirs_tail}")
+    elif "previous_response_id" in mine.body:
+        found.append("our second turn chained where Codex sent the full input")
+    return found
+
+
+def session_turn_state_differences(codex: Exchange, ours: Exchange) -> list[str]:
+    """The token each request carried (key present or not), and which turn each request belonged to."""
+    found = []
+
+    def sequence(exchange: Exchange) -> list[tuple[bool, str | None]]:
+        return [(r.has_turn_state_key, r.turn_state) for r in exchange.requests]
+
+    if sequence(codex) != sequence(ours):
+        found.append(f"turn-state sequence {sequence(ours)}, Codex sent {sequence(codex)}")
+    if _turns(codex) != _turns(ours):
+        found.append(f"turn ids {_turns(ours)}, Codex {_turns(codex)}")
+    return found
+
+
+SESSION_COMPARATORS = {
+    "prewarm": session_prewarm_differences,
+    "handshakes": session_handshake_differences,
+    "chain": session_chain_differences,
+    "turn_state": session_turn_state_differences,
+}
+
+
+@pytest.mark.parametrize("aspect", list(SESSION_COMPARATORS))
+@pytest.mark.parametrize("variant", SESSION_VARIANTS)
+def test_our_session_matches_codex_app_server(
+    sessions: dict[str, tuple[Exchange, Exchange]], variant: str, aspect: str
+) -> None:
+    codex, ours = sessions[variant]
+    assert SESSION_COMPARATORS[aspect](codex, ours) == []
+
+
+def test_the_session_recordings_show_the_behaviour_compared(
+    sessions: dict[str, tuple[Exchange, Exchange]],
+) -> None:
+    """What Codex 0.169 does, spelled out, so that a change in the pinned peer is seen as such."""
+    codex, _ = sessions["same socket"]
+    assert _chain(codex) == [(True, None, 1), (False, 0, 1), (False, 1, 1), (False, 2, 1), (False, 3, 1)]
+    assert [r.turn_state for r in codex.requests] == [None, None, "ts-1", None, "ts-2"]
+    retired, _ = sessions["socket retired between turns"]
+    assert _chain(retired) == [(True, None, 1), (False, 0, 1), (False, 1, 1), (False, None, 2), (False, 3, 2)]
+
+
+def _prewarm_every_turn(exchange: Exchange) -> None:
+    """What our client did before: a prewarm before the second turn too."""
+    second = _second_turn_first_request(exchange)
+    warm = copy.deepcopy(second)
+    warm.prewarm, warm.response_id = True, "resp_warm"
+    warm.body["generate"] = False
+    position = exchange.requests.index(second)
+    second.body["previous_response_id"] = "resp_warm"
+    exchange.requests.insert(position, warm)
+
+
+SESSION_DRIFTS = {
+    "a prewarm on every turn": ("prewarm", _prewarm_every_turn),
+    "a new socket per turn": (
+        "handshakes",
+        lambda x: x.handshakes.append(copy.deepcopy(x.handshakes[0])),
+    ),
+    "the second turn resends the full history": (
+        "chain",
+        lambda x: _second_turn_first_request(x).body.pop("previous_response_id"),
+    ),
+    "turn state carried into the next turn": (
+        "turn_state",
+        lambda x: _metadata(_second_turn_first_request(x)).update({"x-codex-turn-state": "ts-1"}),
+    ),
+}
+
+
+@pytest.mark.parametrize("drift", list(SESSION_DRIFTS))
+def test_the_session_comparison_sees_a_drifting_client(
+    sessions: dict[str, tuple[Exchange, Exchange]], drift: str
+) -> None:
+    codex, ours = sessions["same socket"]
+    aspect, change = SESSION_DRIFTS[drift]
+    assert SESSION_COMPARATORS[aspect](codex, _drift(ours, change)) != []
