@@ -8,7 +8,8 @@ measured in the same run are what to compare):
 (a2) the same bare client parsing each frame with ``json.loads``, for information;
 (b)  our transport: ``TurnSession.stream`` yielding parsed events over WebSocket; ratio b/a (target ≥ 0.7);
 (b2) the same over HTTP SSE, for information;
-(c)  10 turns × 3 requests over WebSocket (prewarm on, as by default): handshakes (target 1);
+(c)  10 turns × 3 requests on one thread over WebSocket (prewarm on, as by default): handshakes (target 1)
+     and prewarms (target 1: only the thread's first turn is prewarmed, as in Codex);
 (d)  time to first event of a follow-up on the reused WebSocket vs a fresh HTTP request (and a fresh
      WebSocket, handshake included), medians.
 
@@ -185,8 +186,8 @@ async def stream_rates(deltas: int, runs: int) -> dict[str, list[tuple[float, fl
 # -- (c): handshakes over 10 turns × 3 requests ------------------------------------------------------------
 
 
-async def handshakes(turns: int, requests: int) -> tuple[int, int, int, int]:
-    """(client handshakes, server handshakes, generating requests, chained requests)."""
+async def handshakes(turns: int, requests: int) -> tuple[int, int, int, int, int]:
+    """(client handshakes, server handshakes, generating requests, prewarms, chained requests)."""
     call = {"output": [{"type": "function_call", "name": "exec_command", "arguments": {"cmd": "true"}}]}
     steps = [*[call] * (requests - 1), {"output": [{"type": "message", "text": "done"}]}]
     script = Script.model_validate({"turns": [{"requests": steps}] * turns})
@@ -206,8 +207,9 @@ async def handshakes(turns: int, requests: int) -> tuple[int, int, int, int]:
                             output = {"type": "function_call_output", "call_id": event.item.call_id}
                             history.append({**output, "output": "ok"})
         generating = fake.generating_requests()
+        prewarms = len(fake.requests) - len(generating)
         chained = sum(1 for r in fake.requests if "previous_response_id" in r.body)
-        return client.handshake_count, len(fake.handshakes), len(generating), chained
+        return client.handshake_count, len(fake.handshakes), len(generating), prewarms, chained
 
 
 # -- (d): time to first event ----------------------------------------------------------------------------
@@ -273,9 +275,10 @@ async def bench(deltas: int, runs: int, ttfe_runs: int) -> None:
     print(f"stream: {deltas:,} text deltas per response, medians of {runs} runs, fake in its own process")
     print_rates(await stream_rates(deltas, runs))
 
-    client_hs, server_hs, generating, chained = await handshakes(10, 3)
+    client_hs, server_hs, generating, prewarms, chained = await handshakes(10, 3)
     print(f"(c)  10 turns x 3 requests over WebSocket (prewarm on): {generating} requests,")
-    print(f"     handshakes: {client_hs} (server saw {server_hs}; target 1); requests chained: {chained}")
+    print(f"     handshakes: {client_hs} (server saw {server_hs}; target 1); prewarms: {prewarms} (target 1)")
+    print(f"     requests chained on the previous response: {chained} of {generating + prewarms}")
 
     times = await ttfe(ttfe_runs)
     print(f"(d)  time to first event, median of {ttfe_runs}:")
