@@ -165,6 +165,10 @@ class Connections:
             headers["authorization"] = f"Bearer {key.get_secret_value()}"
         return headers
 
+    def count_request(self, transport: TransportName) -> None:
+        """Count a request sent over ``transport``."""
+        self.requests_sent[transport] += 1
+
     def note_served_model(self, model: str | None) -> None:
         """Remember the model the server says it used."""
         if model:

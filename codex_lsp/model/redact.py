@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -108,10 +108,6 @@ class Redactor:
             return MASK
         return self.scrub(value)
 
-    def scrub_all(self, texts: Iterable[str | None]) -> list[str | None]:
-        """:meth:`scrub` over several optional texts."""
-        return [None if t is None else self.scrub(t) for t in texts]
-
 
 _HEADER_LINES = frozenset({"> %s: %s", "< %s: %s"})
 """The formats ``websockets`` logs request (``>``) and response (``<``) header lines with."""
@@ -147,7 +143,7 @@ class SecretSource(Protocol):
 
 LIBRARY_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
 """The loggers of the HTTP stack (a filter on a logger does not see its children's records, so each one)."""
-_SOURCES: weakref.WeakSet[Any] = weakref.WeakSet()
+_SOURCES: weakref.WeakSet[SecretSource] = weakref.WeakSet()
 
 
 class _ScrubLibraryRecords(logging.Filter):

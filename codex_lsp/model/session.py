@@ -275,7 +275,7 @@ class TurnSession:
         completed = False
         try:
             await conn.send(frame, links.idle_timeout)
-            links.requests_sent["websocket"] += 1
+            links.count_request("websocket")
             async with aclosing(conn.events(links.idle_timeout)) as events:
                 async for event in events:
                     if isinstance(event, ResponseMetadata):
@@ -306,7 +306,7 @@ class TurnSession:
             self.state.offer(model, reply.get(TURN_STATE_HEADER))
             links.note_served_model(reply.get("openai-model"))
 
-        links.requests_sent["http"] += 1
+        links.count_request("http")
         body = http_body(self._body(prompt, model), ctx)
         async with aclosing(links.http.stream(body, headers, on_headers)) as events:
             async for event in events:

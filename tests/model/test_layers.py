@@ -45,6 +45,39 @@ def test_session_does_not_import_the_client() -> None:
     assert "client" not in graph()["session"]
 
 
+def _writes_through(source: str, owners: set[str]) -> list[str]:
+    """Assignments (plain or augmented) to an attribute or item reached through one of ``owners``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AugAssign)
+            else []
+        )
+        for target in targets:
+            base = target
+            while isinstance(base, ast.Attribute | ast.Subscript):
+                base = base.value
+                if ast.unparse(base) in owners:
+                    found.append(ast.unparse(target))
+                    break
+    return found
+
+
+def test_the_session_never_writes_the_shared_state() -> None:
+    """The session asks Connections to change its state (count_request, disable_websockets, ...)."""
+    source = (MODEL / "session.py").read_text(encoding="utf-8")
+    assert _writes_through(source, {"self.connections", "links"}) == []
+    assert _writes_through(
+        "links.requests_sent['http'] += 1\nself.connections.x = 1\n", {"self.connections", "links"}
+    ) == [
+        "links.requests_sent['http']",
+        "self.connections.x",
+    ]
+
+
 @pytest.mark.parametrize("module", ["connections", "ws_transport", "http_transport", "errors", "request"])
 def test_lower_layers_import_neither_session_nor_client(module: str) -> None:
     assert not graph()[module] & {"client", "session"}
