@@ -338,8 +338,9 @@ async def diagnose(
 ) -> DoctorReport:
     """Run every check and return the report (never raises for a transport or config problem).
 
-    ``deadline`` (seconds) bounds the handshake and the request together, and caps the provider's
-    connect and idle timeouts for this probe.
+    ``deadline`` (seconds, positive: anything else is a ``ValueError``, a caller's mistake rather than a
+    network problem) bounds the handshake and the request together, and caps the provider's connect and
+    idle timeouts for this probe.
     """
     if not deadline > 0:
         raise ValueError(f"the deadline must be a positive number of seconds, not {deadline}")
