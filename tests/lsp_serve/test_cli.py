@@ -156,7 +156,14 @@ async def test_ws_from_the_command_line_with_a_token_file_and_an_allowed_origin(
     token_file.write_text(TOKEN + "\n")
     token_file.chmod(0o600)
     proc = await start_tiny(
-        "--ws", "127.0.0.1:0", "--token-file", str(token_file), "--allow-origin", "http://localhost:5173"
+        "--ws",
+        "127.0.0.1:0",
+        "--token-file",
+        str(token_file),
+        "--allow-origin",
+        "http://localhost:5173",
+        "--log-level",
+        "debug",
     )
     seen: list[str] = []
     listening = await stderr_line_with(proc, "codex-lsp: listening on ws://127.0.0.1:", seen)
@@ -170,5 +177,6 @@ async def test_ws_from_the_command_line_with_a_token_file_and_an_allowed_origin(
         assert await asyncio.wait_for(proc.wait(), WAIT) == 0
     assert proc.stderr is not None
     log = "".join(seen) + (await proc.stderr.read()).decode()
+    assert "GET /?token=[redacted] HTTP/1.1" in log, "websockets logs the request line at debug level"
     assert TOKEN not in log
     assert "token:" not in log, "a token from a file is not printed"
