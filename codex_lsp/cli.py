@@ -69,6 +69,8 @@ if typing.TYPE_CHECKING:
     from codex_lsp.lsp.serve import Transport
 
 _SERVER_MODES = ("stdio", "tcp", "ws")
+# The same as codex_lsp.lsp.logging_setup.LOG_LEVELS, spelled out so --version never imports logging.
+LOG_LEVELS = ("debug", "info", "warning", "error")
 _SOCKET_ONLY = ("token_file", "allow_remote")
 
 
@@ -92,8 +94,6 @@ def _origin(text: str) -> str:
 
 def _add_server_arguments(parser: argparse.ArgumentParser) -> None:
     from pathlib import Path
-
-    from codex_lsp.lsp.logging_setup import LOG_LEVELS
 
     group = parser.add_argument_group(
         "language server",

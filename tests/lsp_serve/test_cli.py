@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.typing import Origin
 
 from codex_lsp import cli
-from codex_lsp.lsp import serve
+from codex_lsp.lsp import logging_setup, serve
 from codex_lsp.lsp.access import ListenAddress
 from codex_lsp.lsp.serve import ServeOptions
 from tests.lsp_serve.tiny import ECHO, build_tiny_server
@@ -55,6 +55,10 @@ def test_bad_server_flags_are_usage_errors(
         cli.main(argv)
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_command_line_offers_the_levels_logging_knows() -> None:
+    assert cli.LOG_LEVELS == logging_setup.LOG_LEVELS
 
 
 def test_flags_become_serve_options(monkeypatch: pytest.MonkeyPatch) -> None:
