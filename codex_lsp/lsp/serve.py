@@ -154,6 +154,7 @@ async def serve_stdio(server: LanguageServer, stdin_fd: int, stdout: BinaryIO) -
     reader = asyncio.StreamReader(limit=_READ_CHUNK, loop=loop)
     threading.Thread(target=_feed, args=(stdin_fd, loop, reader), name="codex-lsp-stdin", daemon=True).start()
     server.protocol.set_writer(StdoutWriter(stdout))
+    logger.info("Serving on stdio")
     try:
         await _pump(server, lambda: read_frame(reader))
     except FramingError as exc:
@@ -182,6 +183,9 @@ def claim_stdio() -> tuple[int, BinaryIO]:
     """
     sys.stdout.flush()
     stdin_fd, stdout_fd = os.dup(0), os.dup(1)
+    # A parent may hand over non-blocking pipes; a read would then fail at once and look like EOF.
+    os.set_blocking(stdin_fd, True)
+    os.set_blocking(stdout_fd, True)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)

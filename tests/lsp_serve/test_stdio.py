@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 
 from tests.lsp_serve.tiny import ECHO, END, STRAY
-from tests.lsp_serve.wire import WAIT, encode, initialize, notification, parse_frames, request, start_tiny
+from tests.lsp_serve.wire import (
+    REPO,
+    WAIT,
+    encode,
+    initialize,
+    notification,
+    parse_frames,
+    receive,
+    request,
+    start_tiny,
+    stderr_line_with,
+)
 
 
 def _returned(stderr: bytes) -> int:
@@ -82,3 +95,28 @@ async def test_broken_framing_on_stdin_ends_the_server_with_a_message() -> None:
     stdout, stderr = await asyncio.wait_for(proc.communicate(), WAIT)
     assert stdout == b""
     assert "broke the framing on stdin" in stderr.decode()
+
+
+async def test_a_non_blocking_stdin_from_the_parent_is_not_mistaken_for_its_end() -> None:
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.lsp_serve.tiny",
+        "--stdio",
+        cwd=REPO,
+        stdin=read_end,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    os.close(read_end)
+    try:
+        await stderr_line_with(proc, "Serving on stdio", [])  # the server is reading an empty pipe now
+        os.write(write_end, encode(initialize()))
+        assert proc.stdout is not None
+        assert (await receive(proc.stdout))["id"] == 1
+    finally:
+        os.close(write_end)
+    await asyncio.wait_for(proc.communicate(), WAIT)
+    assert proc.returncode == 0
