@@ -168,10 +168,10 @@ def _feed(fd: int, loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader
             loop.call_soon_threadsafe(reader.feed_data, chunk)
     except OSError as exc:
         logger.debug("stdin read failed: %s", exc)
-    finally:
-        # RuntimeError: the loop is already closed, so nobody is reading any more.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(reader.feed_eof)
+    except RuntimeError:  # the loop is closed: the server has finished and nobody reads any more
+        return
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(reader.feed_eof)
 
 
 def claim_stdio() -> tuple[int, BinaryIO]:

@@ -112,10 +112,13 @@ async def test_a_non_blocking_stdin_from_the_parent_is_not_mistaken_for_its_end(
     )
     os.close(read_end)
     try:
-        await stderr_line_with(proc, "Serving on stdio", [])  # the server is reading an empty pipe now
-        os.write(write_end, encode(initialize()))
         assert proc.stdout is not None
-        assert (await receive(proc.stdout))["id"] == 1
+        await stderr_line_with(proc, "Serving on stdio", [])
+        # Each message is written only once the server has answered the last, so each read it
+        # makes in between finds the pipe empty.
+        for request_id, message in enumerate([initialize(), request(ECHO, 2, {"text": "hi"})], 1):
+            os.write(write_end, encode(message))
+            assert (await receive(proc.stdout))["id"] == request_id
     finally:
         os.close(write_end)
     await asyncio.wait_for(proc.communicate(), WAIT)
