@@ -218,6 +218,8 @@ async def serve_tcp(
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await _tcp_connection(server, reader, writer, token, client, auth_timeout)
+        except ConnectionError as exc:  # the peer went while being checked or answered
+            logger.info("Connection from %s lost: %s", _peer(writer.get_extra_info("peername")), exc)
         finally:
             writer.close()
 
