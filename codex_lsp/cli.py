@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import typing
 from collections.abc import Callable, Sequence
 
 from codex_lsp import __version__
@@ -73,6 +74,103 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+# --- the language server modes: codex-lsp --stdio | --tcp HOST:PORT | --ws HOST:PORT ---------------
+
+if typing.TYPE_CHECKING:
+    from codex_lsp.lsp.access import ListenAddress
+    from codex_lsp.lsp.serve import Transport
+
+_SERVER_MODES = ("stdio", "tcp", "ws")
+# The same as codex_lsp.lsp.logging_setup.LOG_LEVELS, spelled out so --version never imports logging.
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_SOCKET_ONLY = ("token_file", "allow_remote")
+
+
+def _listen_address(text: str) -> ListenAddress:
+    from codex_lsp.lsp.access import AccessError, parse_listen_address
+
+    try:
+        return parse_listen_address(text)
+    except AccessError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _origin(text: str) -> str:
+    from codex_lsp.lsp.access import AccessError, normalize_origin
+
+    try:
+        return normalize_origin(text)
+    except AccessError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    from pathlib import Path
+
+    group = parser.add_argument_group(
+        "language server",
+        "Run the language server instead of a command. The socket modes listen on 127.0.0.1 "
+        "by default, serve one client and require a token.",
+    )
+    mode = group.add_mutually_exclusive_group()
+    mode.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (what editors run)")
+    mode.add_argument("--tcp", type=_listen_address, metavar="HOST:PORT", help="listen for one TCP client")
+    mode.add_argument("--ws", type=_listen_address, metavar="HOST:PORT", help="listen for a WebSocket client")
+    group.add_argument(
+        "--log-level", type=str.lower, choices=LOG_LEVELS, help="log verbosity (default: info)"
+    )
+    group.add_argument("--log-file", type=Path, metavar="PATH", help="append logs here instead of stderr")
+    group.add_argument(
+        "--token-file", type=Path, metavar="PATH", help="read the token from PATH (default: generate, print)"
+    )
+    group.add_argument(
+        "--allow-origin",
+        type=_origin,
+        action="append",
+        metavar="ORIGIN",
+        help="--ws: let browser pages from ORIGIN (scheme://host[:port]) connect; repeatable",
+    )
+    group.add_argument(
+        "--allow-remote", action="store_true", help="allow --tcp/--ws on an address that is not loopback"
+    )
+
+
+def _server_mode(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Return the server mode asked for (or None), after checking the server flags fit together."""
+    mode = next((name for name in _SERVER_MODES if getattr(args, name)), None)
+    given = [name for name in ("log_level", "log_file", "allow_origin", *_SOCKET_ONLY) if getattr(args, name)]
+    flag = "--" + (given[0] if given else "").replace("_", "-")
+    if mode is None:
+        if given:
+            parser.error(f"{flag} needs --stdio, --tcp or --ws")
+        return None
+    if args.command is not None:
+        parser.error(f"--{mode} runs the language server; it cannot be combined with {args.command!r}")
+    socket_only = [name for name in given if name in (*_SOCKET_ONLY, "allow_origin")]
+    if mode == "stdio" and socket_only:
+        parser.error(f"--{socket_only[0].replace('_', '-')} needs --tcp or --ws")
+    if mode == "tcp" and args.allow_origin:
+        parser.error("--allow-origin needs --ws (TCP clients have no origin)")
+    address = getattr(args, mode)
+    if mode != "stdio" and not address.is_loopback and not args.allow_remote:
+        parser.error(f"--{mode} {address.host} is not a loopback address; add --allow-remote to mean it")
+    return mode
+
+
+def _run_server(mode: str, args: argparse.Namespace) -> int:
+    from codex_lsp.lsp.serve import ServeOptions, run
+
+    options = ServeOptions(
+        transport=typing.cast("Transport", mode),
+        address=None if mode == "stdio" else getattr(args, mode),
+        log_level=args.log_level or "info",
+        log_file=args.log_file,
+        token_file=args.token_file,
+        allowed_origins=frozenset(args.allow_origin or ()),
+    )
+    return run(options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``codex-lsp``."""
     parser = argparse.ArgumentParser(
@@ -80,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A Codex-style coding agent behind the Language Server Protocol.",
     )
     parser.add_argument("--version", action="version", version=f"codex-lsp {__version__}")
+    _add_server_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ap = sub.add_parser(
@@ -162,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if (mode := _server_mode(parser, args)) is not None:
+        return _run_server(mode, args)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

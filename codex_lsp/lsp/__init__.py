@@ -1,0 +1,1 @@
+"""The LSP host: the only package that imports pygls or lsprotocol."""
