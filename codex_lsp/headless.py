@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from codex_lsp.agent.agent import Agent, TurnRequest
@@ -33,6 +35,7 @@ from codex_lsp.agent.events import (
 from codex_lsp.agent.local import DiskApplier, DryRunApplier, LocalWorkspace, TerminalApprover
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore, default_state_dir
+from codex_lsp.agent.turn import TurnResult
 from codex_lsp.model import ModelClient
 from codex_lsp.model.errors import TransportError
 
@@ -94,6 +97,38 @@ def _describe_patch(item: FileChangeItem) -> str:
     return f"{verb}: {files}" + (f" ({item.message})" if item.message else "")
 
 
+@contextlib.contextmanager
+def _interrupt_on_sigint(agent: Agent, turn: asyncio.Future[TurnResult]) -> Iterator[None]:
+    """While the block runs, Ctrl-C interrupts the turn — at once, even mid synchronous work.
+
+    A Python signal handler runs between two bytecodes of whatever the main thread is doing, so
+    the turn's task is marked cancelled before it can take another step (``loop.add_signal_handler``
+    only queues the callback for a later loop iteration: a turn busy writing a large patch would
+    send its next model request first). The turn loop's checkpoints then stop it. Cancelling a task
+    from a signal handler is what ``asyncio.run`` itself does for Ctrl-C.
+    """
+    loop = asyncio.get_running_loop()
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if not agent.interrupt():
+            turn.cancel()  # no turn registered yet (or any more): stop the request itself
+        loop.call_soon_threadsafe(_wake)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: no Ctrl-C to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _wake() -> None:
+    """Nothing: scheduling it wakes the event loop from its wait."""
+
+
 async def run_exec(
     prompt: str,
     *,
@@ -127,17 +162,16 @@ async def run_exec(
         )
         request = TurnRequest(prompt=prompt, model=model, thread_id=thread_id)
         task = asyncio.ensure_future(agent.run_turn(request))
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal.SIGINT, task.cancel)
         try:
-            result = await task
+            with _interrupt_on_sigint(agent, task):
+                result = await task
         except TurnError as exc:
             err.write(f"codex-lsp exec: {exc}\n")
             return 1
-        finally:
-            with contextlib.suppress(NotImplementedError):
-                loop.remove_signal_handler(signal.SIGINT)
+        except asyncio.CancelledError:
+            # Interrupted before the turn started, or after it had decided how it ended.
+            err.write("[codex] turn interrupted\n")
+            return EXIT_CODES["interrupted"]
     if isinstance(applier, DryRunApplier):
         out.write(applier.diff())
     err.write(f"[codex] thread {result.thread_id}\n")

@@ -30,17 +30,19 @@ def _codex_home(tmp_path: Path, base_url: str) -> Path:
     return home
 
 
-async def _exec(
-    tmp_path: Path, fake: FakeResponsesServer, *args: str, interrupt_after: str | None = None
-) -> tuple[int, str, str]:
-    env = {
+async def _spawn(
+    tmp_path: Path, fake: FakeResponsesServer, *args: str, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """Start ``codex-lsp exec --cd <tmp>/ws ARGS`` against ``fake``, with pipes for stdout and stderr."""
+    environment = {
         **os.environ,
         "CODEX_HOME": str(_codex_home(tmp_path, fake.base_url)),
         "FAKE_KEY": "sk-exec-test",
         "CODEX_LSP_STATE_DIR": str(tmp_path / "state"),
+        **(env or {}),
     }
-    env.pop("OPENAI_API_KEY", None)
-    process = await asyncio.create_subprocess_exec(
+    environment.pop("OPENAI_API_KEY", None)
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "codex_lsp",
@@ -51,10 +53,19 @@ async def _exec(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=env,
+        env=environment,
     )
+
+
+async def _exec(
+    tmp_path: Path,
+    fake: FakeResponsesServer,
+    *args: str,
+    interrupt_after: str | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str, str]:
+    process = await _spawn(tmp_path, fake, *args, env=env)
     assert process.stdout is not None
-    assert process.stderr is not None
     out = b""
     if interrupt_after is not None:
         while interrupt_after.encode() not in out:
@@ -117,3 +128,32 @@ async def test_exec_ctrl_c_interrupts_the_turn_with_status_130(tmp_path: Path) -
     assert code == 130, err
     assert out.startswith("thin")
     assert "turn interrupted" in err
+
+
+async def test_exec_ctrl_c_during_a_large_patch_stops_the_turn_over_websocket(tmp_path: Path) -> None:
+    """Ctrl-C while a big patch is being written: exit 130, all files or none, no next request.
+
+    The write is synchronous, so the signal is handled only once it is done; an interrupt that
+    waited for the event loop came after the turn had already sent its follow-up request.
+    """
+    files = 2000
+    patch = "*** Begin Patch\n" + "".join(f"*** Add File: f{i:04d}.txt\n+x\n" for i in range(files))
+    (tmp_path / "ws").mkdir()
+    script = _script(
+        {"output": [patch_call(patch + "*** End Patch")], "chunk_size": 1 << 20},
+        {"output": [say("all done")]},
+    )
+    async with FakeResponsesServer(script) as fake:
+        process = await _spawn(tmp_path, fake, "add the files")
+        async with asyncio.timeout(60):
+            # Only polling can see a file appear; nothing else signals it.
+            while not any(path.name.startswith("f") for path in (tmp_path / "ws").iterdir()):  # noqa: ASYNC110
+                await asyncio.sleep(0.001)
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+        generating = fake.generating_requests()
+    assert process.returncode == 130, err.decode()[-2000:]
+    assert len(generating) == 1, "the turn sent a model request after the interrupt"
+    names = sorted(path.name for path in (tmp_path / "ws").iterdir())
+    assert names in ([], [f"f{i:04d}.txt" for i in range(files)]), "the patch was applied in part"
+    assert "turn interrupted" in err.decode()
