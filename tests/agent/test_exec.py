@@ -18,6 +18,9 @@ FIX = (
     "+    return 'hello ' + name\n*** End Patch"
 )
 
+AFTER_INTERRUPT_S = 10
+"""How long exec may take to exit after Ctrl-C (it normally takes a fraction of a second)."""
+
 
 def _codex_home(tmp_path: Path, base_url: str) -> Path:
     home = tmp_path / "codex-home"
@@ -73,9 +76,19 @@ async def _exec(
             assert chunk, f"exec ended before printing {interrupt_after!r}"
             out += chunk
         process.send_signal(signal.SIGINT)
-    rest, err = await asyncio.wait_for(process.communicate(), 60)
+    rest, err = await _finish(process, AFTER_INTERRUPT_S if interrupt_after else 60)
     assert process.returncode is not None
     return process.returncode, (out + rest).decode(), err.decode()
+
+
+async def _finish(process: asyncio.subprocess.Process, deadline_s: float) -> tuple[bytes, bytes]:
+    """The process's remaining output once it exits; kill it and fail if it has not within the deadline."""
+    try:
+        return await asyncio.wait_for(process.communicate(), deadline_s)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"exec was still running {deadline_s} s later") from None
 
 
 def _script(*steps: dict[str, object]) -> Script:
@@ -150,7 +163,7 @@ async def test_exec_ctrl_c_during_a_large_patch_stops_the_turn_over_websocket(tm
             while not any(path.name.startswith("f") for path in (tmp_path / "ws").iterdir()):  # noqa: ASYNC110
                 await asyncio.sleep(0.001)
         process.send_signal(signal.SIGINT)
-        _, err = await asyncio.wait_for(process.communicate(), 60)
+        _, err = await _finish(process, AFTER_INTERRUPT_S)
         generating = fake.generating_requests()
     assert process.returncode == 130, err.decode()[-2000:]
     assert len(generating) == 1, "the turn sent a model request after the interrupt"
