@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
 from codex_lsp.agent.agent import Agent, TurnRequest
-from codex_lsp.agent.errors import TurnError
+from codex_lsp.agent.errors import ThreadNotFoundError, TurnError
 from codex_lsp.agent.events import (
     AgentMessageDelta,
     AgentMessageItem,
@@ -39,7 +40,7 @@ from codex_lsp.agent.turn import TurnResult
 from codex_lsp.model import ModelClient
 from codex_lsp.model.errors import TransportError
 
-__all__ = ["EventPrinter", "run_exec"]
+__all__ = ["EventPrinter", "run_exec", "run_threads"]
 
 EXIT_CODES = {"completed": 0, "failed": 1, "interrupted": 130}
 
@@ -75,6 +76,10 @@ class EventPrinter:
             self._note(event.message)
         elif isinstance(event, TurnCompleted) and event.status != "completed":
             self._note(f"turn {event.status}" + (f": {event.error}" if event.error else ""))
+
+    def warning(self, text: str) -> None:
+        """A problem that does not stop the turn (e.g. threads cannot be saved)."""
+        self._note(f"warning: {text}")
 
     def _end_line(self) -> None:
         if self._mid_line:
@@ -158,13 +163,16 @@ async def run_exec(
             applier=applier,
             emit=printer,
             settings=settings,
-            store=ThreadStore(default_state_dir()),
+            store=ThreadStore(default_state_dir(), on_warning=printer.warning),
         )
         request = TurnRequest(prompt=prompt, model=model, thread_id=thread_id)
         task = asyncio.ensure_future(agent.run_turn(request))
         try:
             with _interrupt_on_sigint(agent, task):
                 result = await task
+        except ThreadNotFoundError:
+            err.write(f"codex-lsp exec: no saved thread {thread_id!r}; `codex-lsp threads` lists them\n")
+            return 1
         except TurnError as exc:
             err.write(f"codex-lsp exec: {exc}\n")
             return 1
@@ -174,5 +182,21 @@ async def run_exec(
             return EXIT_CODES["interrupted"]
     if isinstance(applier, DryRunApplier):
         out.write(applier.diff())
-    err.write(f"[codex] thread {result.thread_id}\n")
+    saved = agent.threads[result.thread_id].saved
+    err.write(f"[codex] thread {result.thread_id}" + ("" if saved else " (not saved)") + "\n")
     return EXIT_CODES[result.status]
+
+
+def run_threads(*, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """``codex-lsp threads``: the saved threads ``exec --thread`` can continue, newest first."""
+    out, err = out or sys.stdout, err or sys.stderr
+    store = ThreadStore(default_state_dir(), on_warning=EventPrinter(out, err).warning)
+    summaries = store.list()
+    if not summaries:
+        err.write(f"no saved threads in {store.directory}\n")
+        return 0
+    for summary in summaries:
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.created_at))
+        title = summary.title.splitlines()[0] if summary.title.strip() else "(no prompt)"
+        out.write(f"{summary.id}  {created}  {title}\n")
+    return 0

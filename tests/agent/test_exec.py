@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import signal
 import sys
 from pathlib import Path
+
+import pytest
 
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from codex_lsp.testing.fake_script import Script
@@ -24,7 +28,7 @@ AFTER_INTERRUPT_S = 10
 
 def _codex_home(tmp_path: Path, base_url: str) -> Path:
     home = tmp_path / "codex-home"
-    home.mkdir()
+    home.mkdir(exist_ok=True)
     (home / "config.toml").write_text(
         'model = "gpt-5.5"\nmodel_provider = "fake"\n'
         f'[model_providers.fake]\nbase_url = "{base_url}"\nenv_key = "FAKE_KEY"\n'
@@ -34,9 +38,14 @@ def _codex_home(tmp_path: Path, base_url: str) -> Path:
 
 
 async def _spawn(
-    tmp_path: Path, fake: FakeResponsesServer, *args: str, env: dict[str, str] | None = None
+    tmp_path: Path,
+    fake: FakeResponsesServer,
+    *args: str,
+    env: dict[str, str] | None = None,
+    wrapper: tuple[str, ...] = (),
 ) -> asyncio.subprocess.Process:
-    """Start ``codex-lsp exec --cd <tmp>/ws ARGS`` against ``fake``, with pipes for stdout and stderr."""
+    """Start ``codex-lsp exec --cd <tmp>/ws ARGS`` against ``fake``, with pipes for stdout and stderr
+    (under ``wrapper``, e.g. ``setpriv …``, when given)."""
     environment = {
         **os.environ,
         "CODEX_HOME": str(_codex_home(tmp_path, fake.base_url)),
@@ -46,6 +55,7 @@ async def _spawn(
     }
     environment.pop("OPENAI_API_KEY", None)
     return await asyncio.create_subprocess_exec(
+        *wrapper,
         sys.executable,
         "-m",
         "codex_lsp",
@@ -66,8 +76,9 @@ async def _exec(
     *args: str,
     interrupt_after: str | None = None,
     env: dict[str, str] | None = None,
+    wrapper: tuple[str, ...] = (),
 ) -> tuple[int, str, str]:
-    process = await _spawn(tmp_path, fake, *args, env=env)
+    process = await _spawn(tmp_path, fake, *args, env=env, wrapper=wrapper)
     assert process.stdout is not None
     out = b""
     if interrupt_after is not None:
@@ -170,3 +181,71 @@ async def test_exec_ctrl_c_during_a_large_patch_stops_the_turn_over_websocket(tm
     names = sorted(path.name for path in (tmp_path / "ws").iterdir())
     assert names in ([], [f"f{i:04d}.txt" for i in range(files)]), "the patch was applied in part"
     assert "turn interrupted" in err.decode()
+
+
+def _without_root_powers() -> tuple[str, ...]:
+    """A command prefix under which file permissions apply to us even when we run as root."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a read-only directory cannot be made to refuse us")
+    return (setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner")
+
+
+@pytest.mark.parametrize("broken", ["a file", "a read-only directory"])
+async def test_exec_runs_the_turn_unsaved_when_the_state_dir_cannot_be_written(
+    tmp_path: Path, broken: str
+) -> None:
+    (tmp_path / "ws").mkdir()
+    state = tmp_path / "state"
+    wrapper: tuple[str, ...] = ()
+    if broken == "a file":
+        state.write_text("not a directory\n")
+    else:
+        state.mkdir(mode=0o555)
+        wrapper = _without_root_powers()
+    script = _script({"output": [say("still answering")]})
+    async with FakeResponsesServer(script) as fake:
+        code, out, err = await _exec(tmp_path, fake, "hello", wrapper=wrapper)
+    assert code == 0, err
+    assert out == "still answering\n"
+    assert "Traceback" not in err
+    (warning,) = [line for line in err.splitlines() if "warning" in line]
+    assert warning.startswith(f"[codex] warning: cannot save threads in {state / 'threads'} (")
+    reason = "Not a directory" if broken == "a file" else "Permission denied"
+    assert reason in warning
+    assert "kept in memory only" in warning
+    assert re.search(r"^\[codex\] thread [0-9a-f-]+ \(not saved\)$", err, re.MULTILINE)
+
+
+async def test_exec_unknown_thread_points_to_the_threads_command(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    async with FakeResponsesServer(_script({"output": [say("x")]})) as fake:
+        code, _, err = await _exec(tmp_path, fake, "--thread", "no-such-thread", "hello")
+        assert fake.generating_requests() == []
+    assert code == 1
+    assert err == "codex-lsp exec: no saved thread 'no-such-thread'; `codex-lsp threads` lists them\n"
+
+
+async def test_threads_lists_what_exec_saved(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    script = _script({"output": [say("one")]}, {"output": [say("two")]})
+    async with FakeResponsesServer(script) as fake:
+        _, _, first = await _exec(tmp_path, fake, "first prompt\nsecond line")
+        _, _, second = await _exec(tmp_path, fake, "another task")
+    ids = [re.findall(r"\[codex\] thread (\S+)", err)[0] for err in (first, second)]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "codex_lsp",
+        "threads",
+        env={**os.environ, "CODEX_LSP_STATE_DIR": str(tmp_path / "state")},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    listing, _ = await _finish(process, 60)
+    assert process.returncode == 0
+    lines = listing.decode().splitlines()
+    assert [line.split("  ")[0] for line in lines] == ids[::-1], "newest first"
+    assert re.fullmatch(rf"{ids[0]}  \d{{4}}-\d\d-\d\d \d\d:\d\d  first prompt", lines[1])
+    assert lines[0].endswith("  another task")
