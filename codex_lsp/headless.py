@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shlex
 import signal
 import sys
 import time
@@ -43,6 +44,9 @@ from codex_lsp.model.errors import TransportError
 __all__ = ["EventPrinter", "run_exec", "run_threads"]
 
 EXIT_CODES = {"completed": 0, "failed": 1, "interrupted": 130}
+MAX_FILES_LISTED = 10
+"""A patch note names this many files, then says how many more."""
+MAX_NOTE_CHARS = 300
 
 
 class EventPrinter:
@@ -66,7 +70,9 @@ class EventPrinter:
         elif isinstance(event, ItemCompleted) and isinstance(event.item, FileChangeItem):
             self._note(_describe_patch(event.item))
         elif isinstance(event, CommandStarted):
-            self._note(f"$ {' '.join(event.command)}" + ("  (sandboxed)" if event.sandboxed else ""))
+            self._note(f"$ {shlex.join(event.command)}" + ("  (sandboxed)" if event.sandboxed else ""))
+        elif isinstance(event, CommandFinished) and event.status == "declined":
+            self._note("declined")
         elif isinstance(event, CommandFinished):
             self._note(f"{event.status}: exit {event.exit_code} in {event.duration_seconds:.1f}s")
         elif isinstance(event, PlanUpdated):
@@ -94,12 +100,25 @@ class EventPrinter:
 
 
 def _describe_patch(item: FileChangeItem) -> str:
+    """One line: what the patch did to which files, or why it was refused."""
+    message = _one_line(item.message)
+    if item.status == "failed" and not item.changes:
+        return f"patch refused: {message}"
     marks = {"add": "A", "update": "M", "delete": "D", "move": "R"}
-    files = ", ".join(
-        f"{marks[c.kind]} {c.path}" + (f" -> {c.move_to}" if c.move_to else "") for c in item.changes
-    )
+    shown = [
+        f"{marks[c.kind]} {c.path}" + (f" -> {c.move_to}" if c.move_to else "")
+        for c in item.changes[:MAX_FILES_LISTED]
+    ]
+    if len(item.changes) > MAX_FILES_LISTED:
+        shown.append(f"and {len(item.changes) - MAX_FILES_LISTED} more files")
     verb = {"applied": "patched", "held": "proposed", "failed": "patch failed"}.get(item.status, item.status)
-    return f"{verb}: {files}" + (f" ({item.message})" if item.message else "")
+    return f"{verb}: {', '.join(shown)}" + (f" ({message})" if message else "")
+
+
+def _one_line(text: str) -> str:
+    """The first line of ``text``, cut to :data:`MAX_NOTE_CHARS` (engine errors can be long)."""
+    first = text.strip().split("\n", 1)[0]
+    return first if len(first) <= MAX_NOTE_CHARS else first[: MAX_NOTE_CHARS - 1] + "…"
 
 
 @contextlib.contextmanager

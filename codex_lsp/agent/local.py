@@ -136,7 +136,7 @@ class DryRunApplier:
                     exists = source.disk.kind(path) is PathKind.FILE
                     self.originals[path] = source.disk.read_text(path) if exists else None
         source.lay(result.changes)
-        return ApplyOutcome(applied=True, message="(dry run: nothing was written to disk)")
+        return ApplyOutcome(applied=True, message="dry run: nothing was written to disk")
 
     def diff(self) -> str:
         """The unified diff from the disk to the overlay, file by file."""

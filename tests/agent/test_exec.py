@@ -133,6 +133,7 @@ async def test_exec_dry_run_prints_the_diff_and_writes_nothing(tmp_path: Path) -
     assert out.startswith("Done.\ndiff --git a/app.py b/app.py\n")
     assert "-    return 'hello ' + nam\n+    return 'hello ' + name\n" in out
     assert (tmp_path / "ws" / "app.py").read_text() == APP
+    assert "[codex] patched: M app.py (dry run: nothing was written to disk)\n" in err
 
 
 async def test_exec_exits_1_on_a_fatal_model_error(tmp_path: Path) -> None:
@@ -249,3 +250,30 @@ async def test_threads_lists_what_exec_saved(tmp_path: Path) -> None:
     assert [line.split("  ")[0] for line in lines] == ids[::-1], "newest first"
     assert re.fullmatch(rf"{ids[0]}  \d{{4}}-\d\d-\d\d \d\d:\d\d  first prompt", lines[1])
     assert lines[0].endswith("  another task")
+
+
+async def test_exec_reports_each_refused_patch_on_one_line(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "app.py").write_text(APP)
+    (tmp_path / "ws" / "twice.py").write_text("x = 1\n\nx = 1\n")
+    escape = "*** Begin Patch\n*** Add File: ../outside.txt\n+no\n*** End Patch"
+    ambiguous = "*** Begin Patch\n*** Update File: twice.py\n@@\n-x = 1\n+x = 2\n*** End Patch"
+    no_match = FIX.replace("+ nam\n", "+ naam\n")
+    script = _script(
+        {"output": [patch_call(escape)]},
+        {"output": [patch_call(ambiguous)]},
+        {"output": [patch_call(no_match)]},
+        {"output": [say("I give up.")]},
+    )
+    async with FakeResponsesServer(script) as fake:
+        code, out, err = await _exec(tmp_path, fake, "edit things")
+    assert code == 0, err
+    assert out == "I give up.\n"
+    refusals = [line for line in err.splitlines() if line.startswith("[codex] patch refused: ")]
+    assert len(refusals) == 3, err
+    assert "../outside.txt" in refusals[0]
+    assert "twice.py" in refusals[1]
+    assert "ambiguous" in refusals[1]
+    assert "app.py" in refusals[2]
+    assert not (tmp_path / "outside.txt").exists()
+    assert (tmp_path / "ws" / "twice.py").read_text() == "x = 1\n\nx = 1\n"
