@@ -17,8 +17,9 @@ turn loop calls :func:`checkpoint` before every step that talks to the model or 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-__all__ = ["checkpoint", "interrupt_requested"]
+__all__ = ["absorb_late_interrupt", "checkpoint", "interrupt_requested"]
 
 
 def interrupt_requested() -> bool:
@@ -35,3 +36,14 @@ async def checkpoint() -> None:
     await asyncio.sleep(0)
     # It was delivered earlier and swallowed on the way: raise it again.
     raise asyncio.CancelledError
+
+
+async def absorb_late_interrupt() -> None:
+    """Take delivery of an interrupt that came after the turn decided how it ended.
+
+    A task cancelled while it runs its last synchronous steps would otherwise end *cancelled*
+    when its coroutine returns, losing the result it was about to return.
+    """
+    if interrupt_requested():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0)

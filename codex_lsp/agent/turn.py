@@ -31,7 +31,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from codex_lsp.agent.cancellation import checkpoint
+from codex_lsp.agent.cancellation import absorb_late_interrupt, checkpoint
 from codex_lsp.agent.events import (
     AgentMessageDelta,
     AgentMessageItem,
@@ -221,6 +221,7 @@ class TurnRunner:
                 error=error,
             )
         )
+        await absorb_late_interrupt()
         return result
 
     async def _request(

@@ -18,6 +18,7 @@ from codex_lsp.agent.events import (
     ItemCompleted,
     TransportNotice,
     TurnCompleted,
+    TurnEvent,
     TurnStarted,
 )
 from codex_lsp.agent.interfaces import ApprovalDecision, Diagnostic
@@ -214,6 +215,24 @@ async def test_an_interrupt_swallowed_below_the_turn_still_stops_it(tmp_path: Pa
         thread = agent.thread(result.thread_id)
         answers = [i["output"] for i in thread.history if i.get("type", "").endswith("_output")]
         assert answers == ["finished anyway", ABORTED]
+
+
+async def test_an_interrupt_after_the_turn_ended_keeps_its_result(tmp_path: Path) -> None:
+    """Ctrl-C handled while the turn runs its last synchronous steps (here: the host's handling
+    of TurnCompleted) has nothing left to stop; the turn still returns its result."""
+    async with harness(tmp_path) as h:
+        h.load([{"output": [say("done")]}])
+        agent = h.agent()
+        emit = agent.runner.emit
+
+        def interrupt_on_completion(event: TurnEvent) -> None:
+            emit(event)
+            if isinstance(event, TurnCompleted):
+                agent.interrupt()
+
+        agent.runner.emit = interrupt_on_completion
+        result = await agent.run_turn(TurnRequest(prompt="hi"))
+        assert (result.status, result.message) == ("completed", "done")
 
 
 async def test_shell_denied_by_the_user_is_reported_to_the_model(tmp_path: Path) -> None:
