@@ -48,6 +48,12 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_threads(args: argparse.Namespace) -> int:
+    from codex_lsp.headless import run_threads
+
+    return run_threads()
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from codex_lsp.doctor import main as run_doctor
 
@@ -230,6 +236,16 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--shell", action="store_true", help="offer the shell tool (each command is approved)")
     ex.add_argument("--allow", action="append", default=[], metavar="CMD", help="run CMD without asking")
     ex.set_defaults(handler=_cmd_exec)
+
+    th = sub.add_parser(
+        "threads",
+        help="list the saved threads that exec --thread can continue",
+        description=(
+            "List the saved threads, newest first: id, creation time and the first line of the first "
+            "prompt. Threads live under $CODEX_LSP_STATE_DIR (default: the user state directory)."
+        ),
+    )
+    th.set_defaults(handler=_cmd_threads)
 
     dr = sub.add_parser(
         "doctor",

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shlex
 import signal
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from codex_lsp.agent.agent import Agent, TurnRequest
-from codex_lsp.agent.errors import TurnError
+from codex_lsp.agent.errors import ThreadNotFoundError, TurnError
 from codex_lsp.agent.events import (
     AgentMessageDelta,
     AgentMessageItem,
@@ -33,12 +37,16 @@ from codex_lsp.agent.events import (
 from codex_lsp.agent.local import DiskApplier, DryRunApplier, LocalWorkspace, TerminalApprover
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore, default_state_dir
+from codex_lsp.agent.turn import TurnResult
 from codex_lsp.model import ModelClient
 from codex_lsp.model.errors import ModelError
 
-__all__ = ["EventPrinter", "run_exec"]
+__all__ = ["EventPrinter", "run_exec", "run_threads"]
 
 EXIT_CODES = {"completed": 0, "failed": 1, "interrupted": 130}
+MAX_FILES_LISTED = 10
+"""A patch note names this many files, then says how many more."""
+MAX_NOTE_CHARS = 300
 
 
 class EventPrinter:
@@ -62,7 +70,9 @@ class EventPrinter:
         elif isinstance(event, ItemCompleted) and isinstance(event.item, FileChangeItem):
             self._note(_describe_patch(event.item))
         elif isinstance(event, CommandStarted):
-            self._note(f"$ {' '.join(event.command)}" + ("  (sandboxed)" if event.sandboxed else ""))
+            self._note(f"$ {shlex.join(event.command)}" + ("  (sandboxed)" if event.sandboxed else ""))
+        elif isinstance(event, CommandFinished) and event.status == "declined":
+            self._note("declined")
         elif isinstance(event, CommandFinished):
             self._note(f"{event.status}: exit {event.exit_code} in {event.duration_seconds:.1f}s")
         elif isinstance(event, PlanUpdated):
@@ -72,6 +82,10 @@ class EventPrinter:
             self._note(event.message)
         elif isinstance(event, TurnCompleted) and event.status != "completed":
             self._note(f"turn {event.status}" + (f": {event.error}" if event.error else ""))
+
+    def warning(self, text: str) -> None:
+        """A problem that does not stop the turn (e.g. threads cannot be saved)."""
+        self._note(f"warning: {text}")
 
     def _end_line(self) -> None:
         if self._mid_line:
@@ -86,12 +100,57 @@ class EventPrinter:
 
 
 def _describe_patch(item: FileChangeItem) -> str:
+    """One line: what the patch did to which files, or why it was refused."""
+    message = _one_line(item.message)
+    if item.status == "failed" and not item.changes:
+        return f"patch refused: {message}"
     marks = {"add": "A", "update": "M", "delete": "D", "move": "R"}
-    files = ", ".join(
-        f"{marks[c.kind]} {c.path}" + (f" -> {c.move_to}" if c.move_to else "") for c in item.changes
-    )
+    shown = [
+        f"{marks[c.kind]} {c.path}" + (f" -> {c.move_to}" if c.move_to else "")
+        for c in item.changes[:MAX_FILES_LISTED]
+    ]
+    if len(item.changes) > MAX_FILES_LISTED:
+        shown.append(f"and {len(item.changes) - MAX_FILES_LISTED} more files")
     verb = {"applied": "patched", "held": "proposed", "failed": "patch failed"}.get(item.status, item.status)
-    return f"{verb}: {files}" + (f" ({item.message})" if item.message else "")
+    return f"{verb}: {', '.join(shown)}" + (f" ({message})" if message else "")
+
+
+def _one_line(text: str) -> str:
+    """The first line of ``text``, cut to :data:`MAX_NOTE_CHARS` (engine errors can be long)."""
+    first = text.strip().split("\n", 1)[0]
+    return first if len(first) <= MAX_NOTE_CHARS else first[: MAX_NOTE_CHARS - 1] + "…"
+
+
+@contextlib.contextmanager
+def _interrupt_on_sigint(agent: Agent, turn: asyncio.Future[TurnResult]) -> Iterator[None]:
+    """While the block runs, Ctrl-C interrupts the turn — at once, even mid synchronous work.
+
+    A Python signal handler runs between two bytecodes of whatever the main thread is doing, so
+    the turn's task is marked cancelled before it can take another step (``loop.add_signal_handler``
+    only queues the callback for a later loop iteration: a turn busy writing a large patch would
+    send its next model request first). The turn loop's checkpoints then stop it. Cancelling a task
+    from a signal handler is what ``asyncio.run`` itself does for Ctrl-C.
+    """
+    loop = asyncio.get_running_loop()
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if not agent.interrupt():
+            turn.cancel()  # no turn registered yet (or any more): stop the request itself
+        loop.call_soon_threadsafe(_wake)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: no Ctrl-C to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _wake() -> None:
+    """Nothing: scheduling it wakes the event loop from its wait."""
 
 
 async def run_exec(
@@ -123,22 +182,40 @@ async def run_exec(
             applier=applier,
             emit=printer,
             settings=settings,
-            store=ThreadStore(default_state_dir()),
+            store=ThreadStore(default_state_dir(), on_warning=printer.warning),
         )
         request = TurnRequest(prompt=prompt, model=model, thread_id=thread_id)
         task = asyncio.ensure_future(agent.run_turn(request))
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal.SIGINT, task.cancel)
         try:
-            result = await task
+            with _interrupt_on_sigint(agent, task):
+                result = await task
+        except ThreadNotFoundError:
+            err.write(f"codex-lsp exec: no saved thread {thread_id!r}; `codex-lsp threads` lists them\n")
+            return 1
         except TurnError as exc:
             err.write(f"codex-lsp exec: {exc}\n")
             return 1
-        finally:
-            with contextlib.suppress(NotImplementedError):
-                loop.remove_signal_handler(signal.SIGINT)
+        except asyncio.CancelledError:
+            # Interrupted before the turn started, or after it had decided how it ended.
+            err.write("[codex] turn interrupted\n")
+            return EXIT_CODES["interrupted"]
     if isinstance(applier, DryRunApplier):
         out.write(applier.diff())
-    err.write(f"[codex] thread {result.thread_id}\n")
+    saved = agent.threads[result.thread_id].saved
+    err.write(f"[codex] thread {result.thread_id}" + ("" if saved else " (not saved)") + "\n")
     return EXIT_CODES[result.status]
+
+
+def run_threads(*, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """``codex-lsp threads``: the saved threads ``exec --thread`` can continue, newest first."""
+    out, err = out or sys.stdout, err or sys.stderr
+    store = ThreadStore(default_state_dir(), on_warning=EventPrinter(out, err).warning)
+    summaries = store.list()
+    if not summaries:
+        err.write(f"no saved threads in {store.directory}\n")
+        return 0
+    for summary in summaries:
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.created_at))
+        title = summary.title.splitlines()[0] if summary.title.strip() else "(no prompt)"
+        out.write(f"{summary.id}  {created}  {title}\n")
+    return 0

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from codex_lsp.agent.cancellation import checkpoint
 from codex_lsp.agent.interfaces import (
     ApplyOutcome,
     ApprovalDecision,
@@ -102,12 +103,17 @@ class LocalWorkspace:
 
 
 class DiskApplier:
-    """Writes each successful patch to disk at once, atomically."""
+    """Writes each successful patch to disk at once, atomically.
+
+    An interrupt that came while the patch was being matched stops it here, before the first
+    write; once writing starts it runs to the end (or rolls back), so a patch is all or nothing.
+    """
 
     def __init__(self, workspace: LocalWorkspace) -> None:
         self.workspace = workspace
 
     async def apply(self, result: PatchResult, *, turn_id: str, summary: str) -> ApplyOutcome:
+        await checkpoint()
         try:
             write_changes(self.workspace.root, result.changes)
         except PatchError as exc:
@@ -130,7 +136,7 @@ class DryRunApplier:
                     exists = source.disk.kind(path) is PathKind.FILE
                     self.originals[path] = source.disk.read_text(path) if exists else None
         source.lay(result.changes)
-        return ApplyOutcome(applied=True, message="(dry run: nothing was written to disk)")
+        return ApplyOutcome(applied=True, message="dry run: nothing was written to disk")
 
     def diff(self) -> str:
         """The unified diff from the disk to the overlay, file by file."""

@@ -18,7 +18,8 @@ class AgentSettings(BaseModel):
     """The ``shell`` tool is off unless the user turns it on."""
     shell_allow: tuple[str, ...] = ()
     """Commands that run without asking: an entry matches a command whose argv starts with its
-    words (``"pytest"`` allows ``pytest -q``; ``"git status"`` allows only that)."""
+    words (``"pytest"`` allows ``pytest -q``; ``"git status"`` allows only that). A bare name
+    means the program ``PATH`` finds outside the workspace (see ``tools/allowlist.py``)."""
     shell_timeout_ms: int = Field(default=60_000, ge=100, le=3_600_000)
     shell_output_max_bytes: int = Field(default=64 * 1024, ge=1024)
     sandbox: Literal["auto", "bwrap", "off"] = "auto"

@@ -4,7 +4,10 @@ One file per thread, ``<state dir>/threads/<thread id>.jsonl``. The first record
 thread; each later record is one history item or one finished turn, appended as it happens, so a
 crash loses at most the line being written. Loading is forgiving where it can be and strict where
 it must be: a truncated last line (a write cut short) is dropped with a warning; any other damage
-skips the whole file with a warning — a damaged thread never stops the server.
+skips the whole file with a warning — a damaged thread never stops the server. Writing is
+best effort in the same way: when the state directory cannot be created or written (it is a
+file, it is read-only, the disk is full), a warning names the path and the reason and the thread
+lives on in memory only, so the turn still runs.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,7 +79,9 @@ class ThreadSummary(BaseModel):
 class Thread:
     """A conversation: its history (input items, in order) and where it is persisted."""
 
-    def __init__(self, record: _ThreadRecord, path: Path | None) -> None:
+    def __init__(
+        self, record: _ThreadRecord, path: Path | None, warn: Callable[[str], None] | None = None
+    ) -> None:
         self.id = record.id
         self.cwd = record.cwd
         self.created_at = record.created_at
@@ -86,6 +91,12 @@ class Thread:
         self.prompts: list[str] = []
         self.turns = 0
         self._path = path
+        self._warn = warn or _log_warning
+
+    @property
+    def saved(self) -> bool:
+        """Whether the thread is being persisted (it can be resumed by a later process)."""
+        return self._path is not None
 
     def append(self, turn_id: str, items: Iterable[dict[str, Any]]) -> None:
         """Add items to the history and to the file."""
@@ -116,33 +127,57 @@ class Thread:
         if self._path is None:
             return
         lines = "".join(record.model_dump_json() + "\n" for record in records)
-        if lines:
+        if not lines:
+            return
+        try:
             with self._path.open("a", encoding="utf-8") as stream:
                 stream.write(lines)
+        except OSError as exc:
+            self._warn(f"cannot write {self._path} ({_why(exc)}); the rest of this thread is not saved")
+            self._path = None
 
 
 class ThreadStore:
     """Creates, lists and loads threads under one state directory (``None``: memory only)."""
 
-    def __init__(self, state_dir: Path | None) -> None:
+    def __init__(self, state_dir: Path | None, *, on_warning: Callable[[str], None] | None = None) -> None:
+        """``on_warning`` receives each warning (default: the ``logging`` module)."""
         self.directory = state_dir / "threads" if state_dir is not None else None
         self.warnings: list[str] = []
+        self._on_warning = on_warning or _log_warning
 
     def create(self, cwd: str, *, model: str | None = None) -> Thread:
+        """A new thread, saved under the state directory — or, if that cannot be written, in memory
+        only (with a warning naming the path and the reason)."""
         record = _ThreadRecord(id=str(uuid.uuid4()), cwd=cwd, created_at=time.time(), model=model)
-        path = None
-        if self.directory is not None:
+        path = self._new_file(record) if self.directory is not None else None
+        return Thread(record, path, self._warn)
+
+    def _new_file(self, record: _ThreadRecord) -> Path | None:
+        assert self.directory is not None
+        path = self.directory / f"{record.id}.jsonl"
+        try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            path = self.directory / f"{record.id}.jsonl"
-        thread = Thread(record, path)
-        thread._write([record])
-        return thread
+            with path.open("x", encoding="utf-8") as stream:
+                stream.write(record.model_dump_json() + "\n")
+        except OSError as exc:
+            self._warn(
+                f"cannot save threads in {self.directory} ({_why(exc)}); this thread is kept in memory "
+                "only (set CODEX_LSP_STATE_DIR to a writable directory)"
+            )
+            return None
+        return path
 
     def list(self) -> list[ThreadSummary]:
         """Every readable thread, most recently updated first; damaged files are reported and skipped."""
         if self.directory is None or not self.directory.is_dir():
             return []
-        threads = [self._load_file(path) for path in sorted(self.directory.glob("*.jsonl"))]
+        try:
+            files = sorted(self.directory.glob("*.jsonl"))
+        except OSError as exc:
+            self._warn(f"cannot list {self.directory} ({_why(exc)})")
+            return []
+        threads = [self._load_file(path) for path in files]
         return sorted(
             (t.summary() for t in threads if t is not None), key=lambda s: s.updated_at, reverse=True
         )
@@ -171,7 +206,7 @@ class ThreadStore:
         if not records or not isinstance(records[0], _ThreadRecord):
             self._skip(path, "does not start with a thread record")
             return None
-        thread = Thread(records[0], path)
+        thread = Thread(records[0], path, self._warn)
         for record in records[1:]:
             if isinstance(record, _ItemRecord):
                 thread.history.append(record.item)
@@ -185,8 +220,18 @@ class ThreadStore:
         self._warn(f"thread file {path.name} {why}; skipped")
 
     def _warn(self, message: str) -> None:
-        log.warning("%s", message)
         self.warnings.append(message)
+        self._on_warning(message)
+
+
+def _log_warning(message: str) -> None:
+    log.warning("%s", message)
+
+
+def _why(exc: OSError) -> str:
+    """The reason of an ``OSError`` in a few words, naming the path it concerns."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def _safe_id(thread_id: str) -> bool:

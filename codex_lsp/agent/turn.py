@@ -11,7 +11,10 @@ The loop keeps three promises:
   abandoned attempt's reads are dropped and nothing it asked for has touched the workspace.
 - **Cancellation is prompt and local.** Cancelling the task stops the stream at its next await
   (the model session drops only its own socket), cancels running tools, answers their calls as
-  aborted in the history, and ends the turn as ``interrupted``.
+  aborted in the history, and ends the turn as ``interrupted``. An interrupt is checked again
+  (:func:`~codex_lsp.agent.cancellation.checkpoint`) before every model request, on every
+  streamed event and before every mutating tool, so one that arrived during synchronous work, or
+  was swallowed below, still stops the turn before it sends another request or changes a file.
 
 All requests of a turn go through one :class:`TurnSession`, so they share the turn-state token;
 the next turn gets a fresh session, hence none.
@@ -24,9 +27,11 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from codex_lsp.agent.cancellation import absorb_late_interrupt, checkpoint
 from codex_lsp.agent.events import (
     AgentMessageDelta,
     AgentMessageItem,
@@ -43,7 +48,15 @@ from codex_lsp.agent.events import (
 )
 from codex_lsp.agent.threads import Thread
 from codex_lsp.agent.tools.base import ToolCall, ToolContext, ToolRegistry, ToolResult
-from codex_lsp.model import FallbackNotice, ModelClient, ModelError, Prompt, RetryNotice, TurnSession
+from codex_lsp.model import (
+    FallbackNotice,
+    ModelClient,
+    ModelError,
+    Prompt,
+    RetryNotice,
+    StreamEvent,
+    TurnSession,
+)
 from codex_lsp.model.events import (
     OutputItem,
     OutputItemAdded,
@@ -179,6 +192,7 @@ class TurnRunner:
         message, error = "", None
         try:
             for _ in range(self.max_rounds):
+                await checkpoint()
                 await attempt.reset()
                 await self._request(session, thread, ctx, attempt, totals)
                 message = attempt.last_message if attempt.last_message is not None else message
@@ -207,6 +221,7 @@ class TurnRunner:
                 error=error,
             )
         )
+        await absorb_late_interrupt()
         return result
 
     async def _request(
@@ -214,21 +229,28 @@ class TurnRunner:
     ) -> None:
         """Stream one model request into ``attempt`` (emptied again when the transport retries)."""
         prompt = Prompt(input=[self.instructions, *thread.history], tools=self.registry.specs())
-        async for event in session.stream(prompt):
-            if isinstance(event, RetryNotice | FallbackNotice):
-                kind: Literal["retry", "fallback"] = "retry" if isinstance(event, RetryNotice) else "fallback"
-                self.emit(TransportNotice(turn_id=ctx.turn_id, kind=kind, message=event.message))
-                await attempt.reset()
-            elif isinstance(event, OutputItemAdded):
-                self._item_added(ctx, attempt, event.item)
-            elif isinstance(event, OutputTextDelta):
-                self._text_delta(ctx, attempt, event.item_id, event.delta, reasoning=False)
-            elif isinstance(event, ReasoningSummaryTextDelta):
-                self._text_delta(ctx, attempt, event.item_id, event.delta, reasoning=True)
-            elif isinstance(event, OutputItemDone):
-                self._item_done(ctx, attempt, event.item)
-            elif isinstance(event, ResponseCompleted):
-                totals.add(event.response.usage)
+        async with aclosing(session.stream(prompt)) as events:
+            async for event in events:
+                await checkpoint()
+                await self._on_event(ctx, attempt, totals, event)
+
+    async def _on_event(
+        self, ctx: ToolContext, attempt: _Attempt, totals: _Totals, event: StreamEvent
+    ) -> None:
+        if isinstance(event, RetryNotice | FallbackNotice):
+            kind: Literal["retry", "fallback"] = "retry" if isinstance(event, RetryNotice) else "fallback"
+            self.emit(TransportNotice(turn_id=ctx.turn_id, kind=kind, message=event.message))
+            await attempt.reset()
+        elif isinstance(event, OutputItemAdded):
+            self._item_added(ctx, attempt, event.item)
+        elif isinstance(event, OutputTextDelta):
+            self._text_delta(ctx, attempt, event.item_id, event.delta, reasoning=False)
+        elif isinstance(event, ReasoningSummaryTextDelta):
+            self._text_delta(ctx, attempt, event.item_id, event.delta, reasoning=True)
+        elif isinstance(event, OutputItemDone):
+            self._item_done(ctx, attempt, event.item)
+        elif isinstance(event, ResponseCompleted):
+            totals.add(event.response.usage)
 
     def _item_added(self, ctx: ToolContext, attempt: _Attempt, item: OutputItem) -> None:
         if item.type not in ("message", "reasoning"):
@@ -287,6 +309,8 @@ class TurnRunner:
         attempt.recorded = True
         for call in attempt.calls:
             task = attempt.reads.get(call.call_id)
+            if task is None:
+                await checkpoint()
             attempt.outputs[call.call_id] = (
                 await task if task is not None else await self._run_tool(call, ctx)
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,12 +17,15 @@ from codex_lsp.agent.interfaces import ApprovalDecision, Diagnostic
 from codex_lsp.agent.local import DiskApplier, LocalWorkspace
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore
+from codex_lsp.agent.turn import TurnResult
 from codex_lsp.model import ModelClient
 from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.testing.fake_responses import FakeResponsesServer, RecordedRequest
 from codex_lsp.testing.fake_script import Script
 from tests.agent.fakes import ScriptedApprover
 
+INTERRUPT_DEADLINE_S = 1.5
+"""How soon a turn must end after an interrupt (a sanity bound: it normally takes milliseconds)."""
 FAST = RetryPolicy(base_delay=0.001, overload_delays=(0.0, 0.001, 0.001, 0.001, 0.001))
 
 
@@ -57,6 +61,22 @@ class Harness:
         self.waiters.append((predicate, future))
         async with asyncio.timeout(10):
             return await future
+
+    async def interrupt(self, task: asyncio.Task[TurnResult], interrupt: Callable[[], object]) -> TurnResult:
+        """Call ``interrupt`` and return the turn's result; fail unless it ended within a second or so.
+
+        The deadline is on waiting, never on the task: cancelling the task on timeout (as
+        ``asyncio.wait_for`` does) would itself interrupt the turn and hide a broken interrupt.
+        """
+        started = time.monotonic()
+        interrupt()
+        done, _ = await asyncio.wait({task}, timeout=INTERRUPT_DEADLINE_S)
+        if not done:
+            task.cancel()  # clean-up only: the test has failed already
+            raise AssertionError(f"the turn was still running {INTERRUPT_DEADLINE_S} s after the interrupt")
+        elapsed = time.monotonic() - started
+        assert elapsed < INTERRUPT_DEADLINE_S, f"the turn took {elapsed:.1f} s to stop after the interrupt"
+        return task.result()
 
     def agent(self, diagnostics: list[Diagnostic] | None = None, **settings: Any) -> Agent:
         workspace = LocalWorkspace(self.root, diagnostics)

@@ -61,3 +61,37 @@ def test_a_damaged_file_is_skipped_and_reported_and_others_still_list(tmp_path: 
 def test_ids_cannot_name_files_outside_the_store(tmp_path: Path) -> None:
     (tmp_path / "secret.jsonl").write_text("{}\n")
     assert ThreadStore(tmp_path / "state").load("../secret") is None
+
+
+def test_a_state_dir_that_is_a_file_keeps_threads_in_memory_with_a_warning(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.write_text("a file\n")
+    heard: list[str] = []
+    store = ThreadStore(state, on_warning=heard.append)
+    thread = store.create("/p")
+    thread.append("t1", [_item("hello")])
+    thread.finish_turn("t1", "completed", "hello")
+    assert not thread.saved
+    assert thread.history == [_item("hello")]
+    (warning,) = heard
+    assert warning.startswith(
+        f"cannot save threads in {state / 'threads'} ({state / 'threads'}: Not a directory)"
+    )
+    assert store.warnings == heard
+    assert store.list() == []
+
+
+def test_a_failed_append_stops_saving_the_thread_but_not_the_turn(tmp_path: Path) -> None:
+    heard: list[str] = []
+    store = ThreadStore(tmp_path, on_warning=heard.append)
+    thread = store.create("/p")
+    assert thread.saved
+    path = tmp_path / "threads" / f"{thread.id}.jsonl"
+    path.unlink()
+    path.mkdir()  # any later write fails
+    thread.append("t1", [_item("one")])
+    thread.append("t1", [_item("two")])
+    assert not thread.saved
+    assert thread.history == [_item("one"), _item("two")]
+    (warning,) = heard
+    assert warning == f"cannot write {path} ({path}: Is a directory); the rest of this thread is not saved"

@@ -24,7 +24,7 @@ from codex_lsp.agent.interfaces import ApprovalDecision
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.tools.base import ToolContext
 from codex_lsp.agent.tools.process import CappedOutput
-from codex_lsp.agent.tools.shell import ShellTool, is_allowed
+from codex_lsp.agent.tools.shell import ShellTool
 from tests.agent.fakes import DiskWorkspace, EventLog, ScriptedApprover, call_tool, tool_context
 from tests.agent.procs import unique_sleep, wait_until_gone, wait_until_running
 
@@ -231,19 +231,6 @@ async def test_cancelling_while_waiting_for_approval(tmp_path: Path) -> None:
         await task
     assert not (tmp_path / "ran").exists()
     assert log.types() == ["item/started", "item/completed"]
-
-
-def test_allow_list_matching() -> None:
-    settings = AgentSettings(shell_allow=("pytest", "git status"))
-    assert is_allowed(("pytest", "-q"), settings)
-    assert is_allowed(("git", "status", "--short"), settings)
-    assert is_allowed(("bash", "-lc", "pytest -q tests"), settings)
-    assert not is_allowed(("git", "push"), settings)
-    assert not is_allowed(("git",), settings)
-    assert not is_allowed(("pytestx",), settings)
-    assert not is_allowed(("bash", "-lc", "pytest; rm -rf ~"), settings)
-    assert not is_allowed(("bash", "-lc", "pytest $(curl x)"), settings)
-    assert not is_allowed(("bash", "-lc", "pytest > /etc/passwd"), settings)
 
 
 def test_capped_output_counts_lines_and_cuts_on_characters() -> None:

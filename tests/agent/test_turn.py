@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -16,9 +18,11 @@ from codex_lsp.agent.events import (
     ItemCompleted,
     TransportNotice,
     TurnCompleted,
+    TurnEvent,
     TurnStarted,
 )
 from codex_lsp.agent.interfaces import ApprovalDecision, Diagnostic
+from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
 from codex_lsp.agent.turn import ABORTED
 from codex_lsp.testing.fake_script import ResponseIds, Step, render_response
 from tests.agent.fakes import ScriptedApprover
@@ -146,8 +150,9 @@ async def test_cancel_mid_stream_ends_interrupted_and_keeps_the_connection_for_o
         task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="talk")))
         await h.until(lambda e: isinstance(e, AgentMessageDelta))
         (started,) = h.of_type(TurnStarted)
-        assert agent.interrupt() == [started.turn_id]
-        result = await asyncio.wait_for(task, 10)
+        interrupted: list[str] = []
+        result = await h.interrupt(task, lambda: interrupted.extend(agent.interrupt()))
+        assert interrupted == [started.turn_id]
         assert result.status == "interrupted"
         assert h.of_type(TurnCompleted)[-1].status == "interrupted"
         again = await agent.run_turn(TurnRequest(prompt="again", thread_id=result.thread_id))
@@ -161,8 +166,7 @@ async def test_cancel_mid_tool_answers_the_call_as_aborted(tmp_path: Path) -> No
         agent = h.agent(shell_enabled=True, shell_allow=("sleep",), sandbox="off")
         task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="wait")))
         await h.until(lambda e: e.type == "turn/command/started")
-        agent.interrupt()
-        result = await asyncio.wait_for(task, 10)
+        result = await h.interrupt(task, agent.interrupt)
         assert result.status == "interrupted"
         thread = agent.thread(result.thread_id)
         (shell_call,) = [i for i in thread.history if i.get("type") == "function_call"]
@@ -171,6 +175,64 @@ async def test_cancel_mid_tool_answers_the_call_as_aborted(tmp_path: Path) -> No
         await agent.run_turn(TurnRequest(prompt="next", thread_id=result.thread_id))
         follow_up = h.generating[-1]
         assert ABORTED in outputs(follow_up)
+
+
+class _SwallowingTool(Tool):
+    """A mutating tool whose inner layer swallows the cancellation (as ``asyncio.wait_for`` does on
+    Python 3.11 when its awaitable finishes in the same loop iteration as the cancel)."""
+
+    name: ClassVar[str] = "slow_write"
+    mutating: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    def spec(self) -> dict[str, Any]:
+        return function_spec(self.name, "test tool", {}, [])
+
+    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        self.started.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(30)
+        return ToolResult(output="finished anyway")
+
+
+async def test_an_interrupt_swallowed_below_the_turn_still_stops_it(tmp_path: Path) -> None:
+    """No further mutating tool and no follow-up request once an interrupt was asked for."""
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load([{"output": [call("slow_write"), patch_call(FIX)]}, {"output": [say("done")]}])
+        agent = h.agent()
+        tool = _SwallowingTool()
+        agent.registry.register(tool)
+        task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="write")))
+        async with asyncio.timeout(10):
+            await tool.started.wait()
+        result = await h.interrupt(task, agent.interrupt)
+        assert result.status == "interrupted"
+        assert len(h.generating) == 1, "a model request was sent after the interrupt"
+        assert (h.root / "app.py").read_text() == APP, "a patch was applied after the interrupt"
+        thread = agent.thread(result.thread_id)
+        answers = [i["output"] for i in thread.history if i.get("type", "").endswith("_output")]
+        assert answers == ["finished anyway", ABORTED]
+
+
+async def test_an_interrupt_after_the_turn_ended_keeps_its_result(tmp_path: Path) -> None:
+    """Ctrl-C handled while the turn runs its last synchronous steps (here: the host's handling
+    of TurnCompleted) has nothing left to stop; the turn still returns its result."""
+    async with harness(tmp_path) as h:
+        h.load([{"output": [say("done")]}])
+        agent = h.agent()
+        emit = agent.runner.emit
+
+        def interrupt_on_completion(event: TurnEvent) -> None:
+            emit(event)
+            if isinstance(event, TurnCompleted):
+                agent.interrupt()
+
+        agent.runner.emit = interrupt_on_completion
+        result = await agent.run_turn(TurnRequest(prompt="hi"))
+        assert (result.status, result.message) == ("completed", "done")
 
 
 async def test_shell_denied_by_the_user_is_reported_to_the_model(tmp_path: Path) -> None:
@@ -275,8 +337,8 @@ async def test_one_turn_at_a_time_per_thread(tmp_path: Path) -> None:
         assert isinstance(started, TurnStarted)
         with pytest.raises(TurnBusyError, match="already running"):
             await agent.run_turn(TurnRequest(prompt="two", thread_id=started.thread_id))
-        agent.interrupt(started.turn_id)
-        assert (await first).status == "interrupted"
+        result = await h.interrupt(first, lambda: agent.interrupt(started.turn_id))
+        assert result.status == "interrupted"
 
 
 async def test_apply_patch_as_a_json_function(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ Two variants, as Codex offers them: a freeform ``custom`` tool constrained by a 
 model sends raw patch text) and a JSON ``function`` with one ``input`` string (for models without
 freeform tools). Either way the patch is parsed and matched against the :class:`Workspace`'s
 file source — editor buffers first — so it fits what the user sees. Failures go back to the
-model as output with the engine's hints; success hands the changes to the :class:`ChangeApplier`.
+model as output with the engine's hints (and to the host as a ``failed`` file-change item);
+success hands the changes to the :class:`ChangeApplier`.
 """
 
 from __future__ import annotations
@@ -83,12 +84,24 @@ class ApplyPatchTool(Tool):
         started = time.monotonic()
         text = _patch_text(call)
         if text is None:
-            return ToolResult(output='apply_patch: expected {"input": "<patch text>"}', success=False)
+            return _refused(
+                ctx, 'apply_patch: expected {"input": "<patch text>"}', "the call carried no patch text"
+            )
         try:
             result = compute_changes(parse_patch(text), ctx.workspace.file_source())
         except PatchError as exc:
-            return ToolResult(output=f"apply_patch verification failed: {exc}", success=False)
+            return _refused(ctx, f"apply_patch verification failed: {exc}", str(exc))
         return await _propose(result, ctx, started)
+
+
+def _refused(ctx: ToolContext, output: str, reason: str) -> ToolResult:
+    """``output`` for the model; ``reason`` for the host, as a ``failed`` file-change item without
+    changes (so that a refused patch is reported, not only a written one)."""
+    item = FileChangeItem(id=ctx.new_item_id("patch"))
+    ctx.emit(ItemStarted(turn_id=ctx.turn_id, item=item))
+    done = item.model_copy(update={"status": "failed", "message": reason})
+    ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
+    return ToolResult(output=output, success=False)
 
 
 def _patch_text(call: ToolCall) -> str | None:

@@ -1,7 +1,7 @@
 """``shell``: run a command (an argv, Codex's ``shell`` shape) in the workspace, with consent.
 
-A command runs without asking only when its argv starts with the words of a
-``settings.shell_allow`` entry, or when the user approved that exact argv "for this turn";
+A command runs without asking only when it matches a ``settings.shell_allow`` entry (see
+:mod:`codex_lsp.agent.tools.allowlist`), or when the user approved that exact argv "for this turn";
 everything else goes to the :class:`Approver` first. Commands run sandboxed when
 :mod:`codex_lsp.agent.sandbox` says so, never inherit the API key variables, and are killed
 (with their children) on timeout or when the turn is cancelled.
@@ -31,14 +31,14 @@ from codex_lsp.agent.events import (
 )
 from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
 from codex_lsp.agent.sandbox import SandboxError, sandboxed_argv
-from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent.tools.allowlist import is_allowed
 from codex_lsp.agent.tools.args import ToolArgs, failure, parse_args
 from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
 from codex_lsp.agent.tools.process import ProcessOutcome, run_process
 from codex_lsp.agent.tools.walk import resolve_arg
 from codex_lsp.patch import PatchPathError
 
-__all__ = ["ShellTool", "child_env", "format_exec_output", "is_allowed"]
+__all__ = ["ShellTool", "child_env", "format_exec_output"]
 
 DESCRIPTION = (
     "Run a command in the workspace and return its exit code and output (stdout and stderr merged). "
@@ -47,9 +47,6 @@ DESCRIPTION = (
     "Do not use it to edit files: use apply_patch."
 )
 DECLINED = "The user declined to run this command."
-SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
-SHELL_SYNTAX = frozenset(";&|<>`$(){}*?[]~!#\n\\")
-"""Characters that make a script more than one plain command (operators, expansions, globs)."""
 
 Status = Literal["completed", "failed", "declined", "timedOut"]
 
@@ -58,33 +55,6 @@ class ShellArgs(ToolArgs):
     command: tuple[str, ...] = Field(min_length=1)
     workdir: str | None = None
     timeout_ms: int | None = Field(default=None, ge=1)
-
-
-def is_allowed(command: tuple[str, ...], settings: AgentSettings) -> bool:
-    """Whether ``command`` starts with the words of one of ``settings.shell_allow``.
-
-    ``["bash", "-lc", "pytest -q"]`` (how models usually call) is judged as ``pytest -q`` when the
-    script is one plain command; with any shell operator or expansion in it, only an allow-list
-    entry for the shell itself can match.
-    """
-    candidates = {command, _plain_script(command)}
-    for entry in settings.shell_allow:
-        words = tuple(shlex.split(entry))
-        if words and any(argv[: len(words)] == words for argv in candidates if argv):
-            return True
-    return False
-
-
-def _plain_script(command: tuple[str, ...]) -> tuple[str, ...]:
-    """The words of a ``<shell> -c/-lc <script>`` call whose script is one plain command, else ()."""
-    if len(command) != 3 or Path(command[0]).name not in SHELLS or command[1] not in ("-c", "-lc"):
-        return ()
-    if any(char in SHELL_SYNTAX for char in command[2]):
-        return ()
-    try:
-        return tuple(shlex.split(command[2]))
-    except ValueError:
-        return ()
 
 
 def child_env(secret_names: frozenset[str], sandboxed: bool) -> dict[str, str]:
@@ -175,7 +145,11 @@ class _Execution:
 
     async def _approved(self) -> bool:
         ctx = self.ctx
-        if is_allowed(self.command, ctx.settings) or self.command in ctx.approved_for_turn:
+        root = ctx.workspace.root
+        cwd = _root_path(root, self.workdir)
+        search_path = child_env(ctx.secret_env_names, self.sandboxed).get("PATH", os.defpath)
+        allowed = is_allowed(self.command, ctx.settings, root=root, cwd=cwd, search_path=search_path)
+        if allowed or self.command in ctx.approved_for_turn:
             return True
         decision = await ctx.approver.request(self._request())
         if decision == ApprovalDecision.APPROVE_FOR_TURN:
