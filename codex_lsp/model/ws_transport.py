@@ -141,14 +141,18 @@ class WsConnection:
     async def close(self) -> None:
         """Close politely (used when the client shuts down)."""
         try:
-            await asyncio.wait_for(self.ws.close(), timeout=2)
+            async with asyncio.timeout(2):
+                await self.ws.close()
         except (TimeoutError, OSError, ConnectionClosed):
             self.abort()
 
     async def send(self, frame: dict[str, Any], send_timeout: float) -> None:
         """Send one ``response.create`` frame."""
         try:
-            await asyncio.wait_for(self.ws.send(json.dumps(frame)), send_timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that lands in the
+            # same loop iteration as the send completing, and an interrupt must never be lost.
+            async with asyncio.timeout(send_timeout):
+                await self.ws.send(json.dumps(frame))
         except TimeoutError:
             raise IdleTimeout("idle timeout waiting for websocket (send)") from None
         except (ConnectionClosed, OSError):
