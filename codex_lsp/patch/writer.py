@@ -155,7 +155,9 @@ def _check_real(root: str, relative: str, target: str) -> None:
             f"Refusing to change '{clip(relative)}': it leads outside the workspace, to {clip(target)}"
         )
     if is_git_path(target[len(prefix) :]):
-        raise PatchPathError(f"Refusing to change '{clip(relative)}': it leads into .git, which is read-only")
+        raise PatchPathError(
+            f"Refusing to change '{clip(relative)}': it leads into .git, and .git is read-only"
+        )
 
 
 def _mode(path: str) -> int | None:
