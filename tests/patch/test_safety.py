@@ -149,6 +149,8 @@ def test_a_link_into_git_is_refused(repo: Path, patch: str, capsys: pytest.Captu
     (repo / "meta").symlink_to(".git")
     (repo / "cfg").symlink_to(".git/config")
     (repo / "hooks").symlink_to(".git/hooks")
+    with pytest.raises(PatchPathError, match=r"a symbolic link on the way leads to '\.git/"):
+        compute_changes(parse_patch(patch), DiskFileSource(repo))  # an editor host: no writer after it
     before = snapshot(repo)
     code, err = apply_in_process(repo, patch, capsys)
     assert (code, len(err.splitlines())) == (1, 1)
