@@ -31,5 +31,8 @@ def run_apply_patch(patch_file: str, *, root: str = ".") -> int:
     except PatchError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except OSError as exc:  # the engine turns these into PatchFileError; a last line of defence
+        print(f"apply-patch: {exc.strerror or exc}; no file was changed", file=sys.stderr)
+        return 1
     sys.stdout.write(result.success_message())
     return 0

@@ -5,14 +5,19 @@ hunks of the same patch did (an Add followed by an Update of that file works, as
 is written here: the result is the net :class:`FileChange` per path, computed only when every hunk
 succeeded. Any failure raises and leaves the caller with nothing to apply — the atomic rule that
 distinguishes us from the reference tool, which leaves earlier hunks applied.
+
+Every path a hunk changes passes the workspace rules here, whatever the source: the source's
+``resolve`` confines it to the workspace, and nothing inside ``.git`` is changed (see
+:mod:`codex_lsp.patch.paths`), so every host (the command, ``exec``, the editor) inherits them.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from codex_lsp.patch.errors import PatchApplyError
+from codex_lsp.patch.errors import PatchApplyError, PatchFileError
 from codex_lsp.patch.model import AddFile, ChangeKind, DeleteFile, FileChange, Patch, TextEdit, UpdateFile
+from codex_lsp.patch.paths import check_not_git
 from codex_lsp.patch.source import FileSource, PathKind
 from codex_lsp.patch.text import minimal_edits
 from codex_lsp.patch.update import UpdatedText, update_text
@@ -34,17 +39,28 @@ class PatchResult(NamedTuple):
 
 
 class _Overlay:
-    """The workspace as the hunks so far left it; originals are remembered for the net diff."""
+    """The workspace as the hunks so far left it; originals are remembered for the net diff.
 
-    __slots__ = ("current", "moves", "original", "source", "touches", "updates")
+    A file deleted without being readable as text (binary, not UTF-8) is *opaque*: its deletion
+    needs no text, but anything that would write it again still raises the reading error.
+    """
+
+    __slots__ = ("current", "moves", "opaque", "original", "source", "touches", "updates")
 
     def __init__(self, source: FileSource) -> None:
         self.source = source
         self.current: dict[str, str | None] = {}
         self.original: dict[str, str | None] = {}
+        self.opaque: dict[str, PatchFileError] = {}
         self.updates: dict[str, list[UpdatedText]] = {}
         self.touches: dict[str, int] = {}
         self.moves: list[tuple[str, str]] = []
+
+    def resolve(self, raw: str) -> str:
+        """The source's resolved path for ``raw``, refused when it lies in ``.git``."""
+        path = self.source.resolve(raw)
+        check_not_git(path)
+        return path
 
     def kind(self, path: str) -> PathKind:
         if path in self.current:
@@ -62,11 +78,20 @@ class _Overlay:
 
     def write(self, path: str, text: str | None) -> None:
         if path not in self.original:
-            self.original[path] = (
-                self.source.read_text(path) if self.source.kind(path) is PathKind.FILE else None
-            )
+            self.original[path] = self._original(path, deleting=text is None)
         self.current[path] = text
         self.touches[path] = self.touches.get(path, 0) + 1
+
+    def _original(self, path: str, *, deleting: bool) -> str | None:
+        if self.source.kind(path) is not PathKind.FILE:
+            return None
+        try:
+            return self.source.read_text(path)
+        except PatchFileError as exc:
+            if not deleting:
+                raise
+            self.opaque[path] = exc
+            return None
 
 
 def compute_changes(patch: Patch, source: FileSource) -> PatchResult:
@@ -88,7 +113,7 @@ def compute_changes(patch: Patch, source: FileSource) -> PatchResult:
 
 
 def _add(overlay: _Overlay, hunk: AddFile) -> str:
-    path = overlay.source.resolve(hunk.path)
+    path = overlay.resolve(hunk.path)
     if overlay.kind(path) is PathKind.DIRECTORY:
         raise PatchApplyError(f"Failed to write file {path}: it is a directory")
     overlay.write(path, hunk.contents)
@@ -96,7 +121,7 @@ def _add(overlay: _Overlay, hunk: AddFile) -> str:
 
 
 def _delete(overlay: _Overlay, hunk: DeleteFile) -> str:
-    path = overlay.source.resolve(hunk.path)
+    path = overlay.resolve(hunk.path)
     kind = overlay.kind(path)
     if kind is not PathKind.FILE:
         reason = "it is a directory" if kind is PathKind.DIRECTORY else "no such file"
@@ -106,7 +131,7 @@ def _delete(overlay: _Overlay, hunk: DeleteFile) -> str:
 
 
 def _update(overlay: _Overlay, hunk: UpdateFile) -> str:
-    path = overlay.source.resolve(hunk.path)
+    path = overlay.resolve(hunk.path)
     kind = overlay.kind(path)
     if kind is not PathKind.FILE:
         reason = "it is a directory" if kind is PathKind.DIRECTORY else "No such file or directory"
@@ -117,7 +142,7 @@ def _update(overlay: _Overlay, hunk: UpdateFile) -> str:
     new_text = updated.text if updated else text
     destination = path
     if hunk.move_to is not None:
-        destination = overlay.source.resolve(hunk.move_to)
+        destination = overlay.resolve(hunk.move_to)
         if overlay.kind(destination) is PathKind.DIRECTORY:
             raise PatchApplyError(f"Failed to move {path} to {destination}: the destination is a directory")
         if destination != path:
@@ -145,6 +170,11 @@ def _net_changes(overlay: _Overlay) -> tuple[FileChange, ...]:
         done.update((source_path, destination))
     for path, new in overlay.current.items():
         if path in done:
+            continue
+        if path in overlay.opaque:
+            if new is not None:
+                raise overlay.opaque[path]
+            changes.append(FileChange(ChangeKind.DELETE, path, None, None))
             continue
         old = overlay.original.get(path)
         if old is None and new is not None:

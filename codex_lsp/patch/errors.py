@@ -1,4 +1,4 @@
-"""The patch layer's exceptions.
+"""The patch layer's exceptions, and the caps that keep their messages readable.
 
 Every failure of this layer is a :class:`PatchError`; its message is written for the model (it goes
 back as tool output) and for a person reading a terminal. Policy: a ``PatchError`` is never retried
@@ -9,18 +9,57 @@ corrected patch.
   when known.
 - :class:`PatchApplyError` — the patch is well formed but does not fit the files (missing file,
   lines not found, ambiguous match).
-- :class:`PatchPathError` — a path is absolute, leaves the workspace, or goes through a symlink
-  that does.
-- :class:`PatchFileError` — a file cannot be read as UTF-8 text (binary or another encoding).
+- :class:`PatchPathError` — a path is absolute, leaves the workspace, goes through a symlink that
+  does, or lies inside a ``.git`` directory.
+- :class:`PatchFileError` — a file cannot be used: binary or not UTF-8, read-only, or the
+  operating system refused to read or write it.
+
+Messages quote what the model sent and what the files hold, and either can be a line of megabytes:
+:func:`clip` shortens each quoted line and every message is cut at :data:`MAX_MESSAGE` characters.
 """
 
 from __future__ import annotations
 
-__all__ = ["PatchApplyError", "PatchError", "PatchFileError", "PatchParseError", "PatchPathError"]
+__all__ = [
+    "MAX_MESSAGE",
+    "MAX_QUOTED",
+    "PatchApplyError",
+    "PatchError",
+    "PatchFileError",
+    "PatchParseError",
+    "PatchPathError",
+    "clip",
+    "describe_os_error",
+]
+
+MAX_QUOTED = 200
+"""Characters of one quoted line (a patch line, a file line, a path) shown in a message."""
+
+MAX_MESSAGE = 8000
+"""Characters of a whole message: enough for the hints, small enough for a terminal or a prompt."""
+
+
+def clip(text: str, limit: int = MAX_QUOTED) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis and the count of what was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def describe_os_error(exc: OSError, name: str) -> str:
+    """One line for an operating-system error on ``name``: ``name: Permission denied``."""
+    reason = exc.strerror or exc.__class__.__name__
+    return f"{clip(name)}: {reason}"
 
 
 class PatchError(Exception):
-    """Base of every error of the patch layer; the message is complete and model-readable."""
+    """Base of every error of the patch layer; the message is complete, model-readable, capped."""
+
+    def __init__(self, message: str) -> None:
+        if len(message) > MAX_MESSAGE:
+            cut = len(message) - MAX_MESSAGE
+            message = f"{message[:MAX_MESSAGE]}\n… (message cut: {cut} more characters)"
+        super().__init__(message)
 
 
 class PatchParseError(PatchError):
@@ -38,8 +77,8 @@ class PatchApplyError(PatchError):
 
 
 class PatchPathError(PatchError):
-    """A path in the patch is not allowed (absolute, escaping the root, or through an outside link)."""
+    """A path in the patch is not allowed: absolute, escaping the root, through an outside link, in .git."""
 
 
 class PatchFileError(PatchError):
-    """A file the patch touches is binary or not UTF-8, so it is refused rather than corrupted."""
+    """A file the patch touches cannot be used (binary, not UTF-8, read-only, unreadable, unwritable)."""

@@ -1,4 +1,9 @@
-"""Failure messages written for the model: what was expected and what the file really has there."""
+"""Failure messages written for the model: what was expected and what the file really has there.
+
+Every quoted line is clipped (:func:`~codex_lsp.patch.errors.clip`) and the similarity search
+looks at the first :data:`_SIMILAR_CHARS` characters of each line only: one line of megabytes must
+neither flood the message nor stall :mod:`difflib`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 
+from codex_lsp.patch.errors import clip
 from codex_lsp.patch.matching import LineIndex
 
 __all__ = ["describe_lines", "format_line_numbers", "nearest_context", "nearest_window"]
@@ -14,11 +20,12 @@ __all__ = ["describe_lines", "format_line_numbers", "nearest_context", "nearest_
 _MAX_SHOWN = 20
 _MAX_VOTES_PER_LINE = 200
 _MAX_CANDIDATES = 20_000
+_SIMILAR_CHARS = 400
 
 
 def describe_lines(lines: Sequence[str]) -> str:
     """Render expected lines as the model sent them, capped so a huge chunk stays readable."""
-    shown = list(lines[:_MAX_SHOWN])
+    shown = [clip(line) for line in lines[:_MAX_SHOWN]]
     extra = len(lines) - len(shown)
     return "\n".join(shown) + (f"\n… ({extra} more lines)" if extra > 0 else "")
 
@@ -49,7 +56,7 @@ def nearest_window(index: LineIndex, expected: Sequence[str]) -> str:
     total = len(index.lines)
     start = max(0, min(start, total - len(expected)))
     end = min(total, start + max(len(expected), 1), start + _MAX_SHOWN)
-    body = "\n".join(f"{n + 1:>6} | {index.lines[n]}" for n in range(start, end))
+    body = "\n".join(f"{n + 1:>6} | {clip(index.lines[n])}" for n in range(start, end))
     span = f"line {start + 1}" if end - start == 1 else f"lines {start + 1}-{end}"
     return f"Did you mean {span}?\n{body}"
 
@@ -60,7 +67,7 @@ def nearest_context(index: LineIndex, context: str) -> str:
     if not candidates:
         return ""
     position, line = candidates
-    return f"Did you mean line {position + 1}?\n{position + 1:>6} | {line}"
+    return f"Did you mean line {position + 1}?\n{position + 1:>6} | {clip(line)}"
 
 
 def _best_vote(index: LineIndex, expected: Sequence[str]) -> int | None:
@@ -88,9 +95,12 @@ def _closest_line(index: LineIndex, expected: Sequence[str]) -> int | None:
 
 def _closest(target: str, index: LineIndex) -> tuple[int, str] | None:
     view = index.view(2, full=True)
-    keys = [k for k in itertools.islice(view.distinct(), _MAX_CANDIDATES) if k]
-    match = difflib.get_close_matches(target, keys, n=1, cutoff=0.6)
+    keys: dict[str, str] = {}
+    for key in itertools.islice(view.distinct(), _MAX_CANDIDATES):
+        if key:
+            keys.setdefault(key[:_SIMILAR_CHARS], key)
+    match = difflib.get_close_matches(target[:_SIMILAR_CHARS], keys, n=1, cutoff=0.6)
     if not match:
         return None
-    position = view.positions(match[0])[0]
+    position = view.positions(keys[match[0]])[0]
     return position, index.lines[position]

@@ -101,7 +101,8 @@ class FileChange(NamedTuple):
     """The net effect of a patch on one path, computed in memory before anything is written.
 
     ``path`` is workspace-relative with ``/`` separators. For ``MOVE`` the file at ``path`` is
-    removed and ``new_text`` written at ``move_to``. ``old_text`` is ``None`` for a new file;
+    removed and ``new_text`` written at ``move_to``. ``old_text`` is ``None`` for a new file, and
+    for the deletion of a file that is not text (binary, not UTF-8): deleting needs no text.
     ``new_text`` is ``None`` for a deletion. ``edits`` is the minimal edit list turning
     ``old_text`` into ``new_text`` (empty for ADD and DELETE).
     """

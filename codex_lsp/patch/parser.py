@@ -16,13 +16,16 @@ Codex parsers accept this and models emit it. Two parse modes exist because mode
 send a bare patch: *strict* checks the Begin/End markers; *lenient* additionally unwraps a heredoc
 (``<<'EOF'`` … ``EOF``) that a model copied from a shell invocation. Error messages and their line
 numbers follow the reference tool's so a model trained on them understands ours.
+
+One refusal is ours alone: an added line holding a NUL character. The engine refuses files with NUL
+bytes as binary, so writing one would leave a file that no later patch could touch.
 """
 
 from __future__ import annotations
 
 import itertools
 
-from codex_lsp.patch.errors import PatchParseError
+from codex_lsp.patch.errors import PatchParseError, clip
 from codex_lsp.patch.model import AddFile, Chunk, DeleteFile, Hunk, Patch, UpdateFile
 
 __all__ = ["parse_apply_patch", "split_patch_lines"]
@@ -47,6 +50,10 @@ _UNEXPECTED_LINE = (
     "(context line), '+' (added line), or '-' (removed line)"
 )
 _NO_LINES = "Update hunk does not contain any lines"
+NUL_ADDED = (
+    "an added line contains a NUL character (\\0); text files cannot hold one and binary content "
+    "cannot be patched, so leave it out"
+)
 
 
 def split_patch_lines(text: str) -> list[str]:
@@ -64,7 +71,16 @@ def parse_apply_patch(text: str) -> Patch:
         hunk, used = _parse_hunk(body, at)
         hunks.append(hunk)
         at += used
+    if "\0" in text:  # one C-speed scan; the lines are looked at only when there is one
+        _refuse_added_nul(body)
     return Patch(tuple(hunks))
+
+
+def _refuse_added_nul(body: list[str]) -> None:
+    """Raise for the first ``+`` line with a NUL (other lines may hold one: they never match)."""
+    for at, line in enumerate(body):
+        if line.startswith("+") and "\0" in line:
+            raise PatchParseError(NUL_ADDED, at + 2)
 
 
 def _body_between_markers(lines: list[str]) -> list[str]:
@@ -103,7 +119,7 @@ def _parse_hunk(lines: list[str], at: int) -> tuple[Hunk, int]:
         return DeleteFile(header.removeprefix(DELETE_FILE)), 1
     if header.startswith(UPDATE_FILE):
         return _parse_update(header.removeprefix(UPDATE_FILE), lines, at)
-    raise PatchParseError(_INVALID_HEADER.format(line=header), line_number)
+    raise PatchParseError(_INVALID_HEADER.format(line=clip(header)), line_number)
 
 
 def _parse_add(path: str, lines: list[str], at: int) -> tuple[Hunk, int]:
@@ -134,7 +150,7 @@ def _parse_update(path: str, lines: list[str], at: int) -> tuple[Hunk, int]:
         chunks.append(chunk)
         cursor += used
     if not chunks:
-        raise PatchParseError(f"Update file hunk for path '{path}' is empty", at + 2)
+        raise PatchParseError(f"Update file hunk for path '{clip(path)}' is empty", at + 2)
     return UpdateFile(path, tuple(chunks), move_to), cursor - at
 
 
@@ -150,7 +166,7 @@ def _parse_chunk(lines: list[str], at: int, *, first: bool) -> tuple[Chunk, int]
         cursor += 1
     if cursor == at and not first:
         raise PatchParseError(
-            f"Expected update hunk to start with a @@ context marker, got: '{lines[at]}'", line_number
+            f"Expected update hunk to start with a @@ context marker, got: '{clip(lines[at])}'", line_number
         )
     if cursor >= end:
         raise PatchParseError(_NO_LINES, line_number + cursor - at)
@@ -182,7 +198,7 @@ def _parse_chunk(lines: list[str], at: int, *, first: bool) -> tuple[Chunk, int]
             cursor += 1
             break
         elif cursor == body_start:
-            raise PatchParseError(_UNEXPECTED_LINE.format(line=line), line_number + cursor - at)
+            raise PatchParseError(_UNEXPECTED_LINE.format(line=clip(line)), line_number + cursor - at)
         else:
             break
         cursor += 1

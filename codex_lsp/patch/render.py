@@ -49,7 +49,12 @@ def render_unified_diff(path: str, old: str | None, new: str | None, *, new_path
 
 
 def render_change(change: FileChange) -> str:
-    """The unified diff of one :class:`FileChange`."""
+    """The unified diff of one :class:`FileChange` (a file that is not text: git's binary form)."""
+    if change.kind is ChangeKind.DELETE and change.old_text is None:
+        return (
+            f"diff --git a/{change.path} b/{change.path}\ndeleted file mode 100644\n"
+            f"Binary files a/{change.path} and /dev/null differ\n"
+        )
     if change.kind is ChangeKind.MOVE:
         return render_unified_diff(change.path, change.old_text, change.new_text, new_path=change.move_to)
     return render_unified_diff(change.path, change.old_text, change.new_text)

@@ -7,11 +7,12 @@ unsaved editor buffers first, so a patch is matched against what the user sees.
 from __future__ import annotations
 
 import os
+import stat
 from enum import Enum
 from typing import Protocol
 
-from codex_lsp.patch.errors import PatchFileError
-from codex_lsp.patch.paths import check_inside, normalise_path
+from codex_lsp.patch.errors import PatchFileError, PatchPathError, clip, describe_os_error
+from codex_lsp.patch.paths import is_git_path, normalise_path, real_relative
 
 __all__ = ["DiskFileSource", "FileSource", "PathKind", "decode_text"]
 
@@ -43,24 +44,39 @@ class FileSource(Protocol):
 def decode_text(data: bytes, path: str) -> str:
     """Decode file bytes as UTF-8, refusing binary content instead of corrupting it."""
     if b"\0" in data:
-        raise PatchFileError(f"{path} is not a UTF-8 text file (it looks binary); refusing to edit it")
+        raise PatchFileError(f"{clip(path)} is not a UTF-8 text file (it looks binary); refusing to edit it")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PatchFileError(
-            f"{path} is not a UTF-8 text file (invalid byte at offset {exc.start}); refusing to edit it"
+            f"{clip(path)} is not a UTF-8 text file (invalid byte at offset {exc.start}); refusing to edit it"
         ) from exc
 
 
 class DiskFileSource:
-    """A :class:`FileSource` over the files under ``root``."""
+    """A :class:`FileSource` over the files under ``root``.
+
+    Symbolic links are followed for reading, as any program would; :meth:`resolve` refuses a path
+    whose links lead outside the workspace or into ``.git``. Operating-system errors (a file that
+    may not be read, a name too long) become :class:`PatchFileError`, never a traceback.
+    """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.realpath(root)
 
     def resolve(self, raw: str) -> str:
+        """The normalised relative path of ``raw``, checked against the links on the way.
+
+        A path that reaches ``.git`` only through a link is refused even for reading: the engine
+        writes what it resolved, and through the link ``.git`` would be writable under another name.
+        """
         relative = normalise_path(raw)
-        check_inside(self.root, relative)
+        real = real_relative(self.root, relative)
+        if real != relative and is_git_path(real) and not is_git_path(relative):
+            raise PatchPathError(
+                f"Refusing '{clip(relative)}': a symbolic link on the way leads to '{clip(real)}', and "
+                ".git is read-only: a patch may not change the repository's metadata"
+            )
         return relative
 
     def absolute(self, path: str) -> str:
@@ -68,11 +84,25 @@ class DiskFileSource:
         return os.path.join(self.root, path)
 
     def kind(self, path: str) -> PathKind:
-        target = self.absolute(path)
-        if os.path.isdir(target):
-            return PathKind.DIRECTORY
-        return PathKind.FILE if os.path.exists(target) else PathKind.MISSING
+        try:
+            mode = os.stat(self.absolute(path)).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return PathKind.MISSING
+        except OSError as exc:
+            raise PatchFileError(f"Cannot access {describe_os_error(exc, path)}") from exc
+        return PathKind.DIRECTORY if stat.S_ISDIR(mode) else PathKind.FILE
 
     def read_text(self, path: str) -> str:
-        with open(self.absolute(path), "rb") as stream:
-            return decode_text(stream.read(), path)
+        """The file's text, decoded as UTF-8.
+
+        A missing file or a directory raises as ``open`` does (callers ask :meth:`kind` first);
+        any other operating-system error is a :class:`PatchFileError`.
+        """
+        try:
+            with open(self.absolute(path), "rb") as stream:
+                data = stream.read()
+        except (FileNotFoundError, IsADirectoryError):
+            raise
+        except OSError as exc:
+            raise PatchFileError(f"Cannot read {describe_os_error(exc, path)}") from exc
+        return decode_text(data, path)

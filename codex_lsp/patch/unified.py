@@ -16,6 +16,7 @@ from unidiff.patch import PatchSet
 
 from codex_lsp.patch.errors import PatchParseError
 from codex_lsp.patch.model import AddFile, Chunk, DeleteFile, Hunk, Patch, UpdateFile
+from codex_lsp.patch.parser import NUL_ADDED
 
 __all__ = ["parse_unified_diff"]
 
@@ -28,8 +29,19 @@ def parse_unified_diff(text: str) -> Patch:
         patch_set = PatchSet(text if text.endswith("\n") else text + "\n")
     except (UnidiffParseError, ValueError, IndexError) as exc:
         raise PatchParseError(f"malformed unified diff: {exc}") from exc
+    if "\0" in text:
+        _refuse_added_nul(patch_set)
     hunks: list[Hunk] = [_file_hunk(patched) for patched in patch_set]
     return Patch(tuple(hunks))
+
+
+def _refuse_added_nul(patch_set: Any) -> None:
+    """Raise for the first added line with a NUL, as the apply_patch parser does."""
+    for patched in patch_set:
+        for hunk in patched:
+            for line in hunk:
+                if line.line_type == "+" and "\0" in str(line.value):
+                    raise PatchParseError(NUL_ADDED, int(line.diff_line_no))
 
 
 def _strip_prefix(name: str, prefix: str, git_style: bool) -> str:

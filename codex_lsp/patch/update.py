@@ -8,19 +8,26 @@ Beyond the reference: a chunk whose old lines fit **more than one place** is ref
 applied at the first — a wrong-place edit is worse than none. Fits are counted from the cursor, at
 the first pass that matches. Two things legitimately pick a place: ``@@`` context (matches before
 the context line's next occurrence are preferred) and a unified diff's line number (the nearest
-fit wins). Several chunks with identical old lines may edit the same number of identical places,
-in order, because then the assignment is forced.
+fit wins; a tie is refused). Several chunks with identical old lines may edit the same number of
+identical places, in order, because then the assignment is forced.
+
+The ``@@`` line itself can be ambiguous too: ``@@ def f():`` in a file where two classes define
+``f``. Its occurrences are weighed by what follows: the chunk's lines (and any further ``@@``
+lines) must fit after exactly one of them, before the next; otherwise the chunk is refused, naming
+the competing lines. Further ``@@`` lines narrow within the first's choice, each taking its first
+occurrence after the previous one, as the reference does (they only say "inside the last one").
 """
 
 from __future__ import annotations
 
 import difflib
 import itertools
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from codex_lsp.patch.errors import PatchApplyError
+from codex_lsp.patch.errors import PatchApplyError, clip
 from codex_lsp.patch.hints import describe_lines, format_line_numbers, nearest_context, nearest_window
 from codex_lsp.patch.matching import LineIndex
 from codex_lsp.patch.model import Chunk, TextEdit
@@ -59,11 +66,13 @@ def update_text(path: str, text: str, chunks: Sequence[Chunk], *, always_final_e
     wanted = [line for chunk in chunks for line in (*chunk.old_lines, *chunk.contexts)]
     cursor = _Cursor(path, split, LineIndex(split.contents, wanted), len(chunks))
     remaining = Counter(chunk.old_lines for chunk in chunks)
+    scoped = Counter((chunk.contexts, chunk.old_lines) for chunk in chunks if chunk.contexts)
     regions: list[Region] = []
     final_eol = always_final_eol
     for number, chunk in enumerate(chunks, start=1):
-        regions.extend(_place_chunk(cursor, chunk, number, remaining))
+        regions.extend(_place_chunk(cursor, chunk, number, remaining, scoped))
         remaining[chunk.old_lines] -= 1
+        scoped[chunk.contexts, chunk.old_lines] -= 1
         if chunk.eol_at_end is True:
             final_eol = True
     regions.sort(key=lambda region: region.start)
@@ -74,27 +83,40 @@ def update_text(path: str, text: str, chunks: Sequence[Chunk], *, always_final_e
 
 
 def _place_chunk(
-    cursor: _Cursor, chunk: Chunk, number: int, remaining: Counter[tuple[str, ...]]
+    cursor: _Cursor,
+    chunk: Chunk,
+    number: int,
+    remaining: Counter[tuple[str, ...]],
+    scoped: Counter[tuple[tuple[str, ...], tuple[str, ...]]],
 ) -> list[Region]:
-    scope_end = _seek_contexts(cursor, chunk)
+    scope_end = _seek_contexts(cursor, chunk, number, scoped[chunk.contexts, chunk.old_lines])
     if not chunk.old_lines:
         return _insertion(cursor, chunk)
-    old, new = chunk.old_lines, chunk.new_lines
-    _, found = cursor.index.find(old, cursor.position, at_end=chunk.is_end_of_file)
-    trimmed = False
-    if not found and old[-1] == "":
-        old = old[:-1]
-        new = new[:-1] if new and new[-1] == "" else new
-        trimmed = True
-        _, found = cursor.index.find(old, cursor.position, at_end=chunk.is_end_of_file)
+    old, new, found = _find_old(cursor, chunk, cursor.position)
     if not found:
         raise _not_found(cursor, chunk, number)
     position = _choose(cursor, chunk, number, found, scope_end, remaining[chunk.old_lines])
     cursor.position = position + len(old)
+    trimmed = len(old) < len(chunk.old_lines)
     strip = chunk.eol_at_end is False
     if chunk.kinds and not trimmed and not strip:
         return _structural_regions(cursor.split, position, chunk)
     return _chunk_regions(position, old, new, cursor.split.eol, strip_last_eol=strip)
+
+
+def _find_old(cursor: _Cursor, chunk: Chunk, start: int) -> tuple[Sequence[str], Sequence[str], list[int]]:
+    """Where the chunk's old lines fit from ``start``: ``(old, new, positions)``.
+
+    As the reference does, a chunk whose last old line is empty is tried again without it (and
+    without a matching empty last new line) when it fits nowhere as sent.
+    """
+    old, new = chunk.old_lines, chunk.new_lines
+    _, found = cursor.index.find(old, start, at_end=chunk.is_end_of_file)
+    if not found and old[-1] == "":
+        old = old[:-1]
+        new = new[:-1] if new and new[-1] == "" else new
+        _, found = cursor.index.find(old, start, at_end=chunk.is_end_of_file)
+    return old, new, found
 
 
 def _structural_regions(split: SplitText, position: int, chunk: Chunk) -> list[Region]:
@@ -126,19 +148,59 @@ def _structural_regions(split: SplitText, position: int, chunk: Chunk) -> list[R
     return regions
 
 
-def _seek_contexts(cursor: _Cursor, chunk: Chunk) -> int | None:
-    """Move the cursor past each ``@@`` line; return where the last context's scope ends."""
+def _seek_contexts(cursor: _Cursor, chunk: Chunk, number: int, repeats: int) -> int | None:
+    """Move the cursor past each ``@@`` line; return where the chosen place's scope ends.
+
+    The scope of an ``@@`` line's occurrence ends at its next occurrence (of the first ``@@`` line
+    too, when the chunk's lines had to settle which occurrence is meant).
+    """
     scope_end: int | None = None
-    for context in chunk.contexts:
+    for level, context in enumerate(chunk.contexts):
         _, found = cursor.index.find([context], cursor.position)
         if not found:
             hint = nearest_context(cursor.index, context)
             raise PatchApplyError(
-                f"Failed to find context '{context}' in {cursor.path}" + (f"\n{hint}" if hint else "")
+                f"Failed to find context '{clip(context)}' in {cursor.path}" + (f"\n{hint}" if hint else "")
             )
+        if level == 0 and len(found) > 1 and chunk.old_lines:
+            found = _settle_context(cursor, chunk, number, found, repeats)
         cursor.position = found[0] + 1
-        scope_end = found[1] if len(found) > 1 else None
+        if len(found) > 1:
+            scope_end = found[1] if scope_end is None else min(scope_end, found[1])
     return scope_end
+
+
+def _settle_context(
+    cursor: _Cursor, chunk: Chunk, number: int, occurrences: list[int], repeats: int
+) -> list[int]:
+    """Pick the occurrence of the first ``@@`` line after which the rest of the chunk fits.
+
+    A rest that fits after several occurrences (each before the next) is refused as ambiguous,
+    unless as many identical chunks remain to take them in order. Returns ``occurrences`` from
+    the chosen one on; when the rest fits nowhere, all of them, so the usual error is raised.
+    Each occurrence costs a few bisections over positions found once.
+    """
+    first = occurrences[0] + 1
+    inner = [cursor.index.find([context], first)[1] for context in chunk.contexts[1:]]
+    matches = _find_old(cursor, chunk, first)[2]
+    fits: list[int] = []
+    for at, occurrence in enumerate(occurrences):
+        place = occurrence
+        for positions in inner:
+            following = bisect_right(positions, place)
+            if following == len(positions):
+                break
+            place = positions[following]
+        else:
+            candidate = bisect_left(matches, place + 1)
+            end = occurrences[at + 1] if at + 1 < len(occurrences) else len(cursor.split.contents)
+            if candidate < len(matches) and matches[candidate] < end:
+                fits.append(at)
+    if not fits:
+        return occurrences
+    if len(fits) > max(repeats, 1):
+        raise _ambiguous_context(cursor, chunk, number, [occurrences[at] for at in fits])
+    return occurrences[fits[0] :]
 
 
 def _insertion(cursor: _Cursor, chunk: Chunk) -> list[Region]:
@@ -243,6 +305,22 @@ def _not_found(cursor: _Cursor, chunk: Chunk, number: int) -> PatchApplyError:
         + "\nCopy the lines exactly as they are in the file (context lines start with a space)."
     )
     return PatchApplyError(message)
+
+
+def _ambiguous_context(
+    cursor: _Cursor, chunk: Chunk, number: int, occurrences: Sequence[int]
+) -> PatchApplyError:
+    rest = (
+        "the further '@@' lines and the chunk's lines fit"
+        if len(chunk.contexts) > 1
+        else "the chunk's lines fit"
+    )
+    return PatchApplyError(
+        f"The '@@ {clip(chunk.contexts[0])}' line of chunk {number} of {cursor.total} in {cursor.path} "
+        f"is ambiguous: it matches {format_line_numbers(occurrences)}, and {rest} after each of them. "
+        "Add an outer '@@' line (the enclosing class or function) first, or include more unchanged "
+        "lines, so that the chunk fits exactly one place."
+    )
 
 
 def _ambiguous(cursor: _Cursor, number: int, candidates: Sequence[int]) -> PatchApplyError:

@@ -1,9 +1,20 @@
 """Writing computed changes to disk so that a failure midway leaves the workspace as it was.
 
-Every new content is first written to a temporary file beside its destination; only when all of
-them exist are they renamed into place and the removed files unlinked. If any step fails, the
-steps already done are undone from the old texts the changes carry, and directories created for
-the patch are removed again. (The LSP layer does not use this: it sends ``workspace/applyEdit``.)
+First a plan, which touches nothing: where each write really lands (a symbolic link inside the
+workspace is written *through* — its target changes and the link stays, as Codex does — while a
+link leading outside the workspace or into ``.git`` is refused), that no two changes land on one
+file, and that no file to be rewritten is read-only. Then every new content is written to a
+temporary file beside its destination; only when all of them exist are they renamed into place and
+the removed paths unlinked (removing a symbolic link removes the link, never its target). If any
+step fails, the steps already done are undone from the bytes (or link targets) saved just before
+each, and directories created for the patch are removed again. Nothing here decodes a file, so a
+binary file can be deleted and restored. (The LSP layer does not use this: it sends
+``workspace/applyEdit``.)
+
+Modes: an edited file keeps its mode, a moved file takes its source's, and a new file gets
+``0666 & ~umask`` as git and editors create files (the kernel applies the umask to ``O_CREAT``).
+Writability is what the operating system would allow a plain write (``os.access``): a read-only
+file is refused for a non-root user, while root, whose writes ignore the mode, is not.
 """
 
 from __future__ import annotations
@@ -11,12 +22,40 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import stat
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from codex_lsp.patch.errors import PatchError
+from codex_lsp.patch.errors import (
+    PatchApplyError,
+    PatchError,
+    PatchFileError,
+    PatchPathError,
+    clip,
+    describe_os_error,
+)
 from codex_lsp.patch.model import ChangeKind, FileChange
+from codex_lsp.patch.paths import is_git_path
 
 __all__ = ["write_changes"]
+
+_NEW_FILE_MODE = 0o666
+_PRIVATE_MODE = 0o600
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
+
+
+class _Write(NamedTuple):
+    """One content to put at ``target`` (a real path), shown to people as ``path``."""
+
+    path: str
+    target: str
+    text: str
+    mode: int | None
+    """The mode to give the file; ``None`` for a new file (``0666 & ~umask``)."""
+
+
+Saved = bytes | str | None
+"""What a path held before a step: file bytes, a symlink's target (``str``), or nothing."""
 
 
 class _Journal:
@@ -27,69 +66,156 @@ class _Journal:
     def __init__(self) -> None:
         self.created_dirs: list[str] = []
         self.staged: list[tuple[str, str]] = []
-        self.restore: list[tuple[str, bytes | None, int | None]] = []
+        self.restore: list[tuple[str, Saved, int | None]] = []
 
 
 def write_changes(root: str | os.PathLike[str], changes: Sequence[FileChange]) -> None:
-    """Apply ``changes`` under ``root``; on any OS error restore every file and raise ``PatchError``."""
+    """Apply ``changes`` under ``root``, all or nothing.
+
+    Raises :class:`PatchPathError` (a write would land outside the workspace or in ``.git``),
+    :class:`PatchApplyError` (two changes land on one file), :class:`PatchFileError` (a read-only
+    file, or any operating-system error, after which every file is restored) — never ``OSError``.
+    """
+    real_root = os.path.realpath(os.fspath(root))
+    writes, removals = _plan(real_root, changes)
     journal = _Journal()
     try:
-        writes, removals = _plan(os.fspath(root), changes)
-        for target, text in writes:
-            _stage(journal, target, text)
+        for write in writes:
+            _stage(journal, write)
         steps = len(journal.staged) + len(removals)
         for done, (temp, target) in enumerate(journal.staged, start=1):
             if done < steps:  # the last step needs no backup: if it fails, nothing else changed
                 _remember(journal, target)
-            if os.path.exists(target):
-                _copy_mode(target, temp)
             os.replace(temp, target)
         for target in removals:
             _remember(journal, target)
             os.unlink(target)
     except OSError as exc:
         _rollback(journal)
-        raise PatchError(f"Could not write the patch to disk ({exc}); no file was changed") from exc
+        raise PatchFileError(
+            f"Could not write the patch to disk ({_describe(exc, real_root)}); no file was changed"
+        ) from exc
 
 
-def _plan(root: str, changes: Sequence[FileChange]) -> tuple[list[tuple[str, str]], list[str]]:
-    writes: list[tuple[str, str]] = []
+def _plan(root: str, changes: Sequence[FileChange]) -> tuple[list[_Write], list[str]]:
+    """Every write and removal, checked; raises ``PatchError`` before anything is touched."""
+    writes: list[_Write] = []
     removals: list[str] = []
-    for change in changes:
-        path = os.path.join(root, change.path)
-        if change.kind is ChangeKind.DELETE:
-            removals.append(path)
-            continue
-        if change.new_text is None:
-            raise PatchError(f"internal error: {change.kind} of {change.path} has no new text")
-        if change.kind is ChangeKind.MOVE and change.move_to is not None:
-            writes.append((os.path.join(root, change.move_to), change.new_text))
-            removals.append(path)
-        else:
-            writes.append((path, change.new_text))
+    try:
+        for change in changes:
+            if change.kind is ChangeKind.DELETE:
+                removals.append(_removal(root, change.path))
+            else:
+                writes.append(_write(root, change))
+                if change.kind is ChangeKind.MOVE and change.move_to:
+                    removals.append(_removal(root, change.path))
+    except OSError as exc:
+        raise PatchFileError(
+            f"Could not prepare the patch ({_describe(exc, root)}); no file was changed"
+        ) from exc
+    _refuse_shared_targets(root, writes, removals)
     return writes, removals
 
 
-def _stage(journal: _Journal, target: str, text: str) -> None:
+def _write(root: str, change: FileChange) -> _Write:
+    if change.new_text is None:
+        raise PatchError(f"internal error: {change.kind} of {change.path} has no new text")
+    destination = change.move_to if change.kind is ChangeKind.MOVE and change.move_to else change.path
+    target = _landing(root, destination)
+    existing = _mode(target)
+    if existing is not None:
+        _refuse_read_only(target, destination)
+    if change.kind is not ChangeKind.MOVE:
+        return _Write(destination, target, change.new_text, existing)
+    source = os.path.join(root, change.path)
+    if change.new_text != change.old_text:
+        _refuse_read_only(source, change.path)
+    return _Write(destination, target, change.new_text, _mode(source))
+
+
+def _landing(root: str, relative: str) -> str:
+    """The real path a write to ``relative`` reaches, every link followed; refused outside or in .git."""
+    target = os.path.realpath(os.path.join(root, relative))
+    _check_real(root, relative, target)
+    return target
+
+
+def _removal(root: str, relative: str) -> str:
+    """The path to unlink for ``relative``: its directories' links followed, the last part not."""
+    directory, name = os.path.split(os.path.join(root, relative))
+    target = os.path.join(os.path.realpath(directory), name)
+    _check_real(root, relative, target)
+    return target
+
+
+def _check_real(root: str, relative: str, target: str) -> None:
+    prefix = root.rstrip(os.sep) + os.sep
+    if not target.startswith(prefix):
+        raise PatchPathError(
+            f"Refusing to change '{clip(relative)}': it leads outside the workspace, to {clip(target)}"
+        )
+    if is_git_path(target[len(prefix) :]):
+        raise PatchPathError(
+            f"Refusing to change '{clip(relative)}': it leads into .git, and .git is read-only"
+        )
+
+
+def _mode(path: str) -> int | None:
+    """The permission bits of the file at ``path`` (links followed), ``None`` when there is none."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return None
+
+
+def _refuse_read_only(path: str, relative: str) -> None:
+    if not os.access(path, os.W_OK, effective_ids=_EFFECTIVE_IDS):
+        raise PatchFileError(
+            f"{clip(relative)} is read-only; no file was changed (make it writable first if it should change)"
+        )
+
+
+def _refuse_shared_targets(root: str, writes: list[_Write], removals: list[str]) -> None:
+    """Two changes on one file (through a link) would silently lose one of them: refuse."""
+    seen: dict[str, str] = {}
+    for write in writes:
+        other = seen.setdefault(write.target, write.path)
+        if other != write.path:
+            raise PatchApplyError(
+                f"'{clip(other)}' and '{clip(write.path)}' are the same file (through a symbolic link); "
+                "change it under one name only"
+            )
+    for removal in removals:
+        if removal in seen:
+            name = os.path.relpath(removal, root)
+            raise PatchApplyError(
+                f"'{clip(name)}' is both removed and written through a symbolic link; "
+                "change it under one name only"
+            )
+
+
+def _stage(journal: _Journal, write: _Write) -> None:
     missing: list[str] = []
-    parent = os.path.dirname(target)
+    parent = os.path.dirname(write.target)
     while not os.path.exists(parent):
         missing.append(parent)
         parent = os.path.dirname(parent)
     for directory in reversed(missing):
         os.mkdir(directory)
         journal.created_dirs.append(directory)
-    handle, temp = _create_beside(target)
-    journal.staged.append((temp, target))
+    handle, temp = _create_beside(write.target, _NEW_FILE_MODE if write.mode is None else _PRIVATE_MODE)
+    journal.staged.append((temp, write.target))
     with os.fdopen(handle, "wb") as stream:
-        stream.write(text.encode("utf-8"))
+        stream.write(write.text.encode("utf-8"))
+        if write.mode is not None:
+            os.fchmod(stream.fileno(), write.mode)
 
 
 _unique = itertools.count()
 
 
-def _create_beside(target: str) -> tuple[int, str]:
-    """Create a new private file next to ``target`` (``O_EXCL``: never an existing one).
+def _create_beside(target: str, mode: int) -> tuple[int, str]:
+    """Create a new file next to ``target`` (``O_EXCL``: never an existing one), ``mode`` less the umask.
 
     Same idea as ``tempfile.mkstemp``, without importing ``tempfile`` on the command's start-up path.
     """
@@ -97,37 +223,58 @@ def _create_beside(target: str) -> tuple[int, str]:
     while True:
         temp = os.path.join(directory, f".{name}.{os.getpid()}.{next(_unique)}.codex-lsp")
         try:
-            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temp
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), temp
         except FileExistsError:
             continue
+        except OSError as exc:  # name the file being written, not the temporary one
+            raise OSError(exc.errno, exc.strerror, target) from exc
 
 
 def _remember(journal: _Journal, path: str) -> None:
-    """Record ``path``'s bytes and mode before it is replaced or removed."""
+    """Record what ``path`` holds (bytes and mode, or a link's target) before it is replaced or removed."""
     try:
-        with open(path, "rb") as stream:
-            journal.restore.append((path, stream.read(), os.stat(path).st_mode & 0o7777))
+        info = os.lstat(path)
     except FileNotFoundError:
         journal.restore.append((path, None, None))
-
-
-def _copy_mode(source: str, destination: str) -> None:
-    os.chmod(destination, os.stat(source).st_mode & 0o7777)
+        return
+    if stat.S_ISLNK(info.st_mode):
+        journal.restore.append((path, os.readlink(path), None))
+        return
+    with open(path, "rb") as stream:
+        journal.restore.append((path, stream.read(), info.st_mode & 0o7777))
 
 
 def _rollback(journal: _Journal) -> None:
-    for target, data, mode in reversed(journal.restore):
+    for target, saved, mode in reversed(journal.restore):
         with contextlib.suppress(OSError):
-            if data is None:
-                os.unlink(target)
-            else:
-                with open(target, "wb") as stream:
-                    stream.write(data)
-                if mode is not None:
-                    os.chmod(target, mode)
+            _restore(target, saved, mode)
     for temp, _ in journal.staged:
         with contextlib.suppress(OSError):
             os.unlink(temp)
     for directory in reversed(journal.created_dirs):
         with contextlib.suppress(OSError):
             os.rmdir(directory)
+
+
+def _restore(target: str, saved: Saved, mode: int | None) -> None:
+    if saved is None:
+        os.unlink(target)
+    elif isinstance(saved, str):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
+        os.symlink(saved, target)
+    else:
+        with open(target, "wb") as stream:
+            stream.write(saved)
+        if mode is not None:
+            os.chmod(target, mode)
+
+
+def _describe(exc: OSError, root: str) -> str:
+    """The error on one line, naming the file relative to the workspace."""
+    if not isinstance(exc.filename, str):
+        return exc.strerror or str(exc)
+    name = exc.filename
+    if name.startswith(root.rstrip(os.sep) + os.sep):
+        name = name[len(root.rstrip(os.sep)) + 1 :]
+    return describe_os_error(exc, name)

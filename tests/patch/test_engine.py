@@ -12,12 +12,17 @@ import pytest
 from codex_lsp.patch import (
     ChangeKind,
     DiskFileSource,
+    FileChange,
     PatchApplyError,
     PatchError,
+    PatchParseError,
     compute_changes,
     parse_patch,
     write_changes,
 )
+from codex_lsp.patch.cli import run_apply_patch
+from codex_lsp.patch.errors import MAX_MESSAGE
+from codex_lsp.patch.render import render_change
 from tests.patch.memory import MemorySource, apply_edits
 
 
@@ -154,3 +159,159 @@ def test_a_byte_order_mark_survives_an_edit_of_the_first_line() -> None:
     assert change.new_text == "\ufeffFIRST\nsecond\n"
     assert apply_edits(old, change.edits) == change.new_text
     assert [(e.start, e.end) for e in change.edits] == [(1, 7)]
+
+
+def _flaky(monkeypatch: pytest.MonkeyPatch, name: str, failing: int) -> None:
+    """Make the ``failing``-th call of ``os.<name>`` fail as a full disk would."""
+    real = getattr(os, name)
+    calls = [0]
+
+    def flaky(*args: str) -> None:
+        calls[0] += 1
+        if calls[0] == failing:
+            raise OSError(28, "No space left on device", args[0])
+        real(*args)
+
+    monkeypatch.setattr(os, name, flaky)
+
+
+def test_a_failed_unlink_restores_every_file_with_its_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, mode in (("a.txt", 0o751), ("b.txt", 0o640), ("c.txt", 0o604)):
+        (tmp_path / name).write_text(f"{name}\n")
+        (tmp_path / name).chmod(mode)
+    patch = _patch(
+        "*** Update File: a.txt",
+        "@@",
+        "-a.txt",
+        "+A",
+        "*** Add File: new/dir/n.txt",
+        "+n",
+        "*** Delete File: b.txt",
+        "*** Delete File: c.txt",
+    )
+    result = compute_changes(parse_patch(patch), DiskFileSource(tmp_path))
+    before = {p.name: (p.read_bytes(), p.stat().st_mode) for p in tmp_path.iterdir()}
+    _flaky(monkeypatch, "unlink", 2)
+    with pytest.raises(PatchError, match=r"\(c\.txt: No space left on device\); no file was changed"):
+        write_changes(tmp_path, result.changes)
+    assert {p.name: (p.read_bytes(), p.stat().st_mode) for p in tmp_path.iterdir()} == before
+
+
+def test_unified_diff_refuses_a_line_number_halfway_between_two_places() -> None:
+    old = "x\n1\n2\n3\nx\n"
+    diff = "--- a/f.txt\n+++ b/f.txt\n@@ -3 +3 @@\n-x\n+y\n"
+    with pytest.raises(PatchApplyError, match="ambiguous: they match at lines 1 and 5"):
+        compute_changes(parse_patch(diff), MemorySource({"f.txt": old}))
+
+
+SHAPES = (
+    "class A:\n    def run(self):\n        return 1\n\n\nclass B:\n    def run(self):\n        return 1\n"
+)
+
+
+def test_an_inner_context_line_prefers_matches_before_its_next_occurrence() -> None:
+    """``@@ class A:`` then ``@@ def run``: the return after A's run, not B's (found later too)."""
+    patch = _patch(
+        "*** Update File: s.py",
+        "@@ class A:",
+        "@@     def run(self):",
+        "-        return 1",
+        "+        return 2",
+    )
+    (change,) = compute_changes(parse_patch(patch), MemorySource({"s.py": SHAPES})).changes
+    assert change.new_text == SHAPES.replace("return 1", "return 2", 1)
+
+
+def test_an_ambiguous_context_line_names_the_competing_lines() -> None:
+    patch = _patch("*** Update File: s.py", "@@     def run(self):", "-        return 1", "+        return 2")
+    with pytest.raises(PatchApplyError) as caught:
+        compute_changes(parse_patch(patch), MemorySource({"s.py": SHAPES}))
+    assert str(caught.value).startswith(
+        "The '@@     def run(self):' line of chunk 1 of 1 in s.py is ambiguous: it matches lines 2 and 7"
+    )
+
+
+def test_an_outer_context_line_is_settled_by_the_inner_one() -> None:
+    """``@@ def run`` occurs in both classes; only B's is followed by ``@@ # fast path`` and the lines."""
+    text = SHAPES + "\n\nclass C:\n    def run(self):\n        # fast path\n        return 1\n"
+    patch = _patch(
+        "*** Update File: s.py",
+        "@@     def run(self):",
+        "@@         # fast path",
+        "-        return 1",
+        "+        return 3",
+    )
+    (change,) = compute_changes(parse_patch(patch), MemorySource({"s.py": text})).changes
+    assert change.new_text == text[: text.rindex("return 1")] + "return 3\n"
+
+
+def test_identical_chunks_under_an_ambiguous_context_edit_each_place_in_order() -> None:
+    chunk = ("@@     def run(self):", "-        return 1", "+        return 2")
+    patch = _patch("*** Update File: s.py", *chunk, *chunk)
+    (change,) = compute_changes(parse_patch(patch), MemorySource({"s.py": SHAPES})).changes
+    assert change.new_text == SHAPES.replace("return 1", "return 2")
+
+
+def test_huge_lines_are_clipped_in_every_message(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    huge = "y" * 10_000_000
+    files = {"a.txt": "".join(f"line {n}\n" for n in range(100)) + huge + "z\n"}
+    patches = [
+        _patch("*** Update File: a.txt", "@@", f"-{huge}", "+short"),
+        _patch("*** Update File: a.txt", f"@@ {huge}", "-line 1", "+short"),
+        _patch(f"*** Frobnicate: {huge}"),
+        _patch("*** Update File: a.txt", "@@", f"?{huge}"),
+    ]
+    for patch in patches:
+        with pytest.raises(PatchError) as caught:
+            compute_changes(parse_patch(patch), MemorySource(files))
+        message = str(caught.value)
+        assert len(message) < 10_000
+        assert "… (" in message
+        assert all(len(line) < 400 for line in message.splitlines())
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.txt").write_text(files["a.txt"])
+    for patch in (patches[0], _patch(f"*** Add File: {huge}/x.txt", "+x")):
+        (tmp_path / "patch.txt").write_text(patch)
+        assert run_apply_patch(str(tmp_path / "patch.txt"), root=str(root)) == 1
+        err = capsys.readouterr().err
+        assert len(err) < 10_000
+        assert "… (" in err
+
+
+def test_every_message_is_capped() -> None:
+    error = PatchApplyError("x" * 100_000)
+    assert len(str(error)) < MAX_MESSAGE + 100
+    assert str(error).endswith("(message cut: 92000 more characters)")
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        _patch("*** Add File: n.txt", "+fine", "+a\0b"),
+        _patch("*** Update File: a.txt", "@@", "-a", "+a\0"),
+        "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1,2 @@\n a\n+\0\n",
+    ],
+    ids=["add", "update", "unified"],
+)
+def test_a_nul_in_an_added_line_is_refused(patch: str) -> None:
+    with pytest.raises(PatchParseError, match=r"on line \d: an added line contains a NUL character"):
+        compute_changes(parse_patch(patch), MemorySource({"a.txt": "a\n"}))
+
+
+def test_a_nul_elsewhere_is_no_parse_error() -> None:
+    """Only added text matters: a removed line with NUL is parsed, and then matches nothing."""
+    with pytest.raises(PatchApplyError, match="Failed to find expected lines"):
+        compute_changes(
+            parse_patch(_patch("*** Update File: a.txt", "@@", "-a\0", "+b")), MemorySource({"a.txt": "a\n"})
+        )
+
+
+def test_a_binary_deletion_renders_as_git_does() -> None:
+    change = FileChange(ChangeKind.DELETE, "logo.png", None, None)
+    assert render_change(change) == (
+        "diff --git a/logo.png b/logo.png\ndeleted file mode 100644\n"
+        "Binary files a/logo.png and /dev/null differ\n"
+    )
