@@ -23,7 +23,7 @@ from codex_lsp.agent.interfaces import Approver, ChangeApplier, Diagnostic, Edit
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import Thread, ThreadStore, ThreadSummary
 from codex_lsp.agent.tools.apply_patch import ApplyPatchTool
-from codex_lsp.agent.tools.base import ToolContext, ToolRegistry
+from codex_lsp.agent.tools.base import Tool, ToolContext, ToolRegistry
 from codex_lsp.agent.tools.registry import build_registry
 from codex_lsp.agent.turn import TurnResult, TurnRunner
 from codex_lsp.model import ModelClient
@@ -58,7 +58,10 @@ class Agent:
         settings: AgentSettings | None = None,
         store: ThreadStore | None = None,
         codex_home: Path | None = None,
+        tool_wrapper: Callable[[Tool], Tool] | None = None,
     ) -> None:
+        """``tool_wrapper`` lets a host wrap every tool the model may call (see
+        :func:`~codex_lsp.agent.tools.registry.build_registry`)."""
         self.client = client
         self.workspace = workspace
         self.approver = approver
@@ -68,7 +71,7 @@ class Agent:
         self.store = store or ThreadStore(None)
         self.codex_home = codex_home or context.default_codex_home()
         self.registry: ToolRegistry = build_registry(
-            self.settings, extra=[ApplyPatchTool(self.settings.apply_patch_tool)]
+            self.settings, extra=[ApplyPatchTool(self.settings.apply_patch_tool)], wrap=tool_wrapper
         )
         self.threads: dict[str, Thread] = {}
         self.running: dict[str, tuple[str, asyncio.Task[TurnResult]]] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.tools.base import Tool, ToolRegistry
@@ -15,10 +15,13 @@ from codex_lsp.agent.tools.update_plan import UpdatePlanTool
 __all__ = ["build_registry"]
 
 
-def build_registry(settings: AgentSettings, extra: Iterable[Tool] = ()) -> ToolRegistry:
+def build_registry(
+    settings: AgentSettings, extra: Iterable[Tool] = (), wrap: Callable[[Tool], Tool] | None = None
+) -> ToolRegistry:
     """``extra`` first (the host's own tools, such as ``apply_patch``), then the built-in tools;
-    ``shell`` only when the user enabled it."""
+    ``shell`` only when the user enabled it. ``wrap``, when given, replaces each tool by what it
+    returns (a host that reports every call, or reads through the editor first)."""
     tools: list[Tool] = [*extra, ReadFileTool(), ListDirTool(), SearchTool(), UpdatePlanTool()]
     if settings.shell_enabled:
         tools.append(ShellTool())
-    return ToolRegistry(tools)
+    return ToolRegistry(map(wrap, tools) if wrap is not None else tools)
