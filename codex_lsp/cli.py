@@ -68,6 +68,39 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo())
 
 
+def _cmd_acp(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from codex_lsp.acp.server import run_acp
+    from codex_lsp.agent.settings import AgentSettings
+
+    settings = AgentSettings(shell_enabled=args.shell, shell_allow=tuple(args.allow))
+    return asyncio.run(run_acp(settings, log_level=args.acp_log_level))
+
+
+def _add_acp_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    acp = sub.add_parser(
+        "acp",
+        help="serve the agent to an Agent Client Protocol editor (Zed, JetBrains…) on stdio",
+        description=(
+            "Speak the Agent Client Protocol on stdin/stdout, as ACP editors start agents. Files are "
+            "read and written through the editor when it offers that, else on disk; commands and edits "
+            "follow the session's mode (auto or read-only)."
+        ),
+    )
+    acp.add_argument("--shell", action="store_true", help="offer the shell tool (each command is approved)")
+    acp.add_argument("--allow", action="append", default=[], metavar="CMD", help="run CMD without asking")
+    acp.add_argument(
+        "--log-level",
+        dest="acp_log_level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        default="warning",
+        help="stderr log verbosity (default: warning)",
+    )
+    acp.set_defaults(handler=_cmd_acp)
+
+
 def _positive_seconds(text: str) -> float:
     """An ``argparse`` type: a finite number of seconds above zero (a bad value is a usage error at once,
     not a failure blamed on the network later)."""
@@ -270,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--json", action="store_true", help="print the report as JSON")
     dr.add_argument("--debug", action="store_true", help="log the transport at debug level to stderr")
     dr.set_defaults(handler=_cmd_doctor)
+
+    _add_acp_command(sub)
     return parser
 
 

@@ -1,0 +1,299 @@
+"""Files through the editor: the ACP client's ``fs/read_text_file`` and ``fs/write_text_file``.
+
+When the client offers both, the agent sees what the user sees — an open buffer's unsaved text —
+and its edits land in the editor's buffers (saved by the editor, undoable there), like the LSP
+host's. A client that offers only one of the two gets the disk for both, exactly as ``exec``: reading
+the buffer but writing the disk would save the user's unsaved text behind their back, and the
+reverse would overwrite it.
+
+The agent's interfaces are synchronous where they read (a patch is matched in one go), while the
+editor answers asynchronously; so a tool call first fetches the files it is about to read
+(:meth:`EditorWorkspace.editor_view`) and the patch engine then reads those texts from memory.
+Files the editor was not asked about are read from the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from acp import RequestError
+from acp.interfaces import Client
+
+from codex_lsp.agent.cancellation import checkpoint
+from codex_lsp.agent.interfaces import ApplyOutcome, Diagnostic, OpenBuffer
+from codex_lsp.patch import (
+    ChangeKind,
+    DiskFileSource,
+    FileChange,
+    PatchError,
+    PatchResult,
+    PathKind,
+    write_changes,
+)
+from codex_lsp.patch.errors import clip
+
+__all__ = ["AcpEditor", "Editor", "EditorApplier", "EditorError", "EditorFileSource", "EditorWorkspace"]
+
+log = logging.getLogger(__name__)
+
+
+class EditorError(Exception):
+    """The editor refused or failed a file request; the message says which file and why."""
+
+
+class Editor(Protocol):
+    """The two file requests of an ACP client, by absolute path."""
+
+    async def read(self, path: Path) -> str:
+        """The text the editor shows for ``path`` (its buffer if open, else the file)."""
+        ...
+
+    async def write(self, path: Path, text: str) -> None:
+        """Replace the editor's text of ``path`` by ``text`` (the editor saves it)."""
+        ...
+
+
+class AcpEditor:
+    """:class:`Editor` over one ACP session's connection."""
+
+    def __init__(self, client: Client, session_id: str) -> None:
+        self.client = client
+        self.session_id = session_id
+
+    async def read(self, path: Path) -> str:
+        try:
+            response = await self.client.read_text_file(session_id=self.session_id, path=str(path))
+        except (RequestError, ConnectionError) as exc:
+            raise EditorError(f"the editor could not read {path}: {exc}") from exc
+        return response.content
+
+    async def write(self, path: Path, text: str) -> None:
+        try:
+            await self.client.write_text_file(session_id=self.session_id, path=str(path), content=text)
+        except (RequestError, ConnectionError) as exc:
+            raise EditorError(f"the editor could not write {path}: {exc}") from exc
+
+
+class EditorFileSource(DiskFileSource):
+    """The disk, except for the files the editor gave us: the engine matches patches against those."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        super().__init__(root)
+        self.texts: dict[str, str] = {}
+
+    def kind(self, path: str) -> PathKind:
+        return PathKind.FILE if path in self.texts else super().kind(path)
+
+    def disk_kind(self, path: str) -> PathKind:
+        """What ``path`` is on disk, whatever the editor said about it."""
+        return super().kind(path)
+
+    def read_text(self, path: str) -> str:
+        text = self.texts.get(path)
+        return text if text is not None else super().read_text(path)
+
+
+class EditorWorkspace:
+    """A :class:`~codex_lsp.agent.interfaces.Workspace` whose files are read through the editor."""
+
+    def __init__(self, root: Path, editor: Editor) -> None:
+        self._root = root.resolve()
+        self.editor = editor
+        self.source = EditorFileSource(self._root)
+        self._holds: Counter[str] = Counter()
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def read_text(self, path: str) -> str:
+        resolved = self.source.resolve(path)
+        kind = self.source.kind(resolved)
+        if kind is PathKind.DIRECTORY:
+            raise IsADirectoryError(path)
+        if kind is PathKind.MISSING:
+            raise FileNotFoundError(path)
+        return self.source.read_text(resolved)
+
+    def open_buffers(self) -> list[OpenBuffer]:
+        return []  # ACP does not tell an agent which files are open
+
+    def diagnostics(self, path: str | None = None) -> list[Diagnostic]:
+        return []
+
+    def file_source(self) -> EditorFileSource:
+        return self.source
+
+    @contextlib.asynccontextmanager
+    async def editor_view(self, paths: Iterable[str]) -> AsyncIterator[None]:
+        """While the block runs, reads of ``paths`` return the editor's current text.
+
+        Paths that are not files on disk (new files, directories, paths the engine will refuse)
+        are not asked for: the editor cannot show a text for them that the disk lacks. A file the
+        editor fails to read is read from the disk.
+        """
+        wanted = [path for path in dict.fromkeys(self._resolved(paths)) if self._on_disk(path)]
+        texts = await asyncio.gather(*(self._fetch(path) for path in wanted))
+        held = [path for path, text in zip(wanted, texts, strict=True) if text is not None]
+        for path, text in zip(wanted, texts, strict=True):
+            if text is not None:
+                self.source.texts[path] = text
+                self._holds[path] += 1
+        try:
+            yield
+        finally:
+            for path in held:
+                self._holds[path] -= 1
+                if self._holds[path] <= 0:
+                    del self._holds[path]
+                    self.source.texts.pop(path, None)
+
+    def note_written(self, path: str, text: str) -> None:
+        """A write went through the editor: reads held for ``path`` see it from now on."""
+        if path in self.source.texts:
+            self.source.texts[path] = text
+
+    def _resolved(self, paths: Iterable[str]) -> Iterable[str]:
+        for raw in paths:
+            try:
+                yield self.source.resolve(raw)
+            except PatchError:
+                continue  # the tool itself reports the refusal
+
+    def _on_disk(self, path: str) -> bool:
+        try:
+            return self.source.disk_kind(path) is PathKind.FILE
+        except PatchError:
+            return False
+
+    async def _fetch(self, path: str) -> str | None:
+        try:
+            return await self.editor.read(self._root / path)
+        except EditorError as exc:
+            log.info("%s; reading the disk instead", exc)
+            return None
+
+
+class _Write(NamedTuple):
+    """One file to write through the editor, and what it held before (``None``: it did not exist)."""
+
+    path: str
+    text: str
+    before: str | None
+
+
+class EditorApplier:
+    """Applies a computed patch through the editor: every file, or none.
+
+    The engine computed every file first (nothing is sent for a patch that does not apply). Then:
+
+    1. each file the patch changes is read again through the editor; if one no longer has the text
+       the patch was computed on (the user typed meanwhile), nothing is written;
+    2. each new text is sent with ``fs/write_text_file``, in order;
+    3. files the patch deletes (or moves away) are removed on disk — ACP has no request for that —
+       with the patch layer's atomic writer.
+
+    If a write or a removal fails, every file already written is restored (its old text written
+    back through the editor; a file that did not exist is removed again), and the outcome says what
+    failed. An interrupt before step 2 changes nothing; once writing has begun it runs to the end
+    (or is rolled back) and the outcome says what happened, so a patch is never half applied.
+    """
+
+    def __init__(self, workspace: EditorWorkspace) -> None:
+        self.workspace = workspace
+        self.editor = workspace.editor
+
+    async def apply(self, result: PatchResult, *, turn_id: str, summary: str) -> ApplyOutcome:
+        await checkpoint()
+        try:
+            await self._check_bases(result.changes)
+            writes = await self._plan(result.changes)
+        except (EditorError, PatchError) as exc:
+            return ApplyOutcome(applied=False, message=str(exc))
+        await checkpoint()
+        task = asyncio.ensure_future(self._write(writes, result.changes))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The writes have begun: let them finish (or roll back), and say what happened. The turn
+            # still ends as interrupted: its next checkpoint sees the pending cancellation.
+            return await task
+
+    async def _check_bases(self, changes: tuple[FileChange, ...]) -> None:
+        for change in changes:
+            if change.old_text is None:
+                continue
+            current = await self.editor.read(self.workspace.root / change.path)
+            if current != change.old_text:
+                raise EditorError(
+                    f"{clip(change.path)} changed in the editor while the patch was being prepared; "
+                    "nothing was written"
+                )
+
+    async def _plan(self, changes: tuple[FileChange, ...]) -> list[_Write]:
+        writes = []
+        for change in changes:
+            if change.kind is ChangeKind.UPDATE:
+                assert change.new_text is not None
+                writes.append(_Write(change.path, change.new_text, change.old_text))
+            elif change.kind in (ChangeKind.ADD, ChangeKind.MOVE):
+                target = change.move_to if change.kind is ChangeKind.MOVE else change.path
+                assert target is not None
+                assert change.new_text is not None
+                writes.append(_Write(target, change.new_text, await self._existing(target)))
+        return writes
+
+    async def _existing(self, path: str) -> str | None:
+        """What ``path`` holds now (through the editor), or ``None`` when there is no such file."""
+        if self.workspace.source.disk_kind(path) is not PathKind.FILE:
+            return None
+        return await self.editor.read(self.workspace.root / path)
+
+    async def _write(self, writes: list[_Write], changes: tuple[FileChange, ...]) -> ApplyOutcome:
+        done: list[_Write] = []
+        try:
+            for write in writes:
+                await self.editor.write(self.workspace.root / write.path, write.text)
+                done.append(write)
+                self.workspace.note_written(write.path, write.text)
+            removals = [_removal(change) for change in changes if change.kind in _REMOVING]
+            if removals:
+                await asyncio.to_thread(write_changes, self.workspace.root, removals)
+        except (EditorError, PatchError, OSError) as exc:
+            undone = await self._restore(done)
+            return ApplyOutcome(applied=False, message=f"{exc}. {undone}")
+        return ApplyOutcome(applied=True)
+
+    async def _restore(self, done: list[_Write]) -> str:
+        """Undo ``done`` (last first); a sentence on how that went."""
+        if not done:
+            return "No file was changed."
+        failed = []
+        for write in reversed(done):
+            try:
+                if write.before is None:
+                    await asyncio.to_thread(os.unlink, self.workspace.root / write.path)
+                else:
+                    await self.editor.write(self.workspace.root / write.path, write.before)
+                    self.workspace.note_written(write.path, write.before)
+            except (EditorError, OSError) as exc:
+                log.warning("restoring %s failed: %s", write.path, exc)
+                failed.append(write.path)
+        if failed:
+            return f"Restoring the files already written failed for {', '.join(failed)}: check them."
+        return "The files already written were restored; no file was changed."
+
+
+_REMOVING = (ChangeKind.DELETE, ChangeKind.MOVE)
+
+
+def _removal(change: FileChange) -> FileChange:
+    """The removal on disk that a deletion or a move needs (a move's new file went through the editor)."""
+    return FileChange(ChangeKind.DELETE, change.path, change.old_text, None)

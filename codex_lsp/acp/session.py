@@ -1,0 +1,228 @@
+"""One ACP session: one thread of the agent, in one workspace folder, with its mode.
+
+A session owns an :class:`~codex_lsp.agent.agent.Agent` whose host objects talk to this session's
+client: the workspace and applier (through the editor when the client offers ``fs``, else the disk
+as in ``exec``), the approver (``session/request_permission``) and the event sink
+(``session/update``). Its id is the thread's id, so ``session/load`` finds the saved thread.
+
+A prompt is one turn. ``session/cancel`` interrupts it; the prompt then answers
+``stopReason: cancelled`` once the turn has stopped (an edit being written is finished or rolled
+back first, never left half done).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager
+from enum import StrEnum
+from pathlib import Path
+
+from acp import RequestError
+from acp.interfaces import Client
+from acp.schema import (
+    ClientCapabilities,
+    CurrentModeUpdate,
+    PromptResponse,
+    SessionMode,
+    SessionModeState,
+    StopReason,
+    Usage,
+)
+
+from codex_lsp.acp.editor import AcpEditor, EditorApplier, EditorWorkspace
+from codex_lsp.acp.permission import PermissionApprover
+from codex_lsp.acp.prompt import PromptBlock, prompt_text
+from codex_lsp.acp.replay import replay
+from codex_lsp.acp.report import Reporter, ReportingApplier, reported_tool
+from codex_lsp.acp.updates import UpdateStream
+from codex_lsp.agent.agent import Agent, TurnRequest
+from codex_lsp.agent.interfaces import ChangeApplier, Workspace
+from codex_lsp.agent.local import DiskApplier, LocalWorkspace
+from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent.threads import ThreadStore
+from codex_lsp.agent.turn import TurnResult
+from codex_lsp.model import ModelClient
+
+__all__ = ["MODES", "AcpSession", "EditMode", "mode_state"]
+
+MAX_ROUNDS_ERROR = "model requests without finishing"
+"""How the agent words the end of a turn that hit its request limit (``max_tool_rounds``)."""
+
+
+class EditMode(StrEnum):
+    """What a session's agent may change. (``review``, which holds edits for the user, comes with
+    the review feature of the agent.)"""
+
+    AUTO = "auto"
+    READ_ONLY = "read-only"
+
+
+MODES = (
+    SessionMode(
+        id=EditMode.AUTO,
+        name="Auto",
+        description="Edits are applied as the agent makes them; commands ask for permission.",
+    ),
+    SessionMode(
+        id=EditMode.READ_ONLY,
+        name="Read only",
+        description="The agent reads and searches; it may not edit files or run commands.",
+    ),
+)
+
+
+def mode_state(mode: EditMode) -> SessionModeState:
+    """The modes a session offers, and the current one."""
+    return SessionModeState(current_mode_id=mode, available_modes=list(MODES))
+
+
+class AcpSession:
+    """One session: its agent, its mode and the prompt running in it."""
+
+    def __init__(
+        self,
+        client: Client,
+        capabilities: ClientCapabilities | None,
+        model: ModelClient,
+        root: Path,
+        *,
+        settings: AgentSettings,
+        store: ThreadStore,
+        codex_home: Path | None = None,
+        mode: EditMode = EditMode.AUTO,
+    ) -> None:
+        self.root = root
+        self.mode = mode
+        self.stream = UpdateStream(client)
+        self.reporter = Reporter(self.stream, root)
+        fs = capabilities.fs if capabilities is not None else None
+        self.editor: AcpEditor | None = None
+        workspace: Workspace
+        applier: ChangeApplier
+        if fs is not None and fs.read_text_file and fs.write_text_file:
+            self.editor = AcpEditor(client, "")
+            workspace = self._editor_workspace = EditorWorkspace(root, self.editor)
+            applier = EditorApplier(self._editor_workspace)
+        else:
+            local = LocalWorkspace(root)
+            workspace, applier = local, DiskApplier(local)
+        self.approver = PermissionApprover(client, self.stream)
+        self.agent = Agent(
+            client=model,
+            workspace=workspace,
+            approver=self.approver,
+            applier=ReportingApplier(applier, self.reporter),
+            emit=self.reporter,
+            settings=settings,
+            store=store,
+            codex_home=codex_home,
+            tool_wrapper=lambda tool: reported_tool(tool, self),
+        )
+        self.id = ""
+        self._running: asyncio.Task[TurnResult] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self, thread_id: str | None = None) -> str:
+        """Bind the session to a new thread, or to the saved thread ``thread_id``; return its id.
+
+        Raises :class:`~codex_lsp.agent.errors.ThreadNotFoundError` for an unknown thread.
+        """
+        thread = self.agent.thread(thread_id) if thread_id else self.agent.new_thread()
+        self.id = self.stream.session_id = thread.id
+        if self.editor is not None:
+            self.editor.session_id = thread.id
+        return thread.id
+
+    async def replay(self) -> None:
+        """Send the saved thread's history as updates, and wait until they are sent."""
+        for update in replay(self.agent.thread(self.id).history, self.root):
+            self.stream.post(update)
+        await self.stream.flush()
+
+    async def aclose(self) -> None:
+        """Interrupt a running prompt and stop sending updates."""
+        self.cancel()
+        if self._running is not None:
+            await asyncio.wait({self._running})
+        await self.stream.aclose()
+
+    # -- the host a reported tool needs (see codex_lsp.acp.report.ToolHost) -------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return self.mode is EditMode.READ_ONLY
+
+    def editor_view(self, paths: Iterable[str]) -> AbstractAsyncContextManager[None]:
+        if self.editor is None:
+            return _nothing()
+        return self._editor_workspace.editor_view(paths)
+
+    # -- requests -------------------------------------------------------------------------------------
+
+    def set_mode(self, mode_id: str) -> None:
+        """Switch the mode (it applies from the next tool call on, in a running turn too)."""
+        try:
+            self.mode = EditMode(mode_id)
+        except ValueError:
+            known = ", ".join(mode.id for mode in MODES)
+            raise RequestError(-32602, f"unknown mode {mode_id!r}; the modes are {known}") from None
+        self.stream.post(CurrentModeUpdate(session_update="current_mode_update", current_mode_id=self.mode))
+
+    async def prompt(self, blocks: list[PromptBlock]) -> PromptResponse:
+        """Run one turn for the prompt; answer how it ended once every update of it is sent."""
+        if self._running is not None:
+            raise RequestError(
+                -32600, f"a prompt is already running in session {self.id}; cancel it or wait for its answer"
+            )
+        text = prompt_text(blocks)
+        turn = asyncio.ensure_future(self.agent.run_turn(TurnRequest(prompt=text, thread_id=self.id)))
+        self._running = turn
+        try:
+            await asyncio.wait({turn})
+        except asyncio.CancelledError:  # the connection is closing: stop the turn with it
+            self.cancel()
+            await asyncio.wait({turn})
+            raise
+        finally:
+            self._running = None
+        await self.stream.flush()
+        if turn.cancelled():  # interrupted before the turn had started
+            return PromptResponse(stop_reason="cancelled")
+        return _response(turn.result())
+
+    def cancel(self) -> None:
+        """Interrupt the running prompt, if any (``session/cancel``)."""
+        turn = self._running
+        if turn is not None and not self.agent.interrupt():
+            turn.cancel()  # no turn registered yet: stop the request itself
+
+
+def _response(result: TurnResult) -> PromptResponse:
+    stop: StopReason
+    if result.status == "completed":
+        stop = "end_turn"
+    elif result.status == "interrupted":
+        stop = "cancelled"
+    elif result.error and MAX_ROUNDS_ERROR in result.error:
+        stop = "max_turn_requests"
+    else:
+        raise RequestError(-32603, f"the turn failed: {result.error or 'unknown error'}")
+    usage = result.usage
+    return PromptResponse(
+        stop_reason=stop,
+        usage=Usage(
+            total_tokens=usage.total_tokens,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            thought_tokens=usage.reasoning_output_tokens or None,
+            cached_read_tokens=usage.cached_input_tokens or None,
+        ),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
