@@ -181,15 +181,11 @@ class Reporter:
 
     def finish(self, reported: ReportedCall, status: ToolCallStatus, output: str | None) -> None:
         """Close the card with its status, and the output (clipped) after what it shows already."""
-        content = list(reported.content)
-        if output:
-            content.append(tool_content(text_block(clip_output(output))))
+        # An update's content replaces the card's: keep what it shows, add the output after it.
+        content = [*reported.content, tool_content(text_block(clip_output(output)))] if output else None
         self.stream.post(
             ToolCallProgress(
-                session_update="tool_call_update",
-                tool_call_id=reported.id,
-                status=status,
-                content=content or None,
+                session_update="tool_call_update", tool_call_id=reported.id, status=status, content=content
             )
         )
 

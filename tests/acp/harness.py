@@ -61,6 +61,8 @@ class Editor:
     asked: list[dict[str, Any]] = field(default_factory=list)
     """Permission requests received (tool call and option ids)."""
     held: list[asyncio.Future[RequestPermissionResponse]] = field(default_factory=list)
+    holding: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once a permission request is held."""
     waiters: list[tuple[Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]] = field(
         default_factory=list
     )
@@ -109,6 +111,7 @@ class Editor:
         if answer == HOLD:
             future: asyncio.Future[RequestPermissionResponse] = asyncio.get_running_loop().create_future()
             self.held.append(future)
+            self.holding.set()
             return await future
         if answer == "cancelled":
             return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))

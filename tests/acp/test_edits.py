@@ -1,14 +1,40 @@
-"""Edits through the editor (``fs/*``) and through the disk, all files or none."""
+"""Edits through the editor (``fs/*``) and through the disk: computed on what the user sees, all files
+or none, refused in read-only mode."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from acp import text_block
 
-from tests.acp.harness import patch_call, say, setup, step
+from tests.acp.harness import Run, call, patch_call, say, setup, step
+from tests.agent.harness import outputs, user_texts
 
 UPDATE_A = "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
+UPDATE_A_AND_B = (
+    "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n"
+    "*** Update File: b.py\n@@\n-other = 1\n+other = 2\n*** End Patch\n"
+)
+
+
+def diffs(run: Run) -> list[dict[str, Any]]:
+    return [
+        content
+        for update in run.editor.of_kind("tool_call_update")
+        for content in update.get("content", [])
+        if content["type"] == "diff"
+    ]
+
+
+def statuses(run: Run) -> list[str]:
+    return [update["status"] for update in run.editor.of_kind("tool_call_update") if "status" in update]
+
+
+async def prompt(run: Run, text: str = "go") -> str:
+    session = await run.new_session()
+    response = await run.conn.prompt(session_id=session, prompt=[text_block(text)])
+    return response.stop_reason
 
 
 async def test_patch_is_computed_on_the_buffer_text_and_written_through_the_editor(tmp_path: Path) -> None:
@@ -19,16 +45,130 @@ async def test_patch_is_computed_on_the_buffer_text_and_written_through_the_edit
         async with s.agent() as run:
             run.editor.buffers[str(a)] = editor_text
             run.load([step(patch_call(UPDATE_A)), step(say("Done."))])
+            assert await prompt(run, "bump it") == "end_turn"
+        assert run.editor.writes == [(str(a), "# unsaved comment\nvalue = 2\n")]
+        assert diffs(run) == [
+            {
+                "path": str(a),
+                "oldText": editor_text,
+                "newText": "# unsaved comment\nvalue = 2\n",
+                "type": "diff",
+            }
+        ]
+        start = run.editor.of_kind("tool_call")[0]
+        assert (start["kind"], start["title"], start["locations"]) == (
+            "edit",
+            "Edit a.py",
+            [{"path": str(a)}],
+        )
+        assert statuses(run) == ["completed"]
+        assert run.editor.text() == "Done."
+
+
+async def test_without_fs_capabilities_the_disk_is_read_and_written(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        a = s.root / "a.py"
+        a.write_text("value = 1\n", encoding="utf-8")
+        async with s.agent(fs=False) as run:
+            run.editor.buffers[str(a)] = "# the client never offered this text\nvalue = 1\n"
+            run.load([step(patch_call(UPDATE_A)), step(say("Done."))])
+            assert await prompt(run) == "end_turn"
+        assert a.read_text(encoding="utf-8") == "value = 2\n"
+        assert (run.editor.reads, run.editor.writes) == ([], [])
+        assert diffs(run)[0]["oldText"] == "value = 1\n"
+
+
+async def test_a_multi_file_patch_that_does_not_fit_the_buffers_writes_nothing(tmp_path: Path) -> None:
+    """b.py matches on disk but not in the editor, where the user changed it: no file is written."""
+    async with setup(tmp_path) as s:
+        (s.root / "a.py").write_text("value = 1\n", encoding="utf-8")
+        b = s.root / "b.py"
+        b.write_text("other = 1\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.editor.buffers[str(b)] = "other = 10\n"
+            run.load([step(patch_call(UPDATE_A_AND_B)), step(say("Sorry."))])
+            assert await prompt(run) == "end_turn"
+        assert run.editor.writes == []
+        assert (s.root / "a.py").read_text(encoding="utf-8") == "value = 1\n"
+        assert statuses(run) == ["failed"]
+        assert "b.py" in outputs(run.generating[-1])[0]
+
+
+async def test_a_failed_write_restores_the_files_already_written(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        a, b = s.root / "a.py", s.root / "b.py"
+        a.write_text("value = 1\n", encoding="utf-8")
+        b.write_text("other = 1\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.editor.fail_writes.add(str(b))
+            run.load([step(patch_call(UPDATE_A_AND_B)), step(say("Sorry."))])
+            assert await prompt(run) == "end_turn"
+        assert run.editor.writes == [(str(a), "value = 2\n"), (str(a), "value = 1\n")]
+        assert (a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8")) == (
+            "value = 1\n",
+            "other = 1\n",
+        )
+        assert statuses(run) == ["failed"]
+        told = outputs(run.generating[-1])[0]
+        assert "disk full while saving" in told
+        assert "restored" in told
+
+
+async def test_new_deleted_and_moved_files_through_the_editor(tmp_path: Path) -> None:
+    patch = (
+        "*** Begin Patch\n*** Add File: pkg/new.py\n+created = True\n"
+        "*** Delete File: old.py\n"
+        "*** Update File: a.py\n*** Move to: moved.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
+    )
+    async with setup(tmp_path) as s:
+        (s.root / "a.py").write_text("value = 1\n", encoding="utf-8")
+        (s.root / "old.py").write_text("gone = True\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.load([step(patch_call(patch)), step(say("Done."))])
+            assert await prompt(run) == "end_turn"
+        assert sorted(str(path.relative_to(s.root)) for path in s.root.rglob("*.py")) == [
+            "moved.py",
+            "pkg/new.py",
+        ]
+        assert (s.root / "moved.py").read_text(encoding="utf-8") == "value = 2\n"
+        assert sorted(path for path, _ in run.editor.writes) == [
+            str(s.root / "moved.py"),
+            str(s.root / "pkg/new.py"),
+        ]
+        assert {d["path"]: d.get("oldText") for d in diffs(run)} == {
+            str(s.root / "pkg/new.py"): None,
+            str(s.root / "old.py"): "gone = True\n",
+            str(s.root / "moved.py"): "value = 1\n",
+        }
+
+
+async def test_read_only_mode_refuses_edits_with_a_clear_message(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        a = s.root / "a.py"
+        a.write_text("value = 1\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.load([step(patch_call(UPDATE_A)), step(say("I would change value to 2."))])
             session = await run.new_session()
+            await run.conn.set_session_mode(session_id=session, mode_id="read-only")
             response = await run.conn.prompt(session_id=session, prompt=[text_block("bump it")])
         assert response.stop_reason == "end_turn"
-        assert run.editor.writes == [(str(a), "# unsaved comment\nvalue = 2\n")]
-        diffs = [
-            content
-            for update in run.editor.of_kind("tool_call_update")
-            for content in update.get("content", [])
-            if content["type"] == "diff"
-        ]
-        assert diffs[0]["oldText"] == editor_text
-        assert diffs[0]["newText"] == "# unsaved comment\nvalue = 2\n"
-        assert run.editor.text() == "Done."
+        assert a.read_text(encoding="utf-8") == "value = 1\n"
+        assert run.editor.writes == []
+        assert run.editor.of_kind("current_mode_update")[0]["currentModeId"] == "read-only"
+        assert statuses(run) == ["failed"]
+        assert "read-only mode" in outputs(run.generating[-1])[0]
+
+
+async def test_read_file_reads_the_editor_buffer(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        a = s.root / "a.py"
+        a.write_text("on disk\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.editor.buffers[str(a)] = "unsaved in the editor\n"
+            run.load([step(call("read_file", path="a.py", start_line=1)), step(say("Read it."))])
+            assert await prompt(run) == "end_turn"
+        assert "L1: unsaved in the editor" in outputs(run.generating[-1])[0]
+        card = run.editor.of_kind("tool_call")[0]
+        assert (card["kind"], card["title"], card["locations"]) == ("read", "Read a.py", [{"path": str(a)}])
+        assert statuses(run) == ["completed"]
+        assert "go" in user_texts(run.generating[0])[-1]

@@ -1,0 +1,135 @@
+"""The editor host in-process: reads held for a tool call, the base check, rollback, interrupts."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codex_lsp.acp.editor import EditorApplier, EditorError, EditorWorkspace
+from codex_lsp.patch import compute_changes, parse_patch
+
+UPDATE_A_AND_B = (
+    "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n"
+    "*** Update File: b.py\n@@\n-other = 1\n+other = 2\n*** End Patch\n"
+)
+
+
+@dataclass
+class FakeEditor:
+    """Buffers by absolute path; writes go to the buffer only (what matters here is what was sent)."""
+
+    buffers: dict[Path, str] = field(default_factory=dict)
+    fail: set[Path] = field(default_factory=set)
+    writes: list[tuple[Path, str]] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+    """When set, writes wait for it (to interrupt a patch mid-write)."""
+    writing: asyncio.Event = field(default_factory=asyncio.Event)
+    read_gate: asyncio.Event | None = None
+    """When set, reads wait for it (to interrupt a patch while its files are checked)."""
+    reading: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def read(self, path: Path) -> str:
+        self.reading.set()
+        if self.read_gate is not None:
+            await self.read_gate.wait()
+        if path in self.buffers:
+            return self.buffers[path]
+        return await asyncio.to_thread(path.read_text, encoding="utf-8")
+
+    async def write(self, path: Path, text: str) -> None:
+        self.writing.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if path in self.fail:
+            raise EditorError(f"the editor could not write {path}: refused")
+        self.writes.append((path, text))
+        self.buffers[path] = text
+
+
+def workspace(tmp_path: Path, editor: FakeEditor) -> EditorWorkspace:
+    (tmp_path / "a.py").write_text("value = 1\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("other = 1\n", encoding="utf-8")
+    return EditorWorkspace(tmp_path, editor)
+
+
+async def test_reads_show_the_editor_text_only_while_held(tmp_path: Path) -> None:
+    editor = FakeEditor()
+    ws = workspace(tmp_path, editor)
+    editor.buffers[tmp_path / "a.py"] = "value = 1  # unsaved\n"
+    async with ws.editor_view(["a.py", "missing.py", "../outside.py"]):
+        assert ws.read_text("a.py") == "value = 1  # unsaved\n"
+        async with ws.editor_view(["a.py"]):
+            pass
+        assert ws.read_text("a.py") == "value = 1  # unsaved\n", "an inner hold must not end the outer one"
+    assert ws.read_text("a.py") == "value = 1\n"
+
+
+async def test_a_file_changed_in_the_editor_after_matching_is_not_written(tmp_path: Path) -> None:
+    editor = FakeEditor()
+    ws = workspace(tmp_path, editor)
+    async with ws.editor_view(["a.py", "b.py"]):
+        result = compute_changes(parse_patch(UPDATE_A_AND_B), ws.file_source())
+        editor.buffers[tmp_path / "b.py"] = "other = 1\n# typed meanwhile\n"
+        outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert "b.py changed in the editor" in outcome.message
+    assert editor.writes == []
+
+
+async def test_a_failed_write_is_rolled_back_and_said_so(tmp_path: Path) -> None:
+    editor = FakeEditor(fail={tmp_path / "b.py"})
+    ws = workspace(tmp_path, editor)
+    result = compute_changes(parse_patch(UPDATE_A_AND_B), ws.file_source())
+    outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert outcome.message.endswith("The files already written were restored; no file was changed.")
+    assert editor.writes == [(tmp_path / "a.py", "value = 2\n"), (tmp_path / "a.py", "value = 1\n")]
+
+
+async def test_a_new_file_is_removed_again_on_rollback(tmp_path: Path) -> None:
+    patch = (
+        "*** Begin Patch\n*** Add File: new.py\n+x = 1\n"
+        "*** Update File: b.py\n@@\n-other = 1\n+other = 2\n*** End Patch\n"
+    )
+
+    class SavingEditor(FakeEditor):
+        async def write(self, path: Path, text: str) -> None:
+            await super().write(path, text)
+            await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+
+    editor = SavingEditor(fail={tmp_path / "b.py"})
+    ws = workspace(tmp_path, editor)
+    result = compute_changes(parse_patch(patch), ws.file_source())
+    outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert not (tmp_path / "new.py").exists()
+
+
+async def test_an_interrupt_during_the_writes_finishes_them_and_reports(tmp_path: Path) -> None:
+    editor = FakeEditor(gate=asyncio.Event())
+    ws = workspace(tmp_path, editor)
+    result = compute_changes(parse_patch(UPDATE_A_AND_B), ws.file_source())
+    task = asyncio.create_task(EditorApplier(ws).apply(result, turn_id="t", summary=""))
+    await editor.writing.wait()
+    task.cancel()
+    await asyncio.sleep(0)
+    assert editor.gate is not None
+    editor.gate.set()
+    outcome = await task
+    assert outcome.applied, "writes that began are finished, never left half done"
+    assert [path.name for path, _ in editor.writes] == ["a.py", "b.py"]
+
+
+async def test_an_interrupt_before_the_writes_changes_nothing(tmp_path: Path) -> None:
+    editor = FakeEditor()
+    ws = workspace(tmp_path, editor)
+    result = compute_changes(parse_patch(UPDATE_A_AND_B), ws.file_source())
+    editor.read_gate = asyncio.Event()
+    task = asyncio.create_task(EditorApplier(ws).apply(result, turn_id="t", summary=""))
+    await editor.reading.wait()  # checking the files against the editor
+    task.cancel()
+    editor.read_gate.set()
+    await asyncio.wait({task})
+    assert task.cancelled()
+    assert editor.writes == []

@@ -1,0 +1,152 @@
+"""Turns over ACP: streaming, cancellation, permissions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from acp import RequestError, text_block
+from acp.schema import PromptResponse
+
+from codex_lsp.testing.fake_script import ResponseIds, Step, render_response
+from tests.acp.harness import HOLD, TIMEOUT, Run, call, patch_call, say, setup, step
+from tests.agent.harness import outputs
+
+CANCEL_DEADLINE_S = 1.5
+"""How soon a cancelled prompt must answer (a sanity bound: it normally takes milliseconds)."""
+
+
+def silent_before_completion(*output: dict[str, Any]) -> dict[str, Any]:
+    """A step that streams all of its output items, then goes silent instead of completing."""
+    events, _ = render_response(Step.model_validate({"output": list(output)}), "resp", "m", ResponseIds())
+    return step(*output, fault={"kind": "silence", "after_events": len(events) - 1})
+
+
+async def cancel_and_answer(
+    run: Run, session: str, prompt: asyncio.Task[PromptResponse], *, answer_held: bool = False
+) -> PromptResponse:
+    """Cancel the prompt as an editor does; fail unless it answers within about a second."""
+    started = time.monotonic()
+    await run.conn.cancel(session_id=session)
+    if answer_held:
+        run.editor.cancel_held()
+    done, _ = await asyncio.wait({prompt}, timeout=CANCEL_DEADLINE_S)
+    if not done:
+        prompt.cancel()
+        raise AssertionError(f"the prompt was still running {CANCEL_DEADLINE_S} s after session/cancel")
+    assert time.monotonic() - started < CANCEL_DEADLINE_S
+    return prompt.result()
+
+
+async def test_messages_reasoning_plan_and_usage_stream(tmp_path: Path) -> None:
+    plan = [{"step": "Look", "status": "completed"}, {"step": "Fix", "status": "in_progress"}]
+    async with setup(tmp_path) as s, s.agent() as run:
+        run.load(
+            [
+                step(
+                    {"type": "reasoning", "summary": ["Thinking about it."]}, call("update_plan", plan=plan)
+                ),
+                step(say("All done here."), chunk_size=4),
+            ]
+        )
+        session = await run.new_session()
+        response = await run.conn.prompt(session_id=session, prompt=[text_block("go")])
+    assert response.stop_reason == "end_turn"
+    assert run.editor.text("agent_thought_chunk") == "Thinking about it."
+    assert run.editor.text() == "All done here."
+    assert len(run.editor.of_kind("agent_message_chunk")) > 1, "the message should stream in chunks"
+    assert run.editor.of_kind("plan")[0]["entries"] == [
+        {"content": "Look", "priority": "medium", "status": "completed"},
+        {"content": "Fix", "priority": "medium", "status": "in_progress"},
+    ]
+    assert run.editor.of_kind("tool_call") == [], "a plan update is shown as the plan, not as a card"
+    assert response.usage is not None
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (200, 40)
+
+
+async def test_cancel_mid_turn_answers_cancelled_and_applies_nothing(tmp_path: Path) -> None:
+    patch = "*** Begin Patch\n*** Add File: late.txt\n+too late\n*** End Patch\n"
+    async with setup(tmp_path) as s, s.agent() as run:
+        run.load([silent_before_completion(say("Let me write it."), patch_call(patch)), step(say("unused"))])
+        session = await run.new_session()
+        prompt = asyncio.create_task(run.conn.prompt(session_id=session, prompt=[text_block("go")]))
+        await run.editor.until(lambda update: update.get("sessionUpdate") == "agent_message_chunk")
+        response = await cancel_and_answer(run, session, prompt)
+        assert response.stop_reason == "cancelled"
+        await asyncio.sleep(0.2)  # anything applied late would show now
+        assert not (s.root / "late.txt").exists()
+        assert run.editor.writes == []
+        assert len(run.generating) == 1, "no request after the cancel"
+        # The session is usable again, and the next turn tells the model the call was interrupted.
+        run.load([step(say("Fine."))])
+        again = await run.conn.prompt(session_id=session, prompt=[text_block("never mind")])
+    assert again.stop_reason == "end_turn"
+    assert outputs(run.generating[-1])[0].startswith("aborted")
+
+
+@pytest.mark.parametrize("answer", ["reject", "cancelled"])
+async def test_a_denied_command_does_not_run(tmp_path: Path, answer: str) -> None:
+    """Rejected, or the question dismissed (the ``cancelled`` outcome without a cancelled prompt)."""
+    async with setup(tmp_path) as s, s.agent("--shell") as run:
+        run.editor.permissions = [answer]
+        run.load([step(call("shell", "call_touch", command=["touch", "marker"])), step(say("Okay."))])
+        session = await run.new_session()
+        response = await run.conn.prompt(session_id=session, prompt=[text_block("go")])
+    assert response.stop_reason == "end_turn"
+    assert not (s.root / "marker").exists()
+    [asked] = run.editor.asked
+    assert asked["options"] == ["allow-once", "allow-always", "reject"]
+    assert asked["tool_call"]["toolCallId"] == "call_touch"
+    assert asked["tool_call"]["title"] == "Run `touch marker` in the workspace root?"
+    card = run.editor.of_kind("tool_call")[0]
+    assert (card["toolCallId"], card["kind"], card["title"]) == (
+        "call_touch",
+        "execute",
+        "Run `touch marker`",
+    )
+    assert run.editor.of_kind("tool_call_update")[-1]["status"] == "failed"
+    assert "declined" in outputs(run.generating[-1])[0]
+
+
+async def test_allow_always_holds_for_the_session(tmp_path: Path) -> None:
+    echo = ["echo", "hi"]
+    async with setup(tmp_path) as s, s.agent("--shell") as run:
+        run.editor.permissions = ["allow-always"]
+        run.load(
+            [step(call("shell", "c1", command=echo)), step(say("Once."))],
+            [step(call("shell", "c2", command=echo)), step(say("Twice."))],
+        )
+        session = await run.new_session()
+        for text in ("one", "two"):
+            response = await run.conn.prompt(session_id=session, prompt=[text_block(text)])
+            assert response.stop_reason == "end_turn"
+    assert len(run.editor.asked) == 1
+    assert "Exit code: 0" in outputs(run.generating[-1])[0]
+    last = run.editor.of_kind("tool_call_update")[-1]
+    assert last["status"] == "completed"
+    assert "hi" in last["content"][0]["content"]["text"]
+
+
+async def test_cancel_answers_a_pending_permission_request(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s, s.agent("--shell") as run:
+        run.editor.permissions = [HOLD]
+        run.load([step(call("shell", command=["touch", "marker"])), step(say("unused"))])
+        session = await run.new_session()
+        prompt = asyncio.create_task(run.conn.prompt(session_id=session, prompt=[text_block("go")]))
+        async with asyncio.timeout(TIMEOUT):
+            await run.editor.holding.wait()
+        response = await cancel_and_answer(run, session, prompt, answer_held=True)
+    assert response.stop_reason == "cancelled"
+    assert not (s.root / "marker").exists()
+    assert len(run.generating) == 1
+
+
+async def test_a_failed_turn_is_an_error_with_the_reason(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s, s.agent() as run:
+        run.load([step(fault={"kind": "failed", "code": "invalid_prompt", "message": "the prompt is bad"})])
+        session = await run.new_session()
+        with pytest.raises(RequestError, match=r"the turn failed: .*the prompt is bad"):
+            await run.conn.prompt(session_id=session, prompt=[text_block("go")])
