@@ -44,3 +44,26 @@ def test_detector_sees_imports() -> None:
     """The detector itself must catch both import forms, or the test above could never fail."""
     found = imported_modules("import pygls.lsp\nfrom lsprotocol import types\nfrom . import x\n")
     assert {"pygls.lsp", "lsprotocol"} <= found
+
+
+ACP_SDK = "acp"
+ACP_PACKAGE = PACKAGE / "acp"
+
+
+def acp_sdk_importers() -> list[str]:
+    """Modules of ``codex_lsp`` outside ``codex_lsp/acp`` that import the ACP SDK."""
+    return sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if ACP_PACKAGE not in path.parents
+        and any(name.split(".")[0] == ACP_SDK for name in imported_modules(path.read_text(encoding="utf-8")))
+    )
+
+
+def test_only_the_acp_package_imports_the_acp_sdk() -> None:
+    """The ACP SDK is a dependency of ``codex-lsp acp`` alone: no other command may load it."""
+    assert any(
+        ACP_SDK in {name.split(".")[0] for name in imported_modules(path.read_text(encoding="utf-8"))}
+        for path in ACP_PACKAGE.rglob("*.py")
+    ), "codex_lsp/acp imports no ACP SDK module; this test would prove nothing"
+    assert acp_sdk_importers() == [], "only codex_lsp/acp may import the ACP SDK"

@@ -2,7 +2,8 @@
 
 The Codex CLI ships as a native binary inside the npm package ``@openai/codex`` (one optional
 dependency per platform). Tests and benchmarks run it as the reference implementation, so they
-need its path rather than the ``bin/codex.js`` Node launcher.
+need its path rather than the ``bin/codex.js`` Node launcher. Zed's Codex bridge for ACP editors,
+``@zed-industries/codex-acp``, ships the same way (``bench/acp.py`` compares ``codex-lsp acp`` with it).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PeerNotInstalled", "codex_binary", "peers_dir"]
+__all__ = ["PeerNotInstalled", "codex_acp_binary", "codex_binary", "peers_dir"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,4 +34,15 @@ def codex_binary() -> Path:
             return candidate
     raise PeerNotInstalled(
         f"no native Codex binary under {modules}; run `make test` (it runs `npm ci` in tests/peers)"
+    )
+
+
+def codex_acp_binary() -> Path:
+    """Return the native ``codex-acp`` binary of the pinned ``@zed-industries/codex-acp`` package."""
+    modules = peers_dir() / "node_modules" / "@zed-industries"
+    for candidate in sorted(modules.glob("codex-acp-*/bin/codex-acp")):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise PeerNotInstalled(
+        f"no native codex-acp binary under {modules}; run `make test` (it runs `npm ci` in tests/peers)"
     )
