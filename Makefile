@@ -54,6 +54,7 @@ bench: $(DEV_STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/patch_engine.py
 	$(BIN)/python bench/stream.py
 	$(BIN)/python bench/turn_cancel.py
+	$(BIN)/python bench/acp.py
 
 clean:
 	rm -rf $(VENV) tests/peers/node_modules .mypy_cache .ruff_cache .pytest_cache

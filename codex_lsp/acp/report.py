@@ -189,6 +189,10 @@ class Reporter:
             )
         )
 
+    def reserve(self, tool_call_id: str) -> None:
+        """A card the editor already shows (replayed): new cards get other ids."""
+        self._ids.add(tool_call_id)
+
     def _fresh_id(self, call_id: str) -> str:
         """The model's call id, made unique within the session (scripts and models may reuse one)."""
         candidate, number = call_id or "call", 1

@@ -217,9 +217,11 @@ class CodexAcpAgent:
     def _model(self) -> ModelClient:
         if self.model is None:
             try:
-                self.model = ModelClient.from_codex_home(self.codex_home)
+                model = ModelClient.from_codex_home(self.codex_home)
+                model.settings.require_key()  # say it now, not on the first prompt
             except (ModelError, ValueError) as exc:
-                raise RequestError(-32000, f"{exc} (`codex-lsp doctor` checks the setup)") from None
+                raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
+            self.model = model
         return self.model
 
 

@@ -28,6 +28,7 @@ from acp.schema import (
     SessionMode,
     SessionModeState,
     StopReason,
+    ToolCallStart,
     Usage,
 )
 
@@ -139,6 +140,8 @@ class AcpSession:
     async def replay(self) -> None:
         """Send the saved thread's history as updates, and wait until they are sent."""
         for update in replay(self.agent.thread(self.id).history, self.root):
+            if isinstance(update, ToolCallStart):
+                self.reporter.reserve(update.tool_call_id)
             self.stream.post(update)
         await self.stream.flush()
 

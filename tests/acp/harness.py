@@ -156,6 +156,7 @@ class Run:
     fake: FakeResponsesServer
     root: Path
     init: InitializeResponse
+    process: asyncio.subprocess.Process
 
     @property
     def generating(self) -> list[RecordedRequest]:
@@ -203,14 +204,14 @@ class Setup:
             env=self.env(),
             cwd=self.root,
             transport_kwargs={"stderr": None},
-        ) as (conn, _process):
+        ) as (conn, process):
             async with asyncio.timeout(TIMEOUT):
                 init = await conn.initialize(
                     protocol_version=1,
                     client_capabilities=capabilities,
                     client_info=Implementation(name="codex-lsp-tests", version="0"),
                 )
-            yield Run(conn, editor, self.fake, self.root, init)
+            yield Run(conn, editor, self.fake, self.root, init, process)
 
 
 @asynccontextmanager

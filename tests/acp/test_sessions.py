@@ -92,3 +92,26 @@ async def test_bad_input_gets_clear_errors(tmp_path: Path) -> None:
             await run.conn.prompt(session_id=session, prompt=[text_block("again")])
         await run.conn.cancel(session_id=session)
         assert (await first).stop_reason == "cancelled"
+
+
+async def test_the_agent_exits_when_the_editor_closes_its_input_mid_turn(tmp_path: Path) -> None:
+    """Closing stdin ends the process by itself (status 0), a running turn included: the SDK's client
+    would terminate it after 2 s otherwise, and the exit status would say so."""
+    async with setup(tmp_path) as s:
+        async with s.agent() as run:
+            run.load([silent_before_completion(say("Working."))])
+            session = await run.new_session()
+            prompt = asyncio.create_task(run.conn.prompt(session_id=session, prompt=[text_block("go")]))
+            await run.editor.until(lambda update: update.get("sessionUpdate") == "agent_message_chunk")
+        prompt.cancel()
+        assert run.process.returncode == 0
+
+
+async def test_a_missing_key_is_a_clear_error_on_session_new(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        env = s.env()
+        del env["FAKE_KEY"]
+        s.env = lambda: env  # type: ignore[method-assign]
+        async with s.agent() as run:
+            with pytest.raises(RequestError, match="no API key: set the environment variable FAKE_KEY"):
+                await run.conn.new_session(cwd=str(s.root), mcp_servers=[])
