@@ -100,12 +100,13 @@ class AcpSession:
         self.reporter = Reporter(self.stream, root)
         fs = capabilities.fs if capabilities is not None else None
         self.editor: AcpEditor | None = None
+        self.editor_workspace: EditorWorkspace | None = None
         workspace: Workspace
         applier: ChangeApplier
         if fs is not None and fs.read_text_file and fs.write_text_file:
             self.editor = AcpEditor(client, "")
-            workspace = self._editor_workspace = EditorWorkspace(root, self.editor)
-            applier = EditorApplier(self._editor_workspace)
+            workspace = self.editor_workspace = EditorWorkspace(root, self.editor)
+            applier = EditorApplier(self.editor_workspace)
         else:
             local = LocalWorkspace(root)
             workspace, applier = local, DiskApplier(local)
@@ -159,9 +160,9 @@ class AcpSession:
         return self.mode is EditMode.READ_ONLY
 
     def editor_view(self, paths: Iterable[str]) -> AbstractAsyncContextManager[None]:
-        if self.editor is None:
+        if self.editor_workspace is None:
             return _nothing()
-        return self._editor_workspace.editor_view(paths)
+        return self.editor_workspace.editor_view(paths)
 
     # -- requests -------------------------------------------------------------------------------------
 
