@@ -58,7 +58,13 @@ class FileSource(Protocol):
 
 @runtime_checkable
 class SnapshotSource(FileSource, Protocol):
-    """A :class:`FileSource` that also says which state of a file its text is."""
+    """A :class:`FileSource` that also says which state of a file its text is.
+
+    A protocol of its own rather than a member of :class:`FileSource`, so that a source written
+    with ``read_text`` alone still is one; the engine asks through :func:`snapshot_of`. An editor
+    host answers with the buffer's text and version for open documents, and with the disk's
+    snapshot (as :class:`DiskFileSource` gives it) for the rest.
+    """
 
     def snapshot(self, path: str) -> Snapshot:
         """The text of ``path`` with its buffer version or disk stamp; raises as :meth:`read_text`."""

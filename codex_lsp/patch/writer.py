@@ -147,10 +147,9 @@ def _expectations(change: FileChange, write: _Write | None, removal: str | None)
     elif write is not None and removal is not None:  # a move: what its destination held, if anything
         replaced = change.replaced.text if change.replaced is not None else None
         out.append(_Expected(write.path, write.target, replaced))
-    if change.kind is not ChangeKind.ADD and change.old_text is not None:
-        target = removal if removal is not None else write.target if write is not None else None
-        if target is not None:
-            out.append(_Expected(change.path, target, change.old_text))
+    where = removal or (write.target if write is not None else None)
+    if change.kind is not ChangeKind.ADD and change.old_text is not None and where is not None:
+        out.append(_Expected(change.path, where, change.old_text))
     return out
 
 
