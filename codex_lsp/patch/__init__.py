@@ -5,6 +5,12 @@ Typical use::
     patch = parse_patch(text)                        # apply_patch format or unified diff
     result = compute_changes(patch, DiskFileSource(root))   # raises PatchError; nothing written
     write_changes(root, result.changes)              # or hand result.changes to the editor
+
+Each change carries the :class:`Snapshot` it was computed against (``change.base``: the text,
+and the editor buffer's version or the disk file's stamp), and ``write_changes`` refuses with
+:class:`PatchStaleError` when the disk no longer holds it. Edits are minimal to the character,
+their line numbers follow LSP's line breaks; :func:`line_starts` and :func:`offset_to_line_col`
+turn any offset into a position the same way.
 """
 
 import itertools
@@ -16,20 +22,24 @@ from codex_lsp.patch.errors import (
     PatchFileError,
     PatchParseError,
     PatchPathError,
+    PatchStaleError,
 )
 from codex_lsp.patch.model import (
     AddFile,
     ChangeKind,
     Chunk,
     DeleteFile,
+    DiskStamp,
     FileChange,
     Hunk,
     Patch,
+    Snapshot,
     TextEdit,
     UpdateFile,
 )
 from codex_lsp.patch.parser import parse_apply_patch
-from codex_lsp.patch.source import DiskFileSource, FileSource, PathKind
+from codex_lsp.patch.positions import line_starts, offset_to_line_col
+from codex_lsp.patch.source import DiskFileSource, FileSource, PathKind, SnapshotSource, snapshot_of
 from codex_lsp.patch.text import minimal_edits
 from codex_lsp.patch.writer import write_changes
 
@@ -39,6 +49,7 @@ __all__ = [
     "Chunk",
     "DeleteFile",
     "DiskFileSource",
+    "DiskStamp",
     "FileChange",
     "FileSource",
     "Hunk",
@@ -49,13 +60,19 @@ __all__ = [
     "PatchParseError",
     "PatchPathError",
     "PatchResult",
+    "PatchStaleError",
     "PathKind",
+    "Snapshot",
+    "SnapshotSource",
     "TextEdit",
     "UpdateFile",
     "compute_changes",
+    "line_starts",
     "minimal_edits",
+    "offset_to_line_col",
     "parse_apply_patch",
     "parse_patch",
+    "snapshot_of",
     "write_changes",
 ]
 

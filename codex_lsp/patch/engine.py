@@ -9,6 +9,10 @@ distinguishes us from the reference tool, which leaves earlier hunks applied.
 Every path a hunk changes passes the workspace rules here, whatever the source: the source's
 ``resolve`` confines it to the workspace, and nothing inside ``.git`` is changed (see
 :mod:`codex_lsp.patch.paths`), so every host (the command, ``exec``, the editor) inherits them.
+
+Each file is read once, as a :class:`~codex_lsp.patch.model.Snapshot` (text with a buffer version
+or a disk stamp), and each change carries the snapshot it was computed against (``base``), so the
+host applying it can check that the file has not moved since.
 """
 
 from __future__ import annotations
@@ -16,9 +20,18 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from codex_lsp.patch.errors import PatchApplyError, PatchFileError
-from codex_lsp.patch.model import AddFile, ChangeKind, DeleteFile, FileChange, Patch, TextEdit, UpdateFile
+from codex_lsp.patch.model import (
+    AddFile,
+    ChangeKind,
+    DeleteFile,
+    FileChange,
+    Patch,
+    Snapshot,
+    TextEdit,
+    UpdateFile,
+)
 from codex_lsp.patch.paths import check_not_git
-from codex_lsp.patch.source import FileSource, PathKind
+from codex_lsp.patch.source import FileSource, PathKind, snapshot_of
 from codex_lsp.patch.text import minimal_edits
 from codex_lsp.patch.update import UpdatedText, update_text
 
@@ -41,8 +54,9 @@ class PatchResult(NamedTuple):
 class _Overlay:
     """The workspace as the hunks so far left it; originals are remembered for the net diff.
 
-    A file deleted without being readable as text (binary, not UTF-8) is *opaque*: its deletion
-    needs no text, but anything that would write it again still raises the reading error.
+    ``original`` holds the snapshot each path was read as (``None``: it did not exist). A file
+    deleted without being readable as text (binary, not UTF-8) is *opaque*: its deletion needs no
+    text, but anything that would write it again still raises the reading error.
     """
 
     __slots__ = ("current", "moves", "opaque", "original", "source", "touches", "updates")
@@ -50,7 +64,7 @@ class _Overlay:
     def __init__(self, source: FileSource) -> None:
         self.source = source
         self.current: dict[str, str | None] = {}
-        self.original: dict[str, str | None] = {}
+        self.original: dict[str, Snapshot | None] = {}
         self.opaque: dict[str, PatchFileError] = {}
         self.updates: dict[str, list[UpdatedText]] = {}
         self.touches: dict[str, int] = {}
@@ -72,9 +86,9 @@ class _Overlay:
             text = self.current[path]
             assert text is not None
             return text
-        text = self.source.read_text(path)
-        self.original[path] = text
-        return text
+        snapshot = snapshot_of(self.source, path)
+        self.original[path] = snapshot
+        return snapshot.text
 
     def write(self, path: str, text: str | None) -> None:
         if path not in self.original:
@@ -82,11 +96,11 @@ class _Overlay:
         self.current[path] = text
         self.touches[path] = self.touches.get(path, 0) + 1
 
-    def _original(self, path: str, *, deleting: bool) -> str | None:
+    def _original(self, path: str, *, deleting: bool) -> Snapshot | None:
         if self.source.kind(path) is not PathKind.FILE:
             return None
         try:
-            return self.source.read_text(path)
+            return snapshot_of(self.source, path)
         except PatchFileError as exc:
             if not deleting:
                 raise
@@ -161,12 +175,15 @@ def _net_changes(overlay: _Overlay) -> tuple[FileChange, ...]:
     for source_path, destination in overlay.moves:
         if source_path in done or destination in done:
             continue
-        old, new = overlay.original.get(source_path), overlay.current.get(destination)
-        if old is None or new is None or overlay.current.get(source_path) is not None:
+        base, new = overlay.original.get(source_path), overlay.current.get(destination)
+        if base is None or new is None or overlay.current.get(source_path) is not None:
             continue
-        changes.append(
-            FileChange(ChangeKind.MOVE, source_path, old, new, destination, minimal_edits(old, new))
-        )
+        if destination in overlay.opaque:  # a move onto a deleted binary file writes it again
+            raise overlay.opaque[destination]
+        old = base.text
+        edits = minimal_edits(old, new)
+        replaced = overlay.original.get(destination)
+        changes.append(FileChange(ChangeKind.MOVE, source_path, old, new, destination, edits, base, replaced))
         done.update((source_path, destination))
     for path, new in overlay.current.items():
         if path in done:
@@ -176,15 +193,14 @@ def _net_changes(overlay: _Overlay) -> tuple[FileChange, ...]:
                 raise overlay.opaque[path]
             changes.append(FileChange(ChangeKind.DELETE, path, None, None))
             continue
-        old = overlay.original.get(path)
-        if old is None and new is not None:
+        base = overlay.original.get(path)
+        if base is None and new is not None:
             changes.append(FileChange(ChangeKind.ADD, path, None, new))
-        elif old is not None and new is None:
-            changes.append(FileChange(ChangeKind.DELETE, path, old, None))
-        elif old is not None and new is not None and old != new:
-            changes.append(
-                FileChange(ChangeKind.UPDATE, path, old, new, edits=_edits(overlay, path, old, new))
-            )
+        elif base is not None and new is None:
+            changes.append(FileChange(ChangeKind.DELETE, path, base.text, None, base=base))
+        elif base is not None and new is not None and base.text != new:
+            edits = _edits(overlay, path, base.text, new)
+            changes.append(FileChange(ChangeKind.UPDATE, path, base.text, new, edits=edits, base=base))
     return tuple(changes)
 
 

@@ -8,7 +8,8 @@ corrected patch.
 - :class:`PatchParseError` — the text is not a patch (``Invalid patch: …``); ``line`` is 1-based
   when known.
 - :class:`PatchApplyError` — the patch is well formed but does not fit the files (missing file,
-  lines not found, ambiguous match).
+  lines not found, ambiguous match); its :class:`PatchStaleError` says a file changed between
+  computing the patch and writing it (read it again and recompute).
 - :class:`PatchPathError` — a path is absolute, leaves the workspace, goes through a symlink that
   does, or lies inside a ``.git`` directory.
 - :class:`PatchFileError` — a file cannot be used: binary or not UTF-8, read-only, or the
@@ -28,6 +29,7 @@ __all__ = [
     "PatchFileError",
     "PatchParseError",
     "PatchPathError",
+    "PatchStaleError",
     "clip",
     "describe_os_error",
 ]
@@ -74,6 +76,13 @@ class PatchParseError(PatchError):
 
 class PatchApplyError(PatchError):
     """The patch is well formed but does not fit the current files; nothing was changed."""
+
+
+class PatchStaleError(PatchApplyError):
+    """A file changed after the patch was computed against it; nothing was changed.
+
+    The patch may still be right: a host can read the file again and compute it anew.
+    """
 
 
 class PatchPathError(PatchError):

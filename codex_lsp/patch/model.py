@@ -14,9 +14,11 @@ __all__ = [
     "ChangeKind",
     "Chunk",
     "DeleteFile",
+    "DiskStamp",
     "FileChange",
     "Hunk",
     "Patch",
+    "Snapshot",
     "TextEdit",
     "UpdateFile",
 ]
@@ -86,8 +88,17 @@ class ChangeKind(StrEnum):
 class TextEdit(NamedTuple):
     """Replace ``old_text[start:end]`` by ``text``; offsets index the file's old text (code points).
 
-    Edits of one file never overlap and are sorted by ``start``. ``start_line``/``end_line`` are the
-    0-based line numbers of ``start``/``end`` so callers that think in lines need not rescan.
+    Edits are minimal to the character: the text the old and new versions share at either end of
+    a change is left out, so a cursor or mark on the unchanged part of a line survives. No edit
+    starts or ends between the two characters of a ``\r\n``, in the old text or the new. Edits
+    of one file never overlap and are sorted by ``start``.
+
+    ``start_line``/``end_line`` are the 0-based lines of ``start``/``end`` by the Language Server
+    Protocol's rules (a line ends at ``\n``, ``\r\n`` or a lone ``\r``), which is also how
+    :func:`~codex_lsp.patch.positions.offset_to_line_col` counts; a host adds the column in its
+    position encoding. ``end_line`` is always a line of the old text (for a file without a final
+    newline, at most its last line). Matching splits lines on ``\n`` only, as Codex does; only
+    these reported positions follow LSP.
     """
 
     start: int
@@ -95,6 +106,33 @@ class TextEdit(NamedTuple):
     text: str
     start_line: int
     end_line: int
+
+
+class DiskStamp(NamedTuple):
+    """What the file system said about a file when it was read (``os.fstat`` of the open file).
+
+    Equal stamps mean "very probably unchanged": a write within the clock's granularity that keeps
+    the size can leave a stamp as it was, which is why the writer compares bytes, not stamps.
+    Useful to a host as a cheap "has this file moved since?" check.
+    """
+
+    mtime_ns: int
+    ctime_ns: int
+    size: int
+    inode: int
+    device: int
+
+
+class Snapshot(NamedTuple):
+    """A file's text as a source handed it out, with what identifies that state.
+
+    ``version`` is an editor buffer's version (``None`` for a file read from disk); ``stamp`` is
+    the disk file's :class:`DiskStamp` (``None`` for a buffer, or a source that cannot tell).
+    """
+
+    text: str
+    version: int | None = None
+    stamp: DiskStamp | None = None
 
 
 class FileChange(NamedTuple):
@@ -105,6 +143,12 @@ class FileChange(NamedTuple):
     for the deletion of a file that is not text (binary, not UTF-8): deleting needs no text.
     ``new_text`` is ``None`` for a deletion. ``edits`` is the minimal edit list turning
     ``old_text`` into ``new_text`` (empty for ADD and DELETE).
+
+    ``base`` is the snapshot of ``path`` the change was computed against (its text is
+    ``old_text``); ``None`` for a new file, a non-text deletion, or a change built by hand. A host
+    checks it before applying (the buffer's version, the disk stamp). ``replaced`` is set for a
+    ``MOVE`` onto an existing file: the snapshot of the file at ``move_to`` that the move
+    overwrites; ``None`` means the destination did not exist.
     """
 
     kind: ChangeKind
@@ -113,3 +157,5 @@ class FileChange(NamedTuple):
     new_text: str | None
     move_to: str | None = None
     edits: tuple[TextEdit, ...] = ()
+    base: Snapshot | None = None
+    replaced: Snapshot | None = None

@@ -2,6 +2,12 @@
 
 The engine never touches the filesystem itself. The LSP layer gives it a source that answers from
 unsaved editor buffers first, so a patch is matched against what the user sees.
+
+A source hands out text (:meth:`FileSource.read_text`); one that can also say *which state* of a
+file that text is — an editor buffer's version, a disk file's stamp — implements
+:class:`SnapshotSource`. The engine records the :class:`~codex_lsp.patch.model.Snapshot` of every
+file it reads (:func:`snapshot_of` wraps a plain source's text in one), so a host can tell whether
+a file moved between computing a patch and applying it.
 """
 
 from __future__ import annotations
@@ -9,12 +15,21 @@ from __future__ import annotations
 import os
 import stat
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from codex_lsp.patch.errors import PatchFileError, PatchPathError, clip, describe_os_error
+from codex_lsp.patch.model import DiskStamp, Snapshot
 from codex_lsp.patch.paths import is_git_path, normalise_path, real_relative
 
-__all__ = ["DiskFileSource", "FileSource", "PathKind", "decode_text"]
+__all__ = [
+    "DiskFileSource",
+    "FileSource",
+    "PathKind",
+    "SnapshotSource",
+    "decode_text",
+    "disk_stamp",
+    "snapshot_of",
+]
 
 
 class PathKind(Enum):
@@ -39,6 +54,33 @@ class FileSource(Protocol):
     def read_text(self, path: str) -> str:
         """Return the text of the file ``path``; raise ``PatchFileError`` if it is not UTF-8 text."""
         ...
+
+
+@runtime_checkable
+class SnapshotSource(FileSource, Protocol):
+    """A :class:`FileSource` that also says which state of a file its text is.
+
+    A protocol of its own rather than a member of :class:`FileSource`, so that a source written
+    with ``read_text`` alone still is one; the engine asks through :func:`snapshot_of`. An editor
+    host answers with the buffer's text and version for open documents, and with the disk's
+    snapshot (as :class:`DiskFileSource` gives it) for the rest.
+    """
+
+    def snapshot(self, path: str) -> Snapshot:
+        """The text of ``path`` with its buffer version or disk stamp; raises as :meth:`read_text`."""
+        ...
+
+
+def snapshot_of(source: FileSource, path: str) -> Snapshot:
+    """``source``'s snapshot of ``path``; a source with only ``read_text`` gives text alone."""
+    if isinstance(source, SnapshotSource):
+        return source.snapshot(path)
+    return Snapshot(source.read_text(path))
+
+
+def disk_stamp(info: os.stat_result) -> DiskStamp:
+    """The :class:`DiskStamp` of a file from its ``stat`` result."""
+    return DiskStamp(info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, info.st_dev)
 
 
 def decode_text(data: bytes, path: str) -> str:
@@ -93,16 +135,23 @@ class DiskFileSource:
         return PathKind.DIRECTORY if stat.S_ISDIR(mode) else PathKind.FILE
 
     def read_text(self, path: str) -> str:
-        """The file's text, decoded as UTF-8.
+        """The file's text, decoded as UTF-8 (:meth:`snapshot` without the stamp)."""
+        return self.snapshot(path).text
 
-        A missing file or a directory raises as ``open`` does (callers ask :meth:`kind` first);
-        any other operating-system error is a :class:`PatchFileError`.
+    def snapshot(self, path: str) -> Snapshot:
+        """The file's text, decoded as UTF-8, with the stamp of the file it was read from.
+
+        The stamp comes from the open file (``fstat`` before reading), so it describes the very
+        file whose bytes were read, even if the path is replaced meanwhile. A missing file or a
+        directory raises as ``open`` does (callers ask :meth:`kind` first); any other
+        operating-system error is a :class:`PatchFileError`.
         """
         try:
             with open(self.absolute(path), "rb") as stream:
+                stamp = disk_stamp(os.fstat(stream.fileno()))
                 data = stream.read()
         except (FileNotFoundError, IsADirectoryError):
             raise
         except OSError as exc:
             raise PatchFileError(f"Cannot read {describe_os_error(exc, path)}") from exc
-        return decode_text(data, path)
+        return Snapshot(decode_text(data, path), None, stamp)

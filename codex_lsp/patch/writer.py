@@ -3,7 +3,14 @@
 First a plan, which touches nothing: where each write really lands (a symbolic link inside the
 workspace is written *through* — its target changes and the link stays, as Codex does — while a
 link leading outside the workspace or into ``.git`` is refused), that no two changes land on one
-file, and that no file to be rewritten is read-only. Then every new content is written to a
+file, that no file to be rewritten is read-only, and that the disk still holds what each change
+was computed against: every file to be replaced or removed still has exactly the bytes of its
+old text (the change's ``base``), and a file to be created (an ADD, the destination of a move
+onto nothing) still does not exist. Bytes, not the stamp: a stamp can stay equal across a
+same-size write within the clock's granularity, and can change when nothing did (``touch``). A
+non-text file being deleted has no old text and is not compared. The check narrows the window in
+which another program's write could be lost to the few system calls of the write itself; it
+cannot close it. Then every new content is written to a
 temporary file beside its destination; only when all of them exist are they renamed into place and
 the removed paths unlinked (removing a symbolic link removes the link, never its target). If any
 step fails, the steps already done are undone from the bytes (or link targets) saved just before
@@ -31,6 +38,7 @@ from codex_lsp.patch.errors import (
     PatchError,
     PatchFileError,
     PatchPathError,
+    PatchStaleError,
     clip,
     describe_os_error,
 )
@@ -58,6 +66,15 @@ Saved = bytes | str | None
 """What a path held before a step: file bytes, a symlink's target (``str``), or nothing."""
 
 
+class _Expected(NamedTuple):
+    """What the real path ``target`` must hold before anything is written; shown as ``path``."""
+
+    path: str
+    target: str
+    text: str | None
+    """The old text it must still have; ``None``: it must not exist."""
+
+
 class _Journal:
     """What has been done so far, in order, so that it can be undone."""
 
@@ -73,8 +90,10 @@ def write_changes(root: str | os.PathLike[str], changes: Sequence[FileChange]) -
     """Apply ``changes`` under ``root``, all or nothing.
 
     Raises :class:`PatchPathError` (a write would land outside the workspace or in ``.git``),
-    :class:`PatchApplyError` (two changes land on one file), :class:`PatchFileError` (a read-only
-    file, or any operating-system error, after which every file is restored) — never ``OSError``.
+    :class:`PatchApplyError` (two changes land on one file), :class:`PatchStaleError` (a file is
+    no longer what the change was computed against; nothing was written), :class:`PatchFileError`
+    (a read-only file, or any operating-system error, after which every file is restored) — never
+    ``OSError``.
     """
     real_root = os.path.realpath(os.fspath(root))
     writes, removals = _plan(real_root, changes)
@@ -101,20 +120,58 @@ def _plan(root: str, changes: Sequence[FileChange]) -> tuple[list[_Write], list[
     """Every write and removal, checked; raises ``PatchError`` before anything is touched."""
     writes: list[_Write] = []
     removals: list[str] = []
+    expected: list[_Expected] = []
     try:
         for change in changes:
-            if change.kind is ChangeKind.DELETE:
-                removals.append(_removal(root, change.path))
-            else:
-                writes.append(_write(root, change))
-                if change.kind is ChangeKind.MOVE and change.move_to:
-                    removals.append(_removal(root, change.path))
+            write = None if change.kind is ChangeKind.DELETE else _write(root, change)
+            moved = change.kind is ChangeKind.MOVE and change.move_to
+            removal = _removal(root, change.path) if write is None or moved else None
+            writes.extend([write] if write else [])
+            removals.extend([removal] if removal else [])
+            expected.extend(_expectations(change, write, removal))
+        _refuse_shared_targets(root, writes, removals)
+        for item in expected:
+            _refuse_stale(item)
     except OSError as exc:
         raise PatchFileError(
             f"Could not prepare the patch ({_describe(exc, root)}); no file was changed"
         ) from exc
-    _refuse_shared_targets(root, writes, removals)
     return writes, removals
+
+
+def _expectations(change: FileChange, write: _Write | None, removal: str | None) -> list[_Expected]:
+    """What the disk must hold for ``change``: its old text where it writes or removes, or nothing."""
+    out: list[_Expected] = []
+    if write is not None and change.kind is ChangeKind.ADD:
+        out.append(_Expected(write.path, write.target, None))
+    elif write is not None and removal is not None:  # a move: what its destination held, if anything
+        replaced = change.replaced.text if change.replaced is not None else None
+        out.append(_Expected(write.path, write.target, replaced))
+    where = removal or (write.target if write is not None else None)
+    if change.kind is not ChangeKind.ADD and change.old_text is not None and where is not None:
+        out.append(_Expected(change.path, where, change.old_text))
+    return out
+
+
+def _refuse_stale(expected: _Expected) -> None:
+    """Refuse when the disk no longer holds what the change was computed against."""
+    if expected.text is None:
+        if os.path.lexists(expected.target):
+            raise PatchStaleError(
+                f"{clip(expected.path)} was created on disk after the patch was computed; "
+                "nothing was written — read it again"
+            )
+        return
+    try:
+        with open(expected.target, "rb") as stream:
+            data: bytes | None = stream.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        data = None
+    if data != expected.text.encode("utf-8"):
+        raise PatchStaleError(
+            f"{clip(expected.path)} changed on disk after the patch was computed; "
+            "nothing was written — read it again"
+        )
 
 
 def _write(root: str, change: FileChange) -> _Write:

@@ -1,18 +1,22 @@
-"""An in-memory :class:`FileSource` for tests, standing in for editor buffers."""
+"""An in-memory :class:`SnapshotSource` for tests, standing in for editor buffers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from codex_lsp.patch import PathKind, TextEdit
+from codex_lsp.patch import PathKind, Snapshot, TextEdit
 from codex_lsp.patch.paths import normalise_path
 
 
 class MemorySource:
-    """Files held in a dict of relative path → text; directories are implied by file paths."""
+    """Files held in a dict of relative path → text; directories are implied by file paths.
 
-    def __init__(self, files: dict[str, str]) -> None:
+    ``versions`` are the buffers' versions that :meth:`snapshot` reports (``None`` when absent).
+    """
+
+    def __init__(self, files: dict[str, str], versions: dict[str, int] | None = None) -> None:
         self.files = dict(files)
+        self.versions = dict(versions or {})
 
     def resolve(self, raw: str) -> str:
         return normalise_path(raw)
@@ -25,6 +29,9 @@ class MemorySource:
 
     def read_text(self, path: str) -> str:
         return self.files[path]
+
+    def snapshot(self, path: str) -> Snapshot:
+        return Snapshot(self.read_text(path), self.versions.get(path))
 
 
 def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:

@@ -30,15 +30,15 @@ def _patch(*lines: str) -> str:
     return "\n".join(("*** Begin Patch", *lines, "*** End Patch")) + "\n"
 
 
-def test_edits_cover_only_changed_lines_and_keep_crlf() -> None:
+def test_edits_cover_only_changed_characters_and_keep_crlf() -> None:
     old = "".join(f"line {n}\r\n" for n in range(1000))
     patch = _patch("*** Update File: big.txt", "@@", " line 499", "-line 500", "+LINE 500", " line 501")
     (change,) = compute_changes(parse_patch(patch), MemorySource({"big.txt": old})).changes
     assert change.kind is ChangeKind.UPDATE
     assert len(change.edits) == 1
     (edit,) = change.edits
-    assert (edit.start_line, edit.end_line, edit.text) == (500, 501, "LINE 500\r\n")
-    assert old[edit.start : edit.end] == "line 500\r\n"
+    assert (edit.start_line, edit.end_line, edit.text) == (500, 500, "LINE")
+    assert old[edit.start : edit.end] == "line"
     assert apply_edits(old, change.edits) == change.new_text
 
 
@@ -158,7 +158,7 @@ def test_a_byte_order_mark_survives_an_edit_of_the_first_line() -> None:
     (change,) = compute_changes(parse_patch(patch), MemorySource({"bom.txt": old})).changes
     assert change.new_text == "\ufeffFIRST\nsecond\n"
     assert apply_edits(old, change.edits) == change.new_text
-    assert [(e.start, e.end) for e in change.edits] == [(1, 7)]
+    assert [(e.start, e.end, e.text) for e in change.edits] == [(1, 6, "FIRST")]
 
 
 def _flaky(monkeypatch: pytest.MonkeyPatch, name: str, failing: int) -> None:
