@@ -35,6 +35,7 @@ from codex_lsp.patch import (
     PatchError,
     PatchResult,
     PathKind,
+    Snapshot,
     write_changes,
 )
 from codex_lsp.patch.errors import clip
@@ -98,6 +99,11 @@ class EditorFileSource(DiskFileSource):
     def read_text(self, path: str) -> str:
         text = self.texts.get(path)
         return text if text is not None else super().read_text(path)
+
+    def snapshot(self, path: str) -> Snapshot:
+        """The editor's text where it gave one (ACP has no buffer versions), else the disk's snapshot."""
+        text = self.texts.get(path)
+        return Snapshot(text) if text is not None else super().snapshot(path)
 
 
 class EditorWorkspace:
