@@ -11,10 +11,14 @@ from typing import TypeVar
 
 import pytest
 
-from codex_lsp.agent.agent import TurnRequest
+from codex_lsp.agent.agent import Agent, TurnRequest
 from codex_lsp.agent.errors import TurnBusyError
-from codex_lsp.agent.events import AgentMessageDelta, TurnStarted
-from tests.agent.harness import harness, say
+from codex_lsp.agent.events import AgentMessageDelta, FileChangeItem, ItemCompleted, TurnStarted
+from codex_lsp.agent.interfaces import ApplyOutcome
+from codex_lsp.agent.local import LocalWorkspace
+from codex_lsp.agent.turn import ABORTED
+from codex_lsp.patch import PatchResult, write_changes
+from tests.agent.harness import Harness, harness, patch_call, say
 
 T = TypeVar("T")
 
@@ -23,6 +27,39 @@ FIX = (
     "*** Begin Patch\n*** Update File: app.py\n@@ def greet(name):\n-    return 'hello ' + nam\n"
     "+    return 'hello ' + name\n*** End Patch"
 )
+
+
+class HeldApplier:
+    """Sends the edit at once, then waits for the "editor" to answer when the test says so."""
+
+    def __init__(self, workspace: LocalWorkspace, *, before_send: asyncio.Event | None = None) -> None:
+        self.workspace = workspace
+        self.before_send = before_send
+        self.sent = asyncio.Event()
+        self.answer = asyncio.Event()
+        self.cancelled_while_waiting = False
+
+    async def apply(self, result: PatchResult, *, turn_id: str, summary: str) -> ApplyOutcome:
+        if self.before_send is not None:
+            await self.before_send.wait()  # cancellable: nothing has been sent yet
+        self.sent.set()
+        answer = asyncio.ensure_future(self.answer.wait())
+        try:
+            await asyncio.shield(answer)
+        except asyncio.CancelledError:
+            self.cancelled_while_waiting = True
+            await answer
+        write_changes(self.workspace.root, result.changes)
+        return ApplyOutcome(applied=True)
+
+
+def _agent_with(h: Harness, before_send: asyncio.Event | None = None) -> tuple[Agent, HeldApplier]:
+    agent = h.agent()
+    workspace = agent.workspace
+    assert isinstance(workspace, LocalWorkspace)
+    applier = HeldApplier(workspace, before_send=before_send)
+    agent.applier = applier
+    return agent, applier
 
 
 async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
@@ -44,3 +81,48 @@ async def test_the_host_chooses_the_turn_id(tmp_path: Path) -> None:
         result = await _within(2, task)
         assert result.turn_id == "turn-from-host"
         assert result.status == "interrupted"
+
+
+async def test_an_interrupt_while_the_editor_applies_records_the_applied_edit(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load([{"output": [patch_call(FIX)]}, {"output": [say("never requested")]}])
+        agent, applier = _agent_with(h)
+        task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="fix")))
+        await _within(5, applier.sent.wait())
+        agent.interrupt()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not task.done(), "the turn ended before the editor answered"
+        applier.answer.set()
+        result = await _within(2, task)
+
+        assert applier.cancelled_while_waiting
+        assert result.status == "interrupted"
+        assert result.changed_files == ("app.py",)
+        assert (h.root / "app.py").read_text() == APP.replace("+ nam\n", "+ name\n")
+        done = [e.item for e in h.of_type(ItemCompleted) if isinstance(e.item, FileChangeItem)]
+        assert [item.status for item in done] == ["applied"]
+        thread = agent.thread(result.thread_id)
+        (answer,) = [i["output"] for i in thread.history if i.get("type") == "custom_tool_call_output"]
+        assert answer.startswith("Exit code: 0"), answer
+        assert len(h.generating) == 1, "no model request may follow an interrupt"
+
+
+async def test_an_interrupt_before_the_edit_is_sent_applies_nothing(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load([{"output": [patch_call(FIX)]}])
+        agent, applier = _agent_with(h, before_send=asyncio.Event())
+        task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="fix")))
+        await h.until(lambda e: e.type == "turn/fileChange/proposed")
+        agent.interrupt()
+        result = await _within(2, task)
+
+        assert not applier.sent.is_set()
+        assert result.status == "interrupted"
+        assert result.changed_files == ()
+        assert (h.root / "app.py").read_text() == APP
+        thread = agent.thread(result.thread_id)
+        outputs = [i["output"] for i in thread.history if i.get("type") == "custom_tool_call_output"]
+        assert outputs == [ABORTED]
