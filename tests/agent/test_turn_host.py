@@ -5,6 +5,7 @@ while a big patch is matched."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import TypeVar
@@ -16,8 +17,9 @@ from codex_lsp.agent.errors import TurnBusyError
 from codex_lsp.agent.events import AgentMessageDelta, FileChangeItem, ItemCompleted, TurnStarted
 from codex_lsp.agent.interfaces import ApplyOutcome
 from codex_lsp.agent.local import LocalWorkspace
+from codex_lsp.agent.tools import apply_patch
 from codex_lsp.agent.turn import ABORTED
-from codex_lsp.patch import PatchResult, write_changes
+from codex_lsp.patch import PatchResult, compute_changes, write_changes
 from tests.agent.harness import Harness, harness, patch_call, say
 
 T = TypeVar("T")
@@ -126,3 +128,30 @@ async def test_an_interrupt_before_the_edit_is_sent_applies_nothing(tmp_path: Pa
         thread = agent.thread(result.thread_id)
         outputs = [i["output"] for i in thread.history if i.get("type") == "custom_tool_call_output"]
         assert outputs == [ABORTED]
+
+
+async def test_patch_matching_runs_off_the_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop must stay free while a patch is matched: here the matcher waits until the loop
+    itself releases it, which can only happen when the matcher runs on another thread."""
+    started, release = threading.Event(), threading.Event()
+
+    def blocking_compute(*args: object) -> PatchResult:
+        started.set()
+        if not release.wait(timeout=5):
+            raise AssertionError("the event loop was blocked while the patch was matched")
+        return compute_changes(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(apply_patch, "compute_changes", blocking_compute)
+
+    async def release_from_the_loop() -> None:
+        await asyncio.to_thread(started.wait, 5)
+        release.set()
+
+    async with harness(tmp_path) as h:
+        (h.root / "app.py").write_text(APP)
+        h.load([{"output": [patch_call(FIX)]}, {"output": [say("done")]}])
+        releaser = asyncio.create_task(release_from_the_loop())
+        result = await h.agent().run_turn(TurnRequest(prompt="fix"))
+        await releaser
+        assert result.status == "completed", result.error
+        assert result.changed_files == ("app.py",)

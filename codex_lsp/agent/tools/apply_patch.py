@@ -23,7 +23,7 @@ from codex_lsp.agent.events import (
 )
 from codex_lsp.agent.interfaces import ApplyOutcome
 from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolInterrupted, ToolResult, function_spec
-from codex_lsp.patch import FileChange, PatchError, PatchResult, compute_changes, parse_patch
+from codex_lsp.patch import FileChange, FileSource, PatchError, PatchResult, compute_changes, parse_patch
 from codex_lsp.patch.render import render_change
 
 __all__ = ["GRAMMAR", "ApplyPatchTool"]
@@ -87,10 +87,16 @@ class ApplyPatchTool(Tool):
         if text is None:
             return ToolResult(output='apply_patch: expected {"input": "<patch text>"}', success=False)
         try:
-            result = compute_changes(parse_patch(text), ctx.workspace.file_source())
+            # Matching a big patch takes a while; off the event loop, the host keeps answering
+            # (a cancel included) meanwhile.
+            result = await asyncio.to_thread(_compute, text, ctx.workspace.file_source())
         except PatchError as exc:
             return ToolResult(output=f"apply_patch verification failed: {exc}", success=False)
         return await _propose(result, ctx, started)
+
+
+def _compute(text: str, source: FileSource) -> PatchResult:
+    return compute_changes(parse_patch(text), source)
 
 
 def _patch_text(call: ToolCall) -> str | None:
