@@ -257,6 +257,16 @@ class Editor:
         future = self.client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id)
         return asyncio.wrap_future(future)
 
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Change the ``codex`` settings as the editor would: through ``workspace/configuration``
+        when the client offers it, else in the ``didChangeConfiguration`` notification itself."""
+        if self.profile == "minimal":
+            params = types.DidChangeConfigurationParams(settings={"codex": settings})
+        else:
+            self.client.set_configuration(settings, section="codex")
+            params = types.DidChangeConfigurationParams(settings=None)
+        self.client.workspace_did_change_configuration(params)
+
     def progress_tokens(self) -> list[Any]:
         return [token for token, reports in self.client.progress_reports.items() if reports]
 
@@ -390,6 +400,7 @@ async def editor_session(
     configuration: dict[str, Any] | None = None,
     command: list[str] | None = None,
     process_id: int | None = None,
+    folders: tuple[Path, ...] = (),
 ) -> AsyncIterator[Editor]:
     """Start a server, initialize it as ``profile`` with one workspace folder, shut it down after."""
     root, home, state = base / "ws", base / "codex-home", base / "state"
@@ -397,7 +408,15 @@ async def editor_session(
     if not (home / "config.toml").exists():
         write_codex_home(home, fake)
     config = ClientServerConfig(
-        server_command=command or [sys.executable, "-m", "codex_lsp.lsp", "--stdio"],
+        server_command=command
+        or [
+            sys.executable,
+            "-m",
+            "codex_lsp.lsp",
+            "--stdio",
+            "--log-level",
+            os.environ.get("CODEX_LSP_TEST_LOG", "WARNING"),
+        ],
         server_env=server_env(home, state),
         client_factory=_make_client,
     )
@@ -409,10 +428,11 @@ async def editor_session(
         client.set_configuration(configuration, section="codex")
     caps = capabilities(profile)
     folder = types.WorkspaceFolder(uri=from_fs_path(str(editor.root)) or "", name="ws")
+    more = [types.WorkspaceFolder(uri=from_fs_path(str(f)) or "", name=f.name) for f in folders]
     params = types.InitializeParams(
         capabilities=caps,
         root_uri=folder.uri,
-        workspace_folders=None if profile == "minimal" else [folder],
+        workspace_folders=None if profile == "minimal" else [folder, *more],
         initialization_options=init_options,
         process_id=process_id,
     )
@@ -464,3 +484,19 @@ def user_texts(fake: FakeResponsesServer) -> list[str]:
         if item.get("role") == "user"
         for part in item.get("content", [])
     ]
+
+
+async def eventually(predicate: Callable[[], Any], seconds: float = WAIT) -> Any:
+    """Poll ``predicate`` until truthy (for state no message announces, such as the fake server's)."""
+    async with asyncio.timeout(seconds):
+        while not (value := predicate()):  # noqa: ASYNC110 - nothing to wait on but the state itself
+            await asyncio.sleep(0.005)
+        return value
+
+
+def silent_before_completion(step: dict[str, Any]) -> dict[str, Any]:
+    """``step`` streamed up to (not including) ``response.completed``, then silence."""
+    from codex_lsp.testing.fake_script import ResponseIds, Step, render_response
+
+    events, _ = render_response(Step.model_validate(step), "resp", "gpt-5.5", ResponseIds())
+    return {**step, "fault": {"kind": "silence", "after_events": len(events) - 1}}

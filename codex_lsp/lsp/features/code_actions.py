@@ -11,7 +11,7 @@ Nothing here calls the model: every action is a command (``codex.fixDiagnostics`
   docstrings, write tests;
 - for clients that tell us no diagnostics (no plugin, a context limited to our own), one
   "Codex: fix the problems on this line" — only when the user explicitly asked for actions
-  (``triggerKind`` Invoked), never on automatic lightbulb requests.
+  (``triggerKind`` Invoked) with no selection, never on automatic lightbulb requests.
 
 Never a ``source.fixAll`` kind: nothing may run a paid model on save.
 """
@@ -77,13 +77,15 @@ def build_actions(
     params: types.CodeActionParams,
     version: int | None,
     known: list[types.Diagnostic],
-    plugin_seen: bool,
+    reported: bool,
 ) -> list[types.CodeAction | types.Command]:
-    """The actions for one request; ``known`` is every diagnostic known for the document."""
+    """The actions for one request; ``known`` is every diagnostic known for the document, and
+    ``reported`` whether an editor plugin tells us all of them (then no fallback is needed)."""
     uri, rng, context = params.text_document.uri, params.range, params.context
     only = [str(k) for k in context.only] if context.only else None
     actions: list[types.CodeAction | types.Command] = []
     here = [d for d in known if overlaps(d.range, rng)]
+    selection = _key(rng.start) != _key(rng.end)
     if _wanted(only, types.CodeActionKind.QuickFix):
         for d in here[:MAX_SINGLE_FIXES]:
             title = f"Fix with Codex: {_title(d.message)}"
@@ -96,9 +98,9 @@ def build_actions(
             command = types.Command(title=title, command="codex.fixDiagnostics", arguments=arguments)
             actions.append(_action(caps, title, types.CodeActionKind.QuickFix, command, None))
         invoked = context.trigger_kind == types.CodeActionTriggerKind.Invoked
-        if not here and invoked and not plugin_seen:
+        if not here and invoked and not reported and not selection:
             actions.append(_line_fallback(caps, uri, version, rng))
-    if _key(rng.start) != _key(rng.end) and _wanted(only, types.CodeActionKind.RefactorRewrite):
+    if selection and _wanted(only, types.CodeActionKind.RefactorRewrite):
         for title, prompt in SELECTION_PROMPTS:
             arguments = [
                 {"prompt": prompt, "uri": uri, "version": version, "range": _converter.unstructure(rng)}
@@ -139,4 +141,4 @@ def setup(server: CodexServer) -> None:
         version = document.version if document is not None else None
         state.diagnostics.observe(uri, version, params.context.diagnostics)
         known = state.diagnostics.for_document(uri, version)
-        return build_actions(state.caps, params, version, known, state.diagnostics.plugin_seen) or None
+        return build_actions(state.caps, params, version, known, state.diagnostics.reported(uri)) or None

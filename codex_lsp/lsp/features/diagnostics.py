@@ -53,12 +53,11 @@ class DiagnosticStore:
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
-        self.plugin_seen = False
-        """Whether a ``codex/didChangeDiagnostics`` ever arrived (an editor plugin reports for us)."""
+        self._reported: set[str] = set()
 
     def replace(self, uri: str, version: int | None, diagnostics: Iterable[types.Diagnostic]) -> None:
         """Every source's diagnostics for ``uri`` at ``version`` (from the notification)."""
-        self.plugin_seen = True
+        self._reported.add(uri)
         entry = self._entry(uri, version)
         entry.notified = {diagnostic_key(d): d for d in diagnostics}
 
@@ -78,8 +77,9 @@ class DiagnosticStore:
             merged.setdefault(key, d)
         return list(merged.values())
 
-    def uris(self) -> list[str]:
-        return list(self._entries)
+    def reported(self, uri: str) -> bool:
+        """Whether an editor plugin ever reported this document's diagnostics (so it knows them all)."""
+        return uri in self._reported
 
     def drop(self, uri: str) -> None:
         self._entries.pop(uri, None)

@@ -122,6 +122,9 @@ def setup(server: CodexServer) -> None:
             await read_configuration(ls)
         else:
             apply_settings(ls, params.settings if isinstance(params.settings, dict) else None)
+        host = ls.state.built_host()
+        if host is not None:
+            host.check_config()  # a provider that does not exist is reported now, not at the next turn
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_folders(ls: CodexServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
