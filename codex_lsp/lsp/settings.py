@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = ["APPROVAL_POLICIES", "EDIT_MODES", "EFFORTS", "TRANSPORTS", "Settings", "parse_settings"]
@@ -163,8 +163,3 @@ def parse_settings(data: Any, base: Settings | None = None) -> tuple[Settings, l
         changes["edit_mode"] = "auto"
         problems.append(_REVIEW_REFUSED)
     return replace(settings, **changes), problems
-
-
-def field_names() -> list[str]:
-    """Every settings field (for documentation checks)."""
-    return [f.name for f in fields(Settings)]

@@ -49,7 +49,6 @@ class ServerState:
         self.parent_pid: int | None = None
         self.stopping = False
         self._host: asyncio.Task[Host] | None = None
-        self.documents.listeners.append(self.diagnostics.on_document)
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, tracked (cancelled on shutdown), its failure logged."""

@@ -132,6 +132,9 @@ class Editor:
     logs: list[types.LogMessageParams] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     init_result: types.InitializeResult | None = None
+    quiet: bool = False
+    """Keep edited files that were not open to itself, telling the server nothing (no didOpen)."""
+    unsaved: dict[str, str] = field(default_factory=dict)
 
     # -- documents -----------------------------------------------------------------------------------
 
@@ -186,6 +189,8 @@ class Editor:
         uri = self.uri(path)
         if uri in self.docs:
             return self.docs[uri].text
+        if uri in self.unsaved:
+            return self.unsaved[uri]
         target = self.root / path
         return target.read_bytes().decode("utf-8") if target.is_file() else None
 
@@ -208,10 +213,15 @@ class Editor:
     def _apply_one(self, op: Any) -> None:
         if isinstance(op, types.TextDocumentEdit):
             uri = op.text_document.uri
-            current = self.docs[uri].text if uri in self.docs else self.path(uri).read_bytes().decode("utf-8")
+            if uri in self.docs:
+                current = self.docs[uri].text
+            else:
+                current = self.unsaved.get(uri) or self.path(uri).read_bytes().decode("utf-8")
             new = apply_text_edits(current, list(op.edits), self.encoding)
             if uri in self.docs:
                 self._set(uri, Doc(new, self.docs[uri].version + 1))
+            elif self.quiet:
+                self.unsaved[uri] = new
             else:
                 self._open(uri, new)  # as VS Code: the edited file opens (unsaved)
         elif isinstance(op, types.CreateFile):

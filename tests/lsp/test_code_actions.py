@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from lsprotocol.converters import get_converter
+from pygls.exceptions import JsonRpcException
 
 from codex_lsp.lsp.capabilities import ClientCaps
 from codex_lsp.lsp.features.code_actions import build_actions
@@ -137,6 +138,8 @@ async def test_diagnostics_are_dropped_when_the_document_changes(ed: Editor) -> 
     )
     assert "Fix with Codex" in titles(await actions(ed, uri, at(5)))[0]
     ed.type_text("moved.py", "# edited\n" + TEXT)
+    with pytest.raises(JsonRpcException, match="no diagnostics are known"):
+        await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 2, "all": True})
     assert not any("Fix with Codex" in t for t in titles(await actions(ed, uri, at(5))))
 
 

@@ -183,11 +183,15 @@ async def test_an_edit_the_editor_refuses(ed: Editor, fake: FakeResponsesServer)
     ed.write("refuse/app.py", APP)
     uri = ed.open("refuse/app.py")
     ed.apply_mode = "refuse"
-    load(fake, [patch(fixed("refuse/app.py")), say("I could not change it.")])
+    with_new_file = fixed("refuse/app.py").replace(
+        "*** End Patch", "*** Add File: refuse/new.py\n+x = 1\n*** End Patch"
+    )
+    load(fake, [patch(with_new_file), say("I could not change it.")])
     result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
     assert result["status"] == "completed"
     assert result["changedFiles"] == []
     assert ed.text("refuse/app.py") == APP
+    assert not (ed.root / "refuse/new.py").exists(), "all or nothing: no file the server wrote stays"
     assert "the editor did not apply the edit (the user said no)" in outputs(fake)[-1]
     assert any("did not apply the edit" in m.message for m in ed.client.messages)
 
@@ -234,6 +238,23 @@ async def test_a_stale_edit_is_rejected_by_version(ed: Editor, fake: FakeRespons
     assert result["changedFiles"] == []
     assert ed.text("stale/app.py") == typed
     assert "version mismatch" in outputs(fake)[-1]
+
+
+async def test_a_file_edited_but_not_reported_open_is_read_as_edited(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """Until the editor reports the file (didOpen) or writes it, reads see what the edit made of it."""
+    ed.write("quiet/data.txt", "alpha\n")
+    ed.quiet = True
+    edit = "*** Begin Patch\n*** Update File: quiet/data.txt\n@@\n-alpha\n+beta\n*** End Patch"
+    load(fake, [patch(edit), call("read_file", {"path": "quiet/data.txt"}), say("done")])
+    try:
+        result = await ed.execute("codex.ask", {"prompt": "edit then read"})
+    finally:
+        ed.quiet = False
+    assert result["status"] == "completed", result
+    assert "beta" in outputs(fake)[-1]
+    assert (ed.root / "quiet/data.txt").read_text() == "alpha\n"
 
 
 async def test_two_turns_on_two_threads_at_once(ed: Editor, fake: FakeResponsesServer) -> None:

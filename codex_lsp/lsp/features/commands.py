@@ -90,8 +90,11 @@ def _object(command: str, args: tuple[Any, ...], shape: str) -> dict[str, Any]:
 
 
 def _optional(command: str, data: dict[str, Any], key: str, kind: type, what: str) -> Any:
+    """``data[key]`` when it is a ``kind`` (a bool is not an int here), ``None`` when absent."""
     value = data.get(key)
-    if value is not None and (not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool)):
+    if value is None:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise _bad(command, f"{key} must be {what}")
     return value
 

@@ -4,7 +4,8 @@ VS Code puts every source's diagnostics in a code-action request's context; Neov
 server only its own, and other clients vary. So the store is fed from two places: the contexts of
 code-action requests, and ``codex/didChangeDiagnostics`` ``{uri, version, diagnostics[]}`` — a
 notification editor plugins send with every source's diagnostics for a document. An entry belongs
-to one document version and is dropped when the document changes or closes. The store also backs
+to one document version: once the document changes it is no longer returned (and the next report
+replaces it), and it is dropped when the document closes. The store also backs
 ``Workspace.diagnostics()`` for the agent's context.
 """
 
@@ -19,7 +20,6 @@ from lsprotocol import types
 from codex_lsp.lsp.protocol import DID_CHANGE_DIAGNOSTICS, DidChangeDiagnosticsParams
 
 if TYPE_CHECKING:
-    from codex_lsp.lsp.documents import Document
     from codex_lsp.lsp.state import CodexServer
 
 __all__ = ["DiagnosticStore", "diagnostic_key", "setup"]
@@ -83,12 +83,6 @@ class DiagnosticStore:
 
     def drop(self, uri: str) -> None:
         self._entries.pop(uri, None)
-
-    def on_document(self, document: Document) -> None:
-        """A document opened, changed or closed: its diagnostics no longer describe it."""
-        entry = self._entries.get(document.uri)
-        if entry is not None and entry.version != document.version:
-            self.drop(document.uri)
 
     def _entry(self, uri: str, version: int | None) -> _Entry:
         entry = self._entries.get(uri)

@@ -245,6 +245,11 @@ class Host:
             lsp_diagnostics = self.state.diagnostics.for_document(command.uri, document.version)
         diagnostics = tuple(agent_diagnostic(relative or "", text, d, encoding) for d in lsp_diagnostics)
         fixing = command.kind == "fix"
+        if fixing and not diagnostics:
+            raise CommandError(
+                f"no diagnostics are known for {command.uri} (the document changed since they were "
+                "reported); ask for code actions again"
+            )
         editor = EditorContext(
             active_file=relative,
             selection=self._selection(text, command.range) if relative else None,
