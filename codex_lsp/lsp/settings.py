@@ -23,7 +23,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["APPROVAL_POLICIES", "EDIT_MODES", "EFFORTS", "TRANSPORTS", "Settings", "parse_settings"]
+__all__ = [
+    "APPROVAL_POLICIES",
+    "EDIT_MODES",
+    "EFFORTS",
+    "KEYS",
+    "TRANSPORTS",
+    "Settings",
+    "parse_settings",
+    "section_of",
+]
 
 TRANSPORTS = ("auto", "websocket", "http")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
@@ -106,7 +115,7 @@ def _commands(value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-_KEYS: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
+KEYS: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("model",): ("model", _optional(_text)),
     ("provider",): ("provider", _optional(_text)),
     ("baseUrl",): ("base_url", _optional(_url)),
@@ -149,7 +158,7 @@ def parse_settings(data: Any, base: Settings | None = None) -> tuple[Settings, l
         return settings, [f"codex settings = {_shown(data)} is not an object; keeping the current settings"]
     section = section_of(data)
     changes: dict[str, Any] = {}
-    for path, (field, check) in _KEYS.items():
+    for path, (field, check) in KEYS.items():
         present, value = _lookup(section, path)
         if not present:
             continue

@@ -42,3 +42,16 @@ def test_capability_profiles_resolve_once() -> None:
     assert neovim.position_encoding == "utf-8"
     assert neovim.show_message_request
     assert neovim.show_document
+
+
+def test_every_setting_and_command_is_documented() -> None:
+    from pathlib import Path
+
+    from codex_lsp.lsp.features.commands import COMMANDS
+    from codex_lsp.lsp.settings import KEYS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for path in KEYS:
+        assert f"`{'.'.join(path)}`" in readme, path
+    for command in COMMANDS:
+        assert f"`{command}`" in readme, command
