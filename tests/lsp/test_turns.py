@@ -321,6 +321,23 @@ async def test_streaming_and_progress(ed: Editor, fake: FakeResponsesServer) -> 
     assert logged[0].type == types.MessageType.Debug
 
 
+async def test_the_request_work_done_token_is_used(ed: Editor, fake: FakeResponsesServer) -> None:
+    if ed.profile == "minimal":
+        pytest.skip("the minimal client has no work-done progress")
+    load(fake, [say("with the editor's own token")])
+    token = f"editor-token-{ed.profile}"
+    ed.client.progress_reports[token] = []  # the editor made the token itself
+    params = types.ExecuteCommandParams(
+        command="codex.ask", arguments=[{"prompt": "hi"}], work_done_token=token
+    )
+    result: Any = await ed.client.workspace_execute_command_async(params)
+    assert result["status"] == "completed"
+    kinds = [type(report).__name__ for report in ed.client.progress_reports[token]]
+    assert kinds[0] == "WorkDoneProgressBegin"
+    assert kinds[-1] == "WorkDoneProgressEnd"
+    assert f"codex-turn-{result['turnId']}" not in ed.client.progress_reports
+
+
 async def test_a_failed_turn_is_a_result(ed: Editor, fake: FakeResponsesServer) -> None:
     fault = {"kind": "failed", "code": "context_length_exceeded", "message": "the input is too long"}
     load(fake, [{"output": [], "fault": fault}])
