@@ -317,6 +317,8 @@ def _register(editor: Editor) -> None:
     def on_question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         editor.questions.append(params)
         editor.poke()
+        if editor.answer == "!error":
+            raise ValueError("the prompt could not be shown")
         return types.MessageActionItem(title=editor.answer) if editor.answer else None
 
     def on_log(params: types.LogMessageParams) -> None:  # pytest-lsp's own fails on the Debug level

@@ -113,6 +113,7 @@ async def test_provider_and_base_url_over_config_toml(tmp_path: Path, fake: Fake
         ("neovim", "Approve for this turn", "ask", True, True),
         ("vscode", "Deny", "ask", True, False),
         ("neovim", None, "ask", True, False),
+        ("vscode", "!error", "ask", True, False),
         ("vscode", "Approve", "deny", False, False),
         ("minimal", "Approve", "ask", False, False),
     ],

@@ -55,3 +55,15 @@ def test_every_setting_and_command_is_documented() -> None:
         assert f"`{'.'.join(path)}`" in readme, path
     for command in COMMANDS:
         assert f"`{command}`" in readme, command
+
+
+def test_the_module_entry_point_arguments() -> None:
+    import pytest
+
+    from codex_lsp.lsp.__main__ import parse
+
+    assert parse(["--stdio"]) == "WARNING"
+    assert parse(["--stdio", "--log-level", "debug"]) == "DEBUG"
+    with pytest.raises(SystemExit) as stopped:
+        parse(["--tcp", "127.0.0.1:1"])
+    assert stopped.value.code == 2

@@ -18,8 +18,10 @@ Never a ``source.fixAll`` kind: nothing may run a paid model on save.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
+from cattrs import Converter
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
@@ -38,7 +40,12 @@ SELECTION_PROMPTS = (
     ("Codex: add docstrings", "Add docstrings to the selected code."),
     ("Codex: write tests for this code", "Write tests for the selected code."),
 )
-_converter = get_converter()
+
+
+@functools.cache
+def _converter() -> Converter:
+    """lsprotocol's converter, built on first use (building it is slow; start-up does not need it)."""
+    return get_converter()
 
 
 def _key(position: types.Position) -> tuple[int, int]:
@@ -89,7 +96,7 @@ def build_actions(
     if _wanted(only, types.CodeActionKind.QuickFix):
         for d in here[:MAX_SINGLE_FIXES]:
             title = f"Fix with Codex: {_title(d.message)}"
-            arguments = [{"uri": uri, "version": version, "diagnostics": [_converter.unstructure(d)]}]
+            arguments = [{"uri": uri, "version": version, "diagnostics": [_converter().unstructure(d)]}]
             command = types.Command(title=title, command="codex.fixDiagnostics", arguments=arguments)
             actions.append(_action(caps, title, types.CodeActionKind.QuickFix, command, [d]))
         if len(known) > 1:
@@ -103,7 +110,7 @@ def build_actions(
     if selection and _wanted(only, types.CodeActionKind.RefactorRewrite):
         for title, prompt in SELECTION_PROMPTS:
             arguments = [
-                {"prompt": prompt, "uri": uri, "version": version, "range": _converter.unstructure(rng)}
+                {"prompt": prompt, "uri": uri, "version": version, "range": _converter().unstructure(rng)}
             ]
             command = types.Command(title=title, command="codex.ask", arguments=arguments)
             actions.append(_action(caps, title, types.CodeActionKind.RefactorRewrite, command, None))
@@ -121,7 +128,7 @@ def _line_fallback(
         "did not reach the language server; check the line yourself)."
     )
     arguments: list[Any] = [
-        {"prompt": prompt, "uri": uri, "version": version, "range": _converter.unstructure(whole_line)}
+        {"prompt": prompt, "uri": uri, "version": version, "range": _converter().unstructure(whole_line)}
     ]
     command = types.Command(title=title, command="codex.ask", arguments=arguments)
     return _action(caps, title, types.CodeActionKind.QuickFix, command, None)

@@ -24,10 +24,12 @@ linked to the task here — this relies on pygls' private ``_request_futures``, 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cattrs import Converter
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
@@ -49,7 +51,12 @@ _ZERO_USAGE = {
     "reasoningOutputTokens": 0,
     "totalTokens": 0,
 }
-_converter = get_converter()
+
+
+@functools.cache
+def _converter() -> Converter:
+    """lsprotocol's converter, built on first use (building it is slow; start-up does not need it)."""
+    return get_converter()
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ def _optional(command: str, data: dict[str, Any], key: str, kind: type, what: st
 
 def _structured(command: str, value: Any, kind: Any, what: str) -> Any:
     try:
-        return _converter.structure(value, kind)
+        return _converter().structure(value, kind)
     except Exception:
         raise _bad(command, f"{what}") from None
 

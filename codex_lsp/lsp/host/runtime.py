@@ -121,7 +121,16 @@ class Host:
             if self._client is not None:
                 self._retired.append(self._client)
             self._client, self._client_key, self.config_error = ModelClient(settings), key, None
+            self._close_retired()
         return self._client
+
+    def _close_retired(self) -> None:
+        """Close replaced clients once no turn can still be using them."""
+        if self.state.turns.running or not self._retired:
+            return
+        retired, self._retired = self._retired, []
+        for client in retired:
+            self.state.run_task(client.aclose(), "codex-close-model-client")
 
     def check_config(self) -> None:
         """Build the client now so a configuration problem is reported before the first turn."""
