@@ -131,8 +131,10 @@ class TurnReporter:
         pending, self._pending = self._pending, {}
         for (kind, item_id), pieces in pending.items():
             if self.streaming:
+                delta = "".join(pieces)
                 self._send(
-                    "codex/" + kind, {"turn_id": self.turn_id, "item_id": item_id, "delta": "".join(pieces)}
+                    "codex/" + kind,
+                    {"type": kind, "turn_id": self.turn_id, "item_id": item_id, "delta": delta},
                 )
         self._report()
 
