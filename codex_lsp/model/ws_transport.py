@@ -161,18 +161,14 @@ class WsConnection:
     async def close(self) -> None:
         """Close politely (used when the client shuts down)."""
         try:
-            async with asyncio.timeout(2):
-                await self.ws.close()
+            await asyncio.wait_for(self.ws.close(), timeout=2)
         except (TimeoutError, OSError, ConnectionClosed):
             self.abort()
 
     async def send(self, frame: dict[str, Any], send_timeout: float) -> None:
         """Send one ``response.create`` frame."""
         try:
-            # asyncio.timeout, not wait_for: 3.11's wait_for loses a cancellation that lands as the
-            # send completes, and the interrupted turn would go on streaming.
-            async with asyncio.timeout(send_timeout):
-                await self.ws.send(json.dumps(frame))
+            await asyncio.wait_for(self.ws.send(json.dumps(frame)), send_timeout)
         except TimeoutError:
             raise IdleTimeout("idle timeout waiting for websocket (send)") from None
         except (ConnectionClosed, OSError):
