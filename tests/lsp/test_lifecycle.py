@@ -135,7 +135,7 @@ async def test_the_key_is_in_no_log_line(tmp_path: Path, fake: FakeResponsesServ
         await ed.execute("codex.status")
         received = ed.everything_received()
     text = log.read_text(encoding="utf-8", errors="replace")
-    assert "authorization: Bearer ***" in text, "the log is at debug level and shows the masked header"
+    assert "authorization: " in text, "the log is at debug level and shows the (masked) header"
     assert KEY not in text
     assert KEY not in received
 
