@@ -1,5 +1,8 @@
-"""pygls' protocol with three adjustments the server needs.
+"""pygls' protocol with the adjustments the server needs.
 
+- ``shutdown`` cancels the requests still pending over a copy of pygls' table: cancelling one runs
+  its callbacks, which remove it from the table being iterated, and pygls 2.1 then fails the
+  ``shutdown`` request with "dictionary changed size during iteration".
 - ``workspace/executeCommand``: an unknown command gets an error a person understands, and the
   request's ``workDoneToken`` (which pygls does not pass to command handlers) is made available to
   the command through :data:`WORK_DONE_TOKEN`.
@@ -57,6 +60,18 @@ class CodexProtocol(LanguageServerProtocol):
         if method == DID_CHANGE_DIAGNOSTICS:
             return DidChangeDiagnosticsNotification
         return super().get_message_type(method)
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """Run the server's own shutdown handler, then cancel every other pending request."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:

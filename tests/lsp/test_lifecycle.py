@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
 
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from tests.lsp.harness import (
@@ -21,6 +22,7 @@ from tests.lsp.harness import (
     editor_session,
     eventually,
     load,
+    patch,
     say,
     silent_before_completion,
 )
@@ -60,19 +62,44 @@ async def server_exit(ed: Editor, seconds: float = 10) -> int:
         return await process.wait()
 
 
-async def turn_started(ed: Editor) -> None:
-    await ed.until(lambda: any("turn/started" in log.message for log in ed.logs))
+async def stream_silent(fake: FakeResponsesServer, mark: int) -> None:
+    """The stuck response has been sent up to its silence."""
+    await eventually(lambda: any(e["type"] == "response.output_item.done" for _, e in fake.emitted[mark:]))
 
 
 async def test_shutdown_interrupts_a_running_turn(tmp_path: Path, fake: FakeResponsesServer) -> None:
     async with editor_session(tmp_path, fake, "vscode") as ed:
         load(fake, [stuck_step()])
+        mark = len(fake.emitted)
         turn = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "think"}))
-        await turn_started(ed)
+        await stream_silent(fake, mark)
         async with asyncio.timeout(5):
             await ed.client.shutdown_async(None)
             result = await turn
         assert result["status"] == "interrupted"
+        ed.client.exit(None)
+        assert await server_exit(ed) == 0
+
+
+async def test_shutdown_answers_even_when_a_turn_outlives_the_grace(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """A turn waiting for an edit the editor never answers outlives ``shutdown``'s grace: the
+    request is still pending when shutdown cancels it, and shutdown must still answer."""
+    async with editor_session(tmp_path, fake, "neovim") as ed:
+        ed.write("a.txt", "one\n")
+        edit = "*** Begin Patch\n*** Update File: a.txt\n@@\n-one\n+two\n*** End Patch"
+        load(fake, [patch(edit), say("never")])
+        ed.apply_mode = "hold"
+        turn = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "edit"}))
+        await ed.until(ed.edit_arrived.is_set)
+        async with asyncio.timeout(5):
+            await ed.client.shutdown_async(None)
+        with pytest.raises(JsonRpcRequestCancelled):
+            await turn
+        ed.apply_mode = "refuse"
+        ed.release.set()  # the editor's own pending handler ends before the client stops
+        await asyncio.sleep(0)
         ed.client.exit(None)
         assert await server_exit(ed) == 0
 
@@ -96,8 +123,9 @@ async def test_the_server_ends_when_the_editor_process_dies(
     try:
         async with editor_session(tmp_path, fake, "minimal", process_id=parent.pid) as ed:
             load(fake, [stuck_step()])
+            mark = len(fake.emitted)
             turn = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "think"}))
-            await turn_started(ed)
+            await stream_silent(fake, mark)
             parent.kill()
             await parent.wait()
             assert await server_exit(ed) == 0
@@ -110,8 +138,9 @@ async def test_the_server_ends_when_the_editor_process_dies(
 async def test_the_server_ends_when_stdin_closes(tmp_path: Path, fake: FakeResponsesServer) -> None:
     async with editor_session(tmp_path, fake, "vscode") as ed:
         load(fake, [stuck_step()])
+        mark = len(fake.emitted)
         turn = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "think"}))
-        await turn_started(ed)
+        await stream_silent(fake, mark)
         process = ed.client._server
         assert process is not None
         assert process.stdin is not None

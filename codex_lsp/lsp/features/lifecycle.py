@@ -5,7 +5,8 @@
   ``workspace/didChangeConfiguration``) and starts loading the agent in the background, so a broken
   ``config.toml`` is reported at once. Each bad setting is one ``window/showMessage`` naming the key
   and the value; the server keeps running with the previous value.
-- ``shutdown`` interrupts running turns and waits for them (a few seconds at most) before answering;
+- ``shutdown`` interrupts running turns and waits for them (:data:`SHUTDOWN_GRACE` at most) before
+  answering;
   ``exit`` ends the process, leaving no child behind.
 - The server also ends itself when the editor's process (``initialize``'s ``processId``) is gone,
   checked every :data:`PARENT_POLL_SECONDS`, or when stdin closes (pygls' read loop ends), so no
@@ -33,8 +34,8 @@ __all__ = ["PARENT_POLL_SECONDS", "setup"]
 log = logging.getLogger(__name__)
 
 PARENT_POLL_SECONDS = 1.0
-SHUTDOWN_GRACE = 5.0
-"""How long ``shutdown`` waits for interrupted turns to finish."""
+SHUTDOWN_GRACE = 1.5
+"""How long ``shutdown`` waits for interrupted turns to finish (editors wait about 2 s for its answer)."""
 
 
 def parent_alive(pid: int) -> bool:
@@ -140,5 +141,5 @@ def setup(server: CodexServer) -> None:
     @server.feature(types.EXIT)
     async def exit_(ls: CodexServer, params: Any) -> None:
         if not ls.state.stopping:
-            await ls.state.stop(grace=2.0)
+            await ls.state.stop(grace=1.0)
         _leave(0 if ls.protocol._shutdown else 1)
