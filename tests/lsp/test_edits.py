@@ -162,3 +162,18 @@ def test_a_file_that_appeared_or_vanished_is_a_conflict() -> None:
         plan_edit(changes_for(files, FILE_OPS), View({**files, "new.py": "x"}), VSCODE, "x")
     with pytest.raises(EditConflict, match="no longer exists"):
         plan_edit(changes_for(files, FILE_OPS), View({"src.py": "one\n"}), VSCODE, "x")
+
+
+def test_deleting_a_file_that_is_not_text() -> None:
+    """The engine may delete a binary file without its text (``old_text`` ``None``)."""
+
+    class Binary(View):
+        def current(self, path: str) -> Current:
+            return Current(f"file:///ws/{path}", None, exists=path == "blob.bin")
+
+    change = FileChange(ChangeKind.DELETE, "blob.bin", None, None)
+    plan = plan_edit((change,), Binary({}), NEOVIM, "x")
+    assert plan.edit is not None
+    assert [type(op).__name__ for op in plan.edit.document_changes or []] == ["DeleteFile"]
+    with pytest.raises(EditConflict, match="no longer exists"):
+        plan_edit((FileChange(ChangeKind.DELETE, "gone.bin", None, None),), Binary({}), NEOVIM, "x")

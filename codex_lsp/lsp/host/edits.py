@@ -36,12 +36,19 @@ ANNOTATION = "codex"
 
 
 class Current(NamedTuple):
-    """What a path holds now: its text (``None``: missing), and its buffer version when open."""
+    """What a path holds now: its text (``None``: missing or not text), its buffer version when open,
+    and whether a file is there at all."""
 
     uri: str
     text: str | None
     version: int | None = None
     is_open: bool = False
+    exists: bool | None = None
+    """``None``: as ``text`` says (a file exists when it has text)."""
+
+    @property
+    def present(self) -> bool:
+        return self.text is not None if self.exists is None else self.exists
 
 
 class CurrentView(Protocol):
@@ -174,7 +181,7 @@ def _update(builder: _Builder, view: CurrentView, change: FileChange) -> None:
 
 def _add(builder: _Builder, view: CurrentView, change: FileChange) -> None:
     current = view.current(change.path)
-    if current.text is not None:
+    if current.present:
         raise EditConflict(f"{change.path} was created meanwhile; read it and patch it instead.")
     text = change.new_text or ""
     builder.expected[change.path] = text
@@ -186,8 +193,10 @@ def _add(builder: _Builder, view: CurrentView, change: FileChange) -> None:
 
 
 def _delete(builder: _Builder, view: CurrentView, change: FileChange) -> None:
-    current = _existing(view, change.path)
-    if current.text != change.old_text:
+    current = view.current(change.path)
+    if not current.present:
+        raise EditConflict(f"{change.path} no longer exists.")
+    if change.old_text is not None and current.text != change.old_text:  # None: a file that is not text
         raise EditConflict(f"{change.path} was changed in the editor since it was read; not deleting it.")
     builder.expected[change.path] = None
     if builder.caps.delete_files:

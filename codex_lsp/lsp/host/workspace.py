@@ -201,11 +201,12 @@ class LspWorkspace:
         document = self.documents.at_path(self.source.absolute(path))
         if document is not None:
             return Current(uri, document.text, document.version, True)
+        exists = self.source.kind(path) is PathKind.FILE
         try:
-            text = self.source.read_text(path) if self.source.kind(path) is PathKind.FILE else None
-        except (OSError, PatchError):
+            text = self.source.read_text(path) if exists else None
+        except (OSError, PatchError):  # not text (binary, not UTF-8) or unreadable
             text = None
-        return Current(uri, text)
+        return Current(uri, text, exists=exists)
 
     def expect(self, texts: dict[str, str | None]) -> None:
         """Remember what an applied edit made of these paths until the editor or the disk says more."""
