@@ -42,6 +42,9 @@ class TurnRequest(BaseModel):
     """Diagnostics this turn must fix (a "Fix with Codex" turn)."""
     thread_id: str | None = None
     model: str | None = None
+    turn_id: str | None = None
+    """The id the turn will have; a host picks it so its request, progress token and interrupt
+    command name the turn from the start (default: a fresh uuid)."""
 
 
 class Agent:
@@ -115,9 +118,11 @@ class Agent:
         thread = self.thread(request.thread_id) if request.thread_id else self.new_thread()
         if thread.id in self.running:
             raise TurnBusyError(f"a turn is already running on thread {thread.id}; interrupt it or wait")
+        turn_id = request.turn_id or str(uuid.uuid4())
+        if any(running == turn_id for running, _ in self.running.values()):
+            raise TurnBusyError(f"a turn with id {turn_id} is already running; pick another id")
         items = self._thread_start_items() if not thread.history else []
         items.append(context.user_message(self._user_text(request)))
-        turn_id = str(uuid.uuid4())
         title = request.prompt or (request.fix[0].message if request.fix else "")
         task = asyncio.create_task(
             self.runner.run(thread, items, title=title, model=request.model, turn_id=turn_id)

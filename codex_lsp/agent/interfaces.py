@@ -153,5 +153,11 @@ class ChangeApplier(Protocol):
     """Turns a successful patch into real changes (LSP ``workspace/applyEdit``, or disk writes)."""
 
     async def apply(self, result: PatchResult, *, turn_id: str, summary: str) -> ApplyOutcome:
-        """Apply or hold ``result``; never partially. ``summary`` labels the edit for undo."""
+        """Apply or hold ``result``; never partially. ``summary`` labels the edit for undo.
+
+        Cancelling the call before anything reached the editor or the disk raises
+        ``CancelledError`` and changes nothing. Once an edit has been sent, the call waits for the
+        answer even when cancelled and returns what really happened; the caller then honours the
+        cancellation.
+        """
         ...

@@ -47,7 +47,7 @@ from codex_lsp.agent.events import (
     UsageTotals,
 )
 from codex_lsp.agent.threads import Thread
-from codex_lsp.agent.tools.base import ToolCall, ToolContext, ToolRegistry, ToolResult
+from codex_lsp.agent.tools.base import ToolCall, ToolContext, ToolInterrupted, ToolRegistry, ToolResult
 from codex_lsp.model import (
     FallbackNotice,
     ModelClient,
@@ -311,9 +311,13 @@ class TurnRunner:
             task = attempt.reads.get(call.call_id)
             if task is None:
                 await checkpoint()
-            attempt.outputs[call.call_id] = (
-                await task if task is not None else await self._run_tool(call, ctx)
-            )
+            try:
+                attempt.outputs[call.call_id] = (
+                    await task if task is not None else await self._run_tool(call, ctx)
+                )
+            except ToolInterrupted as exc:
+                attempt.outputs[call.call_id] = exc.result
+                raise
         thread.append(
             turn_id, [_output_item(call, attempt.outputs[call.call_id].output) for call in attempt.calls]
         )

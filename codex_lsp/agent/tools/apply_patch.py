@@ -10,6 +10,7 @@ success hands the changes to the :class:`ChangeApplier`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any, ClassVar, Literal
@@ -21,8 +22,9 @@ from codex_lsp.agent.events import (
     ItemCompleted,
     ItemStarted,
 )
-from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
-from codex_lsp.patch import FileChange, PatchError, PatchResult, compute_changes, parse_patch
+from codex_lsp.agent.interfaces import ApplyOutcome
+from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolInterrupted, ToolResult, function_spec
+from codex_lsp.patch import FileChange, FileSource, PatchError, PatchResult, compute_changes, parse_patch
 from codex_lsp.patch.render import render_change
 
 __all__ = ["GRAMMAR", "ApplyPatchTool"]
@@ -88,7 +90,9 @@ class ApplyPatchTool(Tool):
                 ctx, 'apply_patch: expected {"input": "<patch text>"}', "the call carried no patch text"
             )
         try:
-            result = compute_changes(parse_patch(text), ctx.workspace.file_source())
+            # Matching a big patch takes a while; off the event loop, the host keeps answering
+            # (a cancel included) meanwhile.
+            result = await asyncio.to_thread(_compute, text, ctx.workspace.file_source())
         except PatchError as exc:
             return _refused(ctx, f"apply_patch verification failed: {exc}", str(exc))
         return await _propose(result, ctx, started)
@@ -102,6 +106,10 @@ def _refused(ctx: ToolContext, output: str, reason: str) -> ToolResult:
     done = item.model_copy(update={"status": "failed", "message": reason})
     ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
     return ToolResult(output=output, success=False)
+
+
+def _compute(text: str, source: FileSource) -> PatchResult:
+    return compute_changes(parse_patch(text), source)
 
 
 def _patch_text(call: ToolCall) -> str | None:
@@ -123,7 +131,33 @@ async def _propose(result: PatchResult, ctx: ToolContext, started: float) -> Too
     ctx.emit(ItemStarted(turn_id=ctx.turn_id, item=item))
     ctx.emit(FileChangeProposed(turn_id=ctx.turn_id, item_id=item_id, changes=entries, diff=diff))
     summary = ", ".join(line[2:] for line in result.summary)
-    outcome = await ctx.applier.apply(result, turn_id=ctx.turn_id, summary=summary)
+    outcome, interrupted = await _apply_settled(ctx, result, summary)
+    recorded = _record(ctx, item, result, outcome, started)
+    if interrupted:
+        raise ToolInterrupted(recorded)
+    return recorded
+
+
+async def _apply_settled(ctx: ToolContext, result: PatchResult, summary: str) -> tuple[ApplyOutcome, bool]:
+    """Apply ``result``; if the turn is interrupted meanwhile, learn what really happened first.
+
+    The applier is cancelled, which stops it unless an edit is already on its way to the editor;
+    then it waits for the answer and returns it (see :class:`ChangeApplier`). Returns the outcome
+    and whether the turn was interrupted; raises ``CancelledError`` when nothing was applied.
+    """
+    applying = asyncio.ensure_future(ctx.applier.apply(result, turn_id=ctx.turn_id, summary=summary))
+    try:
+        return await asyncio.shield(applying), False
+    except asyncio.CancelledError:
+        applying.cancel()
+        outcome = await applying  # CancelledError here: the applier stopped before sending anything
+        return outcome, True
+
+
+def _record(
+    ctx: ToolContext, item: FileChangeItem, result: PatchResult, outcome: ApplyOutcome, started: float
+) -> ToolResult:
+    """Emit the item's final state and build the model's output for ``outcome``."""
     if not outcome.applied:
         done = item.model_copy(update={"status": "failed", "message": outcome.message})
         ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))

@@ -8,6 +8,7 @@ that turns one call into one string output. Failures the model can fix are retur
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,15 @@ from codex_lsp.agent.events import PlanStep, TurnEvent
 from codex_lsp.agent.interfaces import Approver, ChangeApplier, Workspace
 from codex_lsp.agent.settings import AgentSettings
 
-__all__ = ["Tool", "ToolCall", "ToolContext", "ToolRegistry", "ToolResult", "function_spec"]
+__all__ = [
+    "Tool",
+    "ToolCall",
+    "ToolContext",
+    "ToolInterrupted",
+    "ToolRegistry",
+    "ToolResult",
+    "function_spec",
+]
 
 
 class ToolCall(BaseModel):
@@ -41,6 +50,18 @@ class ToolResult(BaseModel):
 
     output: str
     success: bool = True
+
+
+class ToolInterrupted(asyncio.CancelledError):
+    """The turn was interrupted after the call had already taken effect (an edit the editor applied).
+
+    It propagates like any cancellation, but carries the call's real result so the history tells the
+    model what happened instead of "aborted".
+    """
+
+    def __init__(self, result: ToolResult) -> None:
+        super().__init__("interrupted after the call took effect")
+        self.result = result
 
 
 @dataclass

@@ -1,0 +1,111 @@
+"""The documents the editor has open: their text and version, kept with LSP's own line rules.
+
+pygls keeps documents too, but applies incremental changes after splitting lines with
+``str.splitlines``, which also breaks at form feeds, U+2028 and friends — so a change after such a
+character lands in the wrong place. The agent reads buffers from here instead, where a change's
+range is resolved with :class:`~codex_lsp.lsp.positions.LineIndex`.
+
+Documents are also found by their real path on disk, since the agent addresses files by path
+while the editor names them by URI (possibly through a symlink).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from codex_lsp.lsp.positions import DEFAULT_ENCODING, Encoding, LineIndex
+
+__all__ = ["Document", "DocumentStore", "real_path"]
+
+
+def real_path(uri: str) -> str | None:
+    """The real on-disk path a ``file:`` URI names (``None`` for other schemes)."""
+    path = to_fs_path(uri)
+    return os.path.realpath(path) if path else None
+
+
+@dataclass
+class Document:
+    """One open document."""
+
+    uri: str
+    text: str
+    version: int | None
+    language_id: str = ""
+    path: str | None = None
+    """Its real path on disk, or ``None`` (``untitled:`` and other non-file documents)."""
+    dirty: bool = False
+    """Changed since it was opened or last saved."""
+
+
+Listener = Callable[[Document], None]
+
+
+class DocumentStore:
+    """Open documents by URI and by real path; ``on_change`` hears of every open, change and close."""
+
+    def __init__(self) -> None:
+        self.encoding: Encoding = DEFAULT_ENCODING
+        self._by_uri: dict[str, Document] = {}
+        self._by_path: dict[str, Document] = {}
+        self.listeners: list[Listener] = []
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(list(self._by_uri.values()))
+
+    def get(self, uri: str) -> Document | None:
+        return self._by_uri.get(uri)
+
+    def at_path(self, path: str) -> Document | None:
+        """The open document whose real path is ``path``."""
+        return self._by_path.get(path)
+
+    def open(self, item: types.TextDocumentItem) -> Document:
+        document = Document(item.uri, item.text, item.version, item.language_id, real_path(item.uri))
+        self.close(item.uri)
+        self._by_uri[item.uri] = document
+        if document.path:
+            self._by_path[document.path] = document
+        self._tell(document)
+        return document
+
+    def change(self, params: types.DidChangeTextDocumentParams) -> Document | None:
+        document = self._by_uri.get(params.text_document.uri)
+        if document is None:
+            return None
+        for change in params.content_changes:
+            document.text = self._applied(document.text, change)
+        document.version = params.text_document.version
+        document.dirty = True
+        self._tell(document)
+        return document
+
+    def saved(self, uri: str) -> None:
+        document = self._by_uri.get(uri)
+        if document is not None:
+            document.dirty = False
+
+    def close(self, uri: str) -> None:
+        document = self._by_uri.pop(uri, None)
+        if document is None:
+            return
+        if document.path and self._by_path.get(document.path) is document:
+            del self._by_path[document.path]
+        self._tell(document)
+
+    def _applied(self, text: str, change: types.TextDocumentContentChangeEvent) -> str:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            index = LineIndex(text, self.encoding)
+            start = index.offset(change.range.start.line, change.range.start.character)
+            end = index.offset(change.range.end.line, change.range.end.character)
+            return text[:start] + change.text + text[max(start, end) :]
+        return change.text
+
+    def _tell(self, document: Document) -> None:
+        for listener in self.listeners:
+            listener(document)

@@ -1,0 +1,151 @@
+"""``textDocument/codeAction``: "Fix with Codex" and friends, built instantly from what the server knows.
+
+Nothing here calls the model: every action is a command (``codex.fixDiagnostics`` or
+``codex.ask``) that runs a turn only when the user picks it. Offered:
+
+- for each diagnostic overlapping the range — from the request's context or from the diagnostics
+  store (``codex/didChangeDiagnostics``) — "Fix with Codex: <message>" (``quickfix``, tagged
+  ``LlmGenerated`` where the client understands the tag);
+- "Fix all N problems in this file with Codex" when the file has several;
+- with a non-empty selection, fixed-prompt actions under ``refactor.rewrite``: explain, add
+  docstrings, write tests;
+- for clients that tell us no diagnostics (no plugin, a context limited to our own), one
+  "Codex: fix the problems on this line" — only when the user explicitly asked for actions
+  (``triggerKind`` Invoked) with no selection, never on automatic lightbulb requests.
+
+Never a ``source.fixAll`` kind: nothing may run a paid model on save.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+from cattrs import Converter
+from lsprotocol import types
+from lsprotocol.converters import get_converter
+
+from codex_lsp.lsp.capabilities import ClientCaps
+
+if TYPE_CHECKING:
+    from codex_lsp.lsp.state import CodexServer
+
+__all__ = ["KINDS", "build_actions", "setup"]
+
+KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+MAX_SINGLE_FIXES = 20
+"""Per-diagnostic actions offered at one place at most (the menu stays usable)."""
+SELECTION_PROMPTS = (
+    ("Codex: explain this code", "Explain what the selected code does."),
+    ("Codex: add docstrings", "Add docstrings to the selected code."),
+    ("Codex: write tests for this code", "Write tests for the selected code."),
+)
+
+
+@functools.cache
+def _converter() -> Converter:
+    """lsprotocol's converter, built on first use (building it is slow; start-up does not need it)."""
+    return get_converter()
+
+
+def _key(position: types.Position) -> tuple[int, int]:
+    return position.line, position.character
+
+
+def overlaps(a: types.Range, b: types.Range) -> bool:
+    """Whether the ranges share a position (touching counts: a cursor at a diagnostic's end)."""
+    return _key(a.start) <= _key(b.end) and _key(b.start) <= _key(a.end)
+
+
+def _wanted(only: list[str] | None, kind: str) -> bool:
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+def _title(message: str) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else "problem"
+    return line if len(line) <= 80 else line[:79] + "…"
+
+
+def _action(
+    caps: ClientCaps,
+    title: str,
+    kind: str,
+    command: types.Command,
+    diagnostics: list[types.Diagnostic] | None,
+) -> types.CodeAction | types.Command:
+    if not caps.code_action_literals:
+        return command
+    tags = [types.CodeActionTag.LlmGenerated] if caps.llm_tag else None
+    return types.CodeAction(title=title, kind=kind, diagnostics=diagnostics, command=command, tags=tags)
+
+
+def build_actions(
+    caps: ClientCaps,
+    params: types.CodeActionParams,
+    version: int | None,
+    known: list[types.Diagnostic],
+    reported: bool,
+) -> list[types.CodeAction | types.Command]:
+    """The actions for one request; ``known`` is every diagnostic known for the document, and
+    ``reported`` whether an editor plugin tells us all of them (then no fallback is needed)."""
+    uri, rng, context = params.text_document.uri, params.range, params.context
+    only = [str(k) for k in context.only] if context.only else None
+    actions: list[types.CodeAction | types.Command] = []
+    here = [d for d in known if overlaps(d.range, rng)]
+    selection = _key(rng.start) != _key(rng.end)
+    if _wanted(only, types.CodeActionKind.QuickFix):
+        for d in here[:MAX_SINGLE_FIXES]:
+            title = f"Fix with Codex: {_title(d.message)}"
+            arguments = [{"uri": uri, "version": version, "diagnostics": [_converter().unstructure(d)]}]
+            command = types.Command(title=title, command="codex.fixDiagnostics", arguments=arguments)
+            actions.append(_action(caps, title, types.CodeActionKind.QuickFix, command, [d]))
+        if len(known) > 1:
+            title = f"Fix all {len(known)} problems in this file with Codex"
+            arguments = [{"uri": uri, "version": version, "all": True}]
+            command = types.Command(title=title, command="codex.fixDiagnostics", arguments=arguments)
+            actions.append(_action(caps, title, types.CodeActionKind.QuickFix, command, None))
+        invoked = context.trigger_kind == types.CodeActionTriggerKind.Invoked
+        if not here and invoked and not reported and not selection:
+            actions.append(_line_fallback(caps, uri, version, rng))
+    if selection and _wanted(only, types.CodeActionKind.RefactorRewrite):
+        for title, prompt in SELECTION_PROMPTS:
+            arguments = [
+                {"prompt": prompt, "uri": uri, "version": version, "range": _converter().unstructure(rng)}
+            ]
+            command = types.Command(title=title, command="codex.ask", arguments=arguments)
+            actions.append(_action(caps, title, types.CodeActionKind.RefactorRewrite, command, None))
+    return actions
+
+
+def _line_fallback(
+    caps: ClientCaps, uri: str, version: int | None, rng: types.Range
+) -> types.CodeAction | types.Command:
+    line = rng.start.line
+    title = "Codex: fix the problems on this line"
+    whole_line = types.Range(types.Position(line, 0), types.Position(line + 1, 0))
+    prompt = (
+        f"Fix the problems on line {line + 1} of this file (the diagnostics the editor shows there "
+        "did not reach the language server; check the line yourself)."
+    )
+    arguments: list[Any] = [
+        {"prompt": prompt, "uri": uri, "version": version, "range": _converter().unstructure(whole_line)}
+    ]
+    command = types.Command(title=title, command="codex.ask", arguments=arguments)
+    return _action(caps, title, types.CodeActionKind.QuickFix, command, None)
+
+
+def setup(server: CodexServer) -> None:
+    """Register ``textDocument/codeAction``."""
+    options = types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=False)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
+    def code_actions(
+        ls: CodexServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction | types.Command] | None:
+        state = ls.state
+        uri = params.text_document.uri
+        document = state.documents.get(uri)
+        version = document.version if document is not None else None
+        state.diagnostics.observe(uri, version, params.context.diagnostics)
+        known = state.diagnostics.for_document(uri, version)
+        return build_actions(state.caps, params, version, known, state.diagnostics.reported(uri)) or None

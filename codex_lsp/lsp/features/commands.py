@@ -1,0 +1,297 @@
+"""``workspace/executeCommand``: the ``codex.*`` commands.
+
+- ``codex.ask`` ``{prompt, uri?, version?, range?, diagnostics?, threadId?}``: one turn on a thread
+  (a new thread when absent); returns the turn's result (below).
+- ``codex.fixDiagnostics`` ``{uri, version?, diagnostics[] | all: true, threadId?}``: one turn whose
+  task is to fix those diagnostics (``all``: every diagnostic known for the document).
+- ``codex.interrupt`` ``{turnId?}``: interrupts that turn, or every turn; ``{interrupted: [turnId]}``.
+- ``codex.threads`` ``{}``: ``{threads: [{threadId, cwd, title, turns, createdAt, updatedAt}]}``.
+- ``codex.newThread`` ``{uri?}``: ``{threadId, cwd}``.
+- ``codex.status`` ``{}``: provider, model, base URL, whether a key was found (never the key),
+  transport in use, connection state, version.
+
+A turn command answers when the turn ends, with ``{threadId, turnId, status, message, changedFiles,
+usage, error?}`` — ``status`` is ``completed``, ``interrupted`` or ``failed``; a failed turn is a
+result, not a JSON-RPC error. Unknown commands, bad arguments and unknown documents are JSON-RPC
+errors with a message a person understands.
+
+Turns are cancellable three ways, all ending the turn ``interrupted``: ``$/cancelRequest`` on the
+command (pygls answers it but does not cancel a command's coroutine, so the request's future is
+linked to the task here — this relies on pygls' private ``_request_futures``, and a test guards it),
+``window/workDoneProgress/cancel`` on its progress, and ``codex.interrupt``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cattrs import Converter
+from lsprotocol import types
+from lsprotocol.converters import get_converter
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
+
+from codex_lsp.lsp.features.progress import TurnReporter, camel
+from codex_lsp.lsp.protocol import WORK_DONE_TOKEN
+from codex_lsp.lsp.state import CodexServer  # at run time: pygls reads command annotations
+from codex_lsp.lsp.turns import RunningTurn
+
+__all__ = ["COMMANDS", "TurnCommand", "setup"]
+
+ASK, FIX, INTERRUPT = "codex.ask", "codex.fixDiagnostics", "codex.interrupt"
+THREADS, NEW_THREAD, STATUS = "codex.threads", "codex.newThread", "codex.status"
+COMMANDS = (ASK, FIX, INTERRUPT, THREADS, NEW_THREAD, STATUS)
+_ZERO_USAGE = {
+    "inputTokens": 0,
+    "cachedInputTokens": 0,
+    "outputTokens": 0,
+    "reasoningOutputTokens": 0,
+    "totalTokens": 0,
+}
+
+
+@functools.cache
+def _converter() -> Converter:
+    """lsprotocol's converter, built on first use (building it is slow; start-up does not need it)."""
+    return get_converter()
+
+
+@dataclass(frozen=True)
+class TurnCommand:
+    """A turn command's arguments, checked."""
+
+    kind: Literal["ask", "fix"]
+    prompt: str = ""
+    uri: str | None = None
+    version: int | None = None
+    range: types.Range | None = None
+    diagnostics: tuple[types.Diagnostic, ...] = ()
+    thread_id: str | None = None
+    all_diagnostics: bool = False
+
+    @property
+    def title(self) -> str:
+        if self.prompt:
+            return self.prompt
+        if self.diagnostics:
+            return "Fix: " + self.diagnostics[0].message
+        return "Fix the problems in this file"
+
+
+# -- arguments --------------------------------------------------------------------------------------
+
+
+def _bad(command: str, why: str) -> JsonRpcInvalidParams:
+    return JsonRpcInvalidParams(message=f"{command}: {why}")
+
+
+def _object(command: str, args: tuple[Any, ...], shape: str) -> dict[str, Any]:
+    if not args:
+        return {}
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise _bad(command, f"expected one argument, an object {shape}")
+    return args[0]
+
+
+def _optional(command: str, data: dict[str, Any], key: str, kind: type, what: str) -> Any:
+    """``data[key]`` when it is a ``kind`` (a bool is not an int here), ``None`` when absent."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _bad(command, f"{key} must be {what}")
+    return value
+
+
+def _structured(command: str, value: Any, kind: Any, what: str) -> Any:
+    try:
+        return _converter().structure(value, kind)
+    except Exception:
+        raise _bad(command, f"{what}") from None
+
+
+def _diagnostics(command: str, data: dict[str, Any]) -> tuple[types.Diagnostic, ...]:
+    raw = data.get("diagnostics")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _bad(command, "diagnostics must be a list of LSP diagnostics")
+    return tuple(
+        _structured(command, item, types.Diagnostic, f"diagnostics[{n}] is not an LSP diagnostic")
+        for n, item in enumerate(raw)
+    )
+
+
+def _common(command: str, data: dict[str, Any]) -> dict[str, Any]:
+    rng = data.get("range")
+    return {
+        "uri": _optional(command, data, "uri", str, "a document URI"),
+        "version": _optional(command, data, "version", int, "an integer"),
+        "range": None if rng is None else _structured(command, rng, types.Range, "range is not an LSP range"),
+        "diagnostics": _diagnostics(command, data),
+        "thread_id": _optional(command, data, "threadId", str, "a thread id"),
+    }
+
+
+def parse_ask(args: tuple[Any, ...]) -> TurnCommand:
+    data = _object(ASK, args, "{prompt, uri?, version?, range?, diagnostics?, threadId?}")
+    prompt = data.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise _bad(ASK, "prompt must be a non-empty string")
+    return TurnCommand("ask", prompt=prompt, **_common(ASK, data))
+
+
+def parse_fix(args: tuple[Any, ...]) -> TurnCommand:
+    data = _object(FIX, args, "{uri, version?, diagnostics[], threadId?}")
+    common = _common(FIX, data)
+    if not common["uri"]:
+        raise _bad(FIX, "uri is required")
+    everything = _optional(FIX, data, "all", bool, "true or false") or False
+    if not common["diagnostics"] and not everything:
+        raise _bad(FIX, "diagnostics must name at least one diagnostic (or pass all: true)")
+    return TurnCommand("fix", all_diagnostics=everything, **common)
+
+
+# -- turns ------------------------------------------------------------------------------------------
+
+
+def link_cancel_request(server: CodexServer, task: asyncio.Task[Any]) -> None:
+    """Make ``$/cancelRequest`` of the running ``workspace/executeCommand`` cancel ``task``.
+
+    pygls cancels only the request's outer future for a command (private ``_request_futures``).
+    """
+    outer = server.protocol._request_futures.get(server.protocol.msg_id)  # type: ignore[arg-type]
+    if outer is not None:
+        outer.add_done_callback(lambda future: future.cancelled() and task.cancel())
+
+
+def result_payload(result: Any) -> dict[str, Any]:
+    """A ``TurnResult`` as the command's JSON result."""
+    payload: dict[str, Any] = {
+        "threadId": result.thread_id,
+        "turnId": result.turn_id,
+        "status": result.status,
+        "message": result.message,
+        "changedFiles": list(result.changed_files),
+        "usage": camel(result.usage.model_dump()),
+    }
+    if result.error:
+        payload["error"] = result.error
+    return payload
+
+
+def _ended(command: TurnCommand, turn_id: str, status: str, error: str | None = None) -> dict[str, Any]:
+    """The result of a turn that never reached the agent (interrupted early, or not configured)."""
+    payload: dict[str, Any] = {
+        "threadId": command.thread_id,
+        "turnId": turn_id,
+        "status": status,
+        "message": "",
+        "changedFiles": [],
+        "usage": dict(_ZERO_USAGE),
+    }
+    if error:
+        payload["error"] = error
+    return payload
+
+
+async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task[Any]) -> dict[str, Any]:
+    """Run one turn for a command and return its result; never lets a cancellation escape."""
+    from codex_lsp.agent.errors import TurnError
+    from codex_lsp.lsp.host.runtime import CommandError
+    from codex_lsp.model.errors import ConfigError
+
+    state = server.state
+    if state.stopping:
+        raise JsonRpcInvalidRequest(message="the server is shutting down; no new turns")
+    turn_id = str(uuid.uuid4())
+    reporter = TurnReporter(server, turn_id, command.title)
+    state.turns.add(RunningTurn(turn_id, task, reporter))
+    status, error = "interrupted", None
+    try:
+        host = await state.host(server)
+        agent, request = host.prepare(command, turn_id)
+        await reporter.begin(WORK_DONE_TOKEN.get(), lambda: _cancel(task))
+        result = await agent.run_turn(request)
+        status, error = result.status, result.error
+        if result.status == "failed":
+            server.show(f"Codex: the turn failed: {result.error}", types.MessageType.Error)
+        return {k: state.scrub(v) if isinstance(v, str) else v for k, v in result_payload(result).items()}
+    except (CommandError, TurnError) as exc:
+        status = "failed"
+        raise JsonRpcInvalidParams(message=str(exc)) from None
+    except ConfigError as exc:
+        status, error = "failed", exc.message
+        server.show(f"Codex: {exc.message}", types.MessageType.Error)
+        return _ended(command, turn_id, status, state.scrub(exc.message))
+    except asyncio.CancelledError:
+        task.uncancel()
+        return _ended(command, turn_id, "interrupted")
+    finally:
+        reporter.end(status, error)
+        state.turns.remove(turn_id)
+
+
+# -- registration -----------------------------------------------------------------------------------
+
+
+def _turn_id_argument(args: tuple[Any, ...]) -> str | None:
+    data = _object(INTERRUPT, args, "{turnId?}")
+    return _optional(INTERRUPT, data, "turnId", str, "a turn id")  # type: ignore[no-any-return]
+
+
+def setup(server: CodexServer) -> None:
+    """Register the ``codex.*`` commands."""
+
+    @server.command(ASK)
+    async def ask(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        task = _current()
+        link_cancel_request(ls, task)
+        return await run_turn(ls, parse_ask(args), task)
+
+    @server.command(FIX)
+    async def fix(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        task = _current()
+        link_cancel_request(ls, task)
+        return await run_turn(ls, parse_fix(args), task)
+
+    @server.command(INTERRUPT)
+    def interrupt(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        return {"interrupted": ls.state.turns.interrupt(_turn_id_argument(args))}
+
+    @server.command(THREADS)
+    async def threads(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        _object(THREADS, args, "{}")
+        host = await ls.state.host(ls)
+        return {"threads": host.threads()}
+
+    @server.command(NEW_THREAD)
+    async def new_thread(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        from codex_lsp.lsp.host.runtime import CommandError
+        from codex_lsp.model.errors import ConfigError
+
+        uri = _optional(NEW_THREAD, _object(NEW_THREAD, args, "{uri?}"), "uri", str, "a document URI")
+        host = await ls.state.host(ls)
+        try:
+            return host.new_thread(uri)
+        except (CommandError, ConfigError) as exc:
+            raise JsonRpcInvalidParams(message=f"{NEW_THREAD}: {exc}") from None
+
+    @server.command(STATUS)
+    async def status(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        _object(STATUS, args, "{}")
+        host = await ls.state.host(ls)
+        return host.status()
+
+
+def _current() -> asyncio.Task[Any]:
+    task = asyncio.current_task()
+    assert task is not None, "commands run as tasks"
+    return task
+
+
+def _cancel(task: asyncio.Task[Any]) -> None:
+    task.cancel()

@@ -1,0 +1,107 @@
+"""The agent's ``ChangeApplier`` on LSP: each successful patch becomes one ``workspace/applyEdit``.
+
+All or nothing, as the patch engine is. The edit is planned against the current text right before
+it is sent (:func:`~codex_lsp.lsp.host.edits.plan_edit`); a conflict sends nothing and tells the
+model why. File operations the client cannot do are written by the server first (atomically, with
+the patch writer) and undone if the editor then refuses the text edits. When the editor answers
+``applied: false`` the model is told (tool output), the user is told (``window/showMessage``), and
+nothing is reported as changed.
+
+Once the edit is on its way, an interrupt no longer stops the call: it waits for the editor's
+answer (for :data:`ANSWER_GRACE` seconds at most) and returns what really happened, as the
+``ChangeApplier`` contract asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from codex_lsp.agent.interfaces import ApplyOutcome
+from codex_lsp.lsp.host.edits import EditConflict, EditPlan, inverse, plan_edit
+from codex_lsp.lsp.host.workspace import LspWorkspace
+from codex_lsp.patch import PatchError, PatchResult, write_changes
+
+if TYPE_CHECKING:
+    from codex_lsp.lsp.state import CodexServer
+
+__all__ = ["ANSWER_GRACE", "LspApplier"]
+
+log = logging.getLogger(__name__)
+
+ANSWER_GRACE = 10.0
+"""How long an interrupted turn still waits for the editor's answer to an edit already sent."""
+_MAX_LABEL = 120
+
+
+class LspApplier:
+    """Applies patches to one workspace folder through the editor."""
+
+    def __init__(self, server: CodexServer, workspace: LspWorkspace) -> None:
+        self.server = server
+        self.workspace = workspace
+
+    async def apply(self, result: PatchResult, *, turn_id: str, summary: str) -> ApplyOutcome:
+        caps = self.server.state.caps
+        label = f"Codex: {summary}"
+        label = label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 1] + "…"
+        try:
+            plan = plan_edit(result.changes, self.workspace, caps, label)
+        except EditConflict as exc:
+            self.server.log(f"codex turn {turn_id}: patch not sent: {exc}", types.MessageType.Info)
+            return ApplyOutcome(applied=False, message=f"{exc} Nothing was sent to the editor.")
+        if plan.edit is not None and not caps.apply_edit:
+            return ApplyOutcome(
+                applied=False, message="this editor cannot apply edits (it lacks workspace/applyEdit)."
+            )
+        return await self._carry_out(plan, label)
+
+    async def _carry_out(self, plan: EditPlan, label: str) -> ApplyOutcome:
+        root = self.workspace.root
+        try:
+            write_changes(root, plan.disk)
+        except PatchError as exc:
+            return ApplyOutcome(applied=False, message=str(exc))
+        if plan.edit is None:
+            self.workspace.expect(plan.expected)
+            return ApplyOutcome(applied=True)
+        answer = await self._send(types.ApplyWorkspaceEditParams(edit=plan.edit, label=label))
+        if answer.applied:
+            self.workspace.expect(plan.expected)
+            return ApplyOutcome(applied=True)
+        try:
+            write_changes(root, inverse(plan.disk))
+        except PatchError:
+            log.exception("could not undo the file operations of a refused edit")
+        reason = answer.failure_reason or "no reason given"
+        self.server.show(f"Codex: the editor did not apply the edit ({reason}); nothing was changed.")
+        return ApplyOutcome(applied=False, message=f"the editor did not apply the edit ({reason}).")
+
+    async def _send(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        """Send the edit at once; wait for the answer, even through an interrupt (shielded)."""
+        answer = self.server.protocol.send_request_async(types.WORKSPACE_APPLY_EDIT, params)
+        try:
+            return _result(await asyncio.shield(answer))
+        except asyncio.CancelledError:
+            try:
+                async with asyncio.timeout(ANSWER_GRACE):
+                    return _result(await answer)
+            except TimeoutError:
+                reason = "the editor did not answer after the turn was interrupted"
+            except Exception as exc:
+                reason = f"the editor answered with an error: {exc}"
+        except Exception as exc:
+            reason = f"the editor answered with an error: {exc}"
+        return types.ApplyWorkspaceEditResult(applied=False, failure_reason=reason)
+
+
+def _result(answer: object) -> types.ApplyWorkspaceEditResult:
+    if isinstance(answer, types.ApplyWorkspaceEditResult):
+        return answer
+    applied = bool(getattr(answer, "applied", False))
+    return types.ApplyWorkspaceEditResult(
+        applied=applied, failure_reason=getattr(answer, "failure_reason", None)
+    )

@@ -1,0 +1,354 @@
+"""The agent side of the server, loaded on first use: one model client, one ``Agent`` per folder.
+
+- **Model client**: one for the server's lifetime (one WebSocket serves every turn of every
+  folder), built from ``$CODEX_HOME/config.toml`` with the editor's settings laid over it
+  (:func:`model_settings`), rebuilt when those settings change.
+- **Agents**: one per workspace folder (multi-root works). A request's ``uri`` picks the folder
+  containing it; a file outside every folder uses its git root, else its directory; no ``uri``
+  means the first folder. Threads are stored where ``exec`` stores them, so either can continue
+  the other's.
+- **Requests**: a turn command becomes the agent's ``TurnRequest`` here, positions converted from
+  the client's encoding to code points against the current buffer text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pydantic import SecretStr
+from pygls.uris import to_fs_path
+
+from codex_lsp import __version__
+from codex_lsp.agent.agent import Agent, TurnRequest
+from codex_lsp.agent.errors import ThreadNotFoundError
+from codex_lsp.agent.interfaces import EditorContext, Selection
+from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent.threads import ThreadStore, default_state_dir
+from codex_lsp.agent.tools.walk import find_git_root
+from codex_lsp.lsp.documents import Document, real_path
+from codex_lsp.lsp.host.applier import LspApplier
+from codex_lsp.lsp.host.approver import LspApprover
+from codex_lsp.lsp.host.workspace import Expected, LspWorkspace, agent_diagnostic
+from codex_lsp.lsp.positions import LineIndex
+from codex_lsp.lsp.settings import Settings
+from codex_lsp.model import ModelClient, ModelSettings, load_settings
+from codex_lsp.model.config import BUILTIN_PROVIDERS, codex_home, read_auth_key, read_config
+from codex_lsp.model.errors import ConfigError
+
+if TYPE_CHECKING:
+    from codex_lsp.lsp.features.commands import TurnCommand
+    from codex_lsp.lsp.state import CodexServer
+
+__all__ = ["CommandError", "Host", "model_settings"]
+
+
+class CommandError(Exception):
+    """A command's arguments name something that does not exist; the message says what."""
+
+
+def _provider_key(
+    provider_env_key: str | None, home: Path, env: Mapping[str, str]
+) -> tuple[SecretStr | None, str | None]:
+    """The key for a provider chosen in the editor, looked up as config.toml's provider's would be."""
+    if provider_env_key and env.get(provider_env_key):
+        return SecretStr(env[provider_env_key]), f"env {provider_env_key}"
+    from_file = read_auth_key(home / "auth.json")
+    if from_file is not None:
+        return from_file, str(home / "auth.json")
+    if env.get("OPENAI_API_KEY"):
+        return SecretStr(env["OPENAI_API_KEY"]), "env OPENAI_API_KEY"
+    return None, None
+
+
+def model_settings(settings: Settings, home: Path, env: Mapping[str, str]) -> ModelSettings:
+    """config.toml's model settings with the editor's settings laid over them; raises ``ConfigError``."""
+    base = load_settings(home, env)
+    update: dict[str, Any] = {}
+    provider = base.provider
+    if settings.provider and settings.provider != base.provider_id:
+        config = read_config(home / "config.toml")
+        chosen = config.model_providers.get(settings.provider) or BUILTIN_PROVIDERS.get(settings.provider)
+        if chosen is None:
+            known = ", ".join(sorted({*config.model_providers, *BUILTIN_PROVIDERS}))
+            raise ConfigError(f"codex.provider = {settings.provider!r} names no provider; known: {known}")
+        provider = chosen
+        key, source = _provider_key(chosen.env_key, home, env)
+        update.update(provider_id=settings.provider, api_key=key, key_source=source)
+    if settings.base_url:
+        provider = provider.model_copy(update={"base_url": settings.base_url})
+    if settings.transport != "auto":
+        provider = provider.model_copy(update={"supports_websockets": settings.transport == "websocket"})
+    update["provider"] = provider
+    if settings.model:
+        update["model"] = settings.model
+    if settings.reasoning_effort:
+        update["reasoning_effort"] = settings.reasoning_effort
+    return base.model_copy(update=update)
+
+
+class Host:
+    """Agents and the model client of one server."""
+
+    def __init__(self, server: CodexServer) -> None:
+        self.server = server
+        self.state = server.state
+        self.home = codex_home()
+        self.expected = Expected()
+        self.state.documents.listeners.append(self.expected.forget)
+        self.store = ThreadStore(default_state_dir())
+        self.agents: dict[Path, Agent] = {}
+        self._agent_keys: dict[Path, tuple[Any, ...]] = {}
+        self._client: ModelClient | None = None
+        self._client_key: tuple[Any, ...] | None = None
+        self._retired: list[ModelClient] = []
+        self.config_error: str | None = None
+
+    # -- model client -----------------------------------------------------------------------------
+
+    def client(self) -> ModelClient:
+        """The model client for the current settings; raises ``ConfigError``."""
+        key = self.state.settings.model_overrides()
+        if self._client is None or self._client_key != key:
+            try:
+                settings = model_settings(self.state.settings, self.home, os.environ)
+            except ConfigError as exc:
+                self.config_error = exc.message
+                raise
+            if self._client is not None:
+                self._retired.append(self._client)
+            self._client, self._client_key, self.config_error = ModelClient(settings), key, None
+            self._close_retired()
+        return self._client
+
+    def _close_retired(self) -> None:
+        """Close replaced clients once no turn can still be using them."""
+        if self.state.turns.running or not self._retired:
+            return
+        retired, self._retired = self._retired, []
+        for client in retired:
+            self.state.run_task(client.aclose(), "codex-close-model-client")
+
+    def check_config(self) -> None:
+        """Build the client now so a configuration problem is reported before the first turn."""
+        try:
+            self.client()
+        except ConfigError as exc:
+            self.server.show(f"Codex: {exc.message}", types.MessageType.Error)
+
+    def scrub(self, text: str) -> str:
+        for client in (self._client, *self._retired):
+            if client is not None:
+                text = client.scrub(text)
+        return text
+
+    async def aclose(self) -> None:
+        for client in (self._client, *self._retired):
+            if client is not None:
+                await client.aclose()
+        self._retired.clear()
+
+    # -- folders and agents -----------------------------------------------------------------------
+
+    def folders(self) -> list[Path]:
+        """The workspace folders, in the order the editor gave them."""
+        workspace = self.server.workspace
+        paths = [to_fs_path(folder.uri) for folder in workspace.folders.values()]
+        if not paths and workspace.root_path:
+            paths = [workspace.root_path]
+        return [Path(os.path.realpath(p)) for p in paths if p]
+
+    def folder_for(self, path: Path | None) -> Path:
+        """The folder a file belongs to (see the module docstring)."""
+        folders = self.folders()
+        if path is None:
+            if not folders:
+                raise CommandError("no workspace folder is open; open a folder or pass a document uri")
+            return folders[0]
+        inside = [f for f in folders if path == f or f in path.parents]
+        if inside:
+            return max(inside, key=lambda f: len(f.parts))
+        return find_git_root(path.parent) or path.parent
+
+    @staticmethod
+    def path_of(uri: str) -> Path | None:
+        """The real path a ``file:`` URI names."""
+        path = real_path(uri)
+        return Path(path) if path else None
+
+    def forget_folders(self, removed: list[Path]) -> None:
+        for folder in removed:
+            agent = self.agents.get(folder)
+            if agent is not None and not agent.running:
+                del self.agents[folder]
+
+    def agent(self, folder: Path) -> Agent:
+        """The folder's agent for the current settings; raises ``ConfigError``."""
+        client = self.client()
+        settings = AgentSettings(
+            shell_enabled=self.state.settings.shell_enabled, shell_allow=self.state.settings.shell_allow
+        )
+        key = (id(client), settings)
+        agent = self.agents.get(folder)
+        if agent is not None and self._agent_keys.get(folder) == key:
+            return agent
+        workspace = LspWorkspace(
+            folder,
+            self.state.documents,
+            self.state.diagnostics,
+            self.expected,
+            self.state.caps.position_encoding,
+        )
+        fresh = Agent(
+            client=client,
+            workspace=workspace,
+            approver=LspApprover(self.server),
+            applier=LspApplier(self.server, workspace),
+            emit=self.state.turns.dispatch,
+            settings=settings,
+            store=self.store,
+            codex_home=self.home,
+        )
+        if agent is not None:  # same threads, and still one turn per thread across the two
+            fresh.threads, fresh.running = agent.threads, agent.running
+        self.agents[folder], self._agent_keys[folder] = fresh, key
+        return fresh
+
+    # -- requests ---------------------------------------------------------------------------------
+
+    def locate(self, uri: str | None) -> tuple[Path, Document | None, str | None]:
+        """The folder, open document and folder-relative path a request's ``uri`` names."""
+        if uri is None:
+            return self.folder_for(None), None, None
+        document = self.state.documents.get(uri)
+        path = real_path(uri)
+        if path is None:
+            raise CommandError(f"{uri} is not a file on disk; save it in a folder first")
+        if document is None and not os.path.isfile(path):
+            raise CommandError(
+                f"unknown document {uri}: it is not open in the editor and no such file exists"
+            )
+        folder = self.folder_for(Path(path))
+        return folder, document, os.path.relpath(path, folder).replace(os.sep, "/")
+
+    def prepare(self, command: TurnCommand, turn_id: str) -> tuple[Agent, TurnRequest]:
+        """The agent and the request for a turn command; raises ``CommandError`` or ``ConfigError``."""
+        folder, document, relative = self.locate(command.uri)
+        agent = self.agent(folder)
+        if command.thread_id:
+            try:
+                agent.thread(command.thread_id)
+            except ThreadNotFoundError as exc:
+                raise CommandError(str(exc)) from None
+            if command.thread_id in agent.running:
+                raise CommandError(
+                    f"a turn is already running on thread {command.thread_id}; interrupt it or wait"
+                )
+        text = self._text(agent, document, relative)
+        encoding = self.state.caps.position_encoding
+        lsp_diagnostics = list(command.diagnostics)
+        if command.all_diagnostics and command.uri and document is not None:
+            lsp_diagnostics = self.state.diagnostics.for_document(command.uri, document.version)
+        diagnostics = tuple(agent_diagnostic(relative or "", text, d, encoding) for d in lsp_diagnostics)
+        fixing = command.kind == "fix"
+        if fixing and not diagnostics:
+            raise CommandError(
+                f"no diagnostics are known for {command.uri} (the document changed since they were "
+                "reported); ask for code actions again"
+            )
+        editor = EditorContext(
+            active_file=relative,
+            selection=self._selection(text, command.range) if relative else None,
+            diagnostics=() if fixing else diagnostics,
+            open_buffers=tuple(agent.workspace.open_buffers()),
+        )
+        request = TurnRequest(
+            prompt=command.prompt,
+            editor=editor,
+            fix=diagnostics if fixing else (),
+            thread_id=command.thread_id,
+            turn_id=turn_id,
+        )
+        return agent, request
+
+    @staticmethod
+    def _text(agent: Agent, document: Document | None, relative: str | None) -> str:
+        if document is not None:
+            return document.text
+        if relative is None:
+            return ""
+        try:
+            return agent.workspace.read_text(relative)
+        except (OSError, ValueError):
+            return ""
+
+    def _selection(self, text: str, rng: types.Range | None) -> Selection | None:
+        if rng is None:
+            return None
+        client = LineIndex(text, self.state.caps.position_encoding)
+        points = LineIndex(text, "utf-32")
+        start = client.offset(rng.start.line, rng.start.character)
+        end = client.offset(rng.end.line, rng.end.character)
+        (sl, sc), (el, ec) = points.position(start), points.position(end)
+        return Selection(
+            start_line=sl, start_character=sc, end_line=el, end_character=ec, text=text[start:end]
+        )
+
+    # -- threads and status -----------------------------------------------------------------------
+
+    def threads(self) -> list[dict[str, Any]]:
+        listed = {summary.id: summary for summary in self.store.list()}
+        for agent in self.agents.values():
+            for thread in agent.threads.values():
+                listed.setdefault(thread.id, thread.summary())
+        ordered = sorted(listed.values(), key=lambda s: s.updated_at, reverse=True)
+        return [
+            {
+                "threadId": s.id,
+                "cwd": s.cwd,
+                "title": s.title,
+                "turns": s.turns,
+                "createdAt": s.created_at,
+                "updatedAt": s.updated_at,
+            }
+            for s in ordered
+        ]
+
+    def new_thread(self, uri: str | None) -> dict[str, Any]:
+        folder, _, _ = self.locate(uri)
+        thread = self.agent(folder).new_thread()
+        return {"threadId": thread.id, "cwd": thread.cwd}
+
+    def status(self) -> dict[str, Any]:
+        state = self.state
+        status: dict[str, Any] = {
+            "version": __version__,
+            "positionEncoding": state.caps.position_encoding,
+            "editMode": state.settings.edit_mode,
+            "shellEnabled": state.settings.shell_enabled,
+            "runningTurns": list(state.turns.running),
+            "folders": [str(f) for f in self.folders()],
+        }
+        try:
+            client = self.client()
+        except ConfigError as exc:
+            return {**status, "configError": exc.message, "keyFound": False, "connection": "not configured"}
+        settings = client.settings
+        requests = sum(client.requests_sent.values())
+        connection = "not connected yet" if not requests and not client.handshake_count else "used"
+        return {
+            **status,
+            "provider": settings.provider_id,
+            "model": settings.model,
+            "baseUrl": settings.base_url,
+            "keyFound": settings.api_key is not None,
+            "keySource": settings.key_source,
+            "transport": client.transport,
+            "connection": connection,
+            "websocketHandshakes": client.handshake_count,
+            "requests": requests,
+            "fallbackReason": client.fallback_reason,
+        }

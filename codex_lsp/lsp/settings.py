@@ -1,0 +1,174 @@
+"""The server's settings: what an editor may set, checked once, with a readable complaint per bad value.
+
+They arrive as ``initializationOptions`` and as the ``codex`` section of ``workspace/configuration``
+(re-read on ``workspace/didChangeConfiguration``); the later source wins key by key. Everything not
+set here comes from ``$CODEX_HOME/config.toml`` (model, provider, reasoning effort), as for
+``codex-lsp exec``. The object is built without pydantic so that parsing it costs nothing at
+start-up. A bad value never stops the server: the key keeps its previous value and the problem is
+reported once, naming the key and the value.
+
+Recognised keys (camelCase, as editors write them)::
+
+    {"model": "gpt-5.5", "provider": "openai", "baseUrl": "http://127.0.0.1:8080/v1",
+     "transport": "auto", "reasoningEffort": "medium", "editMode": "auto",
+     "shell": {"enabled": false, "allow": ["pytest", "git status"]}, "approvalPolicy": "ask"}
+
+Unknown keys are ignored (editors add their own, such as ``trace``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+__all__ = [
+    "APPROVAL_POLICIES",
+    "EDIT_MODES",
+    "EFFORTS",
+    "KEYS",
+    "TRANSPORTS",
+    "Settings",
+    "parse_settings",
+    "section_of",
+]
+
+TRANSPORTS = ("auto", "websocket", "http")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+EDIT_MODES = ("auto", "review")
+APPROVAL_POLICIES = ("ask", "deny")
+_URL = re.compile(r"^(https?|wss?)://[^/\s]+\S*$")
+_REVIEW_REFUSED = (
+    "codex.editMode = 'review' is not available yet (a later version brings it); edits apply at once (auto)"
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the editor configured; ``None`` means "as in ``$CODEX_HOME/config.toml``"."""
+
+    model: str | None = None
+    """The model to ask; default: ``model`` of config.toml."""
+    provider: str | None = None
+    """A provider id: one of ``[model_providers.<id>]`` in config.toml or a built-in one (``openai``,
+    ``ollama``, ``lmstudio``); default: ``model_provider`` of config.toml."""
+    base_url: str | None = None
+    """The provider's base URL (``http(s)://host[:port]/v1``); default: the provider's."""
+    transport: str = "auto"
+    """``auto`` (the provider's choice: WebSocket when it supports it, else HTTP), ``websocket``,
+    ``http``."""
+    reasoning_effort: str | None = None
+    """``none`` … ``xhigh``; default: ``model_reasoning_effort`` of config.toml."""
+    edit_mode: str = "auto"
+    """``auto``: every patch becomes a workspace edit at once. ``review`` is refused for now."""
+    shell_enabled: bool = False
+    """Offer the model the ``shell`` tool; off unless enabled."""
+    shell_allow: tuple[str, ...] = ()
+    """Commands that run without asking (``"pytest"`` allows ``pytest -q``)."""
+    approval_policy: str = "ask"
+    """``ask``: any other command asks through ``window/showMessageRequest``; ``deny``: any other
+    command is refused without asking."""
+
+    def model_overrides(self) -> tuple[Any, ...]:
+        """The settings the model connection depends on (a change means a new connection)."""
+        return (self.provider, self.base_url, self.transport, self.reasoning_effort, self.model)
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in options:
+            raise ValueError(f"is not one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def optional(value: Any) -> Any:
+        return None if value is None or value == "" else check(value)
+
+    return optional
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("is not a non-empty string")
+    return value.strip()
+
+
+def _url(value: Any) -> str:
+    if not isinstance(value, str) or not _URL.match(value.strip()):
+        raise ValueError("is not an http(s):// or ws(s):// URL")
+    return value.strip().rstrip("/")
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("is not true or false")
+    return value
+
+
+def _commands(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("is not a list of command strings")
+    return tuple(v.strip() for v in value)
+
+
+KEYS: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
+    ("model",): ("model", _optional(_text)),
+    ("provider",): ("provider", _optional(_text)),
+    ("baseUrl",): ("base_url", _optional(_url)),
+    ("transport",): ("transport", _choice(TRANSPORTS)),
+    ("reasoningEffort",): ("reasoning_effort", _optional(_choice(EFFORTS))),
+    ("editMode",): ("edit_mode", _choice(EDIT_MODES)),
+    ("shell", "enabled"): ("shell_enabled", _flag),
+    ("shell", "allow"): ("shell_allow", _commands),
+    ("approvalPolicy",): ("approval_policy", _choice(APPROVAL_POLICIES)),
+}
+
+
+def _lookup(data: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
+    value: Any = data
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def section_of(data: Any) -> Mapping[str, Any]:
+    """The ``codex`` settings inside ``data``: the object itself, or its ``codex`` member."""
+    if not isinstance(data, Mapping):
+        return {}
+    inner = data.get("codex")
+    return inner if isinstance(inner, Mapping) else data
+
+
+def parse_settings(data: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
+    """Lay the keys ``data`` sets over ``base``; return the result and one line per bad value."""
+    settings = base or Settings()
+    problems: list[str] = []
+    if data is not None and not isinstance(data, Mapping):
+        return settings, [f"codex settings = {_shown(data)} is not an object; keeping the current settings"]
+    section = section_of(data)
+    changes: dict[str, Any] = {}
+    for path, (field, check) in KEYS.items():
+        present, value = _lookup(section, path)
+        if not present:
+            continue
+        key = "codex." + ".".join(path)
+        try:
+            changes[field] = check(value)
+        except ValueError as exc:
+            kept = getattr(settings, field)
+            problems.append(f"{key} = {_shown(value)} {exc}; using {_shown(kept)}")
+    if changes.get("edit_mode") == "review":
+        changes["edit_mode"] = "auto"
+        problems.append(_REVIEW_REFUSED)
+    return replace(settings, **changes), problems

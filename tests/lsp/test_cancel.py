@@ -1,0 +1,148 @@
+"""The three ways to stop a turn — ``$/cancelRequest``, a progress cancel, ``codex.interrupt`` —
+each ending it ``interrupted`` promptly with no edit after the cancel; and an interrupt that races
+an edit the editor is applying."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
+
+from codex_lsp.testing.fake_responses import FakeResponsesServer
+from tests.lsp.harness import Editor, eventually, load, patch, say, silent_before_completion
+
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning"),
+]
+
+APP = "def greet(name):\n    return 'hello ' + nam\n"
+PROMPT = 1.0
+"""An interrupted turn ends within about this long (a sanity bound, not a benchmark)."""
+
+
+def stuck_turn(path: str) -> dict[str, Any]:
+    """A response that says something and asks for a patch, then never completes."""
+    fix = (
+        f"*** Begin Patch\n*** Update File: {path}\n@@\n-    return 'hello ' + nam\n"
+        "+    return 'hello ' + name\n*** End Patch"
+    )
+    output = [
+        {"type": "message", "text": "Working on it."},
+        {"type": "custom_tool_call", "name": "apply_patch", "input": fix},
+    ]
+    return silent_before_completion({"output": output})
+
+
+async def running_turn(ed: Editor) -> str:
+    """The id of the one turn running (from ``codex.status``, which every client can ask)."""
+
+    async def ask() -> list[str]:
+        return list((await ed.execute("codex.status"))["runningTurns"])
+
+    for _ in range(400):
+        running = await ask()
+        if running:
+            return running[0]
+        await asyncio.sleep(0.005)
+    raise AssertionError("no turn started")
+
+
+def interrupted_in_log(ed: Editor, turn_id: str) -> bool:
+    return any(f"codex turn {turn_id}: turn interrupted" in log.message for log in ed.logs)
+
+
+async def start_stuck_turn(
+    ed: Editor, fake: FakeResponsesServer, name: str, msg_id: str
+) -> tuple[asyncio.Future[Any], str]:
+    path = f"{name}/app.py"
+    ed.write(path, APP)
+    uri = ed.open(path)
+    load(fake, [stuck_turn(path)])
+    edits, mark = len(ed.edits), len(fake.emitted)
+    future = ed.start("codex.ask", {"prompt": "fix", "uri": uri}, msg_id=f"{msg_id}-{ed.profile}")
+    turn_id = await running_turn(ed)
+    # Both output items (the message and the patch call) have been streamed; then silence.
+    await eventually(
+        lambda: [e["type"] for _, e in fake.emitted[mark:]].count("response.output_item.done") == 2
+    )
+    assert len(ed.edits) == edits
+    return future, turn_id
+
+
+def assert_no_edit(ed: Editor, name: str, edits_before: int) -> None:
+    assert len(ed.edits) == edits_before, "no edit after the cancel"
+    assert ed.text(f"{name}/app.py") == APP
+
+
+async def test_cancel_request(ed: Editor, fake: FakeResponsesServer) -> None:
+    edits = len(ed.edits)
+    future, turn_id = await start_stuck_turn(ed, fake, "cancel-request", "cancel")
+    ed.client.cancel_request(types.CancelParams(id=f"cancel-{ed.profile}"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await future
+    await ed.until(lambda: interrupted_in_log(ed, turn_id), seconds=PROMPT)
+    assert (await ed.execute("codex.status"))["runningTurns"] == []
+    assert_no_edit(ed, "cancel-request", edits)
+
+
+async def test_progress_cancel(ed: Editor, fake: FakeResponsesServer) -> None:
+    if ed.profile == "minimal":
+        pytest.skip("the minimal client has no work-done progress to cancel")
+    edits = len(ed.edits)
+    future, turn_id = await start_stuck_turn(ed, fake, "progress-cancel", "progress")
+    token = f"codex-turn-{turn_id}"
+    await ed.until(lambda: ed.client.progress_reports.get(token))
+    ed.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    async with asyncio.timeout(PROMPT):
+        result = await future
+    assert result["status"] == "interrupted"
+    assert result["turnId"] == turn_id
+    end = ed.client.progress_reports[token][-1]
+    assert isinstance(end, types.WorkDoneProgressEnd)
+    assert end.message == "interrupted"
+    assert_no_edit(ed, "progress-cancel", edits)
+
+
+async def test_interrupt_command(ed: Editor, fake: FakeResponsesServer) -> None:
+    edits = len(ed.edits)
+    future, turn_id = await start_stuck_turn(ed, fake, "interrupt", "interrupt")
+    assert await ed.execute("codex.interrupt", {"turnId": turn_id}) == {"interrupted": [turn_id]}
+    async with asyncio.timeout(PROMPT):
+        result = await future
+    assert result["status"] == "interrupted"
+    assert result["changedFiles"] == []
+    assert_no_edit(ed, "interrupt", edits)
+    assert await ed.execute("codex.interrupt", {}) == {"interrupted": []}
+
+
+async def test_an_interrupt_while_the_editor_applies_keeps_the_edit(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """The edit was already sent: the turn waits for the editor's answer, reports the change as made,
+    and makes no further model request."""
+    ed.write("racing/app.py", APP)
+    uri = ed.open("racing/app.py")
+    fix = (
+        "*** Begin Patch\n*** Update File: racing/app.py\n@@\n-    return 'hello ' + nam\n"
+        "+    return 'hello ' + name\n*** End Patch"
+    )
+    load(fake, [patch(fix), say("never requested")])
+    ed.apply_mode = "hold"
+    task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "fix", "uri": uri}))
+    await ed.until(ed.edit_arrived.is_set)
+    turn_id = await running_turn(ed)
+    assert await ed.execute("codex.interrupt", {"turnId": turn_id}) == {"interrupted": [turn_id]}
+    await asyncio.sleep(0.05)
+    assert not task.done(), "the turn must wait for the editor's answer"
+    ed.apply_mode = "apply"
+    ed.release.set()
+    async with asyncio.timeout(PROMPT):
+        result = await task
+    assert result["status"] == "interrupted"
+    assert result["changedFiles"] == ["racing/app.py"]
+    assert ed.text("racing/app.py") == APP.replace("+ nam\n", "+ name\n")
+    assert fake.pending_steps == 1, "no model request after the interrupt"

@@ -1,0 +1,155 @@
+"""Code actions: instant, built from the request's context and the diagnostics store; per-diagnostic
+fixes, fix-all, selection actions, the explicitly-invoked fallback, and never ``source.fixAll``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from lsprotocol.converters import get_converter
+from pygls.exceptions import JsonRpcException
+
+from codex_lsp.lsp.capabilities import ClientCaps
+from codex_lsp.lsp.features.code_actions import build_actions
+from tests.lsp.harness import Editor
+
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning"),
+]
+
+TEXT = "".join(f"x{n} = undefined_{n}\n" for n in range(40))
+
+
+def problem(line: int, message: str | None = None, source: str = "pyright") -> types.Diagnostic:
+    return types.Diagnostic(
+        range=types.Range(types.Position(line, 5), types.Position(line, 16)),
+        message=message or f'"undefined_{line}" is not defined',
+        source=source,
+    )
+
+
+def at(line: int, start: int = 6, end: int | None = None) -> types.Range:
+    return types.Range(types.Position(line, start), types.Position(line, start if end is None else end))
+
+
+async def actions(
+    ed: Editor,
+    uri: str,
+    rng: types.Range,
+    diagnostics: list[types.Diagnostic] = (),  # type: ignore[assignment]
+    *,
+    trigger: types.CodeActionTriggerKind | None = types.CodeActionTriggerKind.Invoked,
+    only: list[str] | None = None,
+) -> list[Any]:
+    context = types.CodeActionContext(diagnostics=list(diagnostics), trigger_kind=trigger, only=only)
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri), range=rng, context=context
+    )
+    return list(await ed.client.text_document_code_action_async(params) or [])
+
+
+def titles(found: list[Any]) -> list[str]:
+    return [a.title for a in found]
+
+
+def commands(found: list[Any]) -> list[Any]:
+    return [a if isinstance(a, types.Command) else a.command for a in found]
+
+
+async def test_many_diagnostics(ed: Editor) -> None:
+    uri = ed.write("many.py", TEXT)
+    ed.open("many.py")
+    everything = [problem(n) for n in range(40)]
+    ed.client.protocol.notify(
+        "codex/didChangeDiagnostics",
+        {"uri": uri, "version": 1, "diagnostics": [get_converter().unstructure(d) for d in everything]},
+    )
+    here = [problem(3), problem(3, "Line too long", source="ruff")]
+    found = await actions(ed, uri, at(3), here)
+    assert titles(found) == [
+        'Fix with Codex: "undefined_3" is not defined',
+        "Fix with Codex: Line too long",
+        "Fix all 41 problems in this file with Codex",
+    ]
+    fix_one, _, fix_all = commands(found)
+    assert fix_one.command == "codex.fixDiagnostics"
+    (arguments,) = fix_one.arguments or []
+    assert arguments["uri"] == uri
+    assert arguments["version"] == 1
+    assert [d["message"] for d in arguments["diagnostics"]] == ['"undefined_3" is not defined']
+    assert (fix_all.arguments or [])[0] == {"uri": uri, "version": 1, "all": True}
+    if ed.profile == "minimal":
+        assert all(isinstance(a, types.Command) for a in found), "no code-action literals: commands"
+    else:
+        assert {a.kind for a in found} == {types.CodeActionKind.QuickFix}
+        assert list(found[0].diagnostics) == [here[0]]
+
+
+async def test_selection_actions(ed: Editor) -> None:
+    uri = ed.write("selection.py", TEXT)
+    ed.open("selection.py")
+    found = await actions(ed, uri, at(1, 0, 9), [])
+    assert titles(found) == [
+        "Codex: explain this code",
+        "Codex: add docstrings",
+        "Codex: write tests for this code",
+    ]
+    explain = commands(found)[0]
+    assert explain.command == "codex.ask"
+    (arguments,) = explain.arguments or []
+    assert arguments["range"] == {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 9}}
+    if ed.profile != "minimal":
+        assert {a.kind for a in found} == {types.CodeActionKind.RefactorRewrite}
+
+
+async def test_only_filters_and_never_fix_all_on_save(ed: Editor) -> None:
+    uri = ed.write("only.py", TEXT)
+    ed.open("only.py")
+    here = [problem(2)]
+    assert titles(await actions(ed, uri, at(2, 0, 4), here, only=["refactor"])) == [
+        "Codex: explain this code",
+        "Codex: add docstrings",
+        "Codex: write tests for this code",
+    ]
+    assert await actions(ed, uri, at(2), here, only=["source.fixAll"]) == []
+    assert await actions(ed, uri, at(2), here, only=["source"]) == []
+
+
+async def test_the_fallback_only_when_invoked(ed: Editor) -> None:
+    uri = ed.write("fallback.py", "x = 1\n")
+    ed.open("fallback.py")
+    automatic = await actions(ed, uri, at(0), [], trigger=types.CodeActionTriggerKind.Automatic)
+    assert automatic == []
+    assert await actions(ed, uri, at(0), [], trigger=None) == []
+    (fallback,) = await actions(ed, uri, at(0), [])
+    assert fallback.title == "Codex: fix the problems on this line"
+    (arguments,) = commands([fallback])[0].arguments or []
+    assert "line 1" in arguments["prompt"]
+
+
+async def test_diagnostics_are_dropped_when_the_document_changes(ed: Editor) -> None:
+    uri = ed.write("moved.py", TEXT)
+    ed.open("moved.py")
+    ed.client.protocol.notify(
+        "codex/didChangeDiagnostics",
+        {"uri": uri, "version": 1, "diagnostics": [get_converter().unstructure(problem(5))]},
+    )
+    assert "Fix with Codex" in titles(await actions(ed, uri, at(5)))[0]
+    ed.type_text("moved.py", "# edited\n" + TEXT)
+    with pytest.raises(JsonRpcException, match="no diagnostics are known"):
+        await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 2, "all": True})
+    assert not any("Fix with Codex" in t for t in titles(await actions(ed, uri, at(5))))
+
+
+async def test_llm_generated_tag_where_supported() -> None:
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier("file:///a.py"),
+        range=at(3),
+        context=types.CodeActionContext(diagnostics=[]),
+    )
+    tagged = build_actions(ClientCaps(code_action_literals=True, llm_tag=True), params, 1, [problem(3)], True)
+    plain = build_actions(ClientCaps(code_action_literals=True), params, 1, [problem(3)], True)
+    assert [getattr(a, "tags", "?") for a in tagged] == [[types.CodeActionTag.LlmGenerated]]
+    assert [getattr(a, "tags", "?") for a in plain] == [None]

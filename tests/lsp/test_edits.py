@@ -1,0 +1,179 @@
+"""File changes as workspace edits: the shape each client takes, minimal ranges in its encoding,
+file operations through the editor or the disk, and no edit from a stale text."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+
+from codex_lsp.lsp.capabilities import ClientCaps
+from codex_lsp.lsp.host.edits import Current, EditConflict, inverse, plan_edit
+from codex_lsp.patch import ChangeKind, FileChange, compute_changes, parse_patch
+
+VSCODE = ClientCaps(
+    apply_edit=True,
+    document_changes=True,
+    create_files=True,
+    rename_files=True,
+    delete_files=True,
+    change_annotations=True,
+)
+NEOVIM = ClientCaps(
+    apply_edit=True,
+    document_changes=True,
+    create_files=True,
+    rename_files=True,
+    delete_files=True,
+    position_encoding="utf-8",
+)
+MINIMAL = ClientCaps(apply_edit=True)
+
+
+class View:
+    def __init__(self, files: dict[str, str], versions: dict[str, int] | None = None) -> None:
+        self.files = files
+        self.versions = versions or {}
+
+    def current(self, path: str) -> Current:
+        version = self.versions.get(path)
+        return Current(f"file:///ws/{path}", self.files.get(path), version, version is not None)
+
+
+def changes_for(files: dict[str, str], patch: str) -> tuple[FileChange, ...]:
+    class Source:
+        def resolve(self, raw: str) -> str:
+            return raw
+
+        def kind(self, path: str):  # type: ignore[no-untyped-def]
+            from codex_lsp.patch import PathKind
+
+            return PathKind.FILE if path in files else PathKind.MISSING
+
+        def read_text(self, path: str) -> str:
+            return files[path]
+
+    return compute_changes(parse_patch(patch), Source()).changes
+
+
+def update(path: str, old: str, new: str) -> str:
+    return f"*** Begin Patch\n*** Update File: {path}\n@@\n-{old}\n+{new}\n*** End Patch"
+
+
+LINE = "😀漢e\u0301 = nam\n"
+
+
+@pytest.mark.parametrize(
+    ("caps", "character"),
+    [(VSCODE, 11), (NEOVIM, 16), (ClientCaps(position_encoding="utf-32", apply_edit=True), 10)],
+)
+def test_update_is_a_minimal_edit_in_the_negotiated_encoding(caps: ClientCaps, character: int) -> None:
+    files = {"a.py": "x = 1\n" + LINE}
+    changes = changes_for(files, update("a.py", LINE.rstrip("\n"), LINE.rstrip("\n").replace("nam", "name")))
+    plan = plan_edit(changes, View(files, {"a.py": 7}), caps, "Codex: fix")
+    assert plan.edit is not None
+    if caps.document_changes:
+        (doc_edit,) = plan.edit.document_changes or []
+        assert isinstance(doc_edit, types.TextDocumentEdit)
+        assert doc_edit.text_document.version == 7
+        (edit,) = doc_edit.edits
+    else:
+        ((uri, (edit,)),) = (plan.edit.changes or {}).items()
+        assert uri == "file:///ws/a.py"
+    assert edit.range == types.Range(types.Position(1, character), types.Position(1, character))
+    assert isinstance(edit, types.TextEdit | types.AnnotatedTextEdit)
+    assert edit.new_text == "e"
+    assert plan.expected == {"a.py": "x = 1\n" + LINE.replace("nam", "name")}
+
+
+def test_annotations_only_where_supported() -> None:
+    files = {"a.py": "a\n"}
+    changes = changes_for(files, update("a.py", "a", "b"))
+    annotated = plan_edit(changes, View(files), VSCODE, "Codex: rename").edit
+    plain = plan_edit(changes, View(files), NEOVIM, "Codex: rename").edit
+    assert annotated is not None
+    assert plain is not None
+    assert annotated.change_annotations is not None
+    assert annotated.change_annotations["codex"].label == "Codex: rename"
+    assert plain.change_annotations is None
+    (doc_edit,) = plain.document_changes or []
+    assert isinstance(doc_edit, types.TextDocumentEdit)
+    assert doc_edit.text_document.version is None  # not open: no version
+
+
+FILE_OPS = (
+    "*** Begin Patch\n*** Add File: new.py\n+hello\n*** Delete File: old.py\n"
+    "*** Update File: src.py\n*** Move to: dst.py\n@@\n-one\n+uno\n*** End Patch"
+)
+
+
+def test_file_operations_through_the_editor() -> None:
+    files = {"old.py": "bye\n", "src.py": "one\ntwo\n"}
+    plan = plan_edit(changes_for(files, FILE_OPS), View(files, {"src.py": 3}), NEOVIM, "Codex: ops")
+    assert plan.disk == ()
+    assert plan.edit is not None
+    kinds = [type(op).__name__ for op in plan.edit.document_changes or []]
+    # The engine lists the move first; its text edit goes to the open buffer before the rename.
+    assert kinds == ["TextDocumentEdit", "RenameFile", "CreateFile", "TextDocumentEdit", "DeleteFile"]
+    ops = plan.edit.document_changes or []
+    assert isinstance(ops[0], types.TextDocumentEdit)
+    assert ops[0].text_document.version == 3
+    assert isinstance(ops[1], types.RenameFile)
+    assert ops[1].new_uri == "file:///ws/dst.py"
+    assert plan.expected == {"new.py": "hello\n", "old.py": None, "src.py": None, "dst.py": "uno\ntwo\n"}
+
+
+def test_file_operations_on_disk_for_a_client_without_them() -> None:
+    files = {"old.py": "bye\n", "src.py": "one\ntwo\n", "keep.py": "k\n"}
+    patch = FILE_OPS.replace("*** End Patch", "*** Update File: keep.py\n@@\n-k\n+K\n*** End Patch")
+    plan = plan_edit(changes_for(files, patch), View(files), MINIMAL, "Codex: ops")
+    assert [(c.kind, c.path, c.move_to) for c in plan.disk] == [
+        (ChangeKind.MOVE, "src.py", "dst.py"),
+        (ChangeKind.ADD, "new.py", None),
+        (ChangeKind.DELETE, "old.py", None),
+    ]
+    assert plan.edit is not None
+    assert set(plan.edit.changes or {}) == {"file:///ws/keep.py"}
+    undo = inverse(plan.disk)
+    assert [(c.kind, c.path) for c in undo] == [
+        (ChangeKind.ADD, "old.py"),
+        (ChangeKind.DELETE, "new.py"),
+        (ChangeKind.MOVE, "dst.py"),
+    ]
+
+
+def test_a_buffer_changed_elsewhere_gets_the_edit_moved() -> None:
+    files = {"a.py": "a = 1\nb = 2\n"}
+    changes = changes_for(files, update("a.py", "b = 2", "b = 3"))
+    typed = {"a.py": "# note\na = 1\nb = 2\n"}
+    plan = plan_edit(changes, View(typed, {"a.py": 9}), VSCODE, "x")
+    assert plan.expected["a.py"] == "# note\na = 1\nb = 3\n"
+
+
+def test_a_buffer_changed_where_the_patch_edits_is_a_conflict() -> None:
+    files = {"a.py": "a = 1\nb = 2\n"}
+    changes = changes_for(files, update("a.py", "b = 2", "b = 3"))
+    with pytest.raises(EditConflict, match="changed in the editor"):
+        plan_edit(changes, View({"a.py": "a = 1\nb = 22\n"}, {"a.py": 9}), VSCODE, "x")
+
+
+def test_a_file_that_appeared_or_vanished_is_a_conflict() -> None:
+    files = {"old.py": "bye\n", "src.py": "one\n"}
+    with pytest.raises(EditConflict, match="created meanwhile"):
+        plan_edit(changes_for(files, FILE_OPS), View({**files, "new.py": "x"}), VSCODE, "x")
+    with pytest.raises(EditConflict, match="no longer exists"):
+        plan_edit(changes_for(files, FILE_OPS), View({"src.py": "one\n"}), VSCODE, "x")
+
+
+def test_deleting_a_file_that_is_not_text() -> None:
+    """The engine may delete a binary file without its text (``old_text`` ``None``)."""
+
+    class Binary(View):
+        def current(self, path: str) -> Current:
+            return Current(f"file:///ws/{path}", None, exists=path == "blob.bin")
+
+    change = FileChange(ChangeKind.DELETE, "blob.bin", None, None)
+    plan = plan_edit((change,), Binary({}), NEOVIM, "x")
+    assert plan.edit is not None
+    assert [type(op).__name__ for op in plan.edit.document_changes or []] == ["DeleteFile"]
+    with pytest.raises(EditConflict, match="no longer exists"):
+        plan_edit((FileChange(ChangeKind.DELETE, "gone.bin", None, None),), Binary({}), NEOVIM, "x")

@@ -1,0 +1,81 @@
+"""Edits carried over to a text the user changed meanwhile: moved when the user typed elsewhere,
+refused when the user touched what they replace; and trimmed to the characters that change."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from codex_lsp.lsp.host.rebase import Edit, apply_edits, checked_edits, rebase, trimmed
+
+OLD = "a = 1\nb = 2\nc = 3\nd = 4\n"
+EDIT_C = Edit(12, 18, "c = 30\n")  # replaces the whole line "c = 3\n"
+
+
+def test_unchanged_text_keeps_the_edits() -> None:
+    assert rebase(OLD, OLD, [EDIT_C]) == [EDIT_C]
+
+
+def test_typing_above_moves_the_edit() -> None:
+    new = "# header\n" + OLD
+    (moved,) = rebase(OLD, new, [EDIT_C]) or []
+    assert apply_edits(new, [moved]) == "# header\na = 1\nb = 2\nc = 30\nd = 4\n"
+
+
+def test_typing_below_and_above_in_two_places() -> None:
+    new = OLD.replace("a = 1", "a = 100").replace("d = 4", "d = 400")
+    moved = rebase(OLD, new, [EDIT_C])
+    assert moved is not None
+    assert apply_edits(new, moved) == "a = 100\nb = 2\nc = 30\nd = 400\n"
+
+
+def test_typing_in_the_replaced_line_is_a_conflict() -> None:
+    assert rebase(OLD, OLD.replace("c = 3", "c = 3  # mine"), [EDIT_C]) is None
+
+
+def test_an_insertion_where_the_user_inserted_is_a_conflict() -> None:
+    insert = Edit(6, 6, "x = 0\n")
+    assert rebase(OLD, OLD[:6] + "y = 9\n" + OLD[6:], [insert]) is None
+
+
+def test_trimmed_keeps_only_the_changed_characters() -> None:
+    assert trimmed(OLD, EDIT_C) == Edit(17, 17, "0")
+
+
+def test_typing_in_a_line_the_edit_only_partly_replaces_is_a_conflict() -> None:
+    assert rebase(OLD, OLD.replace("c = 3", "c = 33"), [Edit(16, 17, "4")]) is None
+
+
+def test_trimmed_never_splits_crlf() -> None:
+    old = "a\r\nb\r\n"
+    edit = trimmed(old, Edit(0, 6, "a\r\r\nb\r\n"))
+    assert not (0 < edit.start < len(old) and old[edit.start - 1] == "\r" and old[edit.start] == "\n")
+    assert apply_edits(old, [edit]) == "a\r\r\nb\r\n"
+
+
+def test_checked_edits_fall_back_to_one_edit_when_offsets_disagree() -> None:
+    (edit,) = checked_edits("one\ntwo\n", "one\n2\n", [(99, 100, "nonsense")])
+    assert apply_edits("one\ntwo\n", [edit]) == "one\n2\n"
+    assert edit == Edit(4, 7, "2")
+
+
+LINES = st.lists(st.sampled_from(["a\n", "b\n", "c\r\n", "dd\n", "\n", "é😀\n"]), max_size=8)
+
+
+@given(LINES, LINES, st.data())
+def test_rebased_edits_never_clobber_and_keep_the_intent(
+    old_lines: list[str], new_lines: list[str], data: st.DataObject
+) -> None:
+    old, user = "".join(old_lines), "".join(new_lines)
+    start = data.draw(st.integers(0, len(old)))
+    end = data.draw(st.integers(start, len(old)))
+    edit = Edit(start, end, data.draw(st.sampled_from(["", "X", "Y\n"])))
+    moved = rebase(old, user, [edit])
+    if moved is None:
+        return
+    (target,) = moved
+    assert user[target.start : target.end] == old[start:end]
+    result = apply_edits(user, moved)
+    # What the user typed outside the replaced range survives.
+    assert result[: target.start] == user[: target.start]
+    assert result[target.start + len(edit.new) :] == user[target.end :]

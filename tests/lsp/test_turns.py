@@ -1,0 +1,397 @@
+"""Turns through the server, end to end, under every capability profile: ask, fix (from a request's
+diagnostic and from one only ``codex/didChangeDiagnostics`` reported), positions in the negotiated
+encoding, file operations, refused and conflicting edits, parallel turns, turn state, streaming,
+threads, status and errors."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from lsprotocol.converters import get_converter
+from pygls.exceptions import JsonRpcException
+
+from codex_lsp.testing.fake_responses import FakeResponsesServer
+from tests.lsp.harness import KEY, Editor, call, load, outputs, patch, say, user_texts
+
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning"),
+]
+
+APP = "def greet(name):\n    return 'hello ' + nam\n"
+FIXED = APP.replace("+ nam\n", "+ name\n")
+FIX = (
+    "*** Begin Patch\n*** Update File: {path}\n@@ def greet(name):\n-    return 'hello ' + nam\n"
+    "+    return 'hello ' + name\n*** End Patch"
+)
+UNDEFINED = types.Diagnostic(
+    range=types.Range(types.Position(1, 23), types.Position(1, 26)),
+    message="Undefined name `nam`",
+    severity=types.DiagnosticSeverity.Error,
+    source="ruff",
+    code="F821",
+)
+
+
+def fixed(path: str) -> str:
+    return FIX.format(path=path)
+
+
+def command_of(action: types.CodeAction | types.Command) -> types.Command:
+    if isinstance(action, types.Command):
+        return action
+    assert action.command is not None
+    return action.command
+
+
+async def code_actions(
+    ed: Editor, uri: str, rng: types.Range, diagnostics: list[types.Diagnostic]
+) -> list[types.CodeAction | types.Command]:
+    context = types.CodeActionContext(
+        diagnostics=diagnostics, trigger_kind=types.CodeActionTriggerKind.Invoked
+    )
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri), range=rng, context=context
+    )
+    return list(await ed.client.text_document_code_action_async(params) or [])
+
+
+async def run(ed: Editor, command: types.Command) -> Any:
+    params = types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
+    return await ed.client.workspace_execute_command_async(params)
+
+
+async def test_ask_end_to_end(ed: Editor, fake: FakeResponsesServer) -> None:
+    ed.write("ask/app.py", APP)
+    uri = ed.open("ask/app.py")
+    load(fake, [patch(fixed("ask/app.py")), say("Fixed the typo.")])
+    result = await ed.execute("codex.ask", {"prompt": "fix the typo", "uri": uri})
+    assert result["status"] == "completed", result
+    assert result["message"] == "Fixed the typo."
+    assert result["changedFiles"] == ["ask/app.py"]
+    assert result["usage"]["totalTokens"] == 240
+    assert set(result) == {"threadId", "turnId", "status", "message", "changedFiles", "usage"}
+    assert ed.text("ask/app.py") == FIXED
+    assert ed.edits[-1].label == "Codex: ask/app.py"
+    assert "fix the typo" in user_texts(fake)[-1]
+    assert "ask/app.py" in user_texts(fake)[-1], "the active file is named in the editor context"
+
+
+async def test_fix_from_a_diagnostic_in_the_request_context(ed: Editor, fake: FakeResponsesServer) -> None:
+    ed.write("ctx/app.py", APP)
+    uri = ed.open("ctx/app.py")
+    actions = await code_actions(ed, uri, UNDEFINED.range, [UNDEFINED])
+    (fix,) = [a for a in actions if a.title == "Fix with Codex: Undefined name `nam`"]
+    load(fake, [patch(fixed("ctx/app.py")), say("done")])
+    result = await run(ed, command_of(fix))
+    assert result["status"] == "completed", result
+    assert ed.text("ctx/app.py") == FIXED
+    prompt = user_texts(fake)[-1]
+    for needle in ("Undefined name `nam`", "F821", "ruff", "return 'hello ' + nam"):
+        assert needle in prompt, needle
+
+
+async def test_fix_from_a_diagnostic_only_the_plugin_reported(ed: Editor, fake: FakeResponsesServer) -> None:
+    ed.write("plugin/app.py", APP)
+    uri = ed.open("plugin/app.py")
+    diagnostic = get_converter().unstructure(UNDEFINED)
+    ed.client.protocol.notify(
+        "codex/didChangeDiagnostics", {"uri": uri, "version": 1, "diagnostics": [diagnostic]}
+    )
+    cursor = types.Range(types.Position(1, 24), types.Position(1, 24))
+    actions = await code_actions(ed, uri, cursor, [])  # the context carries only our own: none
+    titles = [a.title for a in actions]
+    assert "Fix with Codex: Undefined name `nam`" in titles
+    assert "Codex: fix the problems on this line" not in titles
+    load(fake, [patch(fixed("plugin/app.py")), say("done")])
+    result = await run(ed, command_of(actions[titles.index("Fix with Codex: Undefined name `nam`")]))
+    assert result["status"] == "completed", result
+    assert ed.text("plugin/app.py") == FIXED
+    assert "Undefined name `nam`" in user_texts(fake)[-1]
+
+
+async def test_positions_in_the_negotiated_encoding(ed: Editor, fake: FakeResponsesServer) -> None:
+    """Emoji (two UTF-16 units, four bytes), CJK (three bytes) and a combining accent precede the
+    change on its line; the editor applies the edit with its own arithmetic in its encoding."""
+    line = "s = '😀漢e\u0301' + nam\r\n"
+    ed.write("utf/app.py", "x = 1\r\n" + line)
+    uri = ed.open("utf/app.py")
+    load(
+        fake,
+        [
+            patch(
+                "*** Begin Patch\n*** Update File: utf/app.py\n@@\n-"
+                + line[:-2]
+                + "\n+"
+                + line[:-2]
+                + "e\n*** End Patch"
+            ),
+            say("done"),
+        ],
+    )
+    result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+    assert result["status"] == "completed", result
+    assert ed.text("utf/app.py") == "x = 1\r\n" + line.replace("nam\r\n", "name\r\n")
+    (edit,) = [e for e in _text_edits(ed.edits[-1].edit)]
+    expected = {"utf-16": 17, "utf-8": 22, "utf-32": 16}[ed.encoding]
+    assert edit.range.start == types.Position(1, expected), "a minimal edit right after `nam`"
+    assert edit.new_text == "e"
+
+
+def _text_edits(edit: types.WorkspaceEdit) -> list[Any]:
+    found: list[Any] = []
+    for op in edit.document_changes or []:
+        if isinstance(op, types.TextDocumentEdit):
+            found.extend(op.edits)
+    for edits in (edit.changes or {}).values():
+        found.extend(edits)
+    return found
+
+
+FILE_OPS = (
+    "*** Begin Patch\n*** Add File: ops/new.py\n+hello\n*** Delete File: ops/old.py\n"
+    "*** Update File: ops/src.py\n*** Move to: ops/dst.py\n@@\n-one\n+uno\n*** End Patch"
+)
+
+
+async def test_create_rename_delete(ed: Editor, fake: FakeResponsesServer) -> None:
+    ed.write("ops/old.py", "bye\n")
+    ed.write("ops/src.py", "one\ntwo\n")
+    ed.open("ops/src.py")
+    sent_before = len(ed.edits)
+    load(fake, [patch(FILE_OPS), say("done")])
+    result = await ed.execute("codex.ask", {"prompt": "reorganise"})
+    assert result["status"] == "completed", result
+    assert sorted(result["changedFiles"]) == ["ops/dst.py", "ops/new.py", "ops/old.py", "ops/src.py"]
+    assert ed.text("ops/new.py") == "hello\n"
+    assert ed.text("ops/dst.py") == "uno\ntwo\n"
+    assert not (ed.root / "ops/old.py").exists()
+    assert not (ed.root / "ops/src.py").exists()
+    sent = ed.edits[sent_before:]
+    if ed.profile == "minimal":  # no resource operations: the server wrote them itself
+        assert sent == []
+        assert (ed.root / "ops/new.py").read_text() == "hello\n"
+    else:
+        ops = [type(op).__name__ for op in sent[0].edit.document_changes or []]
+        assert {"CreateFile", "RenameFile", "DeleteFile"} <= set(ops)
+
+
+async def test_an_edit_the_editor_refuses(ed: Editor, fake: FakeResponsesServer) -> None:
+    ed.write("refuse/app.py", APP)
+    uri = ed.open("refuse/app.py")
+    ed.apply_mode = "refuse"
+    with_new_file = fixed("refuse/app.py").replace(
+        "*** End Patch", "*** Add File: refuse/new.py\n+x = 1\n*** End Patch"
+    )
+    load(fake, [patch(with_new_file), say("I could not change it.")])
+    result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+    assert result["status"] == "completed"
+    assert result["changedFiles"] == []
+    assert ed.text("refuse/app.py") == APP
+    assert not (ed.root / "refuse/new.py").exists(), "all or nothing: no file the server wrote stays"
+    assert "the editor did not apply the edit (the user said no)" in outputs(fake)[-1]
+    assert any("did not apply the edit" in m.message for m in ed.client.messages)
+
+
+async def test_typing_during_a_turn_is_never_clobbered(ed: Editor, fake: FakeResponsesServer) -> None:
+    """While the editor holds the turn's first edit, the user types: above the lines the next patch
+    edits (it still lands, the typing kept), and into the lines a held edit targets (the stale edit
+    is refused by version where the client checks versions, and the model is told)."""
+    ed.write("typing/other.py", "a = 1\n")
+    ed.write("typing/app.py", APP)
+    uri = ed.open("typing/app.py")
+    ed.open("typing/other.py")
+    other = "*** Begin Patch\n*** Update File: typing/other.py\n@@\n-a = 1\n+a = 2\n*** End Patch"
+    load(fake, [patch(other), patch(fixed("typing/app.py")), say("done")])
+    ed.apply_mode = "hold"
+    task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "fix", "uri": uri}))
+    await ed.until(ed.edit_arrived.is_set)
+    ed.type_text("typing/app.py", "# typed by the user\n" + APP)
+    ed.apply_mode = "apply"
+    ed.release.set()
+    result = await task
+    assert result["status"] == "completed", result
+    assert ed.text("typing/app.py") == "# typed by the user\n" + FIXED
+    assert ed.text("typing/other.py") == "a = 2\n"
+
+
+async def test_a_stale_edit_is_rejected_by_version(ed: Editor, fake: FakeResponsesServer) -> None:
+    if ed.profile == "minimal":
+        pytest.skip(
+            "a client without documentChanges applies unversioned edits; only the server-side check applies"
+        )
+    ed.write("stale/app.py", APP)
+    uri = ed.open("stale/app.py")
+    load(fake, [patch(fixed("stale/app.py")), say("I will re-read it.")])
+    ed.apply_mode = "hold"
+    task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "fix", "uri": uri}))
+    await ed.until(ed.edit_arrived.is_set)
+    typed = APP.replace("nam\n", "nam  # mine\n")
+    ed.type_text("stale/app.py", typed)
+    ed.apply_mode = "apply"
+    ed.release.set()
+    result = await task
+    assert result["status"] == "completed"
+    assert result["changedFiles"] == []
+    assert ed.text("stale/app.py") == typed
+    assert "version mismatch" in outputs(fake)[-1]
+
+
+async def test_a_file_edited_but_not_reported_open_is_read_as_edited(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """Until the editor reports the file (didOpen) or writes it, reads see what the edit made of it."""
+    ed.write("quiet/data.txt", "alpha\n")
+    ed.quiet = True
+    edit = "*** Begin Patch\n*** Update File: quiet/data.txt\n@@\n-alpha\n+beta\n*** End Patch"
+    load(fake, [patch(edit), call("read_file", {"path": "quiet/data.txt"}), say("done")])
+    try:
+        result = await ed.execute("codex.ask", {"prompt": "edit then read"})
+    finally:
+        ed.quiet = False
+    assert result["status"] == "completed", result
+    assert "beta" in outputs(fake)[-1]
+    assert (ed.root / "quiet/data.txt").read_text() == "alpha\n"
+
+
+async def test_two_turns_on_two_threads_at_once(ed: Editor, fake: FakeResponsesServer) -> None:
+    load(fake, [say("first", delay_ms=20)], [say("second", delay_ms=20)])
+    before = len(fake.generating_requests())
+    one = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "one"}))
+    two = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "two"}))
+    await asyncio.wait([one, two], return_when=asyncio.FIRST_COMPLETED)
+    assert len(fake.generating_requests()) - before == 2, "the second turn waited for the first"
+    results = [await one, await two]
+    assert {r["status"] for r in results} == {"completed"}
+    assert results[0]["threadId"] != results[1]["threadId"]
+    assert sorted(r["message"] for r in results) == ["first", "second"]
+
+
+async def test_turn_state_resets_between_turns_on_one_socket(ed: Editor, fake: FakeResponsesServer) -> None:
+    ed.write("state/a.txt", "x\n")
+    load(
+        fake,
+        [call("read_file", {"path": "state/a.txt"}, turn_state="ts-1"), say("read it")],
+        [say("again", turn_state="ts-2")],
+    )
+    start = len(fake.requests)
+    first = await ed.execute("codex.ask", {"prompt": "one"})
+    second = await ed.execute("codex.ask", {"prompt": "two", "threadId": first["threadId"]})
+    assert second["threadId"] == first["threadId"]
+    requests = [r for r in fake.requests[start:] if not r.prewarm]
+    assert [r.turn_state for r in requests] == [None, "ts-1", None]
+    assert len({r.connection for r in fake.requests[start:]}) == 1, "one WebSocket for both turns"
+    assert requests[2].body.get("previous_response_id"), "the next turn chains on the same socket"
+
+
+async def test_streaming_and_progress(ed: Editor, fake: FakeResponsesServer) -> None:
+    text = "Let me look.\n" + "All good here. " * 30
+    load(fake, [say(text, chunk_size=1)])
+    notified = len(ed.notifications)
+    result = await ed.execute("codex.ask", {"prompt": "stream"})
+    turn = result["turnId"]
+    mine = [(m, p) for m, p in ed.notifications[notified:] if getattr(p, "turnId", None) == turn]
+    if ed.profile != "vscode":
+        assert mine == [], "only clients declaring experimental.codex get codex/* notifications"
+    else:
+        methods = [m for m, _ in mine]
+        assert methods[0] == "codex/turn/started"
+        assert methods[-1] == "codex/turn/completed"
+        deltas = [p.delta for m, p in mine if m == "codex/item/agentMessage/delta"]
+        assert "".join(deltas) == text, "nothing lost"
+        assert len(deltas) < len(text), "deltas are coalesced"
+        (completed,) = [p for m, p in mine if m == "codex/item/completed"]
+        assert completed.item.text == text
+        assert mine[-1][1].status == "completed"
+    reports = ed.client.progress_reports.get(f"codex-turn-{turn}", [])
+    if ed.profile == "minimal":
+        assert reports == []
+    else:
+        begin, *middle, end = reports
+        assert isinstance(begin, types.WorkDoneProgressBegin)
+        assert begin.cancellable
+        assert isinstance(end, types.WorkDoneProgressEnd)
+        assert end.message == "completed"
+        assert any("All good here." in (r.message or "") for r in middle)
+    logged = [log for log in ed.logs if f"codex turn {turn}: turn completed" in log.message]
+    assert logged
+    assert logged[0].type == types.MessageType.Debug
+
+
+async def test_the_request_work_done_token_is_used(ed: Editor, fake: FakeResponsesServer) -> None:
+    if ed.profile == "minimal":
+        pytest.skip("the minimal client has no work-done progress")
+    load(fake, [say("with the editor's own token")])
+    token = f"editor-token-{ed.profile}"
+    ed.client.progress_reports[token] = []  # the editor made the token itself
+    params = types.ExecuteCommandParams(
+        command="codex.ask", arguments=[{"prompt": "hi"}], work_done_token=token
+    )
+    result: Any = await ed.client.workspace_execute_command_async(params)
+    assert result["status"] == "completed"
+    kinds = [type(report).__name__ for report in ed.client.progress_reports[token]]
+    assert kinds[0] == "WorkDoneProgressBegin"
+    assert kinds[-1] == "WorkDoneProgressEnd"
+    assert f"codex-turn-{result['turnId']}" not in ed.client.progress_reports
+
+
+async def test_a_failed_turn_is_a_result(ed: Editor, fake: FakeResponsesServer) -> None:
+    fault = {"kind": "failed", "code": "context_length_exceeded", "message": "the input is too long"}
+    load(fake, [{"output": [], "fault": fault}])
+    result = await ed.execute("codex.ask", {"prompt": "fail"})
+    assert result["status"] == "failed"
+    assert "too long" in result["error"]
+    assert any("the turn failed" in m.message for m in ed.client.messages)
+
+
+async def test_threads(ed: Editor, fake: FakeResponsesServer) -> None:
+    created = await ed.execute("codex.newThread", {})
+    load(fake, [say("hi")])
+    result = await ed.execute("codex.ask", {"prompt": "hello thread", "threadId": created["threadId"]})
+    assert result["threadId"] == created["threadId"]
+    listed = (await ed.execute("codex.threads"))["threads"]
+    (mine,) = [t for t in listed if t["threadId"] == created["threadId"]]
+    assert mine["title"] == "hello thread"
+    assert mine["turns"] == 1
+
+
+async def test_status_names_the_setup_but_never_the_key(ed: Editor) -> None:
+    status = await ed.execute("codex.status")
+    assert status["provider"] == "fake"
+    assert status["model"] == "gpt-5.5"
+    assert status["keyFound"] is True
+    assert status["transport"] == "websocket"
+    assert status["positionEncoding"] == ed.encoding
+    assert KEY not in repr(status)
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments", "message"),
+    [
+        ("codex.teleport", {}, "unknown command 'codex.teleport'; this server offers codex.ask"),
+        ("codex.ask", {"uri": "file:///x"}, "codex.ask: prompt must be a non-empty string"),
+        ("codex.ask", {"prompt": "x", "range": {"start": 1}}, "codex.ask: range is not an LSP range"),
+        ("codex.fixDiagnostics", {"uri": "file:///nowhere/x.py"}, "diagnostics must name at least one"),
+        (
+            "codex.ask",
+            {"prompt": "x", "uri": "file:///nowhere/x.py"},
+            "unknown document file:///nowhere/x.py",
+        ),
+        ("codex.ask", {"prompt": "x", "threadId": "no-such-thread"}, "no thread 'no-such-thread'"),
+    ],
+)
+async def test_bad_requests_are_errors_a_person_understands(
+    ed: Editor, command: str, arguments: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(JsonRpcException) as caught:
+        await ed.execute(command, arguments)
+    assert message in str(caught.value)
+
+
+async def test_the_key_reached_the_editor_nowhere(ed: Editor) -> None:
+    """Run last in the module: everything the editor received from this server."""
+    assert ed.notifications or ed.logs
+    assert KEY not in ed.everything_received()
