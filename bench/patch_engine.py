@@ -24,8 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from codex_lsp.patch import DiskFileSource, compute_changes, parse_patch, write_changes
-from codex_lsp.patch.render import render_unified_diff
+from codex_lsp.patch import DiskFileSource, compute_changes, parse_patch, render_unified_diff, write_changes
 from codex_lsp.testing.peers import codex_binary
 
 CLI = [str(Path(sys.executable).with_name("codex-lsp"))]

@@ -17,7 +17,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _cmd_apply_patch(args: argparse.Namespace) -> int:
-    from codex_lsp.patch.cli import run_apply_patch
+    from codex_lsp.patch import run_apply_patch
 
     return run_apply_patch(args.patch_file, root=args.root)
 

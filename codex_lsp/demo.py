@@ -22,7 +22,7 @@ from codex_lsp.agent.interfaces import Diagnostic
 from codex_lsp.agent.local import DiskApplier, LocalWorkspace, TerminalApprover
 from codex_lsp.headless import EventPrinter
 from codex_lsp.model import ModelClient
-from codex_lsp.patch.render import render_unified_diff
+from codex_lsp.patch import render_unified_diff
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from codex_lsp.testing.fake_script import Script
 

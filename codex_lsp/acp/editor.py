@@ -36,9 +36,9 @@ from codex_lsp.patch import (
     PatchResult,
     PathKind,
     Snapshot,
+    clip,
     write_changes,
 )
-from codex_lsp.patch.errors import clip
 
 __all__ = ["AcpEditor", "Editor", "EditorApplier", "EditorError", "EditorFileSource", "EditorWorkspace"]
 

@@ -29,9 +29,9 @@ from codex_lsp.patch import (
     PatchError,
     PatchResult,
     PathKind,
+    render_change,
     write_changes,
 )
-from codex_lsp.patch.render import render_change
 
 __all__ = ["DiskApplier", "DryRunApplier", "LocalWorkspace", "OverlaySource", "TerminalApprover"]
 

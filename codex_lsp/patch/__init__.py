@@ -11,9 +11,17 @@ and the editor buffer's version or the disk file's stamp), and ``write_changes``
 :class:`PatchStaleError` when the disk no longer holds it. Edits are minimal to the character,
 their line numbers follow LSP's line breaks; :func:`line_starts` and :func:`offset_to_line_col`
 turn any offset into a position the same way.
+
+This module names what the other layers may use (``__all__``); they import nothing else of the
+package (tests/test_surfaces.py enforces it). Everything here is standard library, so hosts and
+``codex-lsp apply-patch`` pay little to import it; ``run_apply_patch`` loads on first use, and
+``unidiff`` only when a unified diff is parsed.
 """
 
+from __future__ import annotations
+
 import itertools
+from typing import TYPE_CHECKING
 
 from codex_lsp.patch.engine import PatchResult, compute_changes
 from codex_lsp.patch.errors import (
@@ -23,6 +31,7 @@ from codex_lsp.patch.errors import (
     PatchParseError,
     PatchPathError,
     PatchStaleError,
+    clip,
 )
 from codex_lsp.patch.model import (
     AddFile,
@@ -38,10 +47,15 @@ from codex_lsp.patch.model import (
     UpdateFile,
 )
 from codex_lsp.patch.parser import parse_apply_patch
+from codex_lsp.patch.paths import check_inside, normalise_path
 from codex_lsp.patch.positions import line_starts, offset_to_line_col
+from codex_lsp.patch.render import render_apply_patch_update, render_change, render_unified_diff
 from codex_lsp.patch.source import DiskFileSource, FileSource, PathKind, SnapshotSource, snapshot_of
 from codex_lsp.patch.text import minimal_edits
 from codex_lsp.patch.writer import write_changes
+
+if TYPE_CHECKING:
+    from codex_lsp.patch.cli import run_apply_patch
 
 __all__ = [
     "AddFile",
@@ -66,15 +80,31 @@ __all__ = [
     "SnapshotSource",
     "TextEdit",
     "UpdateFile",
+    "check_inside",
+    "clip",
     "compute_changes",
     "line_starts",
     "minimal_edits",
+    "normalise_path",
     "offset_to_line_col",
     "parse_apply_patch",
     "parse_patch",
+    "render_apply_patch_update",
+    "render_change",
+    "render_unified_diff",
+    "run_apply_patch",
     "snapshot_of",
     "write_changes",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``run_apply_patch`` (the ``apply-patch`` command) loads on first use: it imports this package."""
+    if name == "run_apply_patch":
+        from codex_lsp.patch.cli import run_apply_patch
+
+        return run_apply_patch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_patch(text: str) -> Patch:

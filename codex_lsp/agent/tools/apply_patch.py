@@ -24,8 +24,15 @@ from codex_lsp.agent.events import (
 )
 from codex_lsp.agent.interfaces import ApplyOutcome
 from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolInterrupted, ToolResult, function_spec
-from codex_lsp.patch import FileChange, FileSource, PatchError, PatchResult, compute_changes, parse_patch
-from codex_lsp.patch.render import render_change
+from codex_lsp.patch import (
+    FileChange,
+    FileSource,
+    PatchError,
+    PatchResult,
+    compute_changes,
+    parse_patch,
+    render_change,
+)
 
 __all__ = ["GRAMMAR", "ApplyPatchTool"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from codex_lsp.patch.paths import check_inside, normalise_path
+from codex_lsp.patch import check_inside, normalise_path
 
 __all__ = ["IgnoreRules", "WalkEntry", "find_git_root", "resolve_arg", "walk", "workspace_relative"]
 
