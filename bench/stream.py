@@ -42,9 +42,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from codex_lsp.model import ModelClient, ModelSettings, Prompt
-from codex_lsp.model.events import OutputItemDone
-from codex_lsp.model.ws_transport import websocket_url
+from codex_lsp.model import ModelClient, ModelSettings, OutputItemDone, Prompt, websocket_url
 from codex_lsp.testing.fake_responses import FakeResponsesServer, loopback_settings
 from codex_lsp.testing.fake_script import ResponseIds, Script, Step, render_response
 

@@ -24,26 +24,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from codex_lsp.model import ModelClient, ModelSettings, Prompt, TurnSession, load_settings
-from codex_lsp.model.config import codex_home
-from codex_lsp.model.errors import (
+from codex_lsp.model import (
     AuthError,
     ConfigError,
     ConnectFailed,
+    FallbackNotice,
     FatalModelError,
     IdleTimeout,
+    ModelClient,
     ModelError,
+    ModelSettings,
+    Prompt,
     ProtocolError,
     RateLimited,
+    ResponseCompleted,
     RetriesExhausted,
+    RetryNotice,
+    RetryPolicy,
     ServerError,
     ServerOverloaded,
     StreamClosed,
+    TurnSession,
     UpgradeRequired,
+    codex_home,
+    load_settings,
 )
-from codex_lsp.model.events import ResponseCompleted
-from codex_lsp.model.notices import FallbackNotice, RetryNotice
-from codex_lsp.model.retry import RetryPolicy
 
 __all__ = ["CAUSES", "Cause", "DoctorReport", "diagnose", "main", "render_json", "render_text"]
 

@@ -38,8 +38,7 @@ from codex_lsp.agent.local import DiskApplier, DryRunApplier, LocalWorkspace, Te
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore, default_state_dir
 from codex_lsp.agent.turn import TurnResult
-from codex_lsp.model import ModelClient
-from codex_lsp.model.errors import ModelError
+from codex_lsp.model import ModelClient, ModelError
 
 __all__ = ["EventPrinter", "run_exec", "run_threads"]
 

@@ -50,8 +50,7 @@ from codex_lsp.acp.session import AcpSession, EditMode, mode_state
 from codex_lsp.agent.errors import ThreadNotFoundError
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore, default_state_dir
-from codex_lsp.model import ModelClient
-from codex_lsp.model.errors import ModelError
+from codex_lsp.model import ModelClient, ModelError
 
 __all__ = ["CodexAcpAgent", "configure_logging", "run_acp"]
 

@@ -52,18 +52,16 @@ from codex_lsp.model import (
     FallbackNotice,
     ModelClient,
     ModelError,
-    Prompt,
-    RetryNotice,
-    StreamEvent,
-    TurnSession,
-)
-from codex_lsp.model.events import (
     OutputItem,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
+    Prompt,
     ReasoningSummaryTextDelta,
     ResponseCompleted,
+    RetryNotice,
+    StreamEvent,
+    TurnSession,
     Usage,
 )
 

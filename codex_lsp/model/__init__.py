@@ -10,27 +10,153 @@ No LSP here (tests/test_layering.py enforces it). Inside, the dependencies point
 
 Every failure is a :class:`ModelError`; :class:`TransportError` is its network family (see
 :mod:`codex_lsp.model.errors` for the policy each class carries).
+
+This module names what the other layers may use (``__all__``): the client and its settings, the
+events a session streams, the error tree. They import nothing else of the package
+(tests/test_surfaces.py enforces it). Each name loads its module on first use (PEP 562), so a host
+that only reads the configuration or catches a ``ConfigError`` does not load the transports.
 """
 
 from __future__ import annotations
 
-from codex_lsp.model.client import ModelClient
-from codex_lsp.model.config import ModelSettings, ProviderConfig, load_settings
-from codex_lsp.model.errors import ModelError, TransportError
-from codex_lsp.model.notices import FallbackNotice, RetryNotice
-from codex_lsp.model.request import Prompt
-from codex_lsp.model.session import StreamEvent, TurnSession
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codex_lsp.model.client import ModelClient
+    from codex_lsp.model.config import (
+        BUILTIN_PROVIDERS,
+        ModelSettings,
+        ProviderConfig,
+        codex_home,
+        load_settings,
+        read_auth_key,
+        read_config,
+    )
+    from codex_lsp.model.errors import (
+        AuthError,
+        ConfigError,
+        ConnectFailed,
+        ConnectionLimitReached,
+        FatalModelError,
+        IdleTimeout,
+        ModelError,
+        ProtocolError,
+        RateLimited,
+        RetriesExhausted,
+        ServerError,
+        ServerOverloaded,
+        StreamClosed,
+        TransportError,
+        UpgradeRequired,
+    )
+    from codex_lsp.model.events import (
+        OutputItem,
+        OutputItemAdded,
+        OutputItemDone,
+        OutputTextDelta,
+        ReasoningSummaryTextDelta,
+        ResponseCompleted,
+        Usage,
+    )
+    from codex_lsp.model.notices import FallbackNotice, RetryNotice
+    from codex_lsp.model.request import Prompt
+    from codex_lsp.model.retry import RetryPolicy
+    from codex_lsp.model.session import StreamEvent, TurnSession
+    from codex_lsp.model.ws_transport import websocket_url
 
 __all__ = [
+    "BUILTIN_PROVIDERS",
+    "AuthError",
+    "ConfigError",
+    "ConnectFailed",
+    "ConnectionLimitReached",
     "FallbackNotice",
+    "FatalModelError",
+    "IdleTimeout",
     "ModelClient",
     "ModelError",
     "ModelSettings",
+    "OutputItem",
+    "OutputItemAdded",
+    "OutputItemDone",
+    "OutputTextDelta",
     "Prompt",
+    "ProtocolError",
     "ProviderConfig",
+    "RateLimited",
+    "ReasoningSummaryTextDelta",
+    "ResponseCompleted",
+    "RetriesExhausted",
     "RetryNotice",
+    "RetryPolicy",
+    "ServerError",
+    "ServerOverloaded",
+    "StreamClosed",
     "StreamEvent",
     "TransportError",
     "TurnSession",
+    "UpgradeRequired",
+    "Usage",
+    "codex_home",
     "load_settings",
+    "read_auth_key",
+    "read_config",
+    "websocket_url",
 ]
+
+_LAZY: dict[str, tuple[str, ...]] = {
+    "client": ("ModelClient",),
+    "config": (
+        "BUILTIN_PROVIDERS",
+        "ModelSettings",
+        "ProviderConfig",
+        "codex_home",
+        "load_settings",
+        "read_auth_key",
+        "read_config",
+    ),
+    "errors": (
+        "AuthError",
+        "ConfigError",
+        "ConnectFailed",
+        "ConnectionLimitReached",
+        "FatalModelError",
+        "IdleTimeout",
+        "ModelError",
+        "ProtocolError",
+        "RateLimited",
+        "RetriesExhausted",
+        "ServerError",
+        "ServerOverloaded",
+        "StreamClosed",
+        "TransportError",
+        "UpgradeRequired",
+    ),
+    "events": (
+        "OutputItem",
+        "OutputItemAdded",
+        "OutputItemDone",
+        "OutputTextDelta",
+        "ReasoningSummaryTextDelta",
+        "ResponseCompleted",
+        "Usage",
+    ),
+    "notices": ("FallbackNotice", "RetryNotice"),
+    "request": ("Prompt",),
+    "retry": ("RetryPolicy",),
+    "session": ("StreamEvent", "TurnSession"),
+    "ws_transport": ("websocket_url",),
+}
+"""The module of this package that defines each exported name (the same names as ``__all__``)."""
+_MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    """Load the module that defines ``name`` the first time it is asked for."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -30,7 +30,7 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from codex_lsp.model.config import ModelSettings, ProviderConfig
+from codex_lsp.model import ModelSettings, ProviderConfig
 from codex_lsp.testing.fake_script import (
     Fault,
     HandshakeFault,

@@ -18,8 +18,7 @@ from codex_lsp.agent.local import DiskApplier, LocalWorkspace
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore
 from codex_lsp.agent.turn import TurnResult
-from codex_lsp.model import ModelClient
-from codex_lsp.model.retry import RetryPolicy
+from codex_lsp.model import ModelClient, RetryPolicy
 from codex_lsp.testing.fake_responses import FakeResponsesServer, RecordedRequest
 from codex_lsp.testing.fake_script import Script
 from tests.agent.fakes import ScriptedApprover

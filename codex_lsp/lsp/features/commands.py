@@ -202,7 +202,7 @@ async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task
     """Run one turn for a command and return its result; never lets a cancellation escape."""
     from codex_lsp.agent.errors import TurnError
     from codex_lsp.lsp.host.runtime import CommandError
-    from codex_lsp.model.errors import ConfigError
+    from codex_lsp.model import ConfigError
 
     state = server.state
     if state.stopping:
@@ -271,7 +271,7 @@ def setup(server: CodexServer) -> None:
     @server.command(NEW_THREAD)
     async def new_thread(ls: CodexServer, *args: Any) -> dict[str, Any]:
         from codex_lsp.lsp.host.runtime import CommandError
-        from codex_lsp.model.errors import ConfigError
+        from codex_lsp.model import ConfigError
 
         uri = _optional(NEW_THREAD, _object(NEW_THREAD, args, "{uri?}"), "uri", str, "a document URI")
         host = await ls.state.host(ls)

@@ -35,9 +35,16 @@ from codex_lsp.lsp.host.approver import LspApprover
 from codex_lsp.lsp.host.workspace import Expected, LspWorkspace, agent_diagnostic
 from codex_lsp.lsp.positions import LineIndex
 from codex_lsp.lsp.settings import Settings
-from codex_lsp.model import ModelClient, ModelSettings, load_settings
-from codex_lsp.model.config import BUILTIN_PROVIDERS, codex_home, read_auth_key, read_config
-from codex_lsp.model.errors import ConfigError
+from codex_lsp.model import (
+    BUILTIN_PROVIDERS,
+    ConfigError,
+    ModelClient,
+    ModelSettings,
+    codex_home,
+    load_settings,
+    read_auth_key,
+    read_config,
+)
 
 if TYPE_CHECKING:
     from codex_lsp.lsp.features.commands import TurnCommand
