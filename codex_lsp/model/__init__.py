@@ -19,8 +19,9 @@ that only reads the configuration or catches a ``ConfigError`` does not load the
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from codex_lsp._exports import lazy_exports
 
 if TYPE_CHECKING:
     from codex_lsp.model.client import ModelClient
@@ -148,15 +149,5 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "session": ("StreamEvent", "TurnSession"),
     "ws_transport": ("websocket_url",),
 }
-"""The module of this package that defines each exported name (the same names as ``__all__``)."""
-_MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
 
-
-def __getattr__(name: str) -> object:
-    """Load the module that defines ``name`` the first time it is asked for."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
