@@ -13,10 +13,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from codex_lsp.agent.tools.args import ToolArgs, failure, parse_args
-from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
-from codex_lsp.agent.tools.walk import WalkEntry, resolve_arg, walk
-from codex_lsp.patch import PatchPathError
+from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, failure, workspace_path
+from codex_lsp.agent.tools.base import ToolContext, ToolResult, function_spec
+from codex_lsp.agent.tools.walk import WalkEntry, walk
 
 __all__ = ["ListDirTool", "render_listing"]
 
@@ -57,10 +56,11 @@ def _collect(root: Path, start: str, depth: int, cap: int) -> tuple[list[WalkEnt
     return shown, left_out
 
 
-class ListDirTool(Tool):
+class ListDirTool(ArgsTool[ListDirArgs]):
     """Lists directories of the workspace, honouring ``.gitignore``."""
 
     name: ClassVar[str] = "list_dir"
+    args_type = ListDirArgs
 
     def spec(self) -> dict[str, Any]:
         return function_spec(
@@ -73,15 +73,9 @@ class ListDirTool(Tool):
             [],
         )
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
-        args = parse_args(call, ListDirArgs)
-        if isinstance(args, ToolResult):
-            return args
+    async def run_with(self, args: ListDirArgs, ctx: ToolContext) -> ToolResult:
         root = ctx.workspace.root
-        try:
-            start = resolve_arg(root, args.path)
-        except PatchPathError as exc:
-            return failure(str(exc))
+        start = workspace_path(ctx, args.path)
         target = root / start
         if not target.is_dir():
             what = "is a file; use read_file to read it" if target.exists() else "does not exist"

@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from codex_lsp.agent.settings import AgentSettings
-from codex_lsp.agent.tools.args import ToolArgs, failure, parse_args
-from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
+from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, failure
+from codex_lsp.agent.tools.base import ToolContext, ToolResult, function_spec
 from codex_lsp.agent.tools.text import truncate_utf8, utf8_len
 from codex_lsp.agent.tools.walk import workspace_relative
 from codex_lsp.patch import PatchError
@@ -70,10 +70,11 @@ def _continue_note(last: int, end: int, total: int) -> str:
     return f"[Output cut after line {last}: call read_file with start_line={last + 1} to read on{upto}.]"
 
 
-class ReadFileTool(Tool):
+class ReadFileTool(ArgsTool[ReadFileArgs]):
     """Reads line ranges of workspace files through the editor's view of them."""
 
     name: ClassVar[str] = "read_file"
+    args_type = ReadFileArgs
 
     def spec(self) -> dict[str, Any]:
         return function_spec(
@@ -90,10 +91,7 @@ class ReadFileTool(Tool):
             ["path"],
         )
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
-        args = parse_args(call, ReadFileArgs)
-        if isinstance(args, ToolResult):
-            return args
+    async def run_with(self, args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
         path = workspace_relative(ctx.workspace.root, args.path)
         try:
             text = ctx.workspace.read_text(path)

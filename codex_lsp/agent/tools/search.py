@@ -23,10 +23,10 @@ from pathspec import GitIgnoreSpec
 from pydantic import Field
 
 from codex_lsp.agent.interfaces import Workspace
-from codex_lsp.agent.tools.args import ToolArgs, failure, parse_args
-from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
+from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, ToolFailure, workspace_path
+from codex_lsp.agent.tools.base import ToolContext, ToolResult, function_spec
 from codex_lsp.agent.tools.read_file import split_lines
-from codex_lsp.agent.tools.walk import IgnoreRules, resolve_arg, walk
+from codex_lsp.agent.tools.walk import IgnoreRules, walk
 from codex_lsp.patch import PatchError
 
 __all__ = ["SearchTool", "read_disk_text"]
@@ -83,13 +83,15 @@ def read_disk_text(path: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
-def _compile(args: SearchArgs) -> re.Pattern[str] | str:
-    """The compiled pattern, or an error message for the model."""
+def _compile(args: SearchArgs) -> re.Pattern[str]:
+    """The compiled pattern; an invalid one fails the call."""
     source = args.pattern if args.regex else re.escape(args.pattern)
     try:
         return re.compile(source, 0 if args.case_sensitive else re.IGNORECASE)
     except re.error as exc:
-        return f"Invalid regular expression {args.pattern!r}: {exc}. Use regex=false for a literal search."
+        raise ToolFailure(
+            f"Invalid regular expression {args.pattern!r}: {exc}. Use regex=false for a literal search."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,11 @@ def _buffer_texts(workspace: Workspace, scope: _Scope) -> dict[str, str]:
     return texts
 
 
-class SearchTool(Tool):
+class SearchTool(ArgsTool[SearchArgs]):
     """Searches workspace files (open buffers in their unsaved text), honouring ``.gitignore``."""
 
     name: ClassVar[str] = "search"
+    args_type = SearchArgs
 
     def spec(self) -> dict[str, Any]:
         return function_spec(
@@ -166,23 +169,16 @@ class SearchTool(Tool):
             ["pattern"],
         )
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
-        args = parse_args(call, SearchArgs)
-        if isinstance(args, ToolResult):
-            return args
+    async def run_with(self, args: SearchArgs, ctx: ToolContext) -> ToolResult:
         matcher = _compile(args)
-        if isinstance(matcher, str):
-            return failure(matcher)
-        scope = _make_scope(ctx.workspace.root, args)
-        if isinstance(scope, str):
-            return failure(scope)
+        scope = _make_scope(ctx, args)
         buffers = _buffer_texts(ctx.workspace, scope)
         if (
             scope.single_file
             and scope.start not in buffers
             and not (ctx.workspace.root / scope.start).is_file()
         ):
-            return failure(f"{args.path} does not exist in the workspace.")
+            raise ToolFailure(f"{args.path} does not exist in the workspace.")
         stop = threading.Event()
         cap = ctx.settings.search_max_results
         try:
@@ -193,11 +189,9 @@ class SearchTool(Tool):
         return ToolResult(output=_render(results, args))
 
 
-def _make_scope(root: Path, args: SearchArgs) -> _Scope | str:
-    try:
-        start = resolve_arg(root, args.path)
-    except PatchError as exc:
-        return str(exc)
+def _make_scope(ctx: ToolContext, args: SearchArgs) -> _Scope:
+    root = ctx.workspace.root
+    start = workspace_path(ctx, args.path)
     glob = GitIgnoreSpec.from_lines([args.glob]) if args.glob else None
     return _Scope(start, bool(start) and not (root / start).is_dir(), glob)
 

@@ -32,11 +32,9 @@ from codex_lsp.agent.events import (
 from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
 from codex_lsp.agent.sandbox import SandboxError, sandboxed_argv
 from codex_lsp.agent.tools.allowlist import is_allowed
-from codex_lsp.agent.tools.args import ToolArgs, failure, parse_args
-from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
+from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, failure, workspace_path
+from codex_lsp.agent.tools.base import ToolContext, ToolResult, function_spec
 from codex_lsp.agent.tools.process import ProcessOutcome, run_process
-from codex_lsp.agent.tools.walk import resolve_arg
-from codex_lsp.patch import PatchPathError
 
 __all__ = ["ShellTool", "child_env", "format_exec_output"]
 
@@ -76,11 +74,12 @@ def format_exec_output(outcome: ProcessOutcome, timeout_ms: int) -> str:
     return "\n".join([*lines, "Output:", text])
 
 
-class ShellTool(Tool):
+class ShellTool(ArgsTool[ShellArgs]):
     """Runs commands with approval, sandbox, timeout and output cap."""
 
     name: ClassVar[str] = "shell"
     mutating: ClassVar[bool] = True
+    args_type = ShellArgs
 
     def spec(self) -> dict[str, Any]:
         return function_spec(
@@ -94,15 +93,9 @@ class ShellTool(Tool):
             ["command"],
         )
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
-        args = parse_args(call, ShellArgs)
-        if isinstance(args, ToolResult):
-            return args
+    async def run_with(self, args: ShellArgs, ctx: ToolContext) -> ToolResult:
         root = ctx.workspace.root
-        try:
-            workdir = resolve_arg(root, args.workdir)
-        except PatchPathError as exc:
-            return failure(f"workdir refused: {exc}")
+        workdir = workspace_path(ctx, args.workdir, refused="workdir refused: ")
         if not (root / workdir).is_dir():
             return failure(f"workdir {workdir} is not a directory of the workspace.")
         try:

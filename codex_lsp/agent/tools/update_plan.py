@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from codex_lsp.agent.events import ItemCompleted, ItemStarted, PlanItem, PlanStep, PlanUpdated
-from codex_lsp.agent.tools.args import ToolArgs, failure, parse_args
-from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
+from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, failure
+from codex_lsp.agent.tools.base import ToolContext, ToolResult, function_spec
 
 __all__ = ["UpdatePlanTool"]
 
@@ -28,10 +28,11 @@ class UpdatePlanArgs(ToolArgs):
     plan: tuple[PlanStep, ...]
 
 
-class UpdatePlanTool(Tool):
+class UpdatePlanTool(ArgsTool[UpdatePlanArgs]):
     """Keeps the turn's plan and announces each update."""
 
     name: ClassVar[str] = "update_plan"
+    args_type = UpdatePlanArgs
 
     def spec(self) -> dict[str, Any]:
         step = {
@@ -47,10 +48,7 @@ class UpdatePlanTool(Tool):
             ["plan"],
         )
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
-        args = parse_args(call, UpdatePlanArgs)
-        if isinstance(args, ToolResult):
-            return args
+    async def run_with(self, args: UpdatePlanArgs, ctx: ToolContext) -> ToolResult:
         active = sum(step.status == "in_progress" for step in args.plan)
         if active > 1:
             return failure(f"At most one step can be in_progress at a time; the plan has {active}.")
