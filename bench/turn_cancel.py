@@ -16,11 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codex_lsp.agent.agent import Agent, TurnRequest
-from codex_lsp.agent.events import TurnEvent
-from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
-from codex_lsp.agent.local import DiskApplier, LocalWorkspace
-from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent import (
+    Agent,
+    AgentSettings,
+    ApprovalDecision,
+    ApprovalRequest,
+    DiskApplier,
+    LocalWorkspace,
+    TurnEvent,
+    TurnRequest,
+)
 from codex_lsp.model import ModelClient
 from codex_lsp.testing.fake_responses import FakeResponsesServer
 from codex_lsp.testing.fake_script import Script

@@ -26,7 +26,7 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from codex_lsp.agent.settings import AgentSettings
+    from codex_lsp.agent import AgentSettings
     from codex_lsp.headless import run_exec
 
     if not Path(args.cd).is_dir():
@@ -72,7 +72,7 @@ def _cmd_acp(args: argparse.Namespace) -> int:
     import asyncio
 
     from codex_lsp.acp.server import run_acp
-    from codex_lsp.agent.settings import AgentSettings
+    from codex_lsp.agent import AgentSettings
 
     settings = AgentSettings(shell_enabled=args.shell, shell_allow=tuple(args.allow))
     return asyncio.run(run_acp(settings, log_level=args.acp_log_level))

@@ -17,9 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from codex_lsp.agent.agent import Agent, TurnRequest
-from codex_lsp.agent.interfaces import Diagnostic
-from codex_lsp.agent.local import DiskApplier, LocalWorkspace, TerminalApprover
+from codex_lsp.agent import Agent, Diagnostic, DiskApplier, LocalWorkspace, TerminalApprover, TurnRequest
 from codex_lsp.headless import EventPrinter
 from codex_lsp.model import ModelClient
 from codex_lsp.patch import render_unified_diff

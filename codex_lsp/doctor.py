@@ -327,8 +327,7 @@ async def _probe(client: ModelClient, report: DoctorReport) -> None:
 
 async def _sandbox(report: DoctorReport) -> None:
     """Whether shell commands would run sandboxed (bubblewrap), with the agent's default settings."""
-    from codex_lsp.agent.sandbox import sandbox_status
-    from codex_lsp.agent.settings import AgentSettings
+    from codex_lsp.agent import AgentSettings, sandbox_status
 
     status = await asyncio.to_thread(sandbox_status, AgentSettings())
     report.sandbox = {"active": status.active, "tool": status.tool, "detail": status.detail}

@@ -19,25 +19,31 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from codex_lsp.agent.agent import Agent, TurnRequest
-from codex_lsp.agent.errors import ThreadNotFoundError, TurnError
-from codex_lsp.agent.events import (
+from codex_lsp.agent import (
+    Agent,
     AgentMessageDelta,
     AgentMessageItem,
+    AgentSettings,
     CommandFinished,
     CommandStarted,
+    DiskApplier,
+    DryRunApplier,
     FileChangeItem,
     ItemCompleted,
+    LocalWorkspace,
     PlanUpdated,
     ReasoningItem,
+    TerminalApprover,
+    ThreadNotFoundError,
+    ThreadStore,
     TransportNotice,
     TurnCompleted,
+    TurnError,
     TurnEvent,
+    TurnRequest,
+    TurnResult,
+    default_state_dir,
 )
-from codex_lsp.agent.local import DiskApplier, DryRunApplier, LocalWorkspace, TerminalApprover
-from codex_lsp.agent.settings import AgentSettings
-from codex_lsp.agent.threads import ThreadStore, default_state_dir
-from codex_lsp.agent.turn import TurnResult
 from codex_lsp.model import ModelClient, ModelError
 
 __all__ = ["EventPrinter", "run_exec", "run_threads"]

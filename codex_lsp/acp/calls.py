@@ -15,7 +15,7 @@ from typing import Any
 
 from acp.schema import ToolCallLocation, ToolKind
 
-from codex_lsp.agent.tools.walk import workspace_relative
+from codex_lsp.agent import workspace_relative
 from codex_lsp.patch import PatchError, UpdateFile, parse_patch
 
 __all__ = ["CallInfo", "describe_call", "patch_paths"]

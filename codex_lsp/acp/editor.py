@@ -26,8 +26,7 @@ from typing import NamedTuple, Protocol
 from acp import RequestError
 from acp.interfaces import Client
 
-from codex_lsp.agent.cancellation import checkpoint
-from codex_lsp.agent.interfaces import ApplyOutcome, Diagnostic, OpenBuffer
+from codex_lsp.agent import ApplyOutcome, Diagnostic, OpenBuffer, checkpoint
 from codex_lsp.patch import (
     ChangeKind,
     DiskFileSource,

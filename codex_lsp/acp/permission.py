@@ -17,7 +17,7 @@ from acp.schema import AllowedOutcome, PermissionOption, ToolCallUpdate
 
 from codex_lsp.acp.report import CURRENT_CALL
 from codex_lsp.acp.updates import UpdateStream
-from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
+from codex_lsp.agent import ApprovalDecision, ApprovalRequest
 
 __all__ = ["ALLOW_ALWAYS", "ALLOW_ONCE", "REJECT", "PermissionApprover"]
 

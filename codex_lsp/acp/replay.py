@@ -21,8 +21,7 @@ from pydantic import ValidationError
 from codex_lsp.acp.calls import describe_call
 from codex_lsp.acp.report import clip_output, plan_update
 from codex_lsp.acp.updates import SessionUpdate
-from codex_lsp.agent.events import PlanStep
-from codex_lsp.agent.turn import ABORTED
+from codex_lsp.agent import ABORTED, PlanStep
 
 __all__ = ["replay"]
 

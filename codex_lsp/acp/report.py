@@ -41,9 +41,11 @@ from acp.schema import (
 
 from codex_lsp.acp.calls import CallInfo, describe_call
 from codex_lsp.acp.updates import UpdateStream
-from codex_lsp.agent.events import (
+from codex_lsp.agent import (
     AgentMessageDelta,
     AgentMessageItem,
+    ApplyOutcome,
+    ChangeApplier,
     CommandStarted,
     FileChangeItem,
     ItemCompleted,
@@ -51,11 +53,13 @@ from codex_lsp.agent.events import (
     PlanUpdated,
     ReasoningItem,
     ReasoningSummaryDelta,
+    Tool,
+    ToolCall,
+    ToolContext,
+    ToolResult,
     TransportNotice,
     TurnEvent,
 )
-from codex_lsp.agent.interfaces import ApplyOutcome, ChangeApplier
-from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult
 from codex_lsp.patch import FileChange, PatchResult
 
 __all__ = [

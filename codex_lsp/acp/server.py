@@ -47,9 +47,7 @@ from acp.schema import (
 from codex_lsp import __version__
 from codex_lsp.acp.prompt import PromptBlock
 from codex_lsp.acp.session import AcpSession, EditMode, mode_state
-from codex_lsp.agent.errors import ThreadNotFoundError
-from codex_lsp.agent.settings import AgentSettings
-from codex_lsp.agent.threads import ThreadStore, default_state_dir
+from codex_lsp.agent import AgentSettings, ThreadNotFoundError, ThreadStore, default_state_dir
 from codex_lsp.model import ModelClient, ModelError
 
 __all__ = ["CodexAcpAgent", "configure_logging", "run_acp"]

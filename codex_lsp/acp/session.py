@@ -38,12 +38,17 @@ from codex_lsp.acp.prompt import PromptBlock, prompt_text
 from codex_lsp.acp.replay import replay
 from codex_lsp.acp.report import Reporter, ReportingApplier, reported_tool
 from codex_lsp.acp.updates import UpdateStream
-from codex_lsp.agent.agent import Agent, TurnRequest
-from codex_lsp.agent.interfaces import ChangeApplier, Workspace
-from codex_lsp.agent.local import DiskApplier, LocalWorkspace
-from codex_lsp.agent.settings import AgentSettings
-from codex_lsp.agent.threads import ThreadStore
-from codex_lsp.agent.turn import TurnResult
+from codex_lsp.agent import (
+    Agent,
+    AgentSettings,
+    ChangeApplier,
+    DiskApplier,
+    LocalWorkspace,
+    ThreadStore,
+    TurnRequest,
+    TurnResult,
+    Workspace,
+)
 from codex_lsp.model import ModelClient
 
 __all__ = ["MODES", "AcpSession", "EditMode", "mode_state"]

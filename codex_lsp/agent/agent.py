@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from codex_lsp.agent import context
 from codex_lsp.agent.errors import ThreadNotFoundError, TurnBusyError
-from codex_lsp.agent.events import TurnEvent
+from codex_lsp.agent.events import TurnEvent, TurnResult
 from codex_lsp.agent.instructions import base_instructions, developer_message
 from codex_lsp.agent.interfaces import Approver, ChangeApplier, Diagnostic, EditorContext, Workspace
 from codex_lsp.agent.settings import AgentSettings
@@ -25,7 +25,7 @@ from codex_lsp.agent.threads import Thread, ThreadStore, ThreadSummary
 from codex_lsp.agent.tools.apply_patch import ApplyPatchTool
 from codex_lsp.agent.tools.base import Tool, ToolContext, ToolRegistry
 from codex_lsp.agent.tools.registry import build_registry
-from codex_lsp.agent.turn import TurnResult, TurnRunner
+from codex_lsp.agent.turn import TurnRunner
 from codex_lsp.model import ModelClient
 
 __all__ = ["Agent", "TurnRequest"]

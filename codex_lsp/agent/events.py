@@ -31,6 +31,7 @@ __all__ = [
     "TransportNotice",
     "TurnCompleted",
     "TurnEvent",
+    "TurnResult",
     "TurnStarted",
     "TurnStatus",
     "UsageTotals",
@@ -192,16 +193,24 @@ class TransportNotice(_Model):
     message: str
 
 
-class TurnCompleted(_Model):
-    type: Literal["turn/completed"] = "turn/completed"
+class TurnResult(_Model):
+    """How a turn ended: what a turn returns to its host (the LSP command's result, exec's exit)."""
+
     thread_id: str
     turn_id: str
     status: TurnStatus
     message: str = ""
     """The agent's final message text."""
     changed_files: tuple[str, ...] = ()
+    """Paths the turn changed, in first-change order."""
     usage: UsageTotals = UsageTotals()
     error: str | None = None
+
+
+class TurnCompleted(TurnResult):
+    """The turn ended: its :class:`TurnResult`, as the last event of the turn."""
+
+    type: Literal["turn/completed"] = "turn/completed"
 
 
 TurnEvent = Annotated[

@@ -42,6 +42,7 @@ from codex_lsp.agent.events import (
     TransportNotice,
     TurnCompleted,
     TurnEvent,
+    TurnResult,
     TurnStarted,
     TurnStatus,
     UsageTotals,
@@ -65,25 +66,12 @@ from codex_lsp.model import (
     Usage,
 )
 
-__all__ = ["TurnResult", "TurnRunner"]
+__all__ = ["ABORTED", "TurnRunner"]
 
 log = logging.getLogger(__name__)
 
 ABORTED = "aborted: the user interrupted the turn before this call finished"
 _CALL_TYPES = {"function_call": "function", "custom_tool_call": "custom"}
-
-
-@dataclass(frozen=True)
-class TurnResult:
-    """How a turn ended; the LSP command returns this to the editor."""
-
-    thread_id: str
-    turn_id: str
-    status: TurnStatus
-    message: str = ""
-    changed_files: tuple[str, ...] = ()
-    usage: UsageTotals = field(default_factory=UsageTotals)
-    error: str | None = None
 
 
 @dataclass
@@ -205,20 +193,16 @@ class TurnRunner:
         except ModelError as exc:
             status, error = "failed", exc.message
         result = TurnResult(
-            thread.id, turn_id, status, message, tuple(ctx.changed_files), totals.frozen(), error
+            thread_id=thread.id,
+            turn_id=turn_id,
+            status=status,
+            message=message,
+            changed_files=tuple(ctx.changed_files),
+            usage=totals.frozen(),
+            error=error,
         )
         thread.finish_turn(turn_id, status, title)
-        self.emit(
-            TurnCompleted(
-                thread_id=thread.id,
-                turn_id=turn_id,
-                status=status,
-                message=message,
-                changed_files=result.changed_files,
-                usage=result.usage,
-                error=error,
-            )
-        )
+        self.emit(TurnCompleted(**dict(result)))
         await absorb_late_interrupt()
         return result
 

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.agent.agent import Agent
-from codex_lsp.agent.events import TurnCompleted, TurnEvent
+from codex_lsp.agent.events import TurnCompleted, TurnEvent, TurnResult
 from codex_lsp.agent.interfaces import ApprovalDecision, Diagnostic
 from codex_lsp.agent.local import DiskApplier, LocalWorkspace
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore
-from codex_lsp.agent.turn import TurnResult
 from codex_lsp.model import ModelClient, RetryPolicy
 from codex_lsp.testing.fake_responses import FakeResponsesServer, RecordedRequest
 from codex_lsp.testing.fake_script import Script

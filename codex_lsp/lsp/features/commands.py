@@ -200,7 +200,7 @@ def _ended(command: TurnCommand, turn_id: str, status: str, error: str | None = 
 
 async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task[Any]) -> dict[str, Any]:
     """Run one turn for a command and return its result; never lets a cancellation escape."""
-    from codex_lsp.agent.errors import TurnError
+    from codex_lsp.agent import TurnError
     from codex_lsp.lsp.host.runtime import CommandError
     from codex_lsp.model import ConfigError
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from codex_lsp.agent.interfaces import ApplyOutcome
+from codex_lsp.agent import ApplyOutcome
 from codex_lsp.lsp.host.edits import EditConflict, EditPlan, inverse, plan_edit
 from codex_lsp.lsp.host.workspace import LspWorkspace
 from codex_lsp.patch import PatchError, PatchResult, write_changes

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
+from codex_lsp.agent import ApprovalDecision, ApprovalRequest
 
 if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer

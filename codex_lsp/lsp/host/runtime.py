@@ -23,12 +23,17 @@ from pydantic import SecretStr
 from pygls.uris import to_fs_path
 
 from codex_lsp import __version__
-from codex_lsp.agent.agent import Agent, TurnRequest
-from codex_lsp.agent.errors import ThreadNotFoundError
-from codex_lsp.agent.interfaces import EditorContext, Selection
-from codex_lsp.agent.settings import AgentSettings
-from codex_lsp.agent.threads import ThreadStore, default_state_dir
-from codex_lsp.agent.tools.walk import find_git_root
+from codex_lsp.agent import (
+    Agent,
+    AgentSettings,
+    EditorContext,
+    Selection,
+    ThreadNotFoundError,
+    ThreadStore,
+    TurnRequest,
+    default_state_dir,
+    find_git_root,
+)
 from codex_lsp.lsp.documents import Document, real_path
 from codex_lsp.lsp.host.applier import LspApplier
 from codex_lsp.lsp.host.approver import LspApprover

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from codex_lsp.agent.interfaces import Diagnostic, OpenBuffer
+from codex_lsp.agent import Diagnostic, OpenBuffer
 from codex_lsp.lsp.documents import Document, DocumentStore
 from codex_lsp.lsp.features.diagnostics import DiagnosticStore
 from codex_lsp.lsp.host.edits import Current
