@@ -49,9 +49,7 @@ from acp.schema import (  # noqa: E402
 )
 
 import codex_lsp.testing  # noqa: E402
-from codex_lsp.testing.fake_responses import FakeResponsesServer  # noqa: E402
-from codex_lsp.testing.fake_script import Script  # noqa: E402
-from codex_lsp.testing.peers import PeerNotInstalled, codex_acp_binary  # noqa: E402
+from codex_lsp.testing import FakeResponsesServer, PeerNotInstalled, Script, codex_acp_binary  # noqa: E402
 
 SCRIPT = Path(codex_lsp.testing.__file__).parent / "scripts" / "two_turn_session.json"
 PROMPTS = ("Create hello.txt", "Create bye.txt")

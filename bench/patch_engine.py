@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from codex_lsp.patch import DiskFileSource, compute_changes, parse_patch, render_unified_diff, write_changes
-from codex_lsp.testing.peers import codex_binary
+from codex_lsp.testing import codex_binary
 
 CLI = [str(Path(sys.executable).with_name("codex-lsp"))]
 """The installed console script, as a user or another tool runs it (``python -m`` adds runpy's cost)."""

@@ -43,8 +43,14 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from codex_lsp.model import ModelClient, ModelSettings, OutputItemDone, Prompt, websocket_url
-from codex_lsp.testing.fake_responses import FakeResponsesServer, loopback_settings
-from codex_lsp.testing.fake_script import ResponseIds, Script, Step, render_response
+from codex_lsp.testing import (
+    FakeResponsesServer,
+    ResponseIds,
+    Script,
+    Step,
+    loopback_settings,
+    render_response,
+)
 
 KEY = "bench-key"
 Reader = Callable[[str], Awaitable[tuple[float, float]]]

@@ -27,8 +27,7 @@ from codex_lsp.agent import (
     TurnRequest,
 )
 from codex_lsp.model import ModelClient
-from codex_lsp.testing.fake_responses import FakeResponsesServer
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, Script
 
 
 class _Deny:

@@ -21,8 +21,7 @@ from codex_lsp.agent import Agent, Diagnostic, DiskApplier, LocalWorkspace, Term
 from codex_lsp.headless import EventPrinter
 from codex_lsp.model import ModelClient
 from codex_lsp.patch import render_unified_diff
-from codex_lsp.testing.fake_responses import FakeResponsesServer
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, Script
 
 __all__ = ["run_demo"]
 

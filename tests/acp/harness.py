@@ -34,8 +34,7 @@ from acp.schema import (
     WriteTextFileResponse,
 )
 
-from codex_lsp.testing.fake_responses import FakeResponsesServer, RecordedRequest
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, RecordedRequest, Script
 from tests.model.codex_peer import clean_env, codex_home
 
 TIMEOUT = 15

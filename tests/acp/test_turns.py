@@ -11,7 +11,7 @@ import pytest
 from acp import RequestError, text_block
 from acp.schema import PromptResponse
 
-from codex_lsp.testing.fake_script import ResponseIds, Step, render_response
+from codex_lsp.testing import ResponseIds, Step, render_response
 from tests.acp.harness import HOLD, TIMEOUT, Run, call, patch_call, say, setup, step
 from tests.agent.harness import outputs
 

@@ -18,8 +18,7 @@ from codex_lsp.agent.local import DiskApplier, LocalWorkspace
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore
 from codex_lsp.model import ModelClient, RetryPolicy
-from codex_lsp.testing.fake_responses import FakeResponsesServer, RecordedRequest
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, RecordedRequest, Script
 from tests.agent.fakes import ScriptedApprover
 
 INTERRUPT_DEADLINE_S = 1.5

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.testing.fake_responses import FakeResponsesServer
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, Script
 from tests.agent.harness import call, patch_call, say
 
 APP = "def greet(name):\n    return 'hello ' + nam\n"

@@ -24,7 +24,7 @@ from codex_lsp.agent.events import (
 from codex_lsp.agent.interfaces import ApprovalDecision, Diagnostic
 from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult, function_spec
 from codex_lsp.agent.turn import ABORTED
-from codex_lsp.testing.fake_script import ResponseIds, Step, render_response
+from codex_lsp.testing import ResponseIds, Step, render_response
 from tests.agent.fakes import ScriptedApprover
 from tests.agent.harness import call, harness, outputs, patch_call, say, user_texts
 

@@ -31,8 +31,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from codex_lsp.testing.fake_responses import FakeResponsesServer
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, Script
 
 Profile = Literal["vscode", "neovim", "minimal"]
 PROFILES: tuple[Profile, ...] = ("vscode", "neovim", "minimal")
@@ -508,7 +507,7 @@ async def eventually(predicate: Callable[[], Any], seconds: float = WAIT) -> Any
 
 def silent_before_completion(step: dict[str, Any]) -> dict[str, Any]:
     """``step`` streamed up to (not including) ``response.completed``, then silence."""
-    from codex_lsp.testing.fake_script import ResponseIds, Step, render_response
+    from codex_lsp.testing import ResponseIds, Step, render_response
 
     events, _ = render_response(Step.model_validate(step), "resp", "gpt-5.5", ResponseIds())
     return {**step, "fault": {"kind": "silence", "after_events": len(events) - 1}}

@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.lsp.harness import call, editor_session, load, outputs, say
 
 pytestmark = [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.lsp.harness import Editor, call, editor_session, load, outputs, say, write_codex_home
 
 pytestmark = [

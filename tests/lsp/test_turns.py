@@ -13,7 +13,7 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException
 
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.lsp.harness import KEY, Editor, call, load, outputs, patch, say, user_texts
 
 pytestmark = [

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import codex_lsp.testing
-from codex_lsp.testing.peers import codex_binary
+from codex_lsp.testing import codex_binary
 
 __all__ = [
     "CODEX_KEY",

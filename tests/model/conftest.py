@@ -9,7 +9,7 @@ import pytest
 
 from codex_lsp.model import ModelClient
 from codex_lsp.model.retry import RetryPolicy
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.helpers import API_KEY, FAST
 
 ClientFactory = Callable[..., ModelClient]

@@ -7,7 +7,7 @@ from typing import Any
 from codex_lsp.model import ModelClient, Prompt, TurnSession
 from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.model.session import StreamEvent
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import Script
 
 FAST = RetryPolicy(base_delay=0.001, overload_delays=(0.0, 0.001, 0.001, 0.001, 0.001))
 API_KEY = "sk-test-0123456789abcdef-SECRET"

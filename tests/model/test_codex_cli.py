@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.testing.fake_responses import FakeResponsesServer
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, Script
 from tests.model.codex_peer import CODEX_KEY, SCRIPTS, codex_exec, codex_home
 
 

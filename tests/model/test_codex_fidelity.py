@@ -42,8 +42,7 @@ import pytest
 
 from codex_lsp.model import ModelClient, Prompt
 from codex_lsp.model.events import OutputItemDone
-from codex_lsp.testing.fake_responses import FakeResponsesServer, Handshake, RecordedRequest
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, Handshake, RecordedRequest, Script
 from tests.model.codex_peer import CODEX_KEY, SCRIPTS, codex_app_server_session, codex_exec, codex_home
 from tests.model.helpers import developer, user
 

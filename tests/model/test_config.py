@@ -11,7 +11,7 @@ import pytest
 from codex_lsp.model import ModelClient
 from codex_lsp.model.config import codex_home, load_settings
 from codex_lsp.model.errors import ConfigError, ModelError
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.helpers import API_KEY, FAST, run, say, script, user
 
 CONFIG = """

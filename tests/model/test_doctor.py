@@ -16,7 +16,7 @@ import pytest
 
 from codex_lsp.cli import build_parser
 from codex_lsp.doctor import DoctorReport, diagnose, render_json, render_text
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.codex_peer import clean_env, codex_home
 from tests.model.helpers import API_KEY, say, script
 

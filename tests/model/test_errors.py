@@ -21,7 +21,7 @@ from codex_lsp.model.errors import (
     StreamClosed,
     TransportError,
 )
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.conftest import ClientFactory
 from tests.model.helpers import run, say, script, texts, user
 

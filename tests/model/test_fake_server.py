@@ -9,8 +9,7 @@ import pydantic
 import pytest
 from websockets.asyncio.client import connect
 
-from codex_lsp.testing.fake_responses import FakeResponsesServer
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, Script
 from tests.model.helpers import say, script, user
 
 

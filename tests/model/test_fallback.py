@@ -17,7 +17,7 @@ import pytest
 from codex_lsp.model import ModelClient
 from codex_lsp.model.errors import RetriesExhausted
 from codex_lsp.model.notices import FallbackNotice
-from codex_lsp.testing.fake_responses import FakeResponsesServer, loopback_settings
+from codex_lsp.testing import FakeResponsesServer, loopback_settings
 from tests.model.conftest import ClientFactory
 from tests.model.helpers import API_KEY, run, say, script, texts, user
 

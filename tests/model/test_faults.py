@@ -8,7 +8,7 @@ import pytest
 
 from codex_lsp.model.errors import AuthError, FatalModelError, RetriesExhausted
 from codex_lsp.model.retry import FATAL_CODES
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.conftest import ClientFactory
 from tests.model.helpers import run, say, script, texts, user
 

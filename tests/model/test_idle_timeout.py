@@ -9,7 +9,7 @@ from codex_lsp.model import Prompt
 from codex_lsp.model.notices import RetryNotice
 from codex_lsp.model.session import StreamEvent
 from codex_lsp.model.ws_transport import IdleWatch
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.conftest import ClientFactory
 from tests.model.helpers import run, say, script, texts, user
 

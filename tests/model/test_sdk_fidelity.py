@@ -25,8 +25,7 @@ from pydantic import BaseModel
 
 from codex_lsp.model.errors import ModelError
 from codex_lsp.model.retry import FATAL_CODES, OVERLOAD_CODES
-from codex_lsp.testing.fake_responses import FakeResponsesServer
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer, Script
 from tests.model.conftest import ClientFactory
 from tests.model.helpers import run, script, user
 

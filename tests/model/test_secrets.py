@@ -15,7 +15,7 @@ from codex_lsp.model import ModelClient
 from codex_lsp.model.errors import ModelError
 from codex_lsp.model.notices import FallbackNotice, RetryNotice
 from codex_lsp.model.redact import Redactor, is_secret_header, looks_like_key
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.helpers import API_KEY, FAST, run, say, script, texts, user
 
 ENV_SECRET = "azure-0123456789-env-secret"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codex_lsp.model.turn_state import TurnState
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.conftest import ClientFactory
 from tests.model.helpers import run, say, script, two_request_turns, user
 

@@ -10,7 +10,7 @@ import pytest
 
 from codex_lsp.model import Prompt
 from codex_lsp.model.ws_transport import responses_url, websocket_url
-from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing import FakeResponsesServer
 from tests.model.conftest import ClientFactory
 from tests.model.helpers import API_KEY, developer, run, say, script, texts, user
 

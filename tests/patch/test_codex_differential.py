@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from codex_lsp.patch import PatchError, compute_changes, parse_apply_patch
 from codex_lsp.patch.render import render_apply_patch_update
-from codex_lsp.testing.peers import codex_binary
+from codex_lsp.testing import codex_binary
 from tests.patch.memory import MemorySource
 
 LINE = st.text(alphabet=st.sampled_from("ab -'\""), max_size=5)

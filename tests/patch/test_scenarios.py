@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.cli import main
-from codex_lsp.testing.peers import PeerNotInstalled, codex_binary
+from codex_lsp.testing import PeerNotInstalled, codex_binary
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 SUCCESS_BANNER = "Success. Updated the following files:"
