@@ -1,4 +1,4 @@
-"""Benchmark: how fast an interrupt ends a turn (DESIGN target: the stream stops within 100 ms).
+"""Benchmark: how fast an interrupt ends a turn (target: the stream stops within 100 ms).
 
 Measured from ``Agent.interrupt()`` to the turn's result, for a turn blocked in the model stream
 (the fake server goes silent mid-answer) and for one blocked in a running shell command. Also

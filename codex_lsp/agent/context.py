@@ -1,7 +1,7 @@
 """What a turn tells the model besides the user's words: project instructions, the environment,
 and where the user is in the editor.
 
-- **AGENTS.md** (reference §6.1): the global ``$CODEX_HOME/AGENTS.override.md`` or ``AGENTS.md``
+- **AGENTS.md**, as Codex reads it: the global ``$CODEX_HOME/AGENTS.override.md`` or ``AGENTS.md``
   (the first non-empty), then one project file per directory from the git root down to the
   workspace root (``AGENTS.override.md``, ``AGENTS.md``, then the configured fallback names; the
   first non-empty wins), joined root-first under a byte budget. Sent, global text first, as a user
@@ -107,7 +107,7 @@ def discover_instructions(root: Path, codex_home: Path | None, settings: AgentSe
 
 
 def user_message(text: str) -> dict[str, Any]:
-    """A user-role input item (reference §4.4)."""
+    """A user-role input item of the Responses API."""
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
 
 

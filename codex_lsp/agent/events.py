@@ -1,7 +1,8 @@
 """Typed events a turn emits while it runs; the LSP layer renders them, ``exec`` prints them.
 
 Names follow Codex's app-server vocabulary (thread / turn / item) so the concepts carry over to
-the ``codex/*`` notifications of DESIGN.md §3. Every event carries ``turn_id``; items carry an
+the ``codex/*`` notifications the LSP host sends (:mod:`codex_lsp.lsp.features.progress`,
+architecture §2). Every event carries ``turn_id``; items carry an
 ``id`` unique within the turn so started / delta / completed events can be joined.
 """
 
