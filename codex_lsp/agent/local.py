@@ -121,21 +121,31 @@ class DiskApplier:
         return ApplyOutcome(applied=True)
 
 
+class _NotText:
+    """What a file that is not text held, as far as a dry run knows: it was deleted unread."""
+
+
+_NOT_TEXT = _NotText()
+
+
 class DryRunApplier:
-    """Keeps changes in the workspace overlay only; :meth:`diff` shows them all at the end."""
+    """Keeps changes in the workspace overlay only; :meth:`diff` shows them all at the end.
+
+    What each path held before the run comes from the changes themselves (the text they were
+    computed against), never from reading the disk again: a file that is not text is deleted
+    without being decoded, as a real apply would.
+    """
 
     def __init__(self, workspace: LocalWorkspace) -> None:
         self.workspace = workspace
-        self.originals: dict[str, str | None] = {}
+        self.originals: dict[str, str | _NotText | None] = {}
+        """What each path the run touched held before it (``None``: no file)."""
 
     async def apply(self, result: PatchResult, *, turn_id: str, summary: str) -> ApplyOutcome:
-        source = self.workspace.source
         for change in result.changes:
-            for path in filter(None, (change.path, change.move_to)):
-                if path not in self.originals:
-                    exists = source.disk.kind(path) is PathKind.FILE
-                    self.originals[path] = source.disk.read_text(path) if exists else None
-        source.lay(result.changes)
+            for path, before in _before(change):
+                self.originals.setdefault(path, before)
+        self.workspace.source.lay(result.changes)
         return ApplyOutcome(applied=True, message="dry run: nothing was written to disk")
 
     def diff(self) -> str:
@@ -144,9 +154,24 @@ class DryRunApplier:
         parts = []
         for path in sorted(self.originals):
             old, new = self.originals[path], overlay.get(path)
+            if isinstance(old, _NotText):
+                parts.append(render_change(FileChange(ChangeKind.DELETE, path, None, None)))
+                old = None
             if old != new:
                 parts.append(render_change(_change(path, old, new)))
         return "".join(parts)
+
+
+def _before(change: FileChange) -> list[tuple[str, str | _NotText | None]]:
+    """Each path ``change`` touches, with what it held when the change was computed."""
+    if change.kind is ChangeKind.DELETE and change.old_text is None:
+        return [(change.path, _NOT_TEXT)]
+    if change.kind is ChangeKind.ADD:
+        return [(change.path, None)]
+    touched: list[tuple[str, str | _NotText | None]] = [(change.path, change.old_text)]
+    if change.kind is ChangeKind.MOVE and change.move_to:
+        touched.append((change.move_to, change.replaced.text if change.replaced else None))
+    return touched
 
 
 def _change(path: str, old: str | None, new: str | None) -> FileChange:

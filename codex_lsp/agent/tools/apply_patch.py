@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any, ClassVar, Literal
 
@@ -168,11 +169,7 @@ def _record(
     if not outcome.applied:
         done = item.model_copy(update={"status": "failed", "message": outcome.message})
         ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
-        return ToolResult(
-            output=f"apply_patch failed: {outcome.message} No file was changed; read the files again "
-            "and send a new patch.",
-            success=False,
-        )
+        return ToolResult(output=_not_applied(outcome.message), success=False)
     status = "held" if outcome.held_for_review else "applied"
     done = item.model_copy(
         update={"status": status, "message": outcome.message, "proposal_id": outcome.proposal_id}
@@ -184,6 +181,25 @@ def _record(
     return ToolResult(
         output=f"Exit code: 0\nWall time: {wall:.1f} seconds\nOutput:\n{result.success_message()}{note}"
     )
+
+
+_SAYS_WHAT_CHANGED = re.compile(
+    r"no file was changed|nothing was (changed|written|sent)|restor", re.IGNORECASE
+)
+"""A host's refusal that already says what became of the files."""
+
+
+def _not_applied(message: str) -> str:
+    """The model's output for a patch the host did not apply: why, then (once) that no file changed.
+
+    An applier never leaves a patch half applied. When its message already says what became of
+    the files ("…; no file was changed", "the files already written were restored"), that is not
+    said again.
+    """
+    reason = message.strip().rstrip(".")
+    if _SAYS_WHAT_CHANGED.search(reason):
+        return f"apply_patch failed: {reason}. Read the files again and send a new patch."
+    return f"apply_patch failed: {reason}. No file was changed; read the files again and send a new patch."
 
 
 def _entry(change: FileChange) -> FileChangeEntry:
