@@ -75,6 +75,9 @@ async def test_read_then_patch_then_answer(tmp_path: Path) -> None:
         assert deltas == "Fixed the typo."
         (completed,) = h.of_type(TurnCompleted)
         assert completed.status == "completed"
+        # The last event announces exactly the result the turn returns.
+        assert completed.model_dump(exclude={"type"}) == result.model_dump()
+        assert result.usage.total_tokens > 0
 
 
 async def test_fix_turn_prompt_carries_the_diagnostic(tmp_path: Path) -> None:
