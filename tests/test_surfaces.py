@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,3 +162,26 @@ def test_every_public_name_resolves_and_is_typed(package: str) -> None:
     assert lazy_names <= _type_checking_names(package), "a lazy export has no TYPE_CHECKING import"
     with pytest.raises(AttributeError, match="no_such_name"):
         module.no_such_name  # noqa: B018
+
+
+HEAVY = ("httpx", "websockets", "unidiff")
+
+
+@pytest.mark.parametrize(
+    ("statement", "loaded"),
+    [
+        ("from codex_lsp.patch import run_apply_patch", set()),
+        ("from codex_lsp.model import ConfigError", {"codex_lsp.model.errors"}),
+        ("from codex_lsp.agent import AgentSettings", {"codex_lsp.agent.settings"}),
+        ("from codex_lsp.testing import codex_binary", {"codex_lsp.testing.peers"}),
+    ],
+)
+def test_a_public_name_loads_only_its_own_module(statement: str, loaded: set[str]) -> None:
+    """Lazy exports keep start-up cheap: reaching one name does not load the transports."""
+    probe = (
+        f"import sys; {statement}; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
+        "or m.startswith(('codex_lsp.model.', 'codex_lsp.agent.', 'codex_lsp.testing.'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(sorted(loaded))
