@@ -133,7 +133,7 @@ def test_the_diagnostic_is_what_ruff_reports() -> None:
 
 # -- the demo's editor on its own -----------------------------------------------------------------------
 
-LINE = "s = '😀漢e\u0301' + nam\r\nnext\n"
+LINE = "s = '😀漢e\u0301' + nam  # to be named\r\nnext\n"
 
 
 def edit(line: int, start: int, end: int, new: str) -> types.TextEdit:
@@ -144,7 +144,8 @@ def edit(line: int, start: int, end: int, new: str) -> types.TextEdit:
 def test_edits_are_applied_in_the_negotiated_encoding(encoding: Any, column: int) -> None:
     """Emoji, CJK and a combining accent come before ``nam`` on its line: each encoding counts them
     differently, and only the right count puts the ``e`` at the end of ``nam``."""
-    assert apply_text_edits(LINE, [edit(0, column, column, "e")], encoding) == LINE.replace("nam", "name")
+    named = LINE.replace("+ nam ", "+ name ")
+    assert apply_text_edits(LINE, [edit(0, column, column, "e")], encoding) == named
     assert apply_text_edits(LINE, [edit(1, 0, 4, "last"), edit(0, 0, 1, "t")], encoding) == (
         "t" + LINE[1:].replace("next", "last")
     )
@@ -247,3 +248,23 @@ async def test_a_server_that_hangs_times_out_and_is_reaped(tmp_path: Path) -> No
     assert "  stuck before initialize\n" in out.getvalue()
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_streamed_text_is_printed_as_it_arrives(tmp_path: Path) -> None:
+    out = io.StringIO()
+    editor = DemoEditor(tmp_path, out)
+    started = {"turnId": "t", "item": {"type": "agentMessage", "id": "m1", "text": ""}}
+    editor._on_codex("codex/item/started", started)
+    seen = []
+    for delta in ("Fixed ", "`mean`", " in stats.py."):
+        editor._on_codex("codex/item/agentMessage/delta", {"turnId": "t", "itemId": "m1", "delta": delta})
+        seen.append(out.getvalue())
+    assert seen[0].endswith("← agent          Fixed ")
+    assert seen[1].endswith("Fixed `mean`")
+    assert seen[2].endswith("Fixed `mean` in stats.py.")
+    editor._on_progress(types.ProgressParams(token="p", value={"kind": "report", "message": "Fixed `mean`…"}))
+    assert out.getvalue() == seen[2], "a progress report echoing the streamed line is not printed again"
+    editor._on_progress(
+        types.ProgressParams(token="p", value={"kind": "report", "message": "editing stats.py"})
+    )
+    assert out.getvalue().endswith("Fixed `mean` in stats.py.\n  ← progress       editing stats.py\n")

@@ -322,24 +322,18 @@ class DemoEditor:
 
     async def _wait(self, reply: Awaitable[T], what: str, seconds: float) -> T:
         """``reply``, or a :class:`DemoError` saying what went wrong: no answer in time, an error
-        answer, or the server's end (noticed at once, not when the time is up)."""
-        answer: asyncio.Future[T] = asyncio.ensure_future(reply)
-        waiting: set[asyncio.Future[Any]] = {answer}
-        if self._process is not None:
-            waiting.add(asyncio.ensure_future(self._process.wait()))
+        answer, or the server's end (pygls fails the requests pending when the process exits)."""
         try:
             async with asyncio.timeout(seconds):
-                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                return await reply
         except TimeoutError:
             raise DemoError(f"{what}: no answer from the server within {seconds:g} s") from None
-        finally:
-            for future in waiting:
-                future.cancel()
-        if answer.done() and answer.exception() is None:
-            return answer.result()
-        if answer.done() and not await self._exited():
-            raise DemoError(f"{what} failed: {answer.exception()}")
-        raise DemoError(f"{what}: the server exited (status {self.returncode}) without answering")
+        except Exception as exc:
+            if await self._exited():
+                raise DemoError(
+                    f"{what}: the server exited (status {self.returncode}) without answering"
+                ) from None
+            raise DemoError(f"{what} failed: {exc}") from None
 
     async def _exited(self) -> bool:
         """Whether the server has ended (a request failing because it died fails as it ends)."""
