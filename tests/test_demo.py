@@ -171,7 +171,9 @@ def offline_editor(root: Path) -> tuple[DemoEditor, Wire]:
     return editor, wire
 
 
-def versioned(uri: str, version: int | None, *edits: types.TextEdit) -> types.TextDocumentEdit:
+def versioned(
+    uri: str, version: int | None, *edits: types.TextEdit | types.AnnotatedTextEdit
+) -> types.TextDocumentEdit:
     identifier = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
     return types.TextDocumentEdit(text_document=identifier, edits=list(edits))
 
@@ -189,17 +191,19 @@ def test_an_edit_applies_to_the_editors_copy_not_the_disk(tmp_path: Path) -> Non
     editor.open("a.py")
     uri = editor.uri_of(tmp_path / "a.py")
     editor.docs[uri].text = "in the buffer\n"  # the user typed; the disk is older
-    assert apply(editor, versioned(uri, 1, edit(0, 3, 6, "THE"))).applied
-    assert editor.text("a.py") == "in THE buffer\n"
+    buffer_word = edit(0, 7, 13, "").range
+    annotated = types.AnnotatedTextEdit(annotation_id="codex", range=buffer_word, new_text="copy")
+    assert apply(editor, versioned(uri, 1, edit(0, 3, 6, "THE"), annotated)).applied
+    assert editor.text("a.py") == "in THE copy\n"
     assert editor.version("a.py") == 2
     assert (tmp_path / "a.py").read_text(encoding="utf-8") == "on disk\n", "nothing is saved yet"
     change = wire.sent[-1]
     assert change["method"] == "textDocument/didChange"
     assert change["params"]["textDocument"] == {"uri": uri, "version": 2}
-    assert change["params"]["contentChanges"] == [{"text": "in THE buffer\n"}]
+    assert change["params"]["contentChanges"] == [{"text": "in THE copy\n"}]
     assert editor.dirty() == ["a.py"]
     editor.save("a.py")
-    assert (tmp_path / "a.py").read_text(encoding="utf-8") == "in THE buffer\n"
+    assert (tmp_path / "a.py").read_text(encoding="utf-8") == "in THE copy\n"
     assert wire.sent[-1]["method"] == "textDocument/didSave"
 
 

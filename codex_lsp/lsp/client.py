@@ -7,7 +7,7 @@ the converter below rather than each patching lsprotocol on its own.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from cattrs import Converter
 from lsprotocol import types
@@ -32,7 +32,6 @@ def client_converter() -> Converter:
             return converter.structure(obj, types.Command)
         return converter.structure(obj, types.CodeAction)
 
+    # ``X | Y`` equals lsprotocol's ``Union[X, Y]`` (and hashes alike), so this hook is the one found.
     converter.register_structure_hook(types.Command | types.CodeAction, action_or_command)
-    # lsprotocol spells the result type with typing.Union; the hook must match that spelling too.
-    converter.register_structure_hook(Union[types.Command, types.CodeAction], action_or_command)  # noqa: UP007
     return converter

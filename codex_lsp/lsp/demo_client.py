@@ -44,6 +44,7 @@ from codex_lsp.lsp.positions import DEFAULT_ENCODING, Encoding, LineIndex, as_en
 __all__ = ["DemoEditor", "DemoError", "Offered", "Timeouts", "apply_text_edits"]
 
 T = TypeVar("T")
+_TextEdits = Sequence[types.TextEdit | types.AnnotatedTextEdit]
 
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -110,7 +111,7 @@ class EditRefused(Exception):
     """An edit this editor cannot apply; the message is the ``failureReason`` it answers with."""
 
 
-def apply_text_edits(text: str, edits: Sequence[types.TextEdit], encoding: Encoding) -> str:
+def apply_text_edits(text: str, edits: _TextEdits, encoding: Encoding) -> str:
     """``text`` with LSP ``edits`` applied: ranges in ``encoding`` units, all relative to ``text``,
     edits at one position applied in their order; overlapping edits are refused."""
     index = LineIndex(text, encoding)
@@ -446,16 +447,8 @@ class DemoEditor:
 
     def _planned(self, edit: types.WorkspaceEdit) -> dict[str, tuple[str, int]]:
         """uri → (its text once ``edit`` is applied, how many text edits); nothing is changed yet."""
-        steps: list[tuple[str, int | None, list[types.TextEdit]]] = []
-        for op in edit.document_changes or ():
-            if not isinstance(op, types.TextDocumentEdit):
-                raise EditRefused(f"this editor does not do {type(op).__name__} (not declared)")
-            edits = [e for e in op.edits if isinstance(e, types.TextEdit)]
-            steps.append((op.text_document.uri, op.text_document.version, edits))
-        for uri, text_edits in (edit.changes or {}).items():
-            steps.append((uri, None, list(text_edits)))
         planned: dict[str, tuple[str, int]] = {}
-        for uri, version, edits in steps:
+        for uri, version, edits in _text_edits(edit):
             doc = self.docs.get(uri)
             if version is not None and (doc is None or doc.version != version):
                 now = "not open" if doc is None else f"at version {doc.version}"
@@ -560,6 +553,22 @@ class DemoEditor:
             paths = ", ".join(str(c.get("path")) for c in item.get("changes") or [])
             message = f" ({item['message']})" if item.get("message") else ""
             self.transcript.line("←", "patch", f"{item.get('status')}: {paths}{message}")
+
+
+def _text_edits(edit: types.WorkspaceEdit) -> list[tuple[str, int | None, _TextEdits]]:
+    """``edit``'s text edits as (uri, version or ``None``, edits), in order; :class:`EditRefused` for
+    what this editor did not declare it takes (file operations, snippets)."""
+    steps: list[tuple[str, int | None, _TextEdits]] = []
+    for op in edit.document_changes or ():
+        if not isinstance(op, types.TextDocumentEdit):
+            raise EditRefused(f"this editor does not do {type(op).__name__} (not declared)")
+        plain = [e for e in op.edits if not isinstance(e, types.SnippetTextEdit)]
+        if len(plain) != len(op.edits):
+            raise EditRefused("this editor does not take snippet edits (not declared)")
+        steps.append((op.text_document.uri, op.text_document.version, plain))
+    for uri, edits in (edit.changes or {}).items():
+        steps.append((uri, None, list(edits)))
+    return steps
 
 
 def _offered(action: types.CodeAction | types.Command) -> Offered:
