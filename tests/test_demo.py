@@ -21,8 +21,11 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from codex_lsp import testing
 from codex_lsp.demo import BUGGY, DIAGNOSTIC, run_demo
 from codex_lsp.lsp.demo_client import DemoEditor, Timeouts, apply_text_edits
+from codex_lsp.testing.fake_responses import FakeResponsesServer
+from codex_lsp.testing.fake_script import Script
 
 BIN = Path(sys.executable).parent
 USER_KEY = "sk-user-key-the-demo-must-not-touch"
@@ -272,3 +275,31 @@ def test_streamed_text_is_printed_as_it_arrives(tmp_path: Path) -> None:
         types.ProgressParams(token="p", value={"kind": "report", "message": "editing stats.py"})
     )
     assert out.getvalue().endswith("Fixed `mean` in stats.py.\n  ← progress       editing stats.py\n")
+
+
+async def test_live_uses_the_users_configuration_and_key(tmp_path: Path) -> None:
+    """``--live`` talks to whatever the user's config.toml names, with the user's key — here a
+    provider that happens to be a scripted server on 127.0.0.1, so the live path runs offline."""
+    env = user_environment(tmp_path)
+    script = Script.model_validate_json((Path(testing.__file__).parent / "scripts/demo_fix.json").read_text())
+    async with FakeResponsesServer(script) as users_model:
+        (tmp_path / "home" / "config.toml").write_text(
+            f'model = "users-model"\nmodel_provider = "mine"\n\n[model_providers.mine]\nname = "mine"\n'
+            f'base_url = "{users_model.base_url}"\nenv_key = "MY_KEY"\nsupports_websockets = true\n',
+            encoding="utf-8",
+        )
+        env["MY_KEY"] = USER_KEY
+        demo = await asyncio.create_subprocess_exec(
+            *demo_command("--live"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        async with asyncio.timeout(120):
+            stdout, stderr = await demo.communicate()
+    out = stdout.decode()
+    assert demo.returncode == 0, out + stderr.decode()
+    assert "The model is YOUR configured model (--live)" in out
+    assert "scripted" not in out
+    assert f"model users-model (provider mine, {users_model.base_url})" in out
+    assert "mean([1, 2, 3, 4]) = 2.5" in out
+    assert users_model.handshakes, "the user's provider was used"
+    assert all(h.headers.get("authorization") == f"Bearer {USER_KEY}" for h in users_model.handshakes)
+    assert USER_KEY not in out
