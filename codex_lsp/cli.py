@@ -65,7 +65,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from codex_lsp.demo import run_demo
 
-    return asyncio.run(run_demo(live=args.live))
+    try:
+        return asyncio.run(run_demo(live=args.live))
+    except KeyboardInterrupt:  # the server was ended on the way out (the demo always reaps it)
+        print("codex-lsp demo: interrupted", file=sys.stderr)
+        return 130
 
 
 def _cmd_acp(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -303,3 +304,28 @@ async def test_live_uses_the_users_configuration_and_key(tmp_path: Path) -> None
     assert users_model.handshakes, "the user's provider was used"
     assert all(h.headers.get("authorization") == f"Bearer {USER_KEY}" for h in users_model.handshakes)
     assert USER_KEY not in out
+
+
+async def test_ctrl_c_mid_turn_ends_the_demo_and_its_server(tmp_path: Path) -> None:
+    demo = await asyncio.create_subprocess_exec(
+        *demo_command(),
+        env=user_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal starts it
+    )
+    assert demo.stdout is not None
+    seen = ""
+    async with asyncio.timeout(60):
+        while "→ executeCommand" not in seen:
+            line = await demo.stdout.readline()
+            assert line, seen
+            seen += line.decode()
+        server = re.search(r"\(pid (\d+)\)", seen)
+        assert server is not None, seen
+        demo.send_signal(signal.SIGINT)
+        _, stderr = await demo.communicate()
+    assert demo.returncode == 130, stderr.decode()
+    assert stderr.decode().strip() == "codex-lsp demo: interrupted"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(server[1]), 0)
