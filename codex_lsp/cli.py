@@ -65,7 +65,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from codex_lsp.demo import run_demo
 
-    return asyncio.run(run_demo())
+    try:
+        return asyncio.run(run_demo(live=args.live))
+    except KeyboardInterrupt:  # the server was ended on the way out (the demo always reaps it)
+        print("codex-lsp demo: interrupted", file=sys.stderr)
+        return 130
 
 
 def _cmd_acp(args: argparse.Namespace) -> int:
@@ -245,11 +249,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="run the agent loop offline on a small buggy project, with a scripted model",
+        help='"Fix with Codex" on a small buggy project through the language server, offline',
         description=(
-            "Fix a real bug in a temporary project with a scripted model on 127.0.0.1: "
-            "no API key, no network."
+            "Start the language server (codex-lsp --stdio) and drive it as an editor does to fix a real "
+            "bug in a temporary project: code actions, the streamed turn, the workspace edit, the diff, "
+            "the fixed code running. The model is scripted (a fake server on 127.0.0.1): no API key, "
+            "no network."
         ),
+    )
+    demo.add_argument(
+        "--live",
+        action="store_true",
+        help="use your own model configuration and key instead of the scripted model (exit 2 without a key)",
     )
     demo.set_defaults(handler=_cmd_demo)
 

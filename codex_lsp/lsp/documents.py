@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from codex_lsp.lsp.positions import DEFAULT_ENCODING, Encoding, LineIndex
 
-__all__ = ["Document", "DocumentStore", "real_path"]
+__all__ = ["Content", "Document", "DocumentStore", "real_path"]
 
 
 def real_path(uri: str) -> str | None:
@@ -29,18 +30,33 @@ def real_path(uri: str) -> str | None:
     return os.path.realpath(path) if path else None
 
 
+class Content(NamedTuple):
+    """A document's text with the version the editor gave it, held together: the patch engine reads
+    documents from a worker thread, and one attribute read cannot see a text with another version."""
+
+    text: str
+    version: int | None
+
+
 @dataclass
 class Document:
     """One open document."""
 
     uri: str
-    text: str
-    version: int | None
+    content: Content
     language_id: str = ""
     path: str | None = None
     """Its real path on disk, or ``None`` (``untitled:`` and other non-file documents)."""
     dirty: bool = False
     """Changed since it was opened or last saved."""
+
+    @property
+    def text(self) -> str:
+        return self.content.text
+
+    @property
+    def version(self) -> int | None:
+        return self.content.version
 
 
 Listener = Callable[[Document], None]
@@ -66,7 +82,8 @@ class DocumentStore:
         return self._by_path.get(path)
 
     def open(self, item: types.TextDocumentItem) -> Document:
-        document = Document(item.uri, item.text, item.version, item.language_id, real_path(item.uri))
+        content = Content(item.text, item.version)
+        document = Document(item.uri, content, item.language_id, real_path(item.uri))
         self.close(item.uri)
         self._by_uri[item.uri] = document
         if document.path:
@@ -78,9 +95,10 @@ class DocumentStore:
         document = self._by_uri.get(params.text_document.uri)
         if document is None:
             return None
+        text = document.text
         for change in params.content_changes:
-            document.text = self._applied(document.text, change)
-        document.version = params.text_document.version
+            text = self._applied(text, change)
+        document.content = Content(text, params.text_document.version)
         document.dirty = True
         self._tell(document)
         return document

@@ -23,14 +23,14 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from lsprotocol import types
-from pygls.protocol import default_converter
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
+from codex_lsp.lsp.client import client_converter
 from codex_lsp.testing import FakeResponsesServer, Script
 
 Profile = Literal["vscode", "neovim", "minimal"]
@@ -354,27 +354,9 @@ _OWN = {types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE, types.PROGRESS}
 
 def _make_client() -> LanguageClient:
     """pytest-lsp's test client without the handlers :class:`Editor` provides itself."""
-    client = LanguageClient(converter_factory=_converter)
+    client = LanguageClient(converter_factory=client_converter)
     register_lsp_features(client, {m: f for m, f in DEFAULT_CLIENT_FEATURES.items() if m not in _OWN})
     return client
-
-
-def _converter() -> Any:
-    """lsprotocol's converter, telling a ``CodeAction`` from a ``Command`` as editors do.
-
-    lsprotocol 2025.0.0 decodes any code action that carries a ``command`` as a ``Command``; VS Code
-    and Neovim look at whether ``command`` is a string (a ``Command``) or an object (a ``CodeAction``).
-    """
-    converter = default_converter()  # type: ignore[no-untyped-call]
-
-    def action_or_command(obj: Any, _: Any) -> Any:
-        if isinstance(obj.get("command"), str):
-            return converter.structure(obj, types.Command)
-        return converter.structure(obj, types.CodeAction)
-
-    converter.register_structure_hook(types.Command | types.CodeAction, action_or_command)
-    converter.register_structure_hook(Union[types.Command, types.CodeAction], action_or_command)  # noqa: UP007
-    return converter
 
 
 def write_codex_home(home: Path, fake: FakeResponsesServer) -> None:

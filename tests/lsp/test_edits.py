@@ -3,12 +3,17 @@ file operations through the editor or the disk, and no edit from a stale text.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from lsprotocol import types
+from pygls.uris import from_fs_path
 
 from codex_lsp.lsp.capabilities import ClientCaps
+from codex_lsp.lsp.documents import DocumentStore
 from codex_lsp.lsp.host.edits import Current, EditConflict, inverse, plan_edit
-from codex_lsp.patch import ChangeKind, FileChange, compute_changes, parse_patch
+from codex_lsp.lsp.host.workspace import BufferFileSource, Expected
+from codex_lsp.patch import ChangeKind, FileChange, PathKind, Snapshot, compute_changes, parse_patch
 
 VSCODE = ClientCaps(
     apply_edit=True,
@@ -177,3 +182,88 @@ def test_deleting_a_file_that_is_not_text() -> None:
     assert [type(op).__name__ for op in plan.edit.document_changes or []] == ["DeleteFile"]
     with pytest.raises(EditConflict, match="no longer exists"):
         plan_edit((FileChange(ChangeKind.DELETE, "gone.bin", None, None),), Binary({}), NEOVIM, "x")
+
+
+# -- versions: the snapshot a change was computed against, and the version its edit names --------------
+
+
+def buffer_source(root: Path, buffers: dict[str, tuple[str, int]]) -> tuple[BufferFileSource, Expected]:
+    """The server's file source over ``root`` with ``buffers`` (path → text, version) open."""
+    documents = DocumentStore()
+    for path, (text, version) in buffers.items():
+        uri = from_fs_path(str(root / path)) or ""
+        documents.open(types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text))
+    expected = Expected()
+    return BufferFileSource(root, documents, expected), expected
+
+
+def test_the_buffer_source_snapshots_buffers_with_their_version(tmp_path: Path) -> None:
+    root = tmp_path.resolve()
+    (root / "open.py").write_text("on disk\n", encoding="utf-8")
+    (root / "closed.py").write_text("closed\n", encoding="utf-8")
+    (root / "edited.py").write_text("before\n", encoding="utf-8")
+    source, expected = buffer_source(root, {"open.py": ("in the buffer\n", 4)})
+    assert source.snapshot("open.py") == Snapshot("in the buffer\n", 4)
+    closed = source.snapshot("closed.py")
+    assert (closed.text, closed.version) == ("closed\n", None)
+    assert closed.stamp is not None, "a file read from disk carries its stamp"
+    expected.set(str(root / "edited.py"), "after\n")  # an applied edit the editor has not reported yet
+    assert source.snapshot("edited.py") == Snapshot("after\n")
+    expected.set(str(root / "closed.py"), None)
+    with pytest.raises(FileNotFoundError):
+        source.snapshot("closed.py")
+    (change,) = compute_changes(
+        parse_patch(update("open.py", "in the buffer", "in THE buffer")), source
+    ).changes
+    assert change.base == Snapshot("in the buffer\n", 4), "the change knows the buffer version it fits"
+
+
+def versioned_edit(
+    plan_text: str, current: str, version: int, *, computed_at: int = 4
+) -> types.TextDocumentEdit:
+    """The versioned edit for ``b = 2`` → ``b = 3`` computed against ``plan_text`` at buffer version
+    ``computed_at``, planned when the buffer holds ``current`` at ``version``."""
+
+    class Source:
+        def resolve(self, raw: str) -> str:
+            return raw
+
+        def kind(self, path: str) -> PathKind:
+            return PathKind.FILE
+
+        def read_text(self, path: str) -> str:
+            return plan_text
+
+        def snapshot(self, path: str) -> Snapshot:
+            return Snapshot(plan_text, 4)
+
+    changes = compute_changes(parse_patch(update("a.py", "b = 2", "b = 3")), Source()).changes
+    plan = plan_edit(changes, View({"a.py": current}, {"a.py": version}), VSCODE, "x")
+    assert plan.edit is not None
+    (doc_edit,) = plan.edit.document_changes or []
+    assert isinstance(doc_edit, types.TextDocumentEdit)
+    assert plan.expected["a.py"] == current.replace("b = 2", "b = 3")
+    return doc_edit
+
+
+def test_the_versioned_edit_names_the_version_the_patch_was_computed_against() -> None:
+    text = "a = 1\nb = 2\n"
+    assert versioned_edit(text, text, 4).text_document.version == 4
+
+
+def test_an_edit_carried_to_a_newer_buffer_names_the_newer_version() -> None:
+    text = "a = 1\nb = 2\n"
+    moved = versioned_edit(text, "# typed\n" + text, 6)
+    assert moved.text_document.version == 6
+    assert moved.edits[0].range.start.line == 2, "moved below the line the user typed"
+    # The user typed and undid it: the text is the same, the buffer is not.
+    assert versioned_edit(text, text, 5).text_document.version == 5
+
+
+def test_a_reopened_buffer_with_the_same_version_is_compared_by_text() -> None:
+    """Closing and reopening a document starts its versions again: version 4 is no longer the text
+    the patch was computed against, so the edit is carried over, not sent as it was."""
+    text = "a = 1\nb = 2\n"
+    reopened = versioned_edit(text, "# reopened\n" + text, 4)
+    assert reopened.text_document.version == 4
+    assert reopened.edits[0].range.start.line == 2

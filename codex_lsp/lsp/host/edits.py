@@ -1,10 +1,12 @@
 """A patch's file changes as one ``WorkspaceEdit`` shaped for this client, checked against the current text.
 
 Each change is checked against what the user sees *now* — the open buffer, else the disk — right
-before it is sent (no ``await`` in between, so the version sent is the one the server last saw):
-unchanged text is used as it is; text the user changed elsewhere gets the edits carried over
-(:func:`~codex_lsp.lsp.host.rebase.rebase`); text changed where the edits go raises
-:class:`EditConflict` and nothing is sent. Ranges are computed here from the change's old text and
+before it is sent (no ``await`` in between, so the version sent is the one the server last saw). A
+buffer still in the state the patch was computed against (the change's ``base`` snapshot: same
+version, same text) gets the edits as computed, named with that version; text the user changed
+elsewhere gets the edits carried over (:func:`~codex_lsp.lsp.host.rebase.rebase`), named with the
+newer version they now fit; text changed where the edits go raises :class:`EditConflict` and
+nothing is sent. Ranges are computed here from the change's old text and
 its edit offsets, with LSP's line breaks and the negotiated position encoding, trimmed to the
 characters that really change.
 
@@ -120,12 +122,12 @@ class _Builder:
         self.disk: list[FileChange] = []
         self.expected: dict[str, str | None] = {}
 
-    def text(self, current: Current, text: str, edits: Sequence[Edit]) -> None:
+    def text(self, current: Current, text: str, edits: Sequence[Edit], version: int | None = None) -> None:
+        """Edits of ``text`` (the text of ``current``'s path at buffer ``version``, if open)."""
         if not edits:
             return
         lsp_edits = lsp_text_edits(text, edits, self.caps, self.annotated)
         if self.caps.document_changes:
-            version = current.version if current.is_open else None
             document = types.OptionalVersionedTextDocumentIdentifier(uri=current.uri, version=version)
             self.document_changes.append(
                 types.TextDocumentEdit(text_document=document, edits=list(lsp_edits))
@@ -151,17 +153,41 @@ class _Builder:
         return EditPlan(edit, tuple(self.disk), self.expected)
 
 
-def _fresh_edits(change: FileChange, current: str) -> list[Edit]:
-    """The change's edits against ``current`` (the text now), or :class:`EditConflict`."""
+class _Placed(NamedTuple):
+    """A change's edits positioned in the text a path holds now, and the buffer version of that text
+    (``None``: the file is not open; the edit is not versioned)."""
+
+    edits: list[Edit]
+    version: int | None
+
+
+def _minimal(text: str, edits: Sequence[Edit]) -> list[Edit]:
+    return [edit for edit in (trimmed(text, e) for e in edits) if edit.start != edit.end or edit.new]
+
+
+def _placed(change: FileChange, current: Current) -> _Placed:
+    """The change's edits against ``current`` and the version they are for, or :class:`EditConflict`.
+
+    While the buffer is still the state the patch was computed against (``change.base``: same
+    version, same text) the edits stand as computed, for that version. Otherwise they are carried
+    over to the current text (:func:`~codex_lsp.lsp.host.rebase.rebase`) and name the current
+    version — the text they are now positioned in. The text is compared even when the versions
+    agree: a document closed and reopened starts its versions again.
+    """
+    assert current.text is not None
     old, new = change.old_text or "", change.new_text or ""
     edits = checked_edits(old, new, [(e.start, e.end, e.text) for e in change.edits])
-    moved = rebase(old, current, edits)
+    version = current.version if current.is_open else None
+    base = change.base
+    if version is not None and base is not None and (base.version, base.text) == (version, current.text):
+        return _Placed(_minimal(current.text, edits), base.version)
+    moved = rebase(old, current.text, edits)
     if moved is None:
         raise EditConflict(
             f"{change.path} was changed in the editor while the patch was prepared, in the lines the "
             "patch edits."
         )
-    return [edit for edit in (trimmed(current, e) for e in moved) if edit.start != edit.end or edit.new]
+    return _Placed(_minimal(current.text, moved), version)
 
 
 def _existing(view: CurrentView, path: str) -> Current:
@@ -174,9 +200,9 @@ def _existing(view: CurrentView, path: str) -> Current:
 def _update(builder: _Builder, view: CurrentView, change: FileChange) -> None:
     current = _existing(view, change.path)
     assert current.text is not None
-    edits = _fresh_edits(change, current.text)
-    builder.text(current, current.text, edits)
-    builder.expected[change.path] = apply_edits(current.text, edits)
+    placed = _placed(change, current)
+    builder.text(current, current.text, placed.edits, placed.version)
+    builder.expected[change.path] = apply_edits(current.text, placed.edits)
 
 
 def _add(builder: _Builder, view: CurrentView, change: FileChange) -> None:
@@ -209,12 +235,12 @@ def _move(builder: _Builder, view: CurrentView, change: FileChange) -> None:
     current = _existing(view, change.path)
     assert current.text is not None
     assert change.move_to is not None
-    edits = _fresh_edits(change, current.text)
-    new_text = apply_edits(current.text, edits)
+    placed = _placed(change, current)
+    new_text = apply_edits(current.text, placed.edits)
     target = view.current(change.move_to)
     builder.expected.update({change.path: None, change.move_to: new_text})
     if builder.caps.rename_files:
-        builder.text(current, current.text, edits)
+        builder.text(current, current.text, placed.edits, placed.version)
         overwrite = types.RenameFileOptions(overwrite=True) if target.text is not None else None
         builder.operation(types.RenameFile(old_uri=current.uri, new_uri=target.uri, options=overwrite))
     else:

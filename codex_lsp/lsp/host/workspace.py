@@ -23,7 +23,7 @@ from codex_lsp.lsp.documents import Document, DocumentStore
 from codex_lsp.lsp.features.diagnostics import DiagnosticStore
 from codex_lsp.lsp.host.edits import Current
 from codex_lsp.lsp.positions import Encoding, LineIndex
-from codex_lsp.patch import DiskFileSource, PatchError, PathKind
+from codex_lsp.patch import DiskFileSource, PatchError, PathKind, Snapshot
 
 __all__ = ["BufferFileSource", "Expected", "LspWorkspace", "agent_diagnostic"]
 
@@ -70,7 +70,12 @@ class Expected:
 
 
 class BufferFileSource:
-    """The patch engine's view of one folder: buffers, then expected texts, then disk."""
+    """The patch engine's view of one folder: buffers, then expected texts, then disk.
+
+    A :class:`~codex_lsp.patch.SnapshotSource`: every change the engine computes records which state
+    of its file it was computed against (``FileChange.base``), and the edit builder names that
+    buffer version in the versioned edit it sends.
+    """
 
     def __init__(self, root: Path, documents: DocumentStore, expected: Expected) -> None:
         self.disk = DiskFileSource(root)
@@ -93,16 +98,23 @@ class BufferFileSource:
         return self.disk.kind(path)
 
     def read_text(self, path: str) -> str:
+        return self.snapshot(path).text
+
+    def snapshot(self, path: str) -> Snapshot:
+        """What the engine reads ``path`` as: an open buffer's text with its version, else the text an
+        applied edit is known to have produced (no version, no stamp: the editor has not reported it
+        yet), else the disk's snapshot with its stamp."""
         absolute = self.absolute(path)
         document = self.documents.at_path(absolute)
         if document is not None:
-            return document.text
+            content = document.content  # one read: text and version of the same state
+            return Snapshot(content.text, content.version)
         known, text = self.expected.get(absolute)
         if known:
             if text is None:
                 raise FileNotFoundError(path)
-            return text
-        return self.disk.read_text(path)
+            return Snapshot(text)
+        return self.disk.snapshot(path)
 
 
 def agent_diagnostic(path: str, text: str, d: types.Diagnostic, encoding: Encoding) -> Diagnostic:
