@@ -107,9 +107,11 @@ def report(rows: list[tuple[str, int, int | None]], turns: int) -> None:
     for label, ours, theirs in rows:
         print(f"  {label:<22} {mib(ours)} {mib(theirs):>17}")
     values = {label: ours for label, ours, _ in rows}
-    idle = values["idle, agent loaded"]
-    print(f"start-up (after initialize): {values['after initialize'] / 1024:.1f} MiB;", end=" ")
-    print(f"idle with the agent loaded: {idle / 1024:.1f} MiB  (target < 60 MB)")
+    for label, name, target in (
+        ("start-up (after initialize)", "after initialize", "  (target < 60 MB idle)"),
+        ("idle with the agent loaded", "idle, agent loaded", ""),
+    ):
+        print(f"{label}: {values[name] / 1024:.1f} MiB = {values[name] * 1024 / 1e6:.1f} MB{target}")
     first = first_checkpoint(turns)
     if first < turns:
         growth = values[f"after {turns} turns"] - values[f"after {first} turns"]
