@@ -55,6 +55,10 @@ bench: $(DEV_STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/stream.py
 	$(BIN)/python bench/turn_cancel.py
 	$(BIN)/python bench/acp.py
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/code_action.py
+	$(BIN)/python bench/turn_overhead.py
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) tests/peers/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import json
 import logging
@@ -393,6 +394,7 @@ def run(options: ServeOptions, build: ServerFactory | None = None) -> int:
     factory = build or _default_factory()
     if factory is None:
         return 1
+    settle_heap()
     if options.transport == "stdio":
         stdin_fd, stdout = claim_stdio()  # first, so that nothing built next can write to stdout
         return _run_loop(factory(), lambda s: serve_stdio(s, stdin_fd, stdout))
@@ -430,6 +432,18 @@ def _run_loop(server: LanguageServer, main: Callable[[LanguageServer], Coroutine
     finally:
         server.shutdown()  # type: ignore[no-untyped-call]  # pygls leaves it unannotated
     return 0
+
+
+def settle_heap() -> None:
+    """Take everything allocated so far out of the cyclic garbage collector's sight (``gc.freeze``).
+
+    By now the process holds the classes and functions of lsprotocol, pygls and the server — several
+    hundred thousand objects that live as long as it does. Left in the collector's oldest generation,
+    each full collection walks them all to free nothing: about 30 ms, a tenth of start-up when one falls
+    during it (where it falls depends on allocation counts, so on import order), and again during every
+    later full collection. What is garbage at this point (a few import-time leftovers) is never freed.
+    """
+    gc.freeze()
 
 
 def _load_token(token_file: Path | None) -> str:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import logging
 import platform
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from codex_lsp import __version__
 from codex_lsp.model.config import ModelSettings
-from codex_lsp.model.http_transport import HttpTransport
 from codex_lsp.model.notices import FallbackNotice, TransportName
 from codex_lsp.model.redact import Redactor, guard_library_logs
 from codex_lsp.model.request import RequestContext
@@ -32,6 +31,9 @@ from codex_lsp.model.ws_transport import (
     responses_url,
     websocket_url,
 )
+
+if TYPE_CHECKING:
+    from codex_lsp.model.http_transport import HttpTransport
 
 __all__ = ["ORIGINATOR", "Connections"]
 
@@ -70,10 +72,20 @@ class Connections:
         self.ws_url = websocket_url(settings.base_url, provider.query_params)
         self.connect_timeout = provider.websocket_connect_timeout_ms / 1000
         self.idle_timeout = provider.stream_idle_timeout_ms / 1000
-        self.http = HttpTransport(
-            self.http_url, connect_timeout=self.connect_timeout, idle_timeout=self.idle_timeout
-        )
+        self._http: HttpTransport | None = None
         guard_library_logs(self)
+
+    @property
+    def http(self) -> HttpTransport:
+        """The HTTP transport, made on first use: a client on WebSocket may never need it, and the HTTP
+        stack (httpx and its dependencies, about 5 MB) is loaded only then."""
+        if self._http is None:
+            from codex_lsp.model.http_transport import HttpTransport
+
+            self._http = HttpTransport(
+                self.http_url, connect_timeout=self.connect_timeout, idle_timeout=self.idle_timeout
+            )
+        return self._http
 
     @property
     def transport(self) -> TransportName:
@@ -90,7 +102,8 @@ class Connections:
         idle, self._idle = self._idle, None
         if idle is not None:
             await idle.close()
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     # -- the socket slot -------------------------------------------------------------------------------
 

@@ -22,9 +22,7 @@ import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from codex_lsp.model.connections import Connections
 from codex_lsp.model.errors import ModelError, RetriesExhausted
@@ -44,6 +42,9 @@ from codex_lsp.model.request import (
 )
 from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.model.turn_state import TURN_STATE_HEADER, TurnState
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["StreamEvent", "TurnSession"]
 

@@ -19,26 +19,52 @@ if TYPE_CHECKING:
         loopback_settings,
     )
     from codex_lsp.testing.fake_script import ResponseIds, Script, Step, render_response
-    from codex_lsp.testing.peers import PeerNotInstalled, codex_acp_binary, codex_binary
+    from codex_lsp.testing.lsp_client import LspClient, LspError, cpu_seconds, rss_kib
+    from codex_lsp.testing.peers import (
+        CODEX_KEY,
+        AppServer,
+        PeerNotInstalled,
+        clean_env,
+        codex_acp_binary,
+        codex_binary,
+        make_codex_home,
+    )
 
 __all__ = [
+    "CODEX_KEY",
+    "AppServer",
     "FakeResponsesServer",
     "Handshake",
+    "LspClient",
+    "LspError",
     "PeerNotInstalled",
     "RecordedRequest",
     "ResponseIds",
     "Script",
     "Step",
+    "clean_env",
     "codex_acp_binary",
     "codex_binary",
+    "cpu_seconds",
     "loopback_settings",
+    "make_codex_home",
     "render_response",
+    "rss_kib",
 ]
 
 _LAZY: dict[str, tuple[str, ...]] = {
     "fake_responses": ("FakeResponsesServer", "Handshake", "RecordedRequest", "loopback_settings"),
     "fake_script": ("ResponseIds", "Script", "Step", "render_response"),
-    "peers": ("PeerNotInstalled", "codex_acp_binary", "codex_binary"),
+    "lsp_client": ("LspClient", "LspError", "cpu_seconds", "rss_kib"),
+    "peers": (
+        "CODEX_KEY",
+        "AppServer",
+        "PeerNotInstalled",
+        "clean_env",
+        "codex_acp_binary",
+        "codex_binary",
+        "make_codex_home",
+    ),
 }
 
 __getattr__ = lazy_exports(__name__, _LAZY)

@@ -149,7 +149,9 @@ async def test_llm_generated_tag_where_supported() -> None:
         range=at(3),
         context=types.CodeActionContext(diagnostics=[]),
     )
-    tagged = build_actions(ClientCaps(code_action_literals=True, llm_tag=True), params, 1, [problem(3)], True)
-    plain = build_actions(ClientCaps(code_action_literals=True), params, 1, [problem(3)], True)
+    tagged = build_actions(
+        ClientCaps(code_action_literals=True, llm_tag=True), params, 1, [problem(3)], 1, True
+    )
+    plain = build_actions(ClientCaps(code_action_literals=True), params, 1, [problem(3)], 1, True)
     assert [getattr(a, "tags", "?") for a in tagged] == [[types.CodeActionTag.LlmGenerated]]
     assert [getattr(a, "tags", "?") for a in plain] == [None]

@@ -4,8 +4,8 @@ Nothing here calls the model: every action is a command (``codex.fixDiagnostics`
 ``codex.ask``) that runs a turn only when the user picks it. Offered:
 
 - for each diagnostic overlapping the range — from the request's context or from the diagnostics
-  store (``codex/didChangeDiagnostics``) — "Fix with Codex: <message>" (``quickfix``, tagged
-  ``LlmGenerated`` where the client understands the tag);
+  store (``codex/didChangeDiagnostics``), in document order — "Fix with Codex: <message>"
+  (``quickfix``, tagged ``LlmGenerated`` where the client understands the tag);
 - "Fix all N problems in this file with Codex" when the file has several;
 - with a non-empty selection, fixed-prompt actions under ``refactor.rewrite``: explain, add
   docstrings, write tests;
@@ -52,11 +52,6 @@ def _key(position: types.Position) -> tuple[int, int]:
     return position.line, position.character
 
 
-def overlaps(a: types.Range, b: types.Range) -> bool:
-    """Whether the ranges share a position (touching counts: a cursor at a diagnostic's end)."""
-    return _key(a.start) <= _key(b.end) and _key(b.start) <= _key(a.end)
-
-
 def _wanted(only: list[str] | None, kind: str) -> bool:
     return not only or any(kind == k or kind.startswith(k + ".") for k in only)
 
@@ -83,15 +78,16 @@ def build_actions(
     caps: ClientCaps,
     params: types.CodeActionParams,
     version: int | None,
-    known: list[types.Diagnostic],
+    here: list[types.Diagnostic],
+    known: int,
     reported: bool,
 ) -> list[types.CodeAction | types.Command]:
-    """The actions for one request; ``known`` is every diagnostic known for the document, and
-    ``reported`` whether an editor plugin tells us all of them (then no fallback is needed)."""
+    """The actions for one request; ``here`` are the diagnostics known for the document that overlap
+    the request's range, ``known`` how many it has in all, and ``reported`` whether an editor plugin
+    tells us all of them (then no fallback is needed)."""
     uri, rng, context = params.text_document.uri, params.range, params.context
     only = [str(k) for k in context.only] if context.only else None
     actions: list[types.CodeAction | types.Command] = []
-    here = [d for d in known if overlaps(d.range, rng)]
     selection = _key(rng.start) != _key(rng.end)
     if _wanted(only, types.CodeActionKind.QuickFix):
         for d in here[:MAX_SINGLE_FIXES]:
@@ -99,8 +95,8 @@ def build_actions(
             arguments = [{"uri": uri, "version": version, "diagnostics": [_converter().unstructure(d)]}]
             command = types.Command(title=title, command="codex.fixDiagnostics", arguments=arguments)
             actions.append(_action(caps, title, types.CodeActionKind.QuickFix, command, [d]))
-        if len(known) > 1:
-            title = f"Fix all {len(known)} problems in this file with Codex"
+        if known > 1:
+            title = f"Fix all {known} problems in this file with Codex"
             arguments = [{"uri": uri, "version": version, "all": True}]
             command = types.Command(title=title, command="codex.fixDiagnostics", arguments=arguments)
             actions.append(_action(caps, title, types.CodeActionKind.QuickFix, command, None))
@@ -146,6 +142,8 @@ def setup(server: CodexServer) -> None:
         uri = params.text_document.uri
         document = state.documents.get(uri)
         version = document.version if document is not None else None
-        state.diagnostics.observe(uri, version, params.context.diagnostics)
-        known = state.diagnostics.for_document(uri, version)
-        return build_actions(state.caps, params, version, known, state.diagnostics.reported(uri)) or None
+        store = state.diagnostics
+        store.observe(uri, version, params.context.diagnostics)
+        here = store.overlapping(uri, version, params.range)
+        known = store.count(uri, version)
+        return build_actions(state.caps, params, version, here, known, store.reported(uri)) or None

@@ -7,10 +7,15 @@ notification editor plugins send with every source's diagnostics for a document.
 to one document version: once the document changes it is no longer returned (and the next report
 replaces it), and it is dropped when the document closes. The store also backs
 ``Workspace.diagnostics()`` for the agent's context.
+
+A code-action request comes with every cursor move and asks only for the diagnostics at the cursor,
+so each document's diagnostics are also kept sorted by start (:class:`_ByPosition`): finding those
+that overlap a range costs a binary search, not a pass over every diagnostic of a large file.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,9 +27,18 @@ from codex_lsp.lsp.protocol import DID_CHANGE_DIAGNOSTICS, DidChangeDiagnosticsP
 if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer
 
-__all__ = ["DiagnosticStore", "diagnostic_key", "setup"]
+__all__ = ["DiagnosticStore", "diagnostic_key", "overlaps", "setup"]
 
 Key = tuple[int, int, int, int, str, str, str]
+
+
+def _at(position: types.Position) -> tuple[int, int]:
+    return position.line, position.character
+
+
+def overlaps(a: types.Range, b: types.Range) -> bool:
+    """Whether the ranges share a position (touching counts: a cursor at a diagnostic's end)."""
+    return _at(a.start) <= _at(b.end) and _at(b.start) <= _at(a.end)
 
 
 def diagnostic_key(d: types.Diagnostic) -> Key:
@@ -41,11 +55,59 @@ def diagnostic_key(d: types.Diagnostic) -> Key:
     )
 
 
+class _ByPosition:
+    """Diagnostics sorted by start position (equal starts in the order they came)."""
+
+    def __init__(self, diagnostics: Iterable[types.Diagnostic]) -> None:
+        ordered = sorted(diagnostics, key=lambda d: _at(d.range.start))
+        self._starts = [_at(d.range.start) for d in ordered]
+        self._items = ordered
+        self._span = max((d.range.end.line - d.range.start.line for d in ordered), default=0)
+        """The most lines any one of them spans: how far before a range one may start and reach it."""
+
+    def add(self, d: types.Diagnostic) -> None:
+        at = bisect_right(self._starts, _at(d.range.start))
+        self._starts.insert(at, _at(d.range.start))
+        self._items.insert(at, d)
+        self._span = max(self._span, d.range.end.line - d.range.start.line)
+
+    def overlapping(self, rng: types.Range) -> list[types.Diagnostic]:
+        """The diagnostics overlapping ``rng``, by position: only those starting at most ``span`` lines
+        before it and not after its end can, so only those are looked at."""
+        first = bisect_left(self._starts, (rng.start.line - self._span, 0))
+        last = bisect_right(self._starts, _at(rng.end))
+        return [d for d in self._items[first:last] if overlaps(d.range, rng)]
+
+
 @dataclass
 class _Entry:
     version: int | None
     notified: dict[Key, types.Diagnostic] = field(default_factory=dict)
     seen: dict[Key, types.Diagnostic] = field(default_factory=dict)
+    known: dict[Key, types.Diagnostic] = field(default_factory=dict)
+    """``notified``, then what only a request showed: what is known for this version."""
+    by_position: _ByPosition | None = None
+    """``known`` sorted by start, built when first asked for."""
+
+    def set_notified(self, diagnostics: Iterable[types.Diagnostic]) -> None:
+        self.notified = {diagnostic_key(d): d for d in diagnostics}
+        self.known = dict(self.notified)
+        for key, d in self.seen.items():
+            self.known.setdefault(key, d)
+        self.by_position = None
+
+    def add_seen(self, d: types.Diagnostic) -> None:
+        key = diagnostic_key(d)
+        self.seen.setdefault(key, d)
+        if key not in self.known:
+            self.known[key] = d
+            if self.by_position is not None:
+                self.by_position.add(d)
+
+    def overlapping(self, rng: types.Range) -> list[types.Diagnostic]:
+        if self.by_position is None:
+            self.by_position = _ByPosition(self.known.values())
+        return self.by_position.overlapping(rng)
 
 
 class DiagnosticStore:
@@ -58,24 +120,28 @@ class DiagnosticStore:
     def replace(self, uri: str, version: int | None, diagnostics: Iterable[types.Diagnostic]) -> None:
         """Every source's diagnostics for ``uri`` at ``version`` (from the notification)."""
         self._reported.add(uri)
-        entry = self._entry(uri, version)
-        entry.notified = {diagnostic_key(d): d for d in diagnostics}
+        self._entry(uri, version).set_notified(diagnostics)
 
     def observe(self, uri: str, version: int | None, diagnostics: Iterable[types.Diagnostic]) -> None:
         """Diagnostics a request context showed for ``uri`` at ``version`` (added to what is known)."""
         entry = self._entry(uri, version)
         for d in diagnostics:
-            entry.seen.setdefault(diagnostic_key(d), d)
+            entry.add_seen(d)
 
     def for_document(self, uri: str, version: int | None) -> list[types.Diagnostic]:
         """What is known for ``uri`` at ``version`` (nothing when it was reported for another one)."""
-        entry = self._entries.get(uri)
-        if entry is None or entry.version != version:
-            return []
-        merged = dict(entry.notified)
-        for key, d in entry.seen.items():
-            merged.setdefault(key, d)
-        return list(merged.values())
+        entry = self._current(uri, version)
+        return list(entry.known.values()) if entry is not None else []
+
+    def count(self, uri: str, version: int | None) -> int:
+        """How many diagnostics are known for ``uri`` at ``version``."""
+        entry = self._current(uri, version)
+        return len(entry.known) if entry is not None else 0
+
+    def overlapping(self, uri: str, version: int | None, rng: types.Range) -> list[types.Diagnostic]:
+        """The diagnostics known for ``uri`` at ``version`` that overlap ``rng``, by position."""
+        entry = self._current(uri, version)
+        return entry.overlapping(rng) if entry is not None else []
 
     def reported(self, uri: str) -> bool:
         """Whether an editor plugin ever reported this document's diagnostics (so it knows them all)."""
@@ -83,6 +149,10 @@ class DiagnosticStore:
 
     def drop(self, uri: str) -> None:
         self._entries.pop(uri, None)
+
+    def _current(self, uri: str, version: int | None) -> _Entry | None:
+        entry = self._entries.get(uri)
+        return entry if entry is not None and entry.version == version else None
 
     def _entry(self, uri: str, version: int | None) -> _Entry:
         entry = self._entries.get(uri)

@@ -1,0 +1,93 @@
+"""The diagnostics store finds the diagnostics overlapping a range by position, as a full scan would."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lsprotocol import types
+
+from codex_lsp.lsp.features.diagnostics import DiagnosticStore, overlaps
+
+URI = "file:///big.py"
+
+
+def diagnostic(line: int, character: int, lines: int, end_character: int, message: str) -> types.Diagnostic:
+    start = types.Position(line, character)
+    end = types.Position(line + lines, end_character)
+    return types.Diagnostic(range=types.Range(start, end), message=message)
+
+
+def spot(line: int, character: int, lines: int = 0, end_character: int | None = None) -> types.Range:
+    end = character if end_character is None else end_character
+    return types.Range(types.Position(line, character), types.Position(line + lines, end))
+
+
+def by_scan(store: DiagnosticStore, rng: types.Range) -> list[types.Diagnostic]:
+    return [d for d in store.for_document(URI, 1) if overlaps(d.range, rng)]
+
+
+def test_a_diagnostic_spanning_many_lines_is_found_from_its_last_line() -> None:
+    store = DiagnosticStore()
+    long = diagnostic(10, 0, 30, 2, "unclosed bracket")
+    store.replace(URI, 1, [long, *(diagnostic(n, 0, 0, 4, f"line {n}") for n in range(0, 200, 5))])
+    assert store.overlapping(URI, 1, spot(40, 1)) == [long, diagnostic(40, 0, 0, 4, "line 40")]
+    assert store.overlapping(URI, 1, spot(40, 3)) == [diagnostic(40, 0, 0, 4, "line 40")]
+    store.observe(URI, 1, [diagnostic(1, 0, 60, 0, "seen in a request")])
+    assert [d.message for d in store.overlapping(URI, 1, spot(61, 0))] == ["seen in a request"]
+    assert store.count(URI, 1) == 42
+
+
+def test_touching_counts_and_other_versions_know_nothing() -> None:
+    store = DiagnosticStore()
+    d = diagnostic(3, 5, 0, 9, "x")
+    store.replace(URI, 1, [d])
+    assert store.overlapping(URI, 1, spot(3, 9)) == [d]
+    assert store.overlapping(URI, 1, spot(3, 1, 0, 5)) == [d]
+    assert store.overlapping(URI, 1, spot(3, 10)) == []
+    assert store.overlapping(URI, 2, spot(3, 6)) == []
+    assert store.count(URI, 2) == 0
+
+
+positions = st.tuples(st.integers(0, 30), st.integers(0, 6), st.integers(0, 4), st.integers(0, 6))
+diagnostics = st.lists(
+    st.builds(
+        diagnostic,
+        st.integers(0, 30),
+        st.integers(0, 6),
+        st.integers(0, 4),
+        st.integers(0, 6),
+        st.text("ab", max_size=2),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    notified=diagnostics,
+    seen_before=diagnostics,
+    seen_after=diagnostics,
+    ranges=st.lists(positions, min_size=1, max_size=5),
+)
+def test_overlapping_matches_a_full_scan(
+    notified: list[types.Diagnostic],
+    seen_before: list[types.Diagnostic],
+    seen_after: list[types.Diagnostic],
+    ranges: list[tuple[int, int, int, int]],
+) -> None:
+    """Whatever arrives in whatever order, before or after the first query: the same diagnostics as a
+    scan of everything known, in document order."""
+    store = DiagnosticStore()
+    store.observe(URI, 1, seen_before)
+    store.replace(URI, 1, notified)
+    for n, (line, character, lines, end_character) in enumerate(ranges):
+        rng = spot(line, character, lines, end_character)
+        found = store.overlapping(URI, 1, rng)
+        expected = by_scan(store, rng)
+        assert sorted(map(id, found)) == sorted(map(id, expected))
+        assert [(d.range.start.line, d.range.start.character) for d in found] == sorted(
+            (d.range.start.line, d.range.start.character) for d in expected
+        )
+        assert store.count(URI, 1) == len(store.for_document(URI, 1))
+        if n == 0:
+            store.observe(URI, 1, seen_after)
