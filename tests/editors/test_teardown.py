@@ -15,9 +15,9 @@ from tests.editors.vscode_driver import CodeServer, Workbench
 
 def test_closing_neovim_ends_what_its_jobs_left_behind(nvim_factory: NvimFactory) -> None:
     marker = unique_sleep()
-    # Like a language server whose helper outlives its parent: Neovim starts the job in a session of its
-    # own, and the subshell exits at once, so `sleep` is in neither Neovim's process tree (which Neovim
-    # kills at exit) nor its process group.
+    # Like a language server whose helper outlives its parent: the job runs in a session of its own and
+    # the subshell exits at once, so `sleep` is in neither Neovim's process tree nor its process group.
+    # On a normal quit Neovim ends its jobs' groups itself; this holds that nothing is left either way.
     nvim = nvim_factory(init=f"vim.fn.jobstart({{ 'sh', '-c', '(sleep {marker} &); exec sleep 600' }})")
     wait_until_running(marker)
     nvim.close()
