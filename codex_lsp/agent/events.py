@@ -202,6 +202,8 @@ class TurnCompleted(_Model):
     changed_files: tuple[str, ...] = ()
     usage: UsageTotals = UsageTotals()
     error: str | None = None
+    proposal_id: str | None = None
+    """Review mode: the proposal holding the turn's changes."""
 
 
 TurnEvent = Annotated[

@@ -86,6 +86,10 @@ class TurnResult:
     changed_files: tuple[str, ...] = ()
     usage: UsageTotals = field(default_factory=UsageTotals)
     error: str | None = None
+    proposal_id: str | None = None
+    """Review mode: the proposal holding the turn's changes (none were applied)."""
+    diffs: tuple[tuple[str, str], ...] = ()
+    """Review mode: ``(path, unified diff)`` per file of the proposal, as it stands at the end."""
 
 
 @dataclass
@@ -207,7 +211,14 @@ class TurnRunner:
         except ModelError as exc:
             status, error = "failed", exc.message
         result = TurnResult(
-            thread.id, turn_id, status, message, tuple(ctx.changed_files), totals.frozen(), error
+            thread.id,
+            turn_id,
+            status,
+            message,
+            tuple(ctx.changed_files),
+            totals.frozen(),
+            error,
+            ctx.proposal_id,
         )
         thread.finish_turn(turn_id, status, title)
         self.emit(
@@ -219,6 +230,7 @@ class TurnRunner:
                 changed_files=result.changed_files,
                 usage=result.usage,
                 error=error,
+                proposal_id=ctx.proposal_id,
             )
         )
         await absorb_late_interrupt()
