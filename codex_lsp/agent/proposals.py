@@ -578,8 +578,7 @@ class ProposalBook:
 
     def _file_hunks(self, proposal: Proposal, path: str, target: str | None) -> list[ProposalHunk]:
         real = self._real(path)
-        if real.snapshot is not None:
-            proposal.versions[path] = real.snapshot.version
+        proposal.versions[path] = self._version(path, real)
         if not real.exists:
             return [] if target is None else [ProposalHunk(id="", path=path, kind="add", text=target)]
         if target is None:
@@ -605,6 +604,12 @@ class ProposalBook:
         except (OSError, PatchError):
             return _Real(True, None)
         return _Real(True, snapshot.text, snapshot)
+
+    def _version(self, path: str, real: _Real) -> int | None:
+        """The editor buffer's version of ``path`` (``None``: not open, read from disk)."""
+        if real.snapshot is not None and real.snapshot.version is not None:
+            return real.snapshot.version
+        return next((b.version for b in self.workspace.open_buffers() if b.path == path), None)
 
     def _target(self, hunk: ProposalHunk) -> _Real | None:
         return self._real(hunk.move_to) if hunk.move_to else None
