@@ -79,9 +79,7 @@ log = logging.getLogger(__name__)
 
 HunkKind = Literal["update", "add", "delete", "move"]
 HunkStatus = Literal["pending", "accepted", "rejected", "discarded"]
-EventReason = Literal[
-    "held", "accepted", "rejected", "discarded", "superseded", "restored", "reanchored", "closed"
-]
+EventReason = Literal["held", "accepted", "rejected", "discarded", "superseded", "restored", "reanchored"]
 SUPERSEDED = "discarded: a new turn started on the thread before the user decided"
 
 
@@ -266,8 +264,11 @@ class ProposalStore:
             log.warning("cannot save proposal %s in %s: %s", proposal.id, self.directory, exc)
 
     def remove(self, proposal_id: str) -> None:
-        if self.directory is not None:
-            (self.directory / f"{proposal_id}.json").unlink(missing_ok=True)
+        """Forget a proposal, with every file named after it (a host may keep its diff there)."""
+        if self.directory is None or not self.directory.is_dir():
+            return
+        for path in self.directory.glob(f"{proposal_id}.*"):
+            path.unlink(missing_ok=True)
 
     def load(self, root: str) -> list[Proposal]:
         """The saved proposals of the workspace ``root``, oldest first; damaged files are skipped."""
@@ -473,21 +474,25 @@ class ProposalBook:
         self._emit(ProposalEvent(proposal, "rejected" if status == "rejected" else "discarded", done))
         return Decision(proposal.id, done)
 
-    def file_changed(self, path: str, why: str) -> ProposalEvent | None:
+    def file_changed(self, path: str, why: str, before: str | None = None) -> ProposalEvent | None:
         """``path`` changed under the pending hunks (closed, changed on disk…): re-anchor them now.
 
-        Returns (and emits) a ``reanchored`` event when a pending hunk touches the file.
+        ``before`` is the text the host showed until now, when it knows it: if the file still holds
+        exactly that and no hunk became conflicted, there is nothing to tell. Otherwise returns
+        (and emits) a ``reanchored`` event for each proposal with a pending hunk in the file.
         """
         events = []
         for proposal in self.listed():
             if path not in proposal.paths():
                 continue
-            before = {k: v for k, v in self._cached_states(proposal).items()}
+            was = self._cached_states(proposal)
             self._forget(proposal, path)
             states = self.states(proposal)
             conflicts = tuple(
-                hid for hid, state in states.items() if state.conflict and not _was_conflicted(before, hid)
+                hid for hid, s in states.items() if s.conflict and not _was_conflicted(was, hid)
             )
+            if before is not None and self._real(path).text == before and not conflicts:
+                continue
             hunks = tuple(h.id for h in proposal.pending() if path in (h.path, h.move_to))
             events.append(ProposalEvent(proposal, "reanchored", hunks, conflicts, why))
         for event in events:

@@ -251,6 +251,11 @@ async def test_discard_leaves_every_file_untouched(ed: Editor, fake: FakeRespons
     for name, text in before.items():
         assert (ed.root / "discard" / name).read_text() == text
     assert await listed(ed, result["proposalId"]) is None
+    load(fake, [say("understood")])
+    await ed.execute("codex.ask", {"prompt": "next", "threadId": result["threadId"]})
+    note = user_texts(fake)[-1]
+    assert "0 of 5 hunks were applied" in note
+    assert "new file discard/new.py (discarded by the user)" in note
 
 
 async def test_apply_all_gives_what_auto_mode_gives(
@@ -385,3 +390,12 @@ async def test_decisions_at_the_same_time_are_taken_one_after_the_other(
     )
     assert [d["accepted"] for d in decisions] == [["h3"], ["h1"], ["h2"]]
     assert ed.text("together/a.py") == ALL_THREE
+
+
+async def test_closing_a_file_that_matches_the_disk_says_nothing(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    result = await propose(ed, fake, "quiet-close")
+    ed.close(ed.uri("quiet-close/a.py"))
+    assert (await hunk_lines(ed, result["proposalId"]))["h1"] == ("pending", 3)
+    assert not any("quiet-close/a.py was closed" in m.message for m in ed.client.messages)

@@ -69,6 +69,17 @@ def test_a_hunk_whose_lines_repeat_gets_more_context() -> None:
     assert place_hunk("f.py", old, hunk).text == new
 
 
+def test_hunks_that_more_context_cannot_tell_apart_are_merged() -> None:
+    """Two equal changes in a file of equal lines: neither hunk can be made unique without reaching
+    into the other's changed line, so they become one hunk."""
+    old = ["x"] * 30
+    old[5] = old[13] = "p"
+    new = ["q" if line == "p" else line for line in old]
+    (hunk,) = split_hunks("\n".join(old) + "\n", "\n".join(new) + "\n")
+    assert hunk.chunk.kinds.count("-") == 2
+    assert place_hunk("f.txt", "\n".join(old) + "\n", hunk).text == "\n".join(new) + "\n"
+
+
 def test_placing_follows_the_content_not_the_line_number() -> None:
     old = numbered(20)
     (hunk,) = split_hunks(old, numbered(20, {15: "fifteen"}))

@@ -230,10 +230,7 @@ def _record(
             "and send a new patch.",
             success=False,
         )
-    status = "held" if outcome.held_for_review else "applied"
-    done = item.model_copy(
-        update={"status": status, "message": outcome.message, "proposal_id": outcome.proposal_id}
-    )
+    done = item.model_copy(update={"status": "applied", "message": outcome.message})
     ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
     ctx.note_changed(path for change in result.changes for path in _paths(change))
     note = f"\n{outcome.message}" if outcome.message else ""

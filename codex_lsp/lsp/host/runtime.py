@@ -269,7 +269,8 @@ class Host:
         present(self.server, self, folder, event)
 
     def _document_event(self, document: Document) -> None:
-        """A document closed: re-anchor pending hunks against what is on disk, and say so."""
+        """A document closed: re-anchor pending hunks against what is on disk, and say so when the
+        disk holds something else than the buffer did."""
         if document.path is None or self.state.documents.get(document.uri) is not None:
             return
         for book, _ in list(self.books.values()):
@@ -277,9 +278,8 @@ class Host:
                 book.workspace.relative(document.path) if isinstance(book.workspace, LspWorkspace) else None
             )
             if relative is not None:
-                book.file_changed(
-                    relative, f"{relative} was closed; its pending hunks now follow the file on disk"
-                )
+                why = f"{relative} was closed and differs on disk; its pending hunks now follow the disk"
+                book.file_changed(relative, why, document.text)
 
     def agent(self, folder: Path) -> Agent:
         """The folder's agent for the current settings; raises ``ConfigError``."""
