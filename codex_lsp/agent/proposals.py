@@ -552,12 +552,14 @@ class ProposalBook:
         hunks: list[ProposalHunk] = []
         handled: set[str] = set()
         for source, destination in list(proposal.moves.items()):
+            if source not in targets and destination not in targets:
+                continue  # a move this patch leaves alone keeps its hunk
             move = self._move_hunk(source, destination, targets)
             if move is not None:
                 hunks.append(move)
                 handled.update((source, destination))
-            elif targets.get(source, "") is not None:
-                del proposal.moves[source]
+            elif targets[source] is not None:
+                del proposal.moves[source]  # moved back, or rewritten: no longer a move
         for path, target in targets.items():
             if path not in handled:
                 hunks += self._file_hunks(proposal, path, target)

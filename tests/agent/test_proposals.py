@@ -198,3 +198,25 @@ async def test_review_applier_is_used_only_in_review_mode(tmp_path: Path, mode: 
         context = agent._tool_context("t")
         assert isinstance(context.applier, ReviewApplier) is (mode == "review")
         assert isinstance(context.workspace, PendingWorkspace) is (mode == "review")
+
+
+async def test_a_move_stays_one_hunk_through_later_patches(tmp_path: Path) -> None:
+    (tmp_path / "src.py").write_text("one\n")
+    (tmp_path / "other.py").write_text("x\n")
+    book, workspace = setup_book(tmp_path)
+    propose(
+        book,
+        "t",
+        "*** Begin Patch\n*** Update File: src.py\n*** Move to: dst.py\n@@\n-one\n+uno\n*** End Patch",
+    )
+    propose(book, "t", update("other.py", ("x", "y")))
+    propose(book, "t", update("dst.py", ("uno", "un")))
+    (proposal,) = book.listed()
+    assert sorted((h.kind, h.path, h.move_to) for h in proposal.pending()) == [
+        ("move", "src.py", "dst.py"),
+        ("update", "other.py", None),
+    ]
+    assert book.view("t") == {"other.py": "y\n", "src.py": None, "dst.py": "un\n"}
+    await book.accept(proposal.id, None, DiskApplier(workspace))
+    assert not (tmp_path / "src.py").exists()
+    assert (tmp_path / "dst.py").read_text() == "un\n"
