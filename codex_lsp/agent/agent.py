@@ -6,7 +6,7 @@ threads at once), so every way of interrupting — an LSP ``$/cancelRequest``, a
 
 In review mode (``settings.edit_mode``) a turn's tools work on a
 :class:`~codex_lsp.agent.review.PendingWorkspace` and hold their changes in the workspace's
-:class:`~codex_lsp.agent.proposals.ProposalBook` instead of applying them. A new turn on a thread
+:class:`~codex_lsp.agent.book.ProposalBook` instead of applying them. A new turn on a thread
 first discards what is still pending of the thread's earlier proposals, and starts with a note on
 what became of them.
 """
@@ -23,11 +23,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from codex_lsp.agent import context
+from codex_lsp.agent.book import ProposalBook
 from codex_lsp.agent.errors import ThreadNotFoundError, TurnBusyError
 from codex_lsp.agent.events import TurnEvent
 from codex_lsp.agent.instructions import base_instructions, developer_message
 from codex_lsp.agent.interfaces import Approver, ChangeApplier, Diagnostic, EditorContext, Workspace
-from codex_lsp.agent.proposals import ProposalBook
 from codex_lsp.agent.review import PendingWorkspace, ReviewApplier
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import Thread, ThreadStore, ThreadSummary

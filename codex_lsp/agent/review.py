@@ -1,7 +1,7 @@
 """Review mode inside a turn: changes are held, and the turn works on the files as if they were applied.
 
 - :class:`ReviewApplier` is the ``ChangeApplier`` of a turn in review mode: each patch is held in
-  the turn's proposal (:class:`~codex_lsp.agent.proposals.ProposalBook`) instead of being applied.
+  the turn's proposal (:class:`~codex_lsp.agent.book.ProposalBook`) instead of being applied.
 - :class:`PendingWorkspace` is the ``Workspace`` such a turn's tools read: the host's files with
   the turn's pending hunks laid over them. ``read_file``, ``search``, ``list_dir`` and the next
   patch all see what the turn proposed (a turn can build on its own pending changes), while every
@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from codex_lsp.agent.book import ProposalBook
 from codex_lsp.agent.cancellation import checkpoint
 from codex_lsp.agent.interfaces import ApplyOutcome, Diagnostic, OpenBuffer, Workspace
-from codex_lsp.agent.proposals import ProposalBook
 from codex_lsp.patch import FileSource, PatchResult, PathKind, Snapshot, snapshot_of
 
 __all__ = ["PendingSource", "PendingWorkspace", "ReviewApplier", "held_message", "pending_changes"]

@@ -37,7 +37,7 @@ class AgentSettings(BaseModel):
     """Model requests one turn may make before it stops with an error (a runaway guard)."""
     edit_mode: Literal["auto", "review"] = "auto"
     """``auto``: patches are applied as the model makes them; ``review``: they are held as a
-    proposal for the user to accept or reject, hunk by hunk (see ``agent/proposals.py``)."""
+    proposal for the user to accept or reject, hunk by hunk (see ``agent/book.py``)."""
     approval_policy: Literal["untrusted", "on-request", "never"] = "on-request"
     """Codex's names: ``untrusted`` asks before every file change and every command not
     allow-listed; ``on-request`` asks for such commands only (and for the rules below); ``never``

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.agent.agent import TurnRequest
+from codex_lsp.agent.book import ProposalBook
 from codex_lsp.agent.local import DiskApplier, LocalWorkspace
-from codex_lsp.agent.proposals import ProposalBook, ProposalEvent, ProposalStore
+from codex_lsp.agent.proposals import ProposalEvent, ProposalStore
 from codex_lsp.agent.review import PendingWorkspace, ReviewApplier
 from codex_lsp.patch import PatchResult, compute_changes, parse_patch
 from tests.agent.harness import call, harness, outputs, patch_call, say, user_texts

@@ -17,7 +17,7 @@ Commands (one object argument each):
 A decision answers ``{proposalId, accepted|rejected: [hunkId], conflicted: [hunkId], message,
 proposal}`` (``proposal`` as ``codex.proposals`` lists it, ``null`` once nothing is pending).
 Accepting sends one ``workspace/applyEdit`` for the hunks decided; a conflicted hunk is never
-applied. Before each decision the hunks are re-anchored by content (see ``agent/proposals.py``).
+applied. Before each decision the hunks are re-anchored by content (see ``agent/book.py``).
 
 Every change to a proposal (held, decided, re-anchored, superseded by a new turn, restored after a
 restart) is a ``codex/proposal/updated`` notification for clients that declared
@@ -37,7 +37,8 @@ from pygls.uris import from_fs_path
 from codex_lsp.lsp.state import CodexServer  # at run time: pygls reads command annotations
 
 if TYPE_CHECKING:
-    from codex_lsp.agent.proposals import Decision, HunkState, Prepared, Proposal, ProposalBook, ProposalEvent
+    from codex_lsp.agent.book import ProposalBook
+    from codex_lsp.agent.proposals import Decision, HunkState, Prepared, Proposal, ProposalEvent
     from codex_lsp.lsp.host.applier import LspApplier
     from codex_lsp.lsp.host.runtime import Host
 

@@ -9,7 +9,7 @@
   the other's.
 - **Requests**: a turn command becomes the agent's ``TurnRequest`` here, positions converted from
   the client's encoding to code points against the current buffer text.
-- **Proposals** (review mode): one :class:`~codex_lsp.agent.proposals.ProposalBook` per folder,
+- **Proposals** (review mode): one :class:`~codex_lsp.agent.book.ProposalBook` per folder,
   kept across agents (a settings change builds a new agent, not a new book) with its own applier,
   so deciding on a hunk needs no model connection. Books are saved under the state directory and
   restored at start-up; what happens to them is shown by :mod:`codex_lsp.lsp.features.review`.
@@ -31,9 +31,10 @@ from pygls.uris import to_fs_path
 
 from codex_lsp import __version__
 from codex_lsp.agent.agent import Agent, TurnRequest
+from codex_lsp.agent.book import ProposalBook
 from codex_lsp.agent.errors import ThreadNotFoundError
 from codex_lsp.agent.interfaces import EditorContext, Selection
-from codex_lsp.agent.proposals import ProposalBook, ProposalEvent, ProposalStore
+from codex_lsp.agent.proposals import ProposalEvent, ProposalStore
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import ThreadStore, default_state_dir
 from codex_lsp.agent.tools.walk import find_git_root
