@@ -175,6 +175,12 @@ async def test_a_hunk_made_ambiguous_is_conflicted_and_never_applied(
     assert len(ed.edits) == sent
     assert ed.text("ambiguous/a.py") == BODY + around
     assert (await hunk_lines(ed, pid))["h2"] == ("conflicted", None)
+    flagged = [
+        (lens.range.start.line, lens.command.title, lens.command.command)
+        for lens in await ed.lenses("ambiguous/a.py")
+        if lens.command and "h2" in lens.command.title
+    ]
+    assert flagged == [(0, "Codex: h2 no longer matches this file", "codex.showProposal")]
     everything = await ed.execute("codex.applyProposal", {"proposalId": pid})
     assert sorted(everything["accepted"]) == ["h1", "h3"]
     assert everything["conflicted"] == ["h2"]
@@ -214,6 +220,25 @@ async def test_code_lenses_appear_move_and_disappear(ed: Editor, fake: FakeRespo
         await ed.until(lambda: ed.lens_refreshes >= refreshes + 2)
     else:
         assert ed.lens_refreshes == 0, "only clients that support workspace/codeLens/refresh are asked"
+
+
+async def test_every_document_of_a_proposal_offers_the_whole_proposal(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    for name in ("one", "two"):
+        ed.write(f"both/{name}.py", BODY)
+        ed.open(f"both/{name}.py")
+    patch_text = three("both/one.py").replace("*** End Patch", "*** Add File: both/new.py\n+x\n") + (
+        "*** Update File: both/two.py\n@@\n-line 20\n+twenty\n*** End Patch"
+    )
+    load(fake, [patch(patch_text), say("proposed")])
+    result = await ed.execute("codex.ask", {"prompt": "edit"})
+    for name, line in (("one", 3), ("two", 20)):
+        titles = [lens.command.title for lens in await ed.lenses(f"both/{name}.py") if lens.command]
+        assert "Accept all (5)" in titles, name
+        assert titles.count("Accept all (5)") == 1
+        assert any(lens.range.start.line == line for lens in await ed.lenses(f"both/{name}.py"))
+    await ed.execute("codex.discardProposal", {"proposalId": result["proposalId"]})
 
 
 OPS = (

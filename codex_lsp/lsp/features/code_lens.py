@@ -1,12 +1,12 @@
 """``textDocument/codeLens``: Accept / Reject above every hunk pending review in the document.
 
 Each pending hunk gets "Codex: Accept" and "Reject" lenses on the first line it changes (found by
-content in the text the editor has now, so lenses follow the user's edits); the first pending hunk
-of a proposal also gets "Accept all", "Discard all" and, where the client can show them, "Show
-diff" (``window/showDocument``) and "Preview" (the refactor preview of clients with change
-annotations). A hunk that no longer matches the file gets one lens on the first line saying so,
-with "Reject". Lenses are built from what the server knows, instantly; they are refreshed with
-``workspace/codeLens/refresh`` whenever a proposal changes (see :mod:`.review`).
+content in the text the editor has now, so lenses follow the user's edits); the first one of a
+proposal in each document also gets "Accept all", "Discard all" and, where the client can show
+them, "Show diff" (``window/showDocument``) and "Preview" (the refactor preview of clients with
+change annotations). A hunk that no longer matches the file gets a lens on the first line saying
+so (it shows the diff) and "Reject". Lenses are built from what the server knows, instantly; they
+are refreshed with ``workspace/codeLens/refresh`` whenever a proposal changes (see :mod:`.review`).
 
 Nothing is built before the agent side is loaded: until then no proposal can exist.
 """
@@ -41,19 +41,21 @@ def hunk_lenses(
     """The lenses of one proposal's pending hunks in the file ``path``."""
     lenses: list[types.CodeLens] = []
     pending = proposal.pending()
-    for number, hunk in enumerate(pending):
+    whole = {"proposalId": proposal.id}
+    first = True
+    for hunk in pending:
         if hunk.path != path:
             continue
         state = states.get(hunk.id)
         ids = {"proposalId": proposal.id, "hunkId": hunk.id}
         if state is None or state.line is None or state.conflict is not None:
-            lenses.append(_lens(0, f"Codex: {hunk.id} no longer matches this file", REJECT, ids))
+            lenses.append(_lens(0, f"Codex: {hunk.id} no longer matches this file", SHOW, whole))
             lenses.append(_lens(0, "Reject", REJECT, ids))
             continue
         lenses.append(_lens(state.line, f"Codex: Accept {hunk.id}", ACCEPT, ids))
         lenses.append(_lens(state.line, "Reject", REJECT, ids))
-        if number == 0:
-            whole = {"proposalId": proposal.id}
+        if first:
+            first = False
             lenses.append(_lens(state.line, f"Accept all ({len(pending)})", APPLY, whole))
             lenses.append(_lens(state.line, "Discard all", DISCARD, whole))
             if caps.show_document:

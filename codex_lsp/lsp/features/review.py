@@ -27,6 +27,7 @@ and — when the user did not cause it — a ``window/showMessage`` saying what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,9 +142,10 @@ def _user_message(event: ProposalEvent) -> tuple[str, types.MessageType] | None:
     if event.conflicts:
         names = ", ".join(f"{hid} ({labels[hid]})" for hid in event.conflicts)
         why = f" ({event.message})" if event.message else ""
+        verb, pronoun = ("matches", "it") if len(event.conflicts) == 1 else ("match", "them")
         return (
-            f"Codex: proposal {proposal.id}: {names} no longer match the file{why}; they will not be "
-            "applied unless the text comes back. Reject them, or ask again.",
+            f"Codex: proposal {proposal.id}: {names} no longer {verb} the file{why}; not applied unless "
+            f"the text comes back. Reject {pronoun}, or ask again.",
             types.MessageType.Warning,
         )
     if reason == "superseded":
@@ -170,12 +172,23 @@ def present(server: CodexServer, host: Host, folder: Path, event: ProposalEvent)
     server.log(f"codex proposal {event.proposal.id}: {event.reason} {', '.join(event.hunks)}".rstrip())
     if state.caps.codex_streaming:
         payload = {"reason": event.reason, **proposal_payload(book, event.proposal)}
-        server.notify(NOTIFICATION, payload)
+        server.notify(NOTIFICATION, _scrubbed(payload, state.scrub))
     message = _user_message(event)
     if message is not None:
         server.show(*message)
     if state.caps.code_lens_refresh:
         state.run_task(_refresh_lenses(server), "codex-code-lens-refresh")
+
+
+def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+    """``value`` with every string passed through ``scrub`` (no secret in a notification)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, scrub) for v in value]
+    return value
 
 
 async def _refresh_lenses(server: CodexServer) -> None:
