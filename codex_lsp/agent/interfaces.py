@@ -18,7 +18,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from codex_lsp.patch import FileSource, PatchResult
+from codex_lsp.patch import FileChange, FileSource, PatchResult
 
 __all__ = [
     "ApplyOutcome",
@@ -133,6 +133,9 @@ class ApprovalRequest(_Frozen):
     """``patch``: the files it changes."""
     diff: str = ""
     """``patch``: a short summary of the change (a unified diff, cut)."""
+    changes: tuple[FileChange, ...] = ()
+    """``patch``: the computed changes themselves, for a host that shows each file's old and new
+    text before asking (an ACP editor's diff view)."""
 
 
 class Approver(Protocol):

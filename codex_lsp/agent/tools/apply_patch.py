@@ -180,6 +180,7 @@ async def _approval(
         reason=why,
         paths=paths,
         diff=_short_diff(diff),
+        changes=result.changes,
     )
     try:
         decision = await ctx.approver.request(request)
