@@ -89,7 +89,7 @@ def _add_acp_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         description=(
             "Speak the Agent Client Protocol on stdin/stdout, as ACP editors start agents. Files are "
             "read and written through the editor when it offers that, else on disk; commands and edits "
-            "follow the session's mode (auto or read-only)."
+            "follow the session's mode (auto, review or read-only)."
         ),
     )
     acp.add_argument("--shell", action="store_true", help="offer the shell tool (each command is approved)")

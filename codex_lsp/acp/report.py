@@ -8,7 +8,10 @@
   and the final status with the output or the error. Cards come from wrapping each tool
   (:func:`reported_tool`); the card of the call running in a task is :data:`CURRENT_CALL`, so the
   applier and the approver, called from inside the tool, attach to the right card.
-- In read-only mode a tool that changes files refuses before it runs.
+- Each call runs under the session's mode as it is when the call starts (a ``session/set_mode``
+  applies from the next call, in a running turn too): in read-only mode a tool that changes files
+  refuses before it runs; in review mode the agent asks before each edit (see
+  :mod:`codex_lsp.acp.permission`), and the question shows the edit's diffs on its card.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from acp.schema import (
     FileEditToolCallContent,
     PlanEntry,
     TerminalToolCallContent,
+    ToolCallLocation,
     ToolCallProgress,
     ToolCallStart,
     ToolCallStatus,
@@ -44,6 +48,7 @@ from codex_lsp.acp.updates import UpdateStream
 from codex_lsp.agent import (
     AgentMessageDelta,
     AgentMessageItem,
+    AgentSettings,
     ApplyOutcome,
     ChangeApplier,
     CommandStarted,
@@ -170,18 +175,34 @@ class Reporter:
         )
         return reported
 
-    def show_diffs(self, reported: ReportedCall, result: PatchResult) -> None:
-        """Put an edit's diffs on its card: one per file, the old and new text as computed."""
-        reported.content = [_diff(self.root, change) for change in result.changes]
-        paths = [change.move_to or change.path for change in result.changes]
+    def show_diffs(self, reported: ReportedCall, changes: Iterable[FileChange]) -> None:
+        """Put an edit's diffs on its card: one per file, the old and new text as computed.
+
+        Shown once: an edit asked about first (review mode) shows them before the question, and
+        applying it then sends nothing new.
+        """
+        changes = tuple(changes)
+        content: list[ToolContent] = list(self.diffs(changes))
+        if content == reported.content:
+            return
+        reported.content = content
         self.stream.post(
             ToolCallProgress(
                 session_update="tool_call_update",
                 tool_call_id=reported.id,
-                content=list(reported.content),
-                locations=CallInfo("", "edit", tuple(paths)).locations(self.root),
+                content=list(content),
+                locations=self.edit_locations(changes),
             )
         )
+
+    def diffs(self, changes: Iterable[FileChange]) -> list[FileEditToolCallContent]:
+        """An edit's ``diff`` contents, one per file."""
+        return [_diff(self.root, change) for change in changes]
+
+    def edit_locations(self, changes: Iterable[FileChange]) -> list[ToolCallLocation]:
+        """The files an edit leaves behind (a move's new place, a deletion's old one)."""
+        paths = tuple(change.move_to or change.path for change in changes)
+        return CallInfo("", "edit", paths).locations(self.root)
 
     def finish(self, reported: ReportedCall, status: ToolCallStatus, output: str | None) -> None:
         """Close the card with its status, and the output (clipped) after what it shows already."""
@@ -230,6 +251,11 @@ class ToolHost(Protocol):
         """Whether the session may change nothing (no edit, no command)."""
         ...
 
+    @property
+    def settings(self) -> AgentSettings:
+        """The agent's settings under the session's current mode (review mode asks for every edit)."""
+        ...
+
     def editor_view(self, paths: Iterable[str]) -> AbstractAsyncContextManager[None]:
         """Reads of ``paths`` show the editor's text while the block runs."""
         ...
@@ -246,6 +272,9 @@ class _ReportedTool(Tool):
         return self.inner.spec()
 
     async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        # The turn's context was made when the turn began; the session's mode may have changed
+        # since, and a mode applies from the next tool call on.
+        ctx.settings = self.host.settings
         info = describe_call(call.name, call.arguments, ctx.workspace.root, custom=call.kind == "custom")
         if info.hidden:
             return await self.inner.run(call, ctx)
@@ -291,5 +320,5 @@ class ReportingApplier:
     async def apply(self, result: PatchResult, *, turn_id: str, summary: str) -> ApplyOutcome:
         call = CURRENT_CALL.get()
         if call is not None:
-            self.reporter.show_diffs(call, result)
+            self.reporter.show_diffs(call, result.changes)
         return await self.inner.apply(result, turn_id=turn_id, summary=summary)

@@ -1,5 +1,21 @@
 """One ACP session: one thread of the agent, in one workspace folder, with its mode.
 
+The modes are the agent's edit modes as an ACP editor offers them:
+
+- ``auto``: edits are applied as the agent makes them;
+- ``review``: every edit asks first (``session/request_permission`` with the edit's diffs). This is
+  the agent's own approval machinery, not a second code path: the mode raises the approval policy
+  to ``untrusted`` — Codex's name for "every file change asks" — and the approver asks the editor.
+  An allowed edit is applied as in auto mode; a rejected one writes nothing and the model is told
+  the user declined it. (The LSP server's review mode, which holds edits as proposals decided hunk
+  by hunk, needs code lenses and commands that ACP has no room for: in ACP the review is the
+  question.)
+- ``read-only``: no edit, no command.
+
+Commands ask in every mode but read-only (unless allow-listed). ``session/set_mode`` applies from
+the next tool call on, in a running turn too: a call already asking or writing finishes under the
+mode it started in.
+
 A session owns an :class:`~codex_lsp.agent.agent.Agent` whose host objects talk to this session's
 client: the workspace and applier (through the editor when the client offers ``fs``, else the disk
 as in ``exec``), the approver (``session/request_permission``) and the event sink
@@ -58,10 +74,10 @@ MAX_ROUNDS_ERROR = "model requests without finishing"
 
 
 class EditMode(StrEnum):
-    """What a session's agent may change. (``review``, which holds edits for the user, comes with
-    the review feature of the agent.)"""
+    """What a session's agent may change, and whether it asks first."""
 
     AUTO = "auto"
+    REVIEW = "review"
     READ_ONLY = "read-only"
 
 
@@ -70,6 +86,11 @@ MODES = (
         id=EditMode.AUTO,
         name="Auto",
         description="Edits are applied as the agent makes them; commands ask for permission.",
+    ),
+    SessionMode(
+        id=EditMode.REVIEW,
+        name="Review",
+        description="Every edit asks first, with its diff; commands ask for permission.",
     ),
     SessionMode(
         id=EditMode.READ_ONLY,
@@ -101,6 +122,8 @@ class AcpSession:
     ) -> None:
         self.root = root
         self.mode = mode
+        self.base_settings = settings
+        self.review_settings = settings.model_copy(update={"approval_policy": "untrusted"})
         self.stream = UpdateStream(client)
         self.reporter = Reporter(self.stream, root)
         fs = capabilities.fs if capabilities is not None else None
@@ -115,7 +138,7 @@ class AcpSession:
         else:
             local = LocalWorkspace(root)
             workspace, applier = local, DiskApplier(local)
-        self.approver = PermissionApprover(client, self.stream)
+        self.approver = PermissionApprover(client, self.reporter, self.allow_all_edits)
         self.agent = Agent(
             client=model,
             workspace=workspace,
@@ -164,6 +187,10 @@ class AcpSession:
     def read_only(self) -> bool:
         return self.mode is EditMode.READ_ONLY
 
+    @property
+    def settings(self) -> AgentSettings:
+        return self.review_settings if self.mode is EditMode.REVIEW else self.base_settings
+
     def editor_view(self, paths: Iterable[str]) -> AbstractAsyncContextManager[None]:
         if self.editor_workspace is None:
             return _nothing()
@@ -179,6 +206,11 @@ class AcpSession:
             known = ", ".join(mode.id for mode in MODES)
             raise RequestError(-32602, f"unknown mode {mode_id!r}; the modes are {known}") from None
         self.stream.post(CurrentModeUpdate(session_update="current_mode_update", current_mode_id=self.mode))
+
+    def allow_all_edits(self) -> None:
+        """The user allowed every edit for the rest of the session: review mode becomes auto mode."""
+        if self.mode is EditMode.REVIEW:
+            self.set_mode(EditMode.AUTO)
 
     async def prompt(self, blocks: list[PromptBlock]) -> PromptResponse:
         """Run one turn for the prompt; answer how it ended once every update of it is sent."""

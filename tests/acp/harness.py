@@ -58,7 +58,8 @@ class Editor:
     reads: list[str] = field(default_factory=list)
     writes: list[tuple[str, str]] = field(default_factory=list)
     asked: list[dict[str, Any]] = field(default_factory=list)
-    """Permission requests received (tool call and option ids)."""
+    """Permission requests received (tool call, option ids and option names, and how many writes the
+    editor had received when asked)."""
     held: list[asyncio.Future[RequestPermissionResponse]] = field(default_factory=list)
     holding: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once a permission request is held."""
@@ -104,6 +105,8 @@ class Editor:
             {
                 "tool_call": tool_call.model_dump(mode="json", by_alias=True, exclude_none=True),
                 "options": [option.option_id for option in options],
+                "names": [option.name for option in options],
+                "written": len(self.writes),
             }
         )
         answer = self.permissions.pop(0) if self.permissions else "reject"
@@ -121,6 +124,15 @@ class Editor:
         for future in self.held:
             if not future.done():
                 future.set_result(RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled")))
+
+    def answer_held(self, option_id: str) -> None:
+        """The user picks ``option_id`` in the pending permission requests (and the next may be held)."""
+        self.holding.clear()
+        for future in self.held:
+            if not future.done():
+                future.set_result(
+                    RequestPermissionResponse(outcome=AllowedOutcome(outcome="selected", option_id=option_id))
+                )
 
     # -- waiting on updates ---------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ async def test_initialize_and_new_session_advertise_what_we_do(tmp_path: Path) -
     assert init.auth_methods == []
     assert response.modes is not None
     assert response.modes.current_mode_id == "auto"
-    assert [mode.id for mode in response.modes.available_modes] == ["auto", "read-only"]
+    assert [mode.id for mode in response.modes.available_modes] == ["auto", "review", "read-only"]
     assert response.field_meta == {
         "codex-lsp": {
             "mcpServersDeclined": ["fetch"],
@@ -81,7 +81,7 @@ async def test_bad_input_gets_clear_errors(tmp_path: Path) -> None:
         with pytest.raises(RequestError, match="cwd must be an absolute path"):
             await run.conn.new_session(cwd="relative/dir", mcp_servers=[])
         session = await run.new_session()
-        with pytest.raises(RequestError, match="unknown mode 'yolo'; the modes are auto, read-only"):
+        with pytest.raises(RequestError, match="unknown mode 'yolo'; the modes are auto, review, read-only"):
             await run.conn.set_session_mode(session_id=session, mode_id="yolo")
         with pytest.raises(RequestError, match="the prompt is empty"):
             await run.conn.prompt(session_id=session, prompt=[text_block("  ")])
