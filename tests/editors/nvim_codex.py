@@ -97,7 +97,7 @@ class CodexNvim:
     ) -> CodexNvim:
         """Neovim in ``tmp_path/project``; ``require("codex").setup(options)`` runs after ``before_setup``."""
         root = tmp_path / "project"
-        root.mkdir(exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True)
         home = tmp_path / "codex-home"
         write_codex_home(home, base_url or (fake.base_url if fake else "http://127.0.0.1:9/v1"))
         variables = {

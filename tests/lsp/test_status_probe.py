@@ -10,7 +10,7 @@ import pytest
 from pygls.exceptions import JsonRpcInvalidParams
 
 from codex_lsp.testing import FakeResponsesServer, Script
-from tests.lsp.harness import KEY, editor_session
+from tests.lsp.harness import KEY, editor_session, write_codex_home
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module")]
 
@@ -69,6 +69,20 @@ async def test_an_endpoint_that_refuses_the_upgrade_answered_so_it_is_reachable(
         assert status["reachable"] is True
         assert "503" in status["probeError"]
     fake.load(Script())
+
+
+async def test_without_a_key_the_host_is_still_checked_and_the_missing_key_named(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    home = tmp_path / "codex-home"
+    write_codex_home(home, fake)
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace("CODEX_LSP_TEST_KEY", "CODEX_LSP_NO_SUCH_KEY"))
+    async with editor_session(tmp_path, fake, "minimal") as ed:
+        status = await ed.execute("codex.status", {"probe": True})
+        assert status["keyFound"] is False
+        assert status["reachable"] is True
+        assert "CODEX_LSP_NO_SUCH_KEY" in status["probeError"]
 
 
 async def test_without_probe_nothing_is_connected(tmp_path: Path, fake: FakeResponsesServer) -> None:

@@ -6,7 +6,8 @@ the answer then carries ``reachable`` (bool), ``probeMs`` and, when something is
 - **WebSocket** (the transport in use): the handshake a turn would make, with the same headers
   (``TurnSession.preconnect``); the socket is kept for the next turn. A provider that refuses the
   upgrade with an HTTP status did answer, so it is reachable; the status is the error (a turn falls
-  back to HTTP on 426 by itself).
+  back to HTTP on 426 by itself). A handshake that fails before any answer (no key, refused
+  connection) is followed by the HTTP check, which tells the two apart.
 - **HTTP**: a TCP connection to the base URL's host and port. Nothing is sent: any request to the
   Responses endpoint would be a model call, and an HTTP answer would prove no more than the
   connection does.
@@ -42,28 +43,36 @@ async def _tcp(url: str) -> None:
         await writer.wait_closed()
 
 
-async def probe(client: ModelClient, seconds: float = PROBE_SECONDS) -> dict[str, Any]:
-    """``{reachable, probeMs, probeError?}`` for ``client``'s endpoint over its current transport."""
+async def _check(client: ModelClient, base_url: str) -> tuple[bool, str | None]:
+    """(reachable, what went wrong): the handshake when on WebSocket, else (or when it failed before any
+    answer, such as for a missing key) whether the host accepts a connection at all."""
     from codex_lsp.model import ModelError
 
+    handshake_error = None
+    if client.transport == "websocket":
+        try:
+            await client.new_turn().preconnect()
+            return True, None
+        except ModelError as exc:
+            if exc.status is not None:  # an HTTP status is an answer: the endpoint is there
+                return True, client.scrub(exc.message)
+            handshake_error = client.scrub(exc.message)
+    try:
+        await _tcp(base_url)
+    except (OSError, ValueError) as exc:
+        return False, f"cannot connect to {base_url}: {exc}"
+    return True, handshake_error
+
+
+async def probe(client: ModelClient, seconds: float = PROBE_SECONDS) -> dict[str, Any]:
+    """``{reachable, probeMs, probeError?}`` for ``client``'s endpoint over its current transport."""
     base_url = client.settings.base_url
     started = time.perf_counter()
-    error: str | None = None
-    reachable = False
     try:
         async with asyncio.timeout(seconds):
-            if client.transport == "websocket":
-                await client.new_turn().preconnect()
-            else:
-                await _tcp(base_url)
-        reachable = True
+            reachable, error = await _check(client, base_url)
     except TimeoutError:
-        error = f"no connection to {base_url} within {seconds:g} s"
-    except ModelError as exc:
-        reachable = exc.status is not None  # an HTTP status is an answer: the endpoint is there
-        error = client.scrub(exc.message)
-    except (OSError, ValueError) as exc:
-        error = f"cannot connect to {base_url}: {exc}"
+        reachable, error = False, f"no connection to {base_url} within {seconds:g} s"
     result: dict[str, Any] = {
         "reachable": reachable,
         "probeMs": round((time.perf_counter() - started) * 1000),
