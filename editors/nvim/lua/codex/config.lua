@@ -81,7 +81,8 @@ local function check(prefix, options, spec)
     end
     local ok, what = rule(value)
     if not ok then
-      return ("option %s%s: expected %s, got %s"):format(prefix, name, what, vim.inspect(value))
+      local shown = vim.inspect(value, { newline = " ", indent = "" })
+      return ("option %s%s: expected %s, got %s"):format(prefix, name, what, shown)
     end
   end
 end
