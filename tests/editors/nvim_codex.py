@@ -148,6 +148,17 @@ class CodexNvim:
             what=f"the plugin to forward {count} diagnostic(s) of buffer {buf}",
         )
 
+    def wait_notification(self, message: str) -> None:
+        """Wait until ``vim.notify`` was called with exactly ``message``."""
+        self.nvim.wait_until(
+            """function(m)
+                for _, n in ipairs(codex_test.notifications) do if n.message == m then return true end end
+                return false
+            end""",
+            message,
+            what=f"the notification {message!r}",
+        )
+
     def running(self) -> int:
         """Turns the plugin has started that have not ended."""
         return int(self.nvim.lua("return require('codex.turns').running()"))

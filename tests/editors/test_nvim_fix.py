@@ -51,7 +51,7 @@ def test_fix_with_codex_from_the_code_action_menu_fixes_ruffs_diagnostic(
     assert "## Fix: `os` imported but unused" in transcript
     assert "- edited app.py" in transcript
     assert "Removed the unused import of `os`." in transcript
-    assert (2, "Codex: done, changed app.py") in nvim.notifications()
+    editor.wait_notification("Codex: done, changed app.py")
 
 
 def test_codex_fix_acts_on_the_diagnostic_under_the_cursor(

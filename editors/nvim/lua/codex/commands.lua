@@ -5,6 +5,7 @@ local client_mod = require("codex.client")
 local compat = require("codex.compat")
 local diagnostics = require("codex.diagnostics")
 local positions = require("codex.positions")
+local review = require("codex.review")
 local transcript = require("codex.transcript")
 local turns = require("codex.turns")
 
@@ -220,7 +221,26 @@ function M.transcript()
   transcript.toggle()
 end
 
+function M.review()
+  local client = need_client()
+  if client then
+    review.open(client)
+  end
+end
+
+local function decide(name)
+  return function()
+    local client = client_mod.get()
+    review.decide(name, client)
+  end
+end
+
 M.subcommands = {
+  review = M.review,
+  accept = decide("accept"),
+  reject = decide("reject"),
+  apply = decide("apply"),
+  discard = decide("discard"),
   ask = M.ask,
   fix = M.fix,
   cancel = M.cancel,

@@ -1,6 +1,7 @@
--- The codex/* notifications the server streams during a turn (the client declares
--- experimental.codex), rendered into the transcript as they arrive, and announced as User autocommands
--- (CodexTurnStarted, CodexTurnCompleted) for statuslines and other plugins.
+-- The codex/* notifications the server streams (the client declares experimental.codex): a turn's
+-- events, rendered into the transcript as they arrive and announced as User autocommands
+-- (CodexTurnStarted, CodexTurnCompleted) for statuslines and other plugins, and review mode's
+-- codex/proposal/updated (see codex.review).
 local transcript = require("codex.transcript")
 
 local M = {}
@@ -99,6 +100,9 @@ local handlers = {
   ["codex/turn/transport"] = function(params)
     transcript.lines("- " .. text(params.message))
   end,
+  ["codex/proposal/updated"] = function(params, ctx)
+    require("codex.review").updated(params, ctx)
+  end,
   ["codex/turn/completed"] = function(params)
     M.completed[params.turnId] = true
     transcript.lines(M.ending(params))
@@ -111,8 +115,8 @@ local QUIET = { "codex/item/started", "codex/turn/fileChange/proposed", "codex/t
 function M.handlers()
   local result = {}
   for method, handle in pairs(handlers) do
-    result[method] = function(_, params)
-      local ok, err = pcall(handle, params or {})
+    result[method] = function(_, params, ctx)
+      local ok, err = pcall(handle, params or {}, ctx)
       if not ok then
         vim.notify_once("codex: cannot show " .. method .. ": " .. tostring(err), vim.log.levels.WARN)
       end

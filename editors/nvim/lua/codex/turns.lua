@@ -45,7 +45,9 @@ local function finished(key, err, result)
     transcript.lines(stream.ending(result)) -- ended before the agent ran: no codex/turn/completed came
   end
   stream.completed[result.turnId or ""] = nil
-  if result.status == "interrupted" then
+  if result.proposalId and result.proposalId ~= vim.NIL then
+    notify(("changes proposed for review (proposal %s): :Codex review"):format(result.proposalId))
+  elseif result.status == "interrupted" then
     notify("turn interrupted")
   elseif result.status == "completed" then
     local changed = result.changedFiles or {}
