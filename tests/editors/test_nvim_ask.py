@@ -107,3 +107,20 @@ def test_cancel_mid_turn_stops_it_and_leaves_the_buffer_untouched(
     assert nvim.buffer_text(buf) == APP
     assert (editor.root / "app.py").read_text() == APP
     assert fake_responses.read(lambda server: len(server.generating_requests())) == 1
+
+
+def test_ask_on_a_visual_selection_sends_the_selection(
+    nvim_factory: NvimFactory, tmp_path: Path, fake_responses: HostedFake
+) -> None:
+    fake_responses.load(script({"output": [{"type": "message", "text": "It prints hi."}]}))
+    editor = CodexNvim.start(nvim_factory, tmp_path, fake_responses, ruff=False)
+    nvim = editor.nvim
+    editor.open("app.py", "import os\n\nprint('hi')\n")
+    nvim.lua("vim.api.nvim_win_set_cursor(0, {3, 0})")
+    nvim.command('execute "normal! f\'vf\'\\<Esc>"')  # select 'hi' and leave Visual mode
+    nvim.command("'<,'>Codex ask explain this")
+    editor.wait_idle()
+    said = "\n".join(user_texts(fake_responses))
+    assert "explain this" in said
+    assert "from 3:7 to 3:11" in said
+    assert "```\n'hi'\n```" in said
