@@ -117,7 +117,7 @@ def test_ask_on_a_visual_selection_sends_the_selection(
     nvim = editor.nvim
     editor.open("app.py", "import os\n\nprint('hi')\n")
     nvim.lua("vim.api.nvim_win_set_cursor(0, {3, 0})")
-    nvim.command('execute "normal! f\'vf\'\\<Esc>"')  # select 'hi' and leave Visual mode
+    nvim.command("execute \"normal! f'vf'\\<Esc>\"")  # select 'hi' and leave Visual mode
     nvim.command("'<,'>Codex ask explain this")
     editor.wait_idle()
     said = "\n".join(user_texts(fake_responses))
