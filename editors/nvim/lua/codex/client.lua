@@ -87,6 +87,19 @@ function M.get(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr, name = M.NAME })[1] or vim.lsp.get_clients({ name = M.NAME })[1]
 end
 
+--- Run the server command `command` with the one argument `args` (an object); `on_result` gets the
+--- result, an error is shown.
+function M.execute(client, command, args, on_result)
+  local params = { command = command, arguments = { args or vim.empty_dict() } }
+  return compat.request(client, "workspace/executeCommand", params, function(err, result)
+    if err then
+      vim.notify("Codex: " .. tostring(err.message or err), vim.log.levels.ERROR)
+    elseif on_result then
+      on_result(result)
+    end
+  end)
+end
+
 --- Whether the codex client is attached to `bufnr`.
 function M.attached(client, bufnr)
   return vim.lsp.buf_is_attached(bufnr, client.id)

@@ -16,7 +16,8 @@ local notify = turns.notify
 local function need_client(bufnr)
   local client = client_mod.get(bufnr)
   if not client then
-    notify("codex-lsp is not running: open a file it attaches to (see :help codex-setup)", vim.log.levels.ERROR)
+    local why = "codex-lsp is not running: open a file it attaches to (see :help codex-setup)"
+    notify(why, vim.log.levels.ERROR)
   end
   return client
 end
@@ -30,16 +31,7 @@ local function document(client, bufnr)
   return { uri = vim.uri_from_bufnr(bufnr), version = compat.buf_version(bufnr) }
 end
 
-local function execute(client, command, args, on_result)
-  compat.request(client, "workspace/executeCommand", { command = command, arguments = { args or vim.empty_dict() } }, function(err, result)
-    if err then
-      notify(tostring(err.message), vim.log.levels.ERROR)
-    elseif on_result then
-      on_result(result)
-    end
-  end)
-end
-M.execute = execute
+local execute = client_mod.execute
 
 --- The selection a ranged :Codex names: the visual selection when the range came from it (characters
 --- for v, whole lines otherwise), as 0-based rows and byte columns.
@@ -161,10 +153,12 @@ local function describe_status(status)
     table.insert(lines, "configuration: " .. status.configError)
   else
     table.insert(lines, ("provider %s, model %s, %s"):format(status.provider, status.model, status.baseUrl))
-    table.insert(lines, status.keyFound and ("key found (" .. tostring(status.keySource) .. ")") or "no key found")
+    local key = status.keyFound and ("key found (" .. tostring(status.keySource) .. ")") or "no key found"
+    table.insert(lines, key)
     table.insert(lines, ("transport %s (%s)"):format(status.transport, status.connection))
   end
-  table.insert(lines, ("edit mode %s, %d turn(s) running"):format(status.editMode or "auto", #(status.runningTurns or {})))
+  local running = #(status.runningTurns or {})
+  table.insert(lines, ("edit mode %s, %d turn(s) running"):format(status.editMode or "auto", running))
   return table.concat(lines, "\n")
 end
 
@@ -193,7 +187,8 @@ function M.threads()
       prompt = "Continue which Codex thread?",
       format_item = function(t)
         local mark = t.threadId == current and "* " or "  "
-        return ("%s%s (%d turn(s), %s)"):format(mark, t.title ~= "" and t.title or t.threadId, t.turns, t.updatedAt)
+        local title = t.title ~= "" and t.title or t.threadId
+        return ("%s%s (%d turn(s), %s)"):format(mark, title, t.turns, t.updatedAt)
       end,
     }, function(choice)
       if choice then
@@ -257,7 +252,8 @@ function M.run(opts)
   if not handler then
     local names = vim.tbl_keys(M.subcommands)
     table.sort(names)
-    notify(("unknown subcommand %s; try one of: %s"):format(vim.inspect(name or ""), table.concat(names, ", ")), vim.log.levels.ERROR)
+    local message = "unknown subcommand %s; try one of: %s"
+    notify(message:format(vim.inspect(name or ""), table.concat(names, ", ")), vim.log.levels.ERROR)
     return
   end
   handler(opts, words)

@@ -46,18 +46,6 @@ function M.char_index(line, col, encoding)
   return encoding == "utf-16" and utf16 or utf32
 end
 
---- The byte of `line` at `index` in `encoding` units (an LSP position's character, as a column).
-function M.byte_index(line, index, encoding)
-  if encoding == "utf-8" then
-    return math.max(0, math.min(index, #line))
-  end
-  if M.nvim_011 then
-    return vim.str_byteindex(line, encoding, index, false)
-  end
-  local ok, byte = pcall(vim.str_byteindex, line, index, encoding == "utf-16")
-  return ok and byte or #line
-end
-
 --- A buffer's text version as its language servers know it (the `version` of didChange).
 function M.buf_version(bufnr)
   return vim.lsp.util.buf_versions[bufnr] or 0

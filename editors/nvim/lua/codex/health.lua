@@ -7,6 +7,7 @@ local compat = require("codex.compat")
 local M = {}
 
 local WAIT_MS = 15000
+local STATUS = { command = "codex.status", arguments = { { probe = true } } }
 
 local function options()
   local ok, codex = pcall(require, "codex")
@@ -72,7 +73,7 @@ local function ask_new_server(opts)
   local status
   if init then
     rpc.notify("initialized", vim.empty_dict())
-    status, err = call("workspace/executeCommand", { command = "codex.status", arguments = { { probe = true } } })
+    status, err = call("workspace/executeCommand", STATUS)
     call("shutdown", vim.NIL)
     rpc.notify("exit", vim.NIL)
   end
@@ -86,8 +87,7 @@ local function ask_new_server(opts)
 end
 
 local function ask_running(client)
-  local params = { command = "codex.status", arguments = { { probe = true } } }
-  local response, err = compat.request_sync(client, "workspace/executeCommand", params, WAIT_MS)
+  local response, err = compat.request_sync(client, "workspace/executeCommand", STATUS, WAIT_MS)
   if not response then
     return nil, err or "no answer in time"
   end
@@ -128,10 +128,12 @@ end
 
 local function check_model(status)
   if status.configError then
-    vim.health.error("configuration: " .. status.configError, "Run `codex-lsp doctor` in a terminal for details")
+    local advice = "Run `codex-lsp doctor` in a terminal for details"
+    vim.health.error("configuration: " .. status.configError, advice)
     return
   end
-  vim.health.ok(("configuration read: provider %s, model %s, %s"):format(status.provider, status.model, status.baseUrl))
+  local read = "configuration read: provider %s, model %s, %s"
+  vim.health.ok(read:format(status.provider, status.model, status.baseUrl))
   if status.keyFound then
     vim.health.ok("API key found (" .. tostring(status.keySource) .. ")")
   else
@@ -159,7 +161,8 @@ function M.check()
   if set_up then
     vim.health.ok("require('codex').setup() was called")
   else
-    vim.health.warn("require('codex').setup() was not called: codex-lsp does not start", "See :help codex-setup")
+    local why = "require('codex').setup() was not called: codex-lsp does not start"
+    vim.health.warn(why, "See :help codex-setup")
   end
   vim.health.start("codex-lsp")
   local status = check_server(opts)

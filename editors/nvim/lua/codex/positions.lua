@@ -24,9 +24,4 @@ function M.range(bufnr, start_row, start_col, end_row, end_col, encoding)
   }
 end
 
---- The byte column of an LSP position (in `encoding`) on its line of `bufnr`.
-function M.column(bufnr, position, encoding)
-  return compat.byte_index(line_text(bufnr, position.line), position.character, encoding)
-end
-
 return M

@@ -3,7 +3,7 @@
 -- is accepted or rejected with one key, and lets :Codex accept / :Codex reject act on the hunk under
 -- the cursor in a file. The server re-anchors hunks by content and applies them; the plugin only says
 -- which hunk and shows what it hears (codex/proposal/updated, code lenses).
-local compat = require("codex.compat")
+local client_mod = require("codex.client")
 
 local M = {}
 
@@ -28,16 +28,7 @@ local function open_hunks(proposal)
   return vim.tbl_filter(pending, proposal.hunks or {})
 end
 
-local function execute(client, command, args, on_result)
-  local params = { command = command, arguments = { args or vim.empty_dict() } }
-  compat.request(client, "workspace/executeCommand", params, function(err, result)
-    if err then
-      notify(tostring(err.message), vim.log.levels.ERROR)
-    elseif on_result then
-      on_result(result)
-    end
-  end)
-end
+local execute = client_mod.execute
 
 --- Show the server's lenses (Accept | Reject above each pending hunk) in the proposal's open files:
 --- Neovim does not refresh code lenses by itself.
@@ -84,13 +75,15 @@ local function render_lines()
   for _, proposal in ipairs(list) do
     local whole = { proposal = proposal.proposalId }
     local count = #open_hunks(proposal)
-    add(("# Codex proposal %s: %d hunk%s pending"):format(proposal.proposalId, count, count == 1 and "" or "s"), whole)
+    local hunks = count == 1 and "hunk" or "hunks"
+    add(("# Codex proposal %s: %d %s pending"):format(proposal.proposalId, count, hunks), whole)
     add("# " .. HELP, whole)
     add("", whole)
     for _, hunk in ipairs(proposal.hunks or {}) do
       local where = { proposal = proposal.proposalId, hunk = hunk.hunkId }
       if pending(hunk) then
-        local conflict = hunk.status == "conflicted" and (" — conflicted: " .. tostring(hunk.conflict)) or ""
+        local conflicted = hunk.status == "conflicted"
+        local conflict = conflicted and (" — conflicted: " .. tostring(hunk.conflict)) or ""
         add(("# %s %s%s"):format(hunk.hunkId, hunk.label, conflict), where)
         for _, line in ipairs(vim.split((hunk.diff or ""):gsub("\n$", ""), "\n", { plain = true })) do
           add(line, where)
@@ -268,10 +261,14 @@ local function at_cursor()
     return proposal, nil
   end
   local uri, line = vim.uri_from_bufnr(buf), row - 1
+  local function holds(hunk)
+    local range = hunk.range ~= vim.NIL and hunk.range or nil
+    local first, last = range and range.start.line, range and range["end"].line
+    return hunk.uri == uri and range ~= nil and line >= first and (line < last or line == first)
+  end
   for _, proposal in ipairs(sorted()) do
     for _, hunk in ipairs(open_hunks(proposal)) do
-      local range = hunk.range ~= vim.NIL and hunk.range or nil
-      if hunk.uri == uri and range and line >= range.start.line and (line < range["end"].line or line == range.start.line) then
+      if holds(hunk) then
         return proposal, hunk
       end
     end
@@ -289,7 +286,8 @@ local function report(result, verb)
   local done = result[verb == "accept" and "accepted" or "rejected"] or {}
   local conflicted = result.conflicted or {}
   if #conflicted > 0 then
-    notify(result.message ~= "" and result.message or ("conflicted: " .. table.concat(conflicted, ", ")), vim.log.levels.WARN)
+    local why = result.message ~= "" and result.message or ("conflicted: " .. table.concat(conflicted, ", "))
+    notify(why, vim.log.levels.WARN)
   elseif #done > 0 then
     notify(("%s %s"):format(verb == "accept" and "accepted" or "rejected", table.concat(done, ", ")))
   end
@@ -333,7 +331,9 @@ function M.decide(name, client)
     if not proposal then
       local list = sorted()
       if #list ~= 1 then
-        notify(#list == 0 and "no proposal is pending review" or "several proposals are pending: use :Codex review", vim.log.levels.WARN)
+        local why = #list == 0 and "no proposal is pending review"
+          or "several proposals are pending: use :Codex review"
+        notify(why, vim.log.levels.WARN)
         return
       end
       proposal = list[1]

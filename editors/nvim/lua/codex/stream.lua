@@ -65,7 +65,8 @@ local function completed_item(item)
     streamed[item.id] = nil
   elseif item.type == "fileChange" then
     local message = text(item.message) ~= "" and (" (" .. item.message .. ")") or ""
-    transcript.lines(("- %s %s%s"):format(FILE_STATUS[item.status] or item.status, paths(item.changes), message))
+    local status = FILE_STATUS[item.status] or item.status
+    transcript.lines(("- %s %s%s"):format(status, paths(item.changes), message))
   elseif item.type == "commandExecution" then
     local how = item.status == "completed" and ("exit " .. text(item.exitCode)) or item.status
     transcript.lines(("  %s"):format(how))

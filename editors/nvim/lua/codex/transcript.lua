@@ -7,7 +7,13 @@ local api = vim.api
 local M = {}
 
 local NAME = "codex://transcript"
-local state = { buf = nil, empty = true, streaming = nil, last = nil, options = { position = "right", size = 60 } }
+local state = {
+  buf = nil,
+  empty = true, -- the buffer holds only the empty line a new buffer has
+  streaming = nil, -- the block (item id) whose text ends the buffer
+  last = nil, -- what the last lines were: "text" or "list"
+  options = { position = "right", size = 60 },
+}
 
 function M.configure(options)
   state.options = options

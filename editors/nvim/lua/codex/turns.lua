@@ -2,6 +2,7 @@
 -- action ("Fix with Codex", "explain") started it, so each is written to the transcript, can be
 -- cancelled, and reports how it ended. :Codex ask continues the conversation of the previous ask (its
 -- thread) until :Codex new or :Codex threads picks another.
+local client_mod = require("codex.client")
 local compat = require("codex.compat")
 local stream = require("codex.stream")
 local transcript = require("codex.transcript")
@@ -98,10 +99,8 @@ end
 
 --- Interrupt every running turn of `client`.
 function M.cancel(client)
-  compat.request(client, "workspace/executeCommand", { command = "codex.interrupt", arguments = { vim.empty_dict() } }, function(err, result)
-    if err then
-      notify(tostring(err.message), vim.log.levels.ERROR)
-    elseif #((result or {}).interrupted or {}) == 0 then
+  client_mod.execute(client, "codex.interrupt", nil, function(result)
+    if #((result or {}).interrupted or {}) == 0 then
       notify("no turn is running")
     end
   end)
