@@ -7,8 +7,9 @@
 - ``codex.interrupt`` ``{turnId?}``: interrupts that turn, or every turn; ``{interrupted: [turnId]}``.
 - ``codex.threads`` ``{}``: ``{threads: [{threadId, cwd, title, turns, createdAt, updatedAt}]}``.
 - ``codex.newThread`` ``{uri?}``: ``{threadId, cwd}``.
-- ``codex.status`` ``{}``: provider, model, base URL, whether a key was found (never the key),
-  transport in use, connection state, version.
+- ``codex.status`` ``{probe?}``: provider, model, base URL, whether a key was found (never the key),
+  transport in use, connection state, version; with ``probe: true`` also whether the endpoint is
+  reachable over that transport, checked without a model request (:mod:`codex_lsp.lsp.host.probe`).
 
 A turn command answers when the turn ends, with ``{threadId, turnId, status, message, changedFiles,
 usage, error?}`` — ``status`` is ``completed``, ``interrupted`` or ``failed``; a failed turn is a
@@ -287,9 +288,14 @@ def setup(server: CodexServer) -> None:
 
     @server.command(STATUS)
     async def status(ls: CodexServer, *args: Any) -> dict[str, Any]:
-        _object(STATUS, args, "{}")
+        from codex_lsp.lsp.host.probe import probe
+
+        wanted = _optional(STATUS, _object(STATUS, args, "{probe?}"), "probe", bool, "true or false")
         host = await ls.state.host(ls)
-        return host.status()
+        result = host.status()
+        if wanted and "configError" not in result:
+            result.update(await probe(host.client()))
+        return result
 
 
 def _current() -> asyncio.Task[Any]:
