@@ -1,0 +1,314 @@
+;;; codex-lsp.el --- Codex through Eglot: ask, fix, cancel  -*- lexical-binding: t; -*-
+
+;; Package-Requires: ((emacs "28.1") (eglot "1.9"))
+;; Keywords: tools, languages
+
+;;; Commentary:
+
+;; Eglot alone already talks to `codex-lsp --stdio': its code actions
+;; ("Codex: add docstrings" on a region...) run the agent, and the edits
+;; arrive as workspace edits.  This file makes that comfortable:
+;;
+;; - Before each `eglot-code-actions' request, every Flymake diagnostic of
+;;   the buffer -- from any backend, not only Eglot's -- is sent to the
+;;   server (`codex/didChangeDiagnostics'), so "Fix with Codex" is offered
+;;   for them.  Eglot sends a server only the diagnostics that server
+;;   published, and codex-lsp publishes none.
+;; - Turn commands (codex.ask, codex.fixDiagnostics) run in the background.
+;;   `eglot-execute-command' waits for the command's answer, which for a turn
+;;   comes when the agent is done, and gives up after
+;;   `jsonrpc-default-request-timeout' (10 s) with "Timed out".  Here Emacs
+;;   stays usable; the edits arrive as they are made and the answer is shown
+;;   when the turn ends.
+;; - Eglot 1.9 answers `window/showMessageRequest' (a minibuffer choice) but
+;;   does not declare it, and codex-lsp asks approval for a shell command only
+;;   of clients that declare it.  The helper declares it to codex-lsp.
+;; - Commands: `codex-lsp-ask' (an active region is the code in question),
+;;   `codex-lsp-fix' (the diagnostics on the line; with a prefix argument all
+;;   of the file's), `codex-lsp-cancel', `codex-lsp-new-thread',
+;;   `codex-lsp-status'.  Answers go to the *codex* buffer.
+;;
+;; Setup, once `eglot-server-programs' names codex-lsp for your modes:
+;;
+;;   (require 'codex-lsp)
+;;
+;; Written for Eglot 1.9 (Emacs 28, Debian 12) and tested there end to end
+;; (tests/editors/test_emacs.py in the codex-lsp repository).
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'eglot)
+(require 'flymake)
+(require 'jsonrpc)
+(require 'seq)
+(require 'subr-x)
+
+(defgroup codex-lsp nil
+  "The Codex agent through Eglot and codex-lsp."
+  :group 'eglot
+  :prefix "codex-lsp-")
+
+(defcustom codex-lsp-show-answers t
+  "Non-nil means show the *codex* buffer when an ask turn answers."
+  :type 'boolean)
+
+(defvar codex-lsp-turn-finished-functions nil
+  "Functions called with a turn's result plist when a turn command answers.
+The plist has :threadId, :turnId, :status (\"completed\", \"interrupted\" or
+\"failed\"), :message, :changedFiles, :usage and, for a failed turn, :error.
+When the server refuses the command they get (:status \"error\" :error TEXT).")
+
+(defconst codex-lsp--turn-commands '("codex.ask" "codex.fixDiagnostics")
+  "The server commands that run an agent turn, answering when it ends.")
+
+(defvar codex-lsp--threads (make-hash-table :test #'eq :weakness 'key)
+  "Per server, the thread the next `codex-lsp-ask' continues.")
+
+;;; The server
+
+(defun codex-lsp--codex-p (server)
+  "Return non-nil if SERVER, an Eglot server, is codex-lsp.
+That is, if it offers the codex.ask command."
+  (let* ((provider (plist-get (eglot--capabilities server)
+                              :executeCommandProvider))
+         (commands (plist-get provider :commands)))
+    (and (seq-contains-p commands "codex.ask") t)))
+
+(defun codex-lsp--started-as-codex-p (server)
+  "Return non-nil if SERVER's process runs codex-lsp.
+Unlike `codex-lsp--codex-p', this is known before the server answers."
+  (let ((command (ignore-errors (process-command (jsonrpc--process server)))))
+    (and (seq-some (lambda (word)
+                     (string-match-p "codex[-_]lsp"
+                                     (file-name-nondirectory word)))
+                   command)
+         t)))
+
+(cl-defmethod eglot-client-capabilities :around (server)
+  "Declare to codex-lsp that Eglot answers `window/showMessageRequest'.
+Eglot 1.9 handles the request without declaring it, and codex-lsp asks
+approval for a shell command only of clients that declare it (the others'
+commands are denied).  SERVER is the server being initialized."
+  (let ((capabilities (copy-sequence (cl-call-next-method))))
+    (if (not (codex-lsp--started-as-codex-p server))
+        capabilities
+      (let ((window (copy-sequence (plist-get capabilities :window)))
+            (answers '(:messageActionItem
+                       (:additionalPropertiesSupport :json-false))))
+        (plist-put capabilities :window
+                   (plist-put window :showMessage answers))))))
+
+(defun codex-lsp--server ()
+  "Return the current buffer's codex-lsp server; signal an error if none."
+  (let ((server (eglot-current-server)))
+    (unless (and server (codex-lsp--codex-p server))
+      (user-error "No codex-lsp server manages this buffer (start one: M-x eglot)"))
+    server))
+
+(defun codex-lsp--document ()
+  "Return the current buffer as the server knows it: (:uri URI :version N).
+Pending changes are sent first, so N is the version the server has."
+  (eglot--signal-textDocument/didChange)
+  (list :uri (plist-get (eglot--TextDocumentIdentifier) :uri)
+        :version eglot--versioned-identifier))
+
+;;; Diagnostics
+
+(defun codex-lsp--severity (type)
+  "Return the LSP severity of the Flymake diagnostic TYPE."
+  (pcase type
+    ((or :error 'eglot-error) 1)
+    ((or :warning 'eglot-warning) 2)
+    (_ 3)))
+
+(defun codex-lsp--lsp-diagnostic (diagnostic)
+  "Return DIAGNOSTIC, a Flymake diagnostic of this buffer, in LSP terms."
+  (or (cdr (assoc 'eglot-lsp-diag (flymake-diagnostic-data diagnostic)))
+      (let ((backend (flymake-diagnostic-backend diagnostic))
+            (beg (flymake-diagnostic-beg diagnostic))
+            (end (flymake-diagnostic-end diagnostic)))
+        `(:range (:start ,(eglot--pos-to-lsp-position beg)
+                  :end ,(eglot--pos-to-lsp-position end))
+          :severity ,(codex-lsp--severity (flymake-diagnostic-type diagnostic))
+          ,@(when backend `(:source ,(format "%s" backend)))
+          :message ,(flymake-diagnostic-text diagnostic)))))
+
+(defun codex-lsp--diagnostics (&optional beg end)
+  "Return the Flymake diagnostics between BEG and END as LSP diagnostics.
+BEG and END default to the whole buffer."
+  (vconcat (mapcar #'codex-lsp--lsp-diagnostic
+                   (flymake-diagnostics (or beg (point-min))
+                                        (or end (point-max))))))
+
+(defun codex-lsp-report-diagnostics ()
+  "Send every Flymake diagnostic of the buffer to its codex-lsp server.
+Do nothing when no codex-lsp server manages the buffer."
+  (when-let ((server (eglot-current-server)))
+    (when (codex-lsp--codex-p server)
+      (jsonrpc-notify server :codex/didChangeDiagnostics
+                      (append (codex-lsp--document)
+                              (list :diagnostics (codex-lsp--diagnostics)))))))
+
+(defun codex-lsp--before-code-actions (&rest _)
+  "Report the diagnostics, so the code actions asked for next include them."
+  (codex-lsp-report-diagnostics))
+
+(advice-add 'eglot-code-actions :before #'codex-lsp--before-code-actions)
+
+;;; Turns
+
+(defun codex-lsp--transcript (format-string &rest args)
+  "Append FORMAT-STRING formatted with ARGS, and a newline, to *codex*.
+Return the buffer."
+  (with-current-buffer (get-buffer-create "*codex*")
+    (let ((inhibit-read-only t))
+      (goto-char (point-max))
+      (insert (apply #'format format-string args) "\n"))
+    (setq buffer-read-only t)
+    (current-buffer)))
+
+(defun codex-lsp--title (command argument)
+  "Return a one-line description of turn COMMAND with ARGUMENT."
+  (let ((prompt (plist-get argument :prompt)))
+    (cond (prompt (car (split-string prompt "\n")))
+          ((eq (plist-get argument :all) t) "fix every problem in the file")
+          (t (let ((first (seq-first (plist-get argument :diagnostics))))
+               (format "fix: %s"
+                       (if first (plist-get first :message) command)))))))
+
+(defun codex-lsp--finished (server command result)
+  "Show RESULT, the answer of turn COMMAND on SERVER; run the hooks."
+  (when (and (equal command "codex.ask") (plist-get result :threadId))
+    (puthash server (plist-get result :threadId) codex-lsp--threads))
+  (let* ((status (plist-get result :status))
+         (text (string-trim (or (plist-get result :message) "")))
+         (files (append (plist-get result :changedFiles) nil))
+         (error-text (plist-get result :error))
+         (buffer (codex-lsp--transcript
+                  "%s%s%s\n"
+                  (if (equal status "completed") "" (format "[%s] " status))
+                  (if (string-empty-p text) "" (concat text "\n"))
+                  (if files
+                      (format "changed: %s" (string-join files ", "))
+                    ""))))
+    (message "Codex: %s%s" status
+             (if error-text (format " (%s)" error-text) ""))
+    (when (and codex-lsp-show-answers (equal command "codex.ask")
+               (not (string-empty-p text)))
+      (display-buffer buffer)))
+  (run-hook-with-args 'codex-lsp-turn-finished-functions result))
+
+(defun codex-lsp--refused (text)
+  "Report TEXT, the server's refusal of a turn command; run the hooks."
+  (codex-lsp--transcript "[error] %s\n" text)
+  (message "Codex: %s" text)
+  (run-hook-with-args 'codex-lsp-turn-finished-functions
+                      (list :status "error" :error text)))
+
+(defun codex-lsp--start-turn (server command argument)
+  "Run turn COMMAND on SERVER with ARGUMENT (a plist); do not wait for it."
+  (let ((command (format "%s" command))
+        (title (codex-lsp--title (format "%s" command) argument)))
+    (codex-lsp--transcript "> %s" title)
+    (message "Codex: working on %s..." title)
+    (jsonrpc-async-request
+     server :workspace/executeCommand
+     `(:command ,command :arguments ,(vector argument))
+     :success-fn (lambda (result) (codex-lsp--finished server command result))
+     :error-fn (jsonrpc-lambda (&key message &allow-other-keys)
+                 (codex-lsp--refused message))
+     ;; A turn takes as long as the agent needs; `codex-lsp-cancel' ends it.
+     :timeout nil)
+    nil))
+
+(cl-defmethod eglot-execute-command :around (server command arguments)
+  "Run codex-lsp's turn commands in the background, others as before.
+SERVER, COMMAND and ARGUMENTS are those of `eglot-execute-command'; code
+actions run their commands through it."
+  (if (and (codex-lsp--codex-p server)
+           (member (format "%s" command) codex-lsp--turn-commands)
+           (= (length arguments) 1))
+      (codex-lsp--start-turn server command (elt arguments 0))
+    (cl-call-next-method)))
+
+;;; Commands
+
+;;;###autoload
+(defun codex-lsp-ask (prompt)
+  "Ask Codex PROMPT about this buffer; an active region is the code meant.
+Asks continue the thread of the previous one until `codex-lsp-new-thread'."
+  (interactive
+   (list (read-string (if (use-region-p)
+                          "Ask Codex about the region: "
+                        "Ask Codex: "))))
+  (when (string-empty-p (string-trim prompt))
+    (user-error "Nothing to ask"))
+  (let* ((server (codex-lsp--server))
+         (thread (gethash server codex-lsp--threads))
+         (argument (append (list :prompt prompt) (codex-lsp--document))))
+    (when (use-region-p)
+      (let ((beg (eglot--pos-to-lsp-position (region-beginning)))
+            (end (eglot--pos-to-lsp-position (region-end))))
+        (setq argument
+              (append argument (list :range (list :start beg :end end))))))
+    (when thread
+      (setq argument (append argument (list :threadId thread))))
+    (codex-lsp--start-turn server "codex.ask" argument)))
+
+;;;###autoload
+(defun codex-lsp-fix (&optional whole-file)
+  "Fix the Flymake diagnostics on this line with Codex.
+With WHOLE-FILE (a prefix argument), fix every diagnostic of the buffer."
+  (interactive "P")
+  (let ((server (codex-lsp--server)))
+    (codex-lsp-report-diagnostics)
+    (if whole-file
+        (progn
+          (unless (flymake-diagnostics)
+            (user-error "Flymake reports no problem in this buffer"))
+          (codex-lsp--start-turn server "codex.fixDiagnostics"
+                                 (append (codex-lsp--document) (list :all t))))
+      (let ((here (codex-lsp--diagnostics (line-beginning-position)
+                                          (line-end-position))))
+        (when (seq-empty-p here)
+          (user-error "No diagnostic on this line (C-u for the whole file)"))
+        (codex-lsp--start-turn server "codex.fixDiagnostics"
+                               (append (codex-lsp--document)
+                                       (list :diagnostics here)))))))
+
+;;;###autoload
+(defun codex-lsp-cancel ()
+  "Stop every running Codex turn of this buffer's server.
+Edits already made stay (`undo' reverts them)."
+  (interactive)
+  (let ((result (jsonrpc-request (codex-lsp--server) :workspace/executeCommand
+                                 '(:command "codex.interrupt" :arguments []))))
+    (message "Codex: %d turn(s) interrupted"
+             (length (plist-get result :interrupted)))))
+
+;;;###autoload
+(defun codex-lsp-new-thread ()
+  "Make the next `codex-lsp-ask' start a new conversation."
+  (interactive)
+  (remhash (codex-lsp--server) codex-lsp--threads)
+  (message "Codex: the next ask starts a new thread"))
+
+;;;###autoload
+(defun codex-lsp-status ()
+  "Show the model, provider and connection of codex-lsp (never the key)."
+  (interactive)
+  (let ((status (jsonrpc-request (codex-lsp--server) :workspace/executeCommand
+                                 '(:command "codex.status" :arguments []))))
+    (message "Codex: %s"
+             (or (plist-get status :configError)
+                 (format "%s via %s, key %s, connection %s; %d turn(s) running"
+                         (plist-get status :model) (plist-get status :provider)
+                         (if (eq (plist-get status :keyFound) t)
+                             "found"
+                           "NOT found")
+                         (plist-get status :connection)
+                         (length (plist-get status :runningTurns)))))))
+
+(provide 'codex-lsp)
+;;; codex-lsp.el ends here
