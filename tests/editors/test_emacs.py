@@ -225,6 +225,10 @@ def test_cancel_stops_a_running_turn_and_leaves_the_buffer(session: Session) -> 
                                                         '(:command "codex.status" :arguments []))
                                        :runningTurns))
                  "the turn to start")
+;; A turn lasts as long as the agent needs: its request has no timeout timer.
+(codex-test-record 'timers (seq-count (lambda (continuation) (nth 2 continuation))
+                                      (hash-table-values (jsonrpc--request-continuations
+                                                          (eglot-current-server)))))
 (codex-lsp-cancel)
 (codex-test-wait (lambda () codex-test-turns) "the interrupted turn's answer")
 (codex-test-record 'turn (car codex-test-turns))
@@ -233,6 +237,7 @@ def test_cancel_stops_a_running_turn_and_leaves_the_buffer(session: Session) -> 
 """,
         setup=readme_config(helper=True) + RECORD_TURNS,
     )
+    assert run["timers"] == 0
     assert run["turn"]["status"] == "interrupted"
     assert (run["text"], run["modified"]) == ("x = 1\n", False)
     assert run["confirmations"] == []
