@@ -23,6 +23,9 @@
 ;; - Eglot 1.9 answers `window/showMessageRequest' (a minibuffer choice) but
 ;;   does not declare it, and codex-lsp asks approval for a shell command only
 ;;   of clients that declare it.  The helper declares it to codex-lsp.
+;; - jsonrpc 1.0.14 (Emacs 28) can hold back the messages that arrive together
+;;   with the reply to a synchronous request until the server sends more; the
+;;   helper has them handled at once (see `codex-lsp--drain').
 ;; - Commands: `codex-lsp-ask' (an active region is the code in question),
 ;;   `codex-lsp-fix' (the diagnostics on the line; with a prefix argument all
 ;;   of the file's), `codex-lsp-cancel', `codex-lsp-new-thread',
@@ -98,6 +101,32 @@ commands are denied).  SERVER is the server being initialized."
                        (:additionalPropertiesSupport :json-false))))
         (plist-put capabilities :window
                    (plist-put window :showMessage answers))))))
+
+;;; Messages read together with a reply
+
+(defun codex-lsp--drain (connection)
+  "Soon, parse the messages CONNECTION received but has not handled yet.
+jsonrpc 1.0.14 (Emacs 28) leaves its process filter by a non-local exit
+when the reply to a synchronous `jsonrpc-request' arrives, and so does not
+handle the messages read in the same chunk after it until the server sends
+something more -- for codex-lsp, possibly the answer of a turn, or an edit
+it waits for.  Handing the filter no new text makes it parse those."
+  (let ((process (and (cl-typep connection 'jsonrpc-process-connection)
+                      (jsonrpc--process connection))))
+    (when (and process (process-live-p process)
+               (buffer-live-p (process-buffer process))
+               (with-current-buffer (process-buffer process)
+                 (< (point) (process-mark process))))
+      (run-at-time 0 nil (lambda ()
+                           (when (process-live-p process)
+                             (jsonrpc--process-filter process "")))))))
+
+(defun codex-lsp--request-then-drain (request connection &rest args)
+  "Call REQUEST (`jsonrpc-request') with CONNECTION and ARGS, then drain."
+  (unwind-protect (apply request connection args)
+    (codex-lsp--drain connection)))
+
+(advice-add 'jsonrpc-request :around #'codex-lsp--request-then-drain)
 
 (defun codex-lsp--server ()
   "Return the current buffer's codex-lsp server; signal an error if none."

@@ -16,7 +16,7 @@
 ;;
 ;; Prompts are answered as the scenario says: `y-or-n-p' says yes (each
 ;; question recorded under `confirmations'), and `codex-test-choose' picks a
-;; menu entry.
+;; menu entry.  The methods servers sent are recorded under `server-methods'.
 
 ;;; Code:
 
@@ -65,6 +65,17 @@ messages are handled."
 
 (advice-add 'y-or-n-p :override #'codex-test--yes)
 
+(defvar codex-test--server-methods nil
+  "The methods of the requests and notifications servers sent, newest first.")
+
+(defun codex-test--server-method (_server method &rest _)
+  "Note METHOD, a request or notification from a server Eglot handles."
+  (push (format "%s" method) codex-test--server-methods))
+
+(with-eval-after-load 'eglot
+  (advice-add 'eglot-handle-request :before #'codex-test--server-method)
+  (advice-add 'eglot-handle-notification :before #'codex-test--server-method))
+
 (defmacro codex-test-choose (pick &rest body)
   "Run BODY choosing, at the menu it shows, the first entry PICK accepts.
 The question is recorded under `asked', the entries under `offered'.
@@ -102,6 +113,9 @@ BODY runs as if typed on the keyboard, so menus are read in the minibuffer
   (let ((report (append (reverse codex-test--records)
                         `((confirmations
                            . ,(vconcat (reverse codex-test--confirmations)))
+                          (server-methods
+                           . ,(vconcat (seq-uniq
+                                        (reverse codex-test--server-methods))))
                           (messages
                            . ,(or (codex-test--tail "*Messages*" 8000) ""))))))
     (when failure

@@ -15,6 +15,7 @@ their command whole), no work-done progress, and it asks ``y-or-n-p`` before app
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,10 @@ def test_fix_with_codex_on_ruffs_diagnostic_through_eglot_code_actions(session: 
     assert str(session.root / "app.py") in run["confirmations"][0]
     (first, *_) = session.requests()
     assert "`os` imported but unused" in first  # Flymake's diagnostic reached the model
+    # Eglot 1.9 declares neither work-done progress nor experimental.codex: nothing of either is sent.
+    assert "workspace/applyEdit" in run["server-methods"]
+    unasked = ("window/workDoneProgress/", "$/progress", "codex/")
+    assert [m for m in run["server-methods"] if m.startswith(unasked)] == []
     assert "Timed out" not in run.output
 
 
@@ -306,6 +311,54 @@ def test_plain_eglot_runs_a_codex_action_on_a_region_without_the_helper(session:
     assert run["offered"] == SELECTION_ACTIONS
     # Eglot waited for the command, hence for the turn: the edit is in when the command returns.
     assert run["text"] == "def add(a, b):\n" + documented + "    return a + b\n"
+
+
+# A server that answers the first request and sends a notification in the same write, then waits.
+TWO_AT_ONCE = """
+import json, sys
+head = b""
+while not head.endswith(b"\\r\\n\\r\\n"):
+    head += sys.stdin.buffer.read(1)
+length = int(head.split(b"Content-Length:")[1].split(b"\\r\\n")[0])
+request = json.loads(sys.stdin.buffer.read(length))
+def frame(message):
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\\r\\n\\r\\n" % len(body) + body
+reply = {"jsonrpc": "2.0", "id": request["id"], "result": "pong"}
+after = {"jsonrpc": "2.0", "method": "after", "params": {}}
+sys.stdout.buffer.write(frame(reply) + frame(after))
+sys.stdout.buffer.flush()
+sys.stdin.buffer.read()
+"""
+
+
+def test_a_message_read_with_a_replys_bytes_is_handled_at_once(eglot: str, tmp_path: Path) -> None:
+    # jsonrpc 1.0.14 leaves its process filter when a synchronous request's reply arrives, so what came
+    # in the same read waits for the server's next message; the helper has it handled right away. (For
+    # codex-lsp that can be a turn's answer after codex-lsp-cancel, or an edit the server waits for.)
+    command = f"(list {elisp_string(sys.executable)} \"-c\" {elisp_string(TWO_AT_ONCE)})"
+    run = run_emacs(
+        tmp_path / "home",
+        readme_config(helper=True)
+        + f"""
+(require 'codex-lsp)
+(codex-test-run
+ (lambda ()
+   (let* ((seen nil)
+          (process (make-process :name "two-at-once" :command {command} :connection-type 'pipe
+                                 :coding 'utf-8-emacs-unix :noquery t))
+          (connection (jsonrpc-process-connection
+                       :name "two-at-once" :process process
+                       :notification-dispatcher (lambda (_c method _p) (push method seen))
+                       :request-dispatcher #'ignore)))
+     (codex-test-record 'reply (jsonrpc-request connection :ping nil))
+     (codex-test-wait (lambda () seen) "the notification that came with the reply" 5)
+     (codex-test-record 'seen (vconcat (mapcar #'symbol-name seen)))
+     (jsonrpc-shutdown connection))))
+""",
+        cwd=tmp_path,
+    )
+    assert (run["reply"], run["seen"]) == ("pong", ["after"])
 
 
 # --- the driver ---
