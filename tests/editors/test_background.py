@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import Script
 from tests.editors.background import BackgroundLoop, HostedFake
 
 
