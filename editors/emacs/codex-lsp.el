@@ -30,6 +30,10 @@
 ;;   `codex-lsp-fix' (the diagnostics on the line; with a prefix argument all
 ;;   of the file's), `codex-lsp-cancel', `codex-lsp-new-thread',
 ;;   `codex-lsp-status'.  Answers go to the *codex* buffer.
+;; - Review mode (editMode "review"), which Eglot cannot show (it has no code
+;;   lenses): `codex-lsp-review' lists the pending hunks as diffs, to accept
+;;   or reject one by one; `codex-lsp-accept-hunk' and `codex-lsp-reject-hunk'
+;;   also work on the hunk on the current line of a file.
 ;;
 ;; Setup, once `eglot-server-programs' names codex-lsp for your modes:
 ;;
@@ -41,6 +45,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'diff-mode)
 (require 'eglot)
 (require 'flymake)
 (require 'jsonrpc)
@@ -214,15 +219,20 @@ Return the buffer."
          (text (string-trim (or (plist-get result :message) "")))
          (files (append (plist-get result :changedFiles) nil))
          (error-text (plist-get result :error))
+         (proposal (plist-get result :proposalId))
+         (held (and proposal
+                    (format "held for review as %s: M-x codex-lsp-review"
+                            proposal)))
          (buffer (codex-lsp--transcript
                   "%s%s%s\n"
                   (if (equal status "completed") "" (format "[%s] " status))
                   (if (string-empty-p text) "" (concat text "\n"))
-                  (if files
-                      (format "changed: %s" (string-join files ", "))
-                    ""))))
-    (message "Codex: %s%s" status
-             (if error-text (format " (%s)" error-text) ""))
+                  (cond (held held)
+                        (files (format "changed: %s" (string-join files ", ")))
+                        (t "")))))
+    (message "Codex: %s%s%s" status
+             (if error-text (format " (%s)" error-text) "")
+             (if held (concat ", " held) ""))
     (when (and codex-lsp-show-answers (equal command "codex.ask")
                (not (string-empty-p text)))
       (display-buffer buffer)))
@@ -260,6 +270,159 @@ actions run their commands through it."
            (= (length arguments) 1))
       (codex-lsp--start-turn server command (elt arguments 0))
     (cl-call-next-method)))
+
+;;; Review mode
+
+(defun codex-lsp--run (server command &optional argument)
+  "Run COMMAND on SERVER with ARGUMENT (a plist); return the answer."
+  (jsonrpc-request server :workspace/executeCommand
+                   `(:command ,command
+                     :arguments ,(if argument (vector argument) []))))
+
+(defun codex-lsp--proposals (server)
+  "Return SERVER's proposals with hunks still pending, as a list."
+  (append (plist-get (codex-lsp--run server "codex.proposals") :proposals) nil))
+
+(defun codex-lsp--hunk-on-line (server)
+  "Return (PROPOSAL-ID . HUNK-ID) of a pending hunk on this line, or nil.
+A hunk is on the lines its range covers in the buffer's current text."
+  (eglot--signal-textDocument/didChange)
+  (let ((file (file-truename buffer-file-name))
+        (line (1- (line-number-at-pos))))
+    (cl-loop
+     for proposal in (codex-lsp--proposals server) thereis
+     (cl-loop
+      for hunk across (plist-get proposal :hunks)
+      for range = (plist-get hunk :range)
+      for start = (and range (plist-get (plist-get range :start) :line))
+      for end = (and range (plist-get (plist-get range :end) :line))
+      when (and start
+                (equal (plist-get hunk :status) "pending")
+                (equal (file-truename (eglot--uri-to-path (plist-get hunk :uri)))
+                       file)
+                (<= start line (max start end)))
+      return (cons (plist-get proposal :proposalId) (plist-get hunk :hunkId))))))
+
+(defvar-local codex-lsp--review-server nil
+  "In a *codex review* buffer, the server whose proposals it shows.")
+
+(defun codex-lsp--review-context ()
+  "Return (SERVER PROPOSAL-ID . HUNK-ID) for the hunk at point.
+In *codex review*, the hunk under point; elsewhere, the one on this line."
+  (if codex-lsp--review-server
+      (let ((hunk (get-text-property (point) 'codex-lsp-hunk)))
+        (unless hunk (user-error "Not on a hunk"))
+        (cons codex-lsp--review-server hunk))
+    (let* ((server (codex-lsp--server))
+           (hunk (codex-lsp--hunk-on-line server)))
+      (unless hunk
+        (user-error "No pending Codex hunk on this line (M-x codex-lsp-review)"))
+      (cons server hunk))))
+
+(defun codex-lsp--decision-summary (answer)
+  "Return a line saying what ANSWER, a decision's answer, did."
+  (let* ((accepted (plist-member answer :accepted))
+         (done (append (plist-get answer (if accepted :accepted :rejected)) nil))
+         (conflicted (append (plist-get answer :conflicted) nil))
+         (text (string-trim (or (plist-get answer :message) ""))))
+    (string-join
+     (delq nil (list (and done (format "%s %s" (string-join done ", ")
+                                       (if accepted "accepted" "rejected")))
+                     (and conflicted
+                          (format "%s conflicted (not applied)"
+                                  (string-join conflicted ", ")))
+                     (and (not (string-empty-p text)) text)))
+     "; ")))
+
+(defun codex-lsp--decide (command key)
+  "Run decision COMMAND on the hunk at point; KEY is what it needs of it.
+KEY is :hunkId for one hunk, :proposalId for the whole proposal."
+  (pcase-let* ((`(,server ,proposal . ,hunk) (codex-lsp--review-context))
+               (argument (if (eq key :hunkId)
+                             (list :proposalId proposal :hunkId hunk)
+                           (list :proposalId proposal)))
+               (answer (codex-lsp--run server command argument))
+               (summary (codex-lsp--decision-summary answer)))
+    (codex-lsp--transcript "%s" summary)
+    (message "Codex: %s" summary)
+    (when-let ((buffer (get-buffer "*codex review*")))
+      (with-current-buffer buffer (codex-lsp--render-review)))
+    answer))
+
+(defun codex-lsp-accept-hunk ()
+  "Apply the pending Codex hunk at point (review mode)."
+  (interactive)
+  (codex-lsp--decide "codex.acceptHunk" :hunkId))
+
+(defun codex-lsp-reject-hunk ()
+  "Drop the pending Codex hunk at point (review mode)."
+  (interactive)
+  (codex-lsp--decide "codex.rejectHunk" :hunkId))
+
+(defun codex-lsp-apply-proposal ()
+  "Apply every pending hunk of the proposal the hunk at point is part of."
+  (interactive)
+  (codex-lsp--decide "codex.applyProposal" :proposalId))
+
+(defun codex-lsp-discard-proposal ()
+  "Drop every pending hunk of the proposal the hunk at point is part of."
+  (interactive)
+  (codex-lsp--decide "codex.discardProposal" :proposalId))
+
+(defvar codex-lsp-review-mode-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map "a" #'codex-lsp-accept-hunk)
+    (define-key map "r" #'codex-lsp-reject-hunk)
+    (define-key map "A" #'codex-lsp-apply-proposal)
+    (define-key map "D" #'codex-lsp-discard-proposal)
+    map)
+  "Keys of *codex review*: a/r accept/reject the hunk at point,
+A/D apply/discard its whole proposal (and g shows them again).")
+
+(define-derived-mode codex-lsp-review-mode special-mode "Codex review"
+  "The pending hunks of Codex's proposals (editMode review), as diffs.
+\\{codex-lsp-review-mode-map}"
+  (setq-local font-lock-defaults diff-font-lock-defaults)
+  (setq-local revert-buffer-function
+              (lambda (&rest _) (codex-lsp--render-review))))
+
+(defun codex-lsp--render-review ()
+  "Show the pending proposals of `codex-lsp--review-server' here."
+  (let ((inhibit-read-only t)
+        (proposals (codex-lsp--proposals codex-lsp--review-server)))
+    (erase-buffer)
+    (unless proposals
+      (insert "No pending proposal.\n"))
+    (dolist (proposal proposals)
+      (let ((id (plist-get proposal :proposalId)))
+        (insert (format "Proposal %s\n" id))
+        (seq-doseq (hunk (plist-get proposal :hunks))
+          (let ((start (point)))
+            (insert (format "# %s: %s [%s]%s\n"
+                            (plist-get hunk :hunkId) (plist-get hunk :label)
+                            (plist-get hunk :status)
+                            (if (plist-get hunk :conflict)
+                                (format " %s" (plist-get hunk :conflict))
+                              ""))
+                    (plist-get hunk :diff))
+            (put-text-property start (point) 'codex-lsp-hunk
+                               (cons id (plist-get hunk :hunkId)))))))
+    (goto-char (point-min))))
+
+;;;###autoload
+(defun codex-lsp-review ()
+  "Show the pending hunks of Codex's proposals (editMode review).
+In the *codex review* buffer, a and r accept or reject the hunk at point, A
+and D apply or discard its proposal.  In a source buffer,
+`codex-lsp-accept-hunk' and `codex-lsp-reject-hunk' act on the hunk on the
+current line."
+  (interactive)
+  (let ((server (codex-lsp--server)))
+    (with-current-buffer (get-buffer-create "*codex review*")
+      (codex-lsp-review-mode)
+      (setq codex-lsp--review-server server)
+      (codex-lsp--render-review)
+      (display-buffer (current-buffer)))))
 
 ;;; Commands
 

@@ -285,6 +285,57 @@ def test_settings_reach_the_server_and_a_shell_command_is_approved_in_the_minibu
     assert "approved run\\n" in last  # the command ran: its output went back to the model
 
 
+def test_review_mode_rejects_one_hunk_and_accepts_the_other_after_an_edit(session: Session) -> None:
+    filler = "".join(f"\n\ndef step{n}():\n    pass\n" for n in range(3))
+    source = f"def login(user):\n    return check(user)\n{filler}\n\ndef logout(user):\n    return clear(user)\n"
+    (session.root / "auth.py").write_text(source)
+    body = (
+        "*** Begin Patch\n*** Update File: auth.py\n"
+        "@@ def login(user):\n-    return check(user)\n+    return check(user)  # logged\n"
+        "@@ def logout(user):\n-    return clear(user)\n+    return clear(user)  # logged\n"
+        "*** End Patch\n"
+    )
+    held = {"type": "custom_tool_call", "name": "apply_patch", "input": body}
+    session.fake.load(script([[held], [say("Both calls are logged now.")]]))
+    run = session.run(
+        """
+(codex-test-open "auth.py")
+(codex-lsp-ask "Log logins and logouts")
+(codex-test-wait (lambda () codex-test-turns) "the turn's answer")
+(codex-test-record 'turn (car codex-test-turns))
+(codex-test-record 'held (codex-test-text))
+(codex-lsp-review)
+(codex-test-record 'review (with-current-buffer "*codex review*" (codex-test-text)))
+(with-current-buffer "*codex review*"
+  (search-forward "check(user)  # logged")
+  (codex-lsp-reject-hunk))
+(goto-char (point-min))
+(insert "# audited\n")  ; the user types meanwhile: the hunk is found by content
+(search-forward "return clear")
+(codex-lsp-accept-hunk)
+(codex-test-record 'text (codex-test-text))
+(codex-test-record 'review-after (with-current-buffer "*codex review*" (codex-test-text)))
+(codex-test-record 'transcript (with-current-buffer "*codex*" (codex-test-text)))
+""",
+        setup=readme_config(helper=True)
+        + "(setf (alist-get 'python-mode eglot-server-programs)\n"
+        + "      '(\"codex-lsp\" \"--stdio\" :initializationOptions (:editMode \"review\")))\n"
+        + RECORD_TURNS,
+    )
+    proposal = run["turn"]["proposalId"]
+    assert run["held"] == source  # review mode: nothing written until decided
+    assert f"held for review as {proposal}" in run["transcript"]
+    review = run["review"]
+    assert review.startswith(f"Proposal {proposal}\n")
+    assert review.count("[pending]") == 2
+    assert "+    return check(user)  # logged" in review
+    assert "+    return clear(user)  # logged" in review
+    expected = "# audited\n" + source.replace("return clear(user)", "return clear(user)  # logged")
+    assert run["text"] == expected
+    assert run["review-after"] == "No pending proposal.\n"
+    assert run["transcript"].endswith("h1 rejected\nh2 accepted\n")
+
+
 def test_plain_eglot_runs_a_codex_action_on_a_region_without_the_helper(session: Session) -> None:
     (session.root / "calc.py").write_text("def add(a, b):\n    return a + b\n")
     documented = '    """Return the sum of a and b."""\n'
