@@ -67,10 +67,7 @@ def emacs_binary() -> Path:
 
 def eglot_version(home: Path) -> str:
     """The Eglot version a batch Emacs loads (``EditorDepsMissing`` when it loads none)."""
-    probe = (
-        "(progn (require 'eglot) (require 'lisp-mnt)"
-        ' (princ (lm-version (locate-library "eglot.el"))))'
-    )
+    probe = "(progn (require 'eglot) (require 'lisp-mnt) (princ (lm-version (locate-library \"eglot.el\"))))"
     home.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [str(emacs_binary()), "--batch", "--eval", probe],
@@ -162,4 +159,3 @@ def processes_with_env(name: str, value: str) -> list[int]:
 def lisp_list(values: list[str]) -> str:
     """``values`` as a quoted Emacs Lisp list of strings."""
     return "(list " + " ".join(elisp_string(v) for v in values) + ")"
-
