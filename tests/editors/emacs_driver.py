@@ -31,7 +31,6 @@ __all__ = [
     "eglot_version",
     "elisp_string",
     "emacs_binary",
-    "lisp_list",
     "processes_with_env",
     "run_emacs",
 ]
@@ -154,8 +153,3 @@ def processes_with_env(name: str, value: str) -> list[int]:
             if state != "Z" and wanted in (entry / "environ").read_bytes().split(b"\0"):
                 found.append(int(entry.name))
     return found
-
-
-def lisp_list(values: list[str]) -> str:
-    """``values`` as a quoted Emacs Lisp list of strings."""
-    return "(list " + " ".join(elisp_string(v) for v in values) + ")"
