@@ -145,10 +145,14 @@ BODY runs as if typed on the keyboard, so menus are read in the minibuffer
 ;;; Helpers shared by the scenarios
 
 (defun codex-test-open (file)
-  "Visit FILE and start Eglot as M-x eglot does; wait for the server."
+  "Visit FILE and start Eglot as M-x eglot does; wait for the server.
+The project Eglot chose is recorded under `project'."
   (find-file file)
   (call-interactively #'eglot)
-  (codex-test-wait #'eglot-current-server "the language server to start"))
+  (codex-test-wait #'eglot-current-server "the language server to start")
+  (codex-test-record 'project
+                     (expand-file-name
+                      (project-root (eglot--project (eglot-current-server))))))
 
 (defun codex-test-text ()
   "Return the current buffer's text."

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,9 +96,12 @@ class Session:
             "OPENAI_API_KEY": "",
         }
         try:
-            return run_emacs(
+            run = run_emacs(
                 self.home, f"{setup}\n(codex-test-run (lambda ()\n{scenario}))", cwd=self.root, env=env
             )
+            # The project (workspace folder) is the test's git repository, not a folder above it.
+            assert Path(run["project"]) == self.root, run["project"]
+            return run
         finally:
             left = processes_with_env("CODEX_HOME", str(self.codex_home))
             for pid in left:  # ours: they carry this test's CODEX_HOME
@@ -114,6 +118,9 @@ class Session:
 def session(eglot: str, fake_responses: HostedFake, tmp_path: Path) -> Session:
     root = tmp_path / "project"
     root.mkdir()
+    # A repository of its own, as projects are: Eglot's project (hence codex-lsp's workspace folder) is
+    # the nearest version-control root, which must not be some folder above the test's.
+    subprocess.run(["git", "init", "-q", str(root)], check=True, timeout=30)
     codex_home = tmp_path / "codex-home"
     write_codex_home(codex_home, fake_responses.server)
     return Session(root, tmp_path / "emacs-home", codex_home, fake_responses)
