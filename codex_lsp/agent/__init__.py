@@ -16,6 +16,7 @@ from codex_lsp._exports import lazy_exports
 
 if TYPE_CHECKING:
     from codex_lsp.agent.agent import Agent, TurnRequest
+    from codex_lsp.agent.book import ProposalBook
     from codex_lsp.agent.cancellation import checkpoint
     from codex_lsp.agent.errors import ThreadNotFoundError, TurnBusyError, TurnError
     from codex_lsp.agent.events import (
@@ -56,6 +57,14 @@ if TYPE_CHECKING:
         Workspace,
     )
     from codex_lsp.agent.local import DiskApplier, DryRunApplier, LocalWorkspace, TerminalApprover
+    from codex_lsp.agent.proposals import (
+        Decision,
+        HunkState,
+        Prepared,
+        Proposal,
+        ProposalEvent,
+        ProposalStore,
+    )
     from codex_lsp.agent.sandbox import SandboxStatus, sandbox_status
     from codex_lsp.agent.settings import AgentSettings
     from codex_lsp.agent.threads import ThreadStore, ThreadSummary, default_state_dir
@@ -77,6 +86,7 @@ __all__ = [
     "CommandExecutionItem",
     "CommandFinished",
     "CommandStarted",
+    "Decision",
     "Diagnostic",
     "DiskApplier",
     "DryRunApplier",
@@ -84,6 +94,7 @@ __all__ = [
     "FileChangeEntry",
     "FileChangeItem",
     "FileChangeProposed",
+    "HunkState",
     "Item",
     "ItemCompleted",
     "ItemStarted",
@@ -92,6 +103,11 @@ __all__ = [
     "PlanItem",
     "PlanStep",
     "PlanUpdated",
+    "Prepared",
+    "Proposal",
+    "ProposalBook",
+    "ProposalEvent",
+    "ProposalStore",
     "ReasoningItem",
     "ReasoningSummaryDelta",
     "SandboxStatus",
@@ -124,6 +140,7 @@ __all__ = [
 
 _LAZY: dict[str, tuple[str, ...]] = {
     "agent": ("Agent", "TurnRequest"),
+    "book": ("ProposalBook",),
     "cancellation": ("checkpoint",),
     "errors": ("ThreadNotFoundError", "TurnBusyError", "TurnError"),
     "events": (
@@ -164,6 +181,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "Workspace",
     ),
     "local": ("DiskApplier", "DryRunApplier", "LocalWorkspace", "TerminalApprover"),
+    "proposals": ("Decision", "HunkState", "Prepared", "Proposal", "ProposalEvent", "ProposalStore"),
     "sandbox": ("SandboxStatus", "sandbox_status"),
     "settings": ("AgentSettings",),
     "threads": ("ThreadStore", "ThreadSummary", "default_state_dir"),

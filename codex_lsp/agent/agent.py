@@ -3,6 +3,12 @@
 It owns the thread store and a registry of running turns (one per thread at most, any number of
 threads at once), so every way of interrupting — an LSP ``$/cancelRequest``, a progress cancel,
 ``codex.interrupt`` or Ctrl-C — comes down to cancelling one task here.
+
+In review mode (``settings.edit_mode``) a turn's tools work on a
+:class:`~codex_lsp.agent.review.PendingWorkspace` and hold their changes in the workspace's
+:class:`~codex_lsp.agent.book.ProposalBook` instead of applying them. A new turn on a thread
+first discards what is still pending of the thread's earlier proposals, and starts with a note on
+what became of them.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from codex_lsp.agent import context
+from codex_lsp.agent.book import ProposalBook
 from codex_lsp.agent.errors import ThreadNotFoundError, TurnBusyError
 from codex_lsp.agent.events import TurnEvent, TurnResult
 from codex_lsp.agent.instructions import base_instructions, developer_message
 from codex_lsp.agent.interfaces import Approver, ChangeApplier, Diagnostic, EditorContext, Workspace
+from codex_lsp.agent.review import PendingWorkspace, ReviewApplier
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import Thread, ThreadStore, ThreadSummary
 from codex_lsp.agent.tools.apply_patch import ApplyPatchTool
@@ -62,9 +70,11 @@ class Agent:
         store: ThreadStore | None = None,
         codex_home: Path | None = None,
         tool_wrapper: Callable[[Tool], Tool] | None = None,
+        proposals: ProposalBook | None = None,
     ) -> None:
         """``tool_wrapper`` lets a host wrap every tool the model may call (see
-        :func:`~codex_lsp.agent.tools.registry.build_registry`)."""
+        :func:`~codex_lsp.agent.tools.registry.build_registry`); ``proposals`` is the workspace's
+        book of changes held for review (a host keeps one per folder, across agents)."""
         self.client = client
         self.workspace = workspace
         self.approver = approver
@@ -73,6 +83,7 @@ class Agent:
         self.settings = settings or AgentSettings()
         self.store = store or ThreadStore(None)
         self.codex_home = codex_home or context.default_codex_home()
+        self.proposals = proposals or ProposalBook(workspace)
         self.registry: ToolRegistry = build_registry(
             self.settings, extra=[ApplyPatchTool(self.settings.apply_patch_tool)], wrap=tool_wrapper
         )
@@ -122,23 +133,29 @@ class Agent:
         if any(running == turn_id for running, _ in self.running.values()):
             raise TurnBusyError(f"a turn with id {turn_id} is already running; pick another id")
         items = self._thread_start_items() if not thread.history else []
-        items.append(context.user_message(self._user_text(request)))
+        self.proposals.start_turn(thread.id, turn_id)
+        items.append(context.user_message(self._user_text(request, self.proposals.note_for(thread.id))))
         title = request.prompt or (request.fix[0].message if request.fix else "")
         task = asyncio.create_task(
             self.runner.run(thread, items, title=title, model=request.model, turn_id=turn_id)
         )
         self.running[thread.id] = (turn_id, task)
         try:
-            return await asyncio.shield(task)
+            return self._with_diffs(await asyncio.shield(task))
         except asyncio.CancelledError:
             task.cancel()
             result = await task
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
-            return result
+            return self._with_diffs(result)
         finally:
             self.running.pop(thread.id, None)
+
+    def _with_diffs(self, result: TurnResult) -> TurnResult:
+        if result.proposal_id is None:
+            return result
+        return result.model_copy(update={"diffs": tuple(self.proposals.diffs(result.proposal_id))})
 
     def interrupt(self, turn_id: str | None = None) -> list[str]:
         """Interrupt one running turn, or all of them; return the ids interrupted."""
@@ -162,8 +179,8 @@ class Agent:
         )
         return items
 
-    def _user_text(self, request: TurnRequest) -> str:
-        parts = []
+    def _user_text(self, request: TurnRequest, note: str | None = None) -> str:
+        parts = [note] if note else []
         if request.fix:
             parts.append(context.render_fix_request(list(request.fix), self.workspace))
         if request.prompt:
@@ -176,10 +193,11 @@ class Agent:
     def _tool_context(self, turn_id: str) -> ToolContext:
         env_key = self.client.settings.provider.env_key
         secrets = frozenset({"OPENAI_API_KEY", "CODEX_API_KEY", *([env_key] if env_key else [])})
+        review = self.settings.edit_mode == "review"
         return ToolContext(
-            workspace=self.workspace,
+            workspace=PendingWorkspace(self.workspace, self.proposals, turn_id) if review else self.workspace,
             approver=self.approver,
-            applier=self.applier,
+            applier=ReviewApplier(self.proposals) if review else self.applier,
             settings=self.settings,
             turn_id=turn_id,
             emit=self.emit,

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from codex_lsp.agent.approval import model_policy
 from codex_lsp.agent.interfaces import Diagnostic, EditorContext, OpenBuffer, Selection, Workspace
 from codex_lsp.agent.sandbox import sandbox_status
 from codex_lsp.agent.settings import AgentSettings
@@ -123,13 +124,15 @@ def environment_context_message(
 
     Without a shell the agent only edits through patches inside the workspace and runs nothing
     (``never`` asks, ``workspace-write``, network ``restricted``). With a shell, every command not
-    allow-listed is put to the user (``untrusted``), and the sandbox decides the rest.
+    allow-listed is put to the user (``untrusted``), and the sandbox decides the rest. A policy
+    set to ``untrusted`` or ``never`` is passed on as it is (:func:`~codex_lsp.agent.approval.model_policy`).
     """
-    fields = {"cwd": str(cwd), "approval_policy": "never", "sandbox_mode": "workspace-write"}
+    settings = settings or AgentSettings(shell_enabled=shell_enabled)
+    policy = model_policy(settings.model_copy(update={"shell_enabled": shell_enabled}))
+    fields = {"cwd": str(cwd), "approval_policy": policy, "sandbox_mode": "workspace-write"}
     fields["network_access"] = "restricted"
     if shell_enabled:
-        active = sandbox_status(settings or AgentSettings(shell_enabled=True)).active
-        fields["approval_policy"] = "untrusted"
+        active = sandbox_status(settings).active
         fields["sandbox_mode"] = "workspace-write" if active else "danger-full-access"
         fields["network_access"] = "restricted" if active else "enabled"
         fields["shell"] = Path(os.environ.get("SHELL") or "bash").name

@@ -206,6 +206,10 @@ class TurnResult(_Model):
     """Paths the turn changed, in first-change order."""
     usage: UsageTotals = UsageTotals()
     error: str | None = None
+    proposal_id: str | None = None
+    """Review mode: the proposal holding the turn's changes (none of them applied yet)."""
+    diffs: tuple[tuple[str, str], ...] = ()
+    """Review mode: ``(path, unified diff)`` per file of the proposal, as it stands at the end."""
 
 
 class TurnCompleted(TurnResult):

@@ -4,7 +4,7 @@ The agent never imports the LSP stack. The host implements these small protocols
 
 - :class:`Workspace` — reads files as the user sees them (**unsaved buffer text first, disk
   otherwise**), lists open buffers and the diagnostics the editor knows of;
-- :class:`Approver` — asks the user before a shell command runs;
+- :class:`Approver` — asks the user before a shell command runs or a file change applies;
 - :class:`ChangeApplier` — applies (or holds for review) the file changes a patch produced.
 
 Paths crossing these interfaces are workspace-relative POSIX strings (``src/app.py``).
@@ -123,29 +123,38 @@ class ApprovalRequest(_Frozen):
     """Something the agent wants to do that needs the user's consent."""
 
     kind: str
-    """``command`` for a shell command."""
+    """``command`` for a shell command, ``patch`` for file changes."""
     title: str
-    """One line for a prompt: ``Run `pytest -q` in src/?``."""
+    """One line for a prompt: ``Run `pytest -q` in src/?``, ``Apply changes to app.py?``."""
     command: tuple[str, ...] = ()
     cwd: str = ""
     reason: str | None = None
+    paths: tuple[str, ...] = ()
+    """``patch``: the files it changes."""
+    diff: str = ""
+    """``patch``: a short summary of the change (a unified diff, cut)."""
 
 
 class Approver(Protocol):
     """Asks the user; a host without a user (CI, headless without a terminal) denies."""
 
     async def request(self, request: ApprovalRequest) -> ApprovalDecision:
-        """Ask and wait for the answer; cancelling the turn cancels the question."""
+        """Ask and wait for the answer; cancelling the turn cancels the question (the caller then
+        records it as denied), and a host withdraws the question from the user if it can."""
         ...
 
 
 class ApplyOutcome(_Frozen):
-    """What became of a set of file changes: applied, held for review, or refused by the host."""
+    """What became of a set of file changes: applied, held for review, or refused by the host.
+
+    A held change is not applied (``applied`` is false, ``held_for_review`` true): it waits in
+    the proposal ``proposal_id`` for the user's decision, and ``message`` says so to the model.
+    """
 
     applied: bool
     held_for_review: bool = False
     message: str = ""
-    """Why it was not applied (shown to the model), or a note such as a proposal id."""
+    """Why it was not applied (shown to the model), or what became of it (held for review)."""
     proposal_id: str | None = None
 
 

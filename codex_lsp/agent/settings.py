@@ -35,3 +35,16 @@ class AgentSettings(BaseModel):
     """``freeform``: a custom tool with a grammar (GPT-5-class models); ``function``: JSON ``input``."""
     max_tool_rounds: int = Field(default=64, ge=1)
     """Model requests one turn may make before it stops with an error (a runaway guard)."""
+    edit_mode: Literal["auto", "review"] = "auto"
+    """``auto``: patches are applied as the model makes them; ``review``: they are held as a
+    proposal for the user to accept or reject, hunk by hunk (see ``agent/book.py``)."""
+    approval_policy: Literal["untrusted", "on-request", "never"] = "on-request"
+    """Codex's names: ``untrusted`` asks before every file change and every command not
+    allow-listed; ``on-request`` asks for such commands only (and for the rules below); ``never``
+    asks nothing and refuses what would have asked (see ``agent/approval.py``)."""
+    ask_for_deletions: bool = False
+    """Deleting a file always asks (unless the policy is ``never``, which refuses it)."""
+    ask_outside_open_buffers: bool = False
+    """Changing a file that is not open in the editor always asks."""
+    ask_for_paths: tuple[str, ...] = ()
+    """Gitignore-style globs (``migrations/**``, ``*.lock``): changing a matching path always asks."""

@@ -200,6 +200,7 @@ class TurnRunner:
             changed_files=tuple(ctx.changed_files),
             usage=totals.frozen(),
             error=error,
+            proposal_id=ctx.proposal_id,
         )
         thread.finish_turn(turn_id, status, title)
         self.emit(TurnCompleted(**dict(result)))

@@ -36,6 +36,10 @@ class ClientCaps:
     show_message_request: bool = False
     """``window/showMessageRequest`` with action items (approvals); without it, no one can approve."""
     show_document: bool = False
+    code_lens: bool = False
+    """``textDocument/codeLens``: review mode puts Accept / Reject lenses on pending hunks."""
+    code_lens_refresh: bool = False
+    """``workspace/codeLens/refresh``: the server may ask for fresh lenses when hunks change."""
     configuration: bool = False
     """``workspace/configuration`` (settings are read from it, else from ``initializationOptions``)."""
     workspace_folders: bool = False
@@ -82,6 +86,8 @@ def resolve_capabilities(caps: types.ClientCapabilities, encoding: object = None
         work_done_progress=bool(_get(caps, "window", "work_done_progress")),
         show_message_request=_get(caps, "window", "show_message") is not None,
         show_document=bool(_get(caps, "window", "show_document", "support")),
+        code_lens=_get(caps, "text_document", "code_lens") is not None,
+        code_lens_refresh=bool(_get(caps, "workspace", "code_lens", "refresh_support")),
         configuration=bool(_get(caps, "workspace", "configuration")),
         workspace_folders=bool(_get(caps, "workspace", "workspace_folders")),
         code_action_literals=_get(caps, "text_document", "code_action", "code_action_literal_support")

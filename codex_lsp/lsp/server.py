@@ -7,7 +7,15 @@ Each LSP surface lives in its own module under :mod:`codex_lsp.lsp.features`; th
 
 from __future__ import annotations
 
-from codex_lsp.lsp.features import code_actions, commands, diagnostics, documents, lifecycle
+from codex_lsp.lsp.features import (
+    code_actions,
+    code_lens,
+    commands,
+    diagnostics,
+    documents,
+    lifecycle,
+    review,
+)
 from codex_lsp.lsp.state import CodexServer
 
 __all__ = ["CodexServer", "build_server"]
@@ -16,6 +24,6 @@ __all__ = ["CodexServer", "build_server"]
 def build_server() -> CodexServer:
     """A new server with every feature registered; start it with ``start_io()`` (or a socket)."""
     server = CodexServer()
-    for feature in (lifecycle, documents, diagnostics, code_actions, commands):
+    for feature in (lifecycle, documents, diagnostics, code_actions, code_lens, commands, review):
         feature.setup(server)
     return server

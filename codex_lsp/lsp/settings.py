@@ -10,8 +10,14 @@ reported once, naming the key and the value.
 Recognised keys (camelCase, as editors write them)::
 
     {"model": "gpt-5.5", "provider": "openai", "baseUrl": "http://127.0.0.1:8080/v1",
-     "transport": "auto", "reasoningEffort": "medium", "editMode": "auto",
-     "shell": {"enabled": false, "allow": ["pytest", "git status"]}, "approvalPolicy": "ask"}
+     "transport": "auto", "reasoningEffort": "medium", "editMode": "review",
+     "shell": {"enabled": false, "allow": ["pytest", "git status"]}, "approvalPolicy": "on-request",
+     "alwaysAsk": {"deletions": true, "outsideOpenBuffers": false, "paths": ["migrations/**"]}}
+
+``approvalPolicy`` takes Codex's names (``untrusted``, ``on-request``, ``never``; unset: the
+``approval_policy`` of config.toml, else ``on-request``). The values of earlier versions still
+work and mean what they meant: ``ask`` is ``on-request`` (commands ask, file changes apply) and
+``deny`` is ``never`` (nothing asks; what would ask is refused).
 
 Unknown keys are ignored (editors add their own, such as ``trace``).
 """
@@ -37,11 +43,10 @@ __all__ = [
 TRANSPORTS = ("auto", "websocket", "http")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 EDIT_MODES = ("auto", "review")
-APPROVAL_POLICIES = ("ask", "deny")
+APPROVAL_POLICIES = ("untrusted", "on-request", "never")
+LEGACY_POLICIES = {"ask": "on-request", "deny": "never"}
+"""The ``approvalPolicy`` values of earlier versions, and the Codex names they mean."""
 _URL = re.compile(r"^(https?|wss?)://[^/\s]+\S*$")
-_REVIEW_REFUSED = (
-    "codex.editMode = 'review' is not available yet (a later version brings it); edits apply at once (auto)"
-)
 
 
 @dataclass(frozen=True)
@@ -61,14 +66,21 @@ class Settings:
     reasoning_effort: str | None = None
     """``none`` … ``xhigh``; default: ``model_reasoning_effort`` of config.toml."""
     edit_mode: str = "auto"
-    """``auto``: every patch becomes a workspace edit at once. ``review`` is refused for now."""
+    """``auto``: every patch becomes a workspace edit at once; ``review``: a turn's patches are held
+    as a proposal the user accepts or rejects, hunk by hunk."""
     shell_enabled: bool = False
     """Offer the model the ``shell`` tool; off unless enabled."""
     shell_allow: tuple[str, ...] = ()
     """Commands that run without asking (``"pytest"`` allows ``pytest -q``)."""
-    approval_policy: str = "ask"
-    """``ask``: any other command asks through ``window/showMessageRequest``; ``deny``: any other
-    command is refused without asking."""
+    approval_policy: str | None = None
+    """``untrusted``, ``on-request``, ``never`` (``None``: config.toml's ``approval_policy``, else
+    ``on-request``); see ``agent/approval.py``."""
+    ask_for_deletions: bool = False
+    """``alwaysAsk.deletions``: deleting a file always asks."""
+    ask_outside_open_buffers: bool = False
+    """``alwaysAsk.outsideOpenBuffers``: changing a file that is not open always asks."""
+    ask_for_paths: tuple[str, ...] = ()
+    """``alwaysAsk.paths``: gitignore-style globs; changing a matching path always asks."""
 
     def model_overrides(self) -> tuple[Any, ...]:
         """The settings the model connection depends on (a change means a new connection)."""
@@ -109,6 +121,20 @@ def _flag(value: Any) -> bool:
     return value
 
 
+def _policy(value: Any) -> str:
+    if value in LEGACY_POLICIES:
+        return LEGACY_POLICIES[value]
+    if value not in APPROVAL_POLICIES:
+        raise ValueError(f"is not one of {', '.join(APPROVAL_POLICIES)}")
+    return str(value)
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("is not a list of glob strings")
+    return tuple(v.strip() for v in value)
+
+
 def _commands(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError("is not a list of command strings")
@@ -124,7 +150,10 @@ KEYS: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("editMode",): ("edit_mode", _choice(EDIT_MODES)),
     ("shell", "enabled"): ("shell_enabled", _flag),
     ("shell", "allow"): ("shell_allow", _commands),
-    ("approvalPolicy",): ("approval_policy", _choice(APPROVAL_POLICIES)),
+    ("approvalPolicy",): ("approval_policy", _optional(_policy)),
+    ("alwaysAsk", "deletions"): ("ask_for_deletions", _flag),
+    ("alwaysAsk", "outsideOpenBuffers"): ("ask_outside_open_buffers", _flag),
+    ("alwaysAsk", "paths"): ("ask_for_paths", _globs),
 }
 
 
@@ -167,8 +196,6 @@ def parse_settings(data: Any, base: Settings | None = None) -> tuple[Settings, l
             changes[field] = check(value)
         except ValueError as exc:
             kept = getattr(settings, field)
-            problems.append(f"{key} = {_shown(value)} {exc}; using {_shown(kept)}")
-    if changes.get("edit_mode") == "review":
-        changes["edit_mode"] = "auto"
-        problems.append(_REVIEW_REFUSED)
+            using = "the default" if kept is None else _shown(kept)
+            problems.append(f"{key} = {_shown(value)} {exc}; using {using}")
     return replace(settings, **changes), problems

@@ -91,6 +91,10 @@ class CodexConfig(BaseModel):
     model_verbosity: Literal["low", "medium", "high"] | None = None
     openai_base_url: str | None = None
     model_providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    approval_policy: Any = None
+    """Not the model layer's: read here so that config.toml is parsed in one place. Codex's
+    values (``untrusted``, ``on-failure``, ``on-request``, ``never``, or a table); the language
+    server interprets it (``lsp/host/runtime.py``), so an unusual value never fails the config."""
 
 
 class ModelSettings(BaseModel):

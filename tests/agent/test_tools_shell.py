@@ -22,7 +22,7 @@ from codex_lsp.agent.events import (
 )
 from codex_lsp.agent.interfaces import ApprovalDecision
 from codex_lsp.agent.settings import AgentSettings
-from codex_lsp.agent.tools.base import ToolContext
+from codex_lsp.agent.tools.base import ToolContext, ToolInterrupted
 from codex_lsp.agent.tools.process import CappedOutput
 from codex_lsp.agent.tools.shell import ShellTool
 from tests.agent.fakes import DiskWorkspace, EventLog, ScriptedApprover, call_tool, tool_context
@@ -227,10 +227,12 @@ async def test_cancelling_while_waiting_for_approval(tmp_path: Path) -> None:
     task = asyncio.create_task(call_tool(TOOL, ctx, command=["touch", "ran"]))
     await asyncio.sleep(0.05)
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(ToolInterrupted) as interrupted:
         await task
     assert not (tmp_path / "ran").exists()
     assert log.types() == ["item/started", "item/completed"]
+    assert completed_item(log).status == "declined", "an open question is answered as denied"
+    assert "interrupted while this command waited" in interrupted.value.result.output
 
 
 def test_capped_output_counts_lines_and_cuts_on_characters() -> None:

@@ -35,4 +35,6 @@ def ed(editor: Editor) -> Editor:
     editor.release = asyncio.Event()
     editor.edit_arrived = asyncio.Event()
     editor.answer = "Approve"
+    editor.question_release = asyncio.Event()
+    editor.drop_annotations = set()
     return editor

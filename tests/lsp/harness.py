@@ -48,6 +48,7 @@ CODEX_NOTIFICATIONS = (
     "codex/turn/command/started",
     "codex/turn/command/finished",
     "codex/turn/transport",
+    "codex/proposal/updated",
 )
 WAIT = 10.0
 
@@ -127,6 +128,14 @@ class Editor:
     edit_arrived: asyncio.Event = field(default_factory=asyncio.Event)
     questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
     answer: str | None = "Approve"
+    """The button the user clicks; ``None`` dismisses the prompt, ``"!error"`` fails it, ``"!hold"``
+    leaves it open until ``question_release`` is set (answering ``Approve``) or it is withdrawn."""
+    question_release: asyncio.Event = field(default_factory=asyncio.Event)
+    withdrawn: int = 0
+    """Questions the server withdrew (``$/cancelRequest``) while they were open."""
+    lens_refreshes: int = 0
+    drop_annotations: set[str] = field(default_factory=set)
+    """Annotation ids of edits the user unticks in a refactor preview (left out when applying)."""
     notifications: list[tuple[str, Any]] = field(default_factory=list)
     logs: list[types.LogMessageParams] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -196,7 +205,7 @@ class Editor:
     # -- applying workspace edits --------------------------------------------------------------------
 
     def apply(self, edit: types.WorkspaceEdit) -> tuple[bool, str | None]:
-        operations: list[Any] = list(edit.document_changes or [])
+        operations: list[Any] = [self._ticked(op) for op in edit.document_changes or []]
         for uri, text_edits in (edit.changes or {}).items():
             identifier = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None)
             operations.append(types.TextDocumentEdit(text_document=identifier, edits=list(text_edits)))
@@ -208,6 +217,13 @@ class Editor:
         for op in operations:
             self._apply_one(op)
         return True, None
+
+    def _ticked(self, op: Any) -> Any:
+        """``op`` without the edits the user unticked in a refactor preview."""
+        if not isinstance(op, types.TextDocumentEdit) or not self.drop_annotations:
+            return op
+        kept = [e for e in op.edits if getattr(e, "annotation_id", None) not in self.drop_annotations]
+        return types.TextDocumentEdit(text_document=op.text_document, edits=kept)
 
     def _apply_one(self, op: Any) -> None:
         if isinstance(op, types.TextDocumentEdit):
@@ -255,6 +271,10 @@ class Editor:
         return [params for name, params in self.notifications if name == method]
 
     # -- commands ------------------------------------------------------------------------------------
+
+    async def lenses(self, path: str) -> list[types.CodeLens]:
+        params = types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=self.uri(path)))
+        return list(await self.client.text_document_code_lens_async(params) or [])
 
     async def execute(self, command: str, arguments: Mapping[str, Any] | None = None) -> Any:
         params = types.ExecuteCommandParams(command=command, arguments=[dict(arguments or {})])
@@ -313,12 +333,24 @@ def _register(editor: Editor) -> None:
         applied, reason = editor.apply(params.edit)
         return types.ApplyWorkspaceEditResult(applied=applied, failure_reason=reason)
 
-    def on_question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+    async def on_question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         editor.questions.append(params)
         editor.poke()
         if editor.answer == "!error":
             raise ValueError("the prompt could not be shown")
+        if editor.answer == "!hold":
+            try:
+                await editor.question_release.wait()
+            except asyncio.CancelledError:
+                editor.withdrawn += 1
+                editor.poke()
+                raise
+            return types.MessageActionItem(title="Approve")
         return types.MessageActionItem(title=editor.answer) if editor.answer else None
+
+    def on_lens_refresh(params: Any) -> None:
+        editor.lens_refreshes += 1
+        editor.poke()
 
     def on_log(params: types.LogMessageParams) -> None:  # pytest-lsp's own fails on the Debug level
         editor.logs.append(params)
@@ -337,6 +369,7 @@ def _register(editor: Editor) -> None:
 
     _handle(client, types.WORKSPACE_APPLY_EDIT, on_apply_edit)
     _handle(client, types.WINDOW_SHOW_MESSAGE_REQUEST, on_question)
+    _handle(client, types.WORKSPACE_CODE_LENS_REFRESH, on_lens_refresh)
     _handle(client, types.WINDOW_LOG_MESSAGE, on_log)
     _handle(client, types.WINDOW_SHOW_MESSAGE, on_message)
     _handle(client, types.PROGRESS, on_progress)

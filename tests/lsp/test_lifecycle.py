@@ -199,8 +199,16 @@ async def test_initialize_answers_without_loading_the_agent(
                 "codex.threads",
                 "codex.newThread",
                 "codex.status",
+                "codex.proposals",
+                "codex.acceptHunk",
+                "codex.rejectHunk",
+                "codex.applyProposal",
+                "codex.discardProposal",
+                "codex.showProposal",
+                "codex.previewProposal",
             ]
         )
+        assert ed.init_result.capabilities.code_lens_provider is not None
         actions = ed.init_result.capabilities.code_action_provider
         assert isinstance(actions, types.CodeActionOptions)
         assert "source.fixAll" not in [str(k) for k in actions.code_action_kinds or []]

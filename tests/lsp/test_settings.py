@@ -42,7 +42,8 @@ async def test_bad_initialization_options_are_reported_and_defaults_kept(
     options = {
         "transport": "carrier-pigeon",
         "shell": {"enabled": "yes", "allow": ["pytest"]},
-        "editMode": "review",
+        "editMode": "yolo",
+        "approvalPolicy": "sometimes",
     }
     async with editor_session(tmp_path, fake, "minimal", init_options=options) as ed:
         current = await status(ed)
@@ -54,8 +55,12 @@ async def test_bad_initialization_options_are_reported_and_defaults_kept(
             "codex.transport = 'carrier-pigeon' is not one of auto, websocket, http; using 'auto'" in messages
         )
         assert "codex.shell.enabled = 'yes' is not true or false; using False" in messages
-        assert any(m.startswith("codex.editMode = 'review' is not available yet") for m in messages)
-        assert len(messages) == 3
+        assert "codex.editMode = 'yolo' is not one of auto, review; using 'auto'" in messages
+        assert (
+            "codex.approvalPolicy = 'sometimes' is not one of untrusted, on-request, never; using the default"
+            in messages
+        )
+        assert len(messages) == 4
         load(fake, [say("still working")])
         assert (await ed.execute("codex.ask", {"prompt": "hi"}))["status"] == "completed"
 

@@ -376,7 +376,9 @@ async def test_status_names_the_setup_but_never_the_key(ed: Editor) -> None:
 @pytest.mark.parametrize(
     ("command", "arguments", "message"),
     [
-        ("codex.teleport", {}, "unknown command 'codex.teleport'; this server offers codex.ask"),
+        ("codex.teleport", {}, "unknown command 'codex.teleport'; this server offers codex.acceptHunk"),
+        ("codex.acceptHunk", {"proposalId": "p-nope", "hunkId": "h1"}, "no proposal 'p-nope'"),
+        ("codex.rejectHunk", {"hunkId": "h1"}, "codex.rejectHunk: proposalId must be a non-empty string"),
         ("codex.ask", {"uri": "file:///x"}, "codex.ask: prompt must be a non-empty string"),
         ("codex.ask", {"prompt": "x", "range": {"start": 1}}, "codex.ask: range is not an LSP range"),
         ("codex.fixDiagnostics", {"uri": "file:///nowhere/x.py"}, "diagnostics must name at least one"),

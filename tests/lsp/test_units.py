@@ -22,7 +22,7 @@ def test_later_sources_win_key_by_key_and_bad_values_keep_the_previous_one() -> 
     layered, problems = parse_settings({"transport": "smoke-signals", "baseUrl": "ftp://x"}, base)
     assert (layered.model, layered.transport, layered.base_url) == ("from-init", "http", None)
     assert problems == [
-        "codex.baseUrl = 'ftp://x' is not an http(s):// or ws(s):// URL; using None",
+        "codex.baseUrl = 'ftp://x' is not an http(s):// or ws(s):// URL; using the default",
         "codex.transport = 'smoke-signals' is not one of auto, websocket, http; using 'http'",
     ]
     empty, _ = parse_settings({"model": ""}, base)
@@ -48,12 +48,13 @@ def test_every_setting_and_command_is_documented() -> None:
     from pathlib import Path
 
     from codex_lsp.lsp.features.commands import COMMANDS
+    from codex_lsp.lsp.features.review import REVIEW_COMMANDS
     from codex_lsp.lsp.settings import KEYS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for path in KEYS:
         assert f"`{'.'.join(path)}`" in readme, path
-    for command in COMMANDS:
+    for command in COMMANDS + REVIEW_COMMANDS:
         assert f"`{command}`" in readme, command
 
 

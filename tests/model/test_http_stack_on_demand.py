@@ -9,8 +9,8 @@ import sys
 CHECK = """
 import asyncio, sys
 from codex_lsp.model import ModelClient, Prompt
-from codex_lsp.testing.fake_responses import FakeResponsesServer
-from codex_lsp.testing.fake_script import Script
+from codex_lsp.testing import FakeResponsesServer
+from codex_lsp.testing import Script
 
 async def main():
     answer = {"output": [{"type": "message", "text": "hi"}]}

@@ -5,7 +5,9 @@ model sends raw patch text) and a JSON ``function`` with one ``input`` string (f
 freeform tools). Either way the patch is parsed and matched against the :class:`Workspace`'s
 file source — editor buffers first — so it fits what the user sees. Failures go back to the
 model as output with the engine's hints (and to the host as a ``failed`` file-change item);
-success hands the changes to the :class:`ChangeApplier`.
+success hands the changes to the :class:`ChangeApplier` — after asking the user when the approval
+policy says so (:mod:`codex_lsp.agent.approval`; a denied change is a ``declined`` item). In review
+mode the applier holds the changes instead, and the output says they are pending the user's review.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 import time
 from typing import Any, ClassVar, Literal
 
+from codex_lsp.agent.approval import patch_reasons
 from codex_lsp.agent.events import (
     FileChangeEntry,
     FileChangeItem,
@@ -23,7 +26,7 @@ from codex_lsp.agent.events import (
     ItemCompleted,
     ItemStarted,
 )
-from codex_lsp.agent.interfaces import ApplyOutcome
+from codex_lsp.agent.interfaces import ApplyOutcome, ApprovalDecision, ApprovalRequest
 from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolInterrupted, ToolResult, function_spec
 from codex_lsp.patch import (
     FileChange,
@@ -138,12 +141,71 @@ async def _propose(result: PatchResult, ctx: ToolContext, started: float) -> Too
     item = FileChangeItem(id=item_id, changes=entries, diff=diff)
     ctx.emit(ItemStarted(turn_id=ctx.turn_id, item=item))
     ctx.emit(FileChangeProposed(turn_id=ctx.turn_id, item_id=item_id, changes=entries, diff=diff))
+    declined = await _approval(ctx, item, result, diff)
+    if declined is not None:
+        return declined
     summary = ", ".join(line[2:] for line in result.summary)
     outcome, interrupted = await _apply_settled(ctx, result, summary)
     recorded = _record(ctx, item, result, outcome, started)
     if interrupted:
         raise ToolInterrupted(recorded)
     return recorded
+
+
+_DIFF_SUMMARY_LINES = 12
+INTERRUPTED_APPROVAL = (
+    "apply_patch declined: the turn was interrupted while the change waited for the user's approval. "
+    "No file was changed."
+)
+
+
+async def _approval(
+    ctx: ToolContext, item: FileChangeItem, result: PatchResult, diff: str
+) -> ToolResult | None:
+    """Ask the user when the policy says so; ``None`` when the change may go ahead, else the
+    declined output (the item completes ``declined``). Interrupting the turn while the question
+    is open answers it as denied."""
+    reasons = patch_reasons(result.changes, ctx.settings, (b.path for b in ctx.workspace.open_buffers()))
+    if not reasons or ctx.changes_approved_for_turn:
+        return None
+    why = "; ".join(reasons)
+    if ctx.settings.approval_policy == "never":
+        return _declined(
+            ctx, item, f"apply_patch refused: {why}, and the approval policy is never. No file was changed."
+        )
+    paths = tuple(dict.fromkeys(p for change in result.changes for p in _paths(change)))
+    request = ApprovalRequest(
+        kind="patch",
+        title=f"Apply changes to {', '.join(paths)}?",
+        reason=why,
+        paths=paths,
+        diff=_short_diff(diff),
+    )
+    try:
+        decision = await ctx.approver.request(request)
+    except asyncio.CancelledError:
+        raise ToolInterrupted(_declined(ctx, item, INTERRUPTED_APPROVAL)) from None
+    if decision == ApprovalDecision.DENY:
+        return _declined(
+            ctx, item, "apply_patch declined: the user did not approve this change. No file was changed."
+        )
+    if decision == ApprovalDecision.APPROVE_FOR_TURN:
+        ctx.changes_approved_for_turn = True
+    return None
+
+
+def _declined(ctx: ToolContext, item: FileChangeItem, output: str) -> ToolResult:
+    done = item.model_copy(update={"status": "declined", "message": output})
+    ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
+    return ToolResult(output=output, success=False)
+
+
+def _short_diff(diff: str) -> str:
+    """The diff without its ``diff --git``/``---``/``+++`` headers, cut to a few lines."""
+    lines = [line for line in diff.splitlines() if not line.startswith(("diff --git", "--- ", "+++ "))]
+    if len(lines) > _DIFF_SUMMARY_LINES:
+        lines = [*lines[:_DIFF_SUMMARY_LINES], f"… {len(lines) - _DIFF_SUMMARY_LINES} more lines"]
+    return "\n".join(lines)
 
 
 async def _apply_settled(ctx: ToolContext, result: PatchResult, summary: str) -> tuple[ApplyOutcome, bool]:
@@ -166,14 +228,13 @@ def _record(
     ctx: ToolContext, item: FileChangeItem, result: PatchResult, outcome: ApplyOutcome, started: float
 ) -> ToolResult:
     """Emit the item's final state and build the model's output for ``outcome``."""
+    if outcome.held_for_review:
+        return _held(ctx, item, result, outcome, started)
     if not outcome.applied:
         done = item.model_copy(update={"status": "failed", "message": outcome.message})
         ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
         return ToolResult(output=_not_applied(outcome.message), success=False)
-    status = "held" if outcome.held_for_review else "applied"
-    done = item.model_copy(
-        update={"status": status, "message": outcome.message, "proposal_id": outcome.proposal_id}
-    )
+    done = item.model_copy(update={"status": "applied", "message": outcome.message})
     ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
     ctx.note_changed(path for change in result.changes for path in _paths(change))
     note = f"\n{outcome.message}" if outcome.message else ""
@@ -200,6 +261,22 @@ def _not_applied(message: str) -> str:
     if _SAYS_WHAT_CHANGED.search(reason):
         return f"apply_patch failed: {reason}. Read the files again and send a new patch."
     return f"apply_patch failed: {reason}. No file was changed; read the files again and send a new patch."
+
+
+def _held(
+    ctx: ToolContext, item: FileChangeItem, result: PatchResult, outcome: ApplyOutcome, started: float
+) -> ToolResult:
+    """A change held for review: nothing changed; the model is told it waits for the user."""
+    done = item.model_copy(
+        update={"status": "held", "message": outcome.message, "proposal_id": outcome.proposal_id}
+    )
+    ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
+    ctx.proposal_id = outcome.proposal_id or ctx.proposal_id
+    wall = time.monotonic() - started
+    listed = "\n".join(result.summary)
+    return ToolResult(
+        output=f"Exit code: 0\nWall time: {wall:.1f} seconds\nOutput:\n{outcome.message}\n{listed}\n"
+    )
 
 
 def _entry(change: FileChange) -> FileChangeEntry:

@@ -76,6 +76,10 @@ class ToolContext:
     emit: Callable[[TurnEvent], None]
     approved_for_turn: set[tuple[str, ...]] = field(default_factory=set)
     """Commands the user approved "for this turn"."""
+    changes_approved_for_turn: bool = False
+    """The user approved file changes "for this turn": later ones apply without asking."""
+    proposal_id: str | None = None
+    """The proposal this turn's changes are held in (review mode), once it has one."""
     plan: list[PlanStep] = field(default_factory=list)
     changed_files: list[str] = field(default_factory=list)
     """Paths changed by this turn so far, in first-change order."""

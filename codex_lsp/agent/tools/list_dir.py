@@ -2,7 +2,8 @@
 
 Entries are sorted, directories end with ``/``, each level is indented two spaces; ``.git`` and
 everything ``.gitignore`` excludes are left out. At most ``list_max_entries`` are shown, followed
-by how many were left out, so the model knows to narrow the listing.
+by how many were left out, so the model knows to narrow the listing. In review mode the listing
+shows the turn's pending changes: files it added are there, files it deleted are not.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from codex_lsp.agent.review import pending_changes
 from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, failure, workspace_path
 from codex_lsp.agent.tools.base import ToolContext, ToolResult, function_spec
-from codex_lsp.agent.tools.walk import WalkEntry, walk
+from codex_lsp.agent.tools.walk import IgnoreRules, WalkEntry, walk
 
 __all__ = ["ListDirTool", "render_listing"]
 
@@ -45,15 +47,46 @@ def render_listing(display: str, entries: list[WalkEntry], left_out: int) -> str
     return "\n".join(lines)
 
 
-def _collect(root: Path, start: str, depth: int, cap: int) -> tuple[list[WalkEntry], int]:
-    shown: list[WalkEntry] = []
-    left_out = 0
-    for entry in walk(root, start, max_depth=depth):
-        if len(shown) < cap:
-            shown.append(entry)
-        else:
-            left_out += 1
-    return shown, left_out
+def _collect(
+    root: Path, start: str, depth: int, cap: int, pending: dict[str, str | None] | None = None
+) -> tuple[list[WalkEntry], int]:
+    if not pending:
+        shown: list[WalkEntry] = []
+        left_out = 0
+        for entry in walk(root, start, max_depth=depth):
+            if len(shown) < cap:
+                shown.append(entry)
+            else:
+                left_out += 1
+        return shown, left_out
+    entries = [e for e in walk(root, start, max_depth=depth) if pending.get(e.path, "") is not None]
+    entries += _pending_entries(root, {e.path for e in entries}, pending, start, depth)
+    entries.sort(key=lambda entry: entry.path.split("/"))  # the walk's order: sorted pre-order
+    return entries[:cap], max(len(entries) - cap, 0)
+
+
+def _pending_entries(
+    root: Path, listed: set[str], pending: dict[str, str | None], start: str, depth: int
+) -> list[WalkEntry]:
+    """Entries for files a pending change adds (and their new directories) within the listing."""
+    rules = IgnoreRules(root)
+    added: dict[str, WalkEntry] = {}
+    prefix = start + "/" if start else ""
+    for path, text in pending.items():
+        if text is None or not path.startswith(prefix) or rules.ignored_anywhere(path):
+            continue
+        parts = path[len(prefix) :].split("/")
+        for level in range(1, min(len(parts), depth) + 1):
+            entry_path = prefix + "/".join(parts[:level])
+            if entry_path not in listed:
+                added.setdefault(entry_path, WalkEntry(entry_path, level < len(parts), False, level))
+    return list(added.values())
+
+
+def _pending_directory(pending: dict[str, str | None], start: str) -> bool:
+    return bool(start) and any(
+        path.startswith(start + "/") and text is not None for path, text in pending.items()
+    )
 
 
 class ListDirTool(ArgsTool[ListDirArgs]):
@@ -77,10 +110,11 @@ class ListDirTool(ArgsTool[ListDirArgs]):
         root = ctx.workspace.root
         start = workspace_path(ctx, args.path)
         target = root / start
-        if not target.is_dir():
+        if not target.is_dir() and not _pending_directory(pending_changes(ctx.workspace), start):
             what = "is a file; use read_file to read it" if target.exists() else "does not exist"
             return failure(f"{start or '.'} {what}.")
+        pending = pending_changes(ctx.workspace)
         entries, left_out = await asyncio.to_thread(
-            _collect, root, start, args.depth, ctx.settings.list_max_entries
+            _collect, root, start, args.depth, ctx.settings.list_max_entries, pending
         )
         return ToolResult(output=render_listing(start or ".", entries, left_out))

@@ -2,7 +2,8 @@
 
 Files come from a git-aware walk (``.gitignore`` files at every level, ``.git`` skipped); binary
 files and very large files are skipped. Files open in the editor are searched in their unsaved
-text, and an open buffer not yet saved to disk is searched too. Results are ``path:line: text``,
+text, and an open buffer not yet saved to disk is searched too; in review mode, so are the turn's
+pending changes (a file it deleted is not searched, one it added is). Results are ``path:line: text``,
 sorted by path then line, at most ``search_max_results`` of them plus a count of the rest.
 
 The disk scan runs in a worker thread so a large workspace does not stall the event loop; a
@@ -23,6 +24,7 @@ from pathspec import GitIgnoreSpec
 from pydantic import Field
 
 from codex_lsp.agent.interfaces import Workspace
+from codex_lsp.agent.review import pending_changes
 from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, ToolFailure, workspace_path
 from codex_lsp.agent.tools.base import ToolContext, ToolResult, function_spec
 from codex_lsp.agent.tools.read_file import split_lines
@@ -123,9 +125,10 @@ def _scan(
     matcher: re.Pattern[str],
     cap: int,
     stop: threading.Event,
+    gone: frozenset[str] = frozenset(),
 ) -> _Results:
     results = _Results(cap)
-    for path in sorted({*_disk_files(root, scope, IgnoreRules(root)), *buffers}):
+    for path in sorted({*_disk_files(root, scope, IgnoreRules(root)), *buffers} - gone):
         if stop.is_set():
             break
         text = buffers[path] if path in buffers else read_disk_text(root / path)
@@ -135,18 +138,20 @@ def _scan(
     return results
 
 
-def _buffer_texts(workspace: Workspace, scope: _Scope) -> dict[str, str]:
-    """The unsaved text of every open buffer the search covers (read on the event-loop thread)."""
+def _buffer_texts(workspace: Workspace, scope: _Scope) -> tuple[dict[str, str], frozenset[str]]:
+    """The text of every open buffer and pending change the search covers (read on the event-loop
+    thread), and the paths a pending change deletes."""
     rules = IgnoreRules(workspace.root)
+    pending = pending_changes(workspace)
     texts: dict[str, str] = {}
-    for buffer in workspace.open_buffers():
-        if not scope.covers(buffer.path) or (not scope.single_file and rules.ignored_anywhere(buffer.path)):
+    for path in [buffer.path for buffer in workspace.open_buffers()] + list(pending):
+        if not scope.covers(path) or (not scope.single_file and rules.ignored_anywhere(path)):
             continue
         try:
-            texts[buffer.path] = workspace.read_text(buffer.path)
+            texts[path] = workspace.read_text(path)
         except (OSError, PatchError):
             continue
-    return texts
+    return texts, frozenset(path for path, text in pending.items() if text is None)
 
 
 class SearchTool(ArgsTool[SearchArgs]):
@@ -172,17 +177,18 @@ class SearchTool(ArgsTool[SearchArgs]):
     async def run_with(self, args: SearchArgs, ctx: ToolContext) -> ToolResult:
         matcher = _compile(args)
         scope = _make_scope(ctx, args)
-        buffers = _buffer_texts(ctx.workspace, scope)
+        buffers, gone = _buffer_texts(ctx.workspace, scope)
         if (
             scope.single_file
             and scope.start not in buffers
-            and not (ctx.workspace.root / scope.start).is_file()
+            and (scope.start in gone or not (ctx.workspace.root / scope.start).is_file())
         ):
             raise ToolFailure(f"{args.path} does not exist in the workspace.")
         stop = threading.Event()
         cap = ctx.settings.search_max_results
+        root = ctx.workspace.root
         try:
-            results = await asyncio.to_thread(_scan, ctx.workspace.root, scope, buffers, matcher, cap, stop)
+            results = await asyncio.to_thread(_scan, root, scope, buffers, matcher, cap, stop, gone)
         except asyncio.CancelledError:
             stop.set()
             raise

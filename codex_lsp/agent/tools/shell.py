@@ -2,9 +2,10 @@
 
 A command runs without asking only when it matches a ``settings.shell_allow`` entry (see
 :mod:`codex_lsp.agent.tools.allowlist`), or when the user approved that exact argv "for this turn";
-everything else goes to the :class:`Approver` first. Commands run sandboxed when
-:mod:`codex_lsp.agent.sandbox` says so, never inherit the API key variables, and are killed
-(with their children) on timeout or when the turn is cancelled.
+everything else goes to the :class:`Approver` first — or, under the approval policy ``never``, is
+declined without asking. Interrupting the turn while the question is open answers it as denied.
+Commands run sandboxed when :mod:`codex_lsp.agent.sandbox` says so, never inherit the API key
+variables, and are killed (with their children) on timeout or when the turn is cancelled.
 
 Events: ``ItemStarted`` (a ``commandExecution`` item, ``inProgress``) once the call is valid;
 ``CommandStarted`` when the process starts; ``CommandFinished`` and ``ItemCompleted`` at the end,
@@ -33,7 +34,7 @@ from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
 from codex_lsp.agent.sandbox import SandboxError, sandboxed_argv
 from codex_lsp.agent.tools.allowlist import is_allowed
 from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, failure, workspace_path
-from codex_lsp.agent.tools.base import ToolContext, ToolResult, function_spec
+from codex_lsp.agent.tools.base import ToolContext, ToolInterrupted, ToolResult, function_spec
 from codex_lsp.agent.tools.process import ProcessOutcome, run_process
 
 __all__ = ["ShellTool", "child_env", "format_exec_output"]
@@ -45,6 +46,13 @@ DESCRIPTION = (
     "Do not use it to edit files: use apply_patch."
 )
 DECLINED = "The user declined to run this command."
+NEVER_ASKS = (
+    "The command was declined without asking: it needs the user's approval (it is not allow-listed) "
+    "and the approval policy is never."
+)
+INTERRUPTED_APPROVAL = (
+    "Not run: the turn was interrupted while this command waited for the user's approval (denied)."
+)
 
 Status = Literal["completed", "failed", "declined", "timedOut"]
 
@@ -128,26 +136,36 @@ class _Execution:
     async def run(self) -> ToolResult:
         self.ctx.emit(ItemStarted(turn_id=self.ctx.turn_id, item=self.item))
         try:
-            if not await self._approved():
-                self._finish("declined", None, 0.0, DECLINED)
-                return failure(DECLINED)
+            refusal = await self._approval()
+            if refusal is not None:
+                self._finish("declined", None, 0.0, refusal)
+                return failure(refusal)
             return await self._execute()
+        except ToolInterrupted:
+            raise
         except asyncio.CancelledError:
             self._complete_item("failed", None, None, "Interrupted: the turn was cancelled.")
             raise
 
-    async def _approved(self) -> bool:
+    async def _approval(self) -> str | None:
+        """``None`` when the command may run, else why not (for the model)."""
         ctx = self.ctx
         root = ctx.workspace.root
         cwd = _root_path(root, self.workdir)
         search_path = child_env(ctx.secret_env_names, self.sandboxed).get("PATH", os.defpath)
         allowed = is_allowed(self.command, ctx.settings, root=root, cwd=cwd, search_path=search_path)
         if allowed or self.command in ctx.approved_for_turn:
-            return True
-        decision = await ctx.approver.request(self._request())
+            return None
+        if ctx.settings.approval_policy == "never":
+            return NEVER_ASKS
+        try:
+            decision = await ctx.approver.request(self._request())
+        except asyncio.CancelledError:
+            self._complete_item("declined", None, None, INTERRUPTED_APPROVAL)
+            raise ToolInterrupted(failure(INTERRUPTED_APPROVAL)) from None
         if decision == ApprovalDecision.APPROVE_FOR_TURN:
             ctx.approved_for_turn.add(self.command)
-        return decision != ApprovalDecision.DENY
+        return DECLINED if decision == ApprovalDecision.DENY else None
 
     def _request(self) -> ApprovalRequest:
         where = "the workspace root" if self.workdir == "." else self.workdir

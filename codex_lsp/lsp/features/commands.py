@@ -12,8 +12,10 @@
 
 A turn command answers when the turn ends, with ``{threadId, turnId, status, message, changedFiles,
 usage, error?}`` — ``status`` is ``completed``, ``interrupted`` or ``failed``; a failed turn is a
-result, not a JSON-RPC error. Unknown commands, bad arguments and unknown documents are JSON-RPC
-errors with a message a person understands.
+result, not a JSON-RPC error. In review mode a turn whose changes were held adds ``proposalId`` and
+``diffs: [{path, diff}]`` (a unified diff per file; ``changedFiles`` is empty: nothing changed). The
+review commands are in :mod:`codex_lsp.lsp.features.review`. Unknown commands, bad arguments and
+unknown documents are JSON-RPC errors with a message a person understands.
 
 Turns are cancellable three ways, all ending the turn ``interrupted``: ``$/cancelRequest`` on the
 command (pygls answers it but does not cancel a command's coroutine, so the request's future is
@@ -180,6 +182,9 @@ def result_payload(result: Any) -> dict[str, Any]:
     }
     if result.error:
         payload["error"] = result.error
+    if result.proposal_id:
+        payload["proposalId"] = result.proposal_id
+        payload["diffs"] = [{"path": path, "diff": diff} for path, diff in result.diffs]
     return payload
 
 

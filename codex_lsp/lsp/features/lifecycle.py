@@ -116,6 +116,7 @@ def setup(server: CodexServer) -> None:
         await read_configuration(ls)
         host = await state.host(ls)
         host.check_config()
+        host.restore_proposals()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: CodexServer, params: types.DidChangeConfigurationParams) -> None:

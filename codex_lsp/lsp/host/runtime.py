@@ -9,14 +9,21 @@
   the other's.
 - **Requests**: a turn command becomes the agent's ``TurnRequest`` here, positions converted from
   the client's encoding to code points against the current buffer text.
+- **Proposals** (review mode): one :class:`~codex_lsp.agent.book.ProposalBook` per folder,
+  kept across agents (a settings change builds a new agent, not a new book) with its own applier,
+  so deciding on a hunk needs no model connection. Books are saved under the state directory and
+  restored at start-up; what happens to them is shown by :mod:`codex_lsp.lsp.features.review`.
+- **Approval policy**: the editor's ``approvalPolicy``, else config.toml's ``approval_policy``
+  (Codex's values; ``on-failure``, which Codex deprecated, means ``on-request``), else ``on-request``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from lsprotocol import types
 from pydantic import SecretStr
@@ -27,6 +34,9 @@ from codex_lsp.agent import (
     Agent,
     AgentSettings,
     EditorContext,
+    ProposalBook,
+    ProposalEvent,
+    ProposalStore,
     Selection,
     ThreadNotFoundError,
     ThreadStore,
@@ -56,6 +66,16 @@ if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer
 
 __all__ = ["CommandError", "Host", "model_settings"]
+
+log = logging.getLogger(__name__)
+
+_CONFIG_POLICIES = {
+    "untrusted": "untrusted",
+    "on-request": "on-request",
+    "on-failure": "on-request",
+    "never": "never",
+}
+Policy = Literal["untrusted", "on-request", "never"]
 
 
 class CommandError(Exception):
@@ -111,7 +131,10 @@ class Host:
         self.home = codex_home()
         self.expected = Expected()
         self.state.documents.listeners.append(self.expected.forget)
+        self.state.documents.listeners.append(self._document_event)
         self.store = ThreadStore(default_state_dir())
+        self.proposal_store = ProposalStore(default_state_dir() / "proposals")
+        self.books: dict[Path, tuple[ProposalBook, LspApplier]] = {}
         self.agents: dict[Path, Agent] = {}
         self._agent_keys: dict[Path, tuple[Any, ...]] = {}
         self._client: ModelClient | None = None
@@ -197,23 +220,90 @@ class Host:
             if agent is not None and not agent.running:
                 del self.agents[folder]
 
-    def agent(self, folder: Path) -> Agent:
-        """The folder's agent for the current settings; raises ``ConfigError``."""
-        client = self.client()
-        settings = AgentSettings(
-            shell_enabled=self.state.settings.shell_enabled, shell_allow=self.state.settings.shell_allow
-        )
-        key = (id(client), settings)
-        agent = self.agents.get(folder)
-        if agent is not None and self._agent_keys.get(folder) == key:
-            return agent
-        workspace = LspWorkspace(
+    def workspace(self, folder: Path) -> LspWorkspace:
+        return LspWorkspace(
             folder,
             self.state.documents,
             self.state.diagnostics,
             self.expected,
             self.state.caps.position_encoding,
         )
+
+    def agent_settings(self) -> AgentSettings:
+        """The agent's settings from the editor's (and config.toml's approval policy)."""
+        settings = self.state.settings
+        return AgentSettings(
+            shell_enabled=settings.shell_enabled,
+            shell_allow=settings.shell_allow,
+            edit_mode="review" if settings.edit_mode == "review" else "auto",
+            approval_policy=cast(Policy, settings.approval_policy or self.config_policy()),
+            ask_for_deletions=settings.ask_for_deletions,
+            ask_outside_open_buffers=settings.ask_outside_open_buffers,
+            ask_for_paths=settings.ask_for_paths,
+        )
+
+    def config_policy(self) -> Policy:
+        """config.toml's ``approval_policy`` as one of ours (``on-request`` when unset or unknown)."""
+        try:
+            value = read_config(self.home / "config.toml").approval_policy
+        except ConfigError:
+            return "on-request"
+        if value is not None and value not in _CONFIG_POLICIES:
+            log.warning(
+                "approval_policy = %r in config.toml is not one codex-lsp knows; using on-request", value
+            )
+        return cast(
+            Policy, _CONFIG_POLICIES.get(value, "on-request") if isinstance(value, str) else "on-request"
+        )
+
+    def book(self, folder: Path) -> tuple[ProposalBook, LspApplier]:
+        """The folder's proposals and the applier its decisions go through (made on first use)."""
+        if folder not in self.books:
+            workspace = self.workspace(folder)
+            book = ProposalBook(workspace, self.proposal_store)
+            book.listeners.append(lambda event: self._proposal_event(folder, event))
+            self.books[folder] = (book, LspApplier(self.server, workspace))
+        return self.books[folder]
+
+    def restore_proposals(self) -> None:
+        """Bring back the proposals a previous server left pending in the open folders."""
+        for folder in self.folders():
+            self.book(folder)[0].restore()
+
+    def proposal(self, proposal_id: str) -> tuple[ProposalBook, LspApplier]:
+        """The book holding ``proposal_id``; raises ``CommandError``."""
+        for book, applier in self.books.values():
+            if book.get(proposal_id) is not None:
+                return book, applier
+        raise CommandError(f"no proposal {proposal_id!r}; codex.proposals lists the pending ones")
+
+    def _proposal_event(self, folder: Path, event: ProposalEvent) -> None:
+        from codex_lsp.lsp.features.review import present
+
+        present(self.server, self, folder, event)
+
+    def _document_event(self, document: Document) -> None:
+        """A document closed: re-anchor pending hunks against what is on disk, and say so when the
+        disk holds something else than the buffer did."""
+        if document.path is None or self.state.documents.get(document.uri) is not None:
+            return
+        for book, _ in list(self.books.values()):
+            relative = (
+                book.workspace.relative(document.path) if isinstance(book.workspace, LspWorkspace) else None
+            )
+            if relative is not None:
+                why = f"{relative} was closed and differs on disk; its pending hunks now follow the disk"
+                book.file_changed(relative, why, document.text)
+
+    def agent(self, folder: Path) -> Agent:
+        """The folder's agent for the current settings; raises ``ConfigError``."""
+        client = self.client()
+        settings = self.agent_settings()
+        key = (id(client), settings)
+        agent = self.agents.get(folder)
+        if agent is not None and self._agent_keys.get(folder) == key:
+            return agent
+        workspace = self.workspace(folder)
         fresh = Agent(
             client=client,
             workspace=workspace,
@@ -223,6 +313,7 @@ class Host:
             settings=settings,
             store=self.store,
             codex_home=self.home,
+            proposals=self.book(folder)[0],
         )
         if agent is not None:  # same threads, and still one turn per thread across the two
             fresh.threads, fresh.running = agent.threads, agent.running
@@ -340,6 +431,8 @@ class Host:
             "version": __version__,
             "positionEncoding": state.caps.position_encoding,
             "editMode": state.settings.edit_mode,
+            "approvalPolicy": state.settings.approval_policy or self.config_policy(),
+            "pendingProposals": sum(len(book.listed()) for book, _ in self.books.values()),
             "shellEnabled": state.settings.shell_enabled,
             "runningTurns": list(state.turns.running),
             "folders": [str(f) for f in self.folders()],

@@ -1,0 +1,144 @@
+"""Approvals for file changes through the editor: the policy (Codex's names, from the editor or
+config.toml), the always-ask rules, the three answers, no answer, and an interrupt while a question
+is open (answered as denied and withdrawn from the editor)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_lsp.testing import FakeResponsesServer
+from tests.lsp.harness import Editor, editor_session, load, outputs, patch, say, write_codex_home
+
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning"),
+]
+
+
+def edit(path: str, old: str, new: str) -> str:
+    return f"*** Begin Patch\n*** Update File: {path}\n@@\n-{old}\n+{new}\n*** End Patch"
+
+
+TWO_PATCHES = [patch(edit("a.txt", "one", "uno")), patch(edit("b.txt", "two", "dos")), say("done")]
+
+
+async def settled(ed: Editor, key: str, value: Any) -> None:
+    """Wait until ``codex.status`` shows ``key`` as ``value`` (settings apply asynchronously)."""
+    for _ in range(200):
+        if (await ed.execute("codex.status")).get(key) == value:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{key} never became {value!r}")
+
+
+def lay_out(ed: Editor) -> None:
+    ed.write("a.txt", "one\n")
+    ed.write("b.txt", "two\n")
+
+
+@pytest.mark.parametrize(
+    ("profile", "answer", "asked", "applied"),
+    [
+        ("vscode", "Approve", 2, True),
+        ("neovim", "Approve for this turn", 1, True),
+        ("vscode", "Deny", 2, False),
+        ("neovim", None, 2, False),
+        ("minimal", "Approve", 0, False),
+    ],
+)
+async def test_untrusted_asks_before_every_change(
+    tmp_path: Path, fake: FakeResponsesServer, profile: Any, answer: str | None, asked: int, applied: bool
+) -> None:
+    async with editor_session(tmp_path, fake, profile, init_options={"approvalPolicy": "untrusted"}) as ed:
+        lay_out(ed)
+        ed.answer = answer
+        load(fake, TWO_PATCHES)
+        result = await ed.execute("codex.ask", {"prompt": "translate"})
+        assert result["status"] == "completed", result
+        assert len(ed.questions) == asked
+        if asked:
+            question = ed.questions[0]
+            assert "Codex wants to change a.txt" in question.message
+            assert "-one\n+uno" in question.message, "a short diff in the question"
+            assert [a.title for a in question.actions or []] == ["Approve", "Approve for this turn", "Deny"]
+        assert (ed.text("a.txt"), ed.text("b.txt")) == (("uno\n", "dos\n") if applied else ("one\n", "two\n"))
+        if not applied:
+            assert all("declined" in output for output in outputs(fake)[-2:])
+
+
+async def test_always_ask_rules_and_never(tmp_path: Path, fake: FakeResponsesServer) -> None:
+    options = {"approvalPolicy": "on-request", "alwaysAsk": {"deletions": True, "paths": ["locked/**"]}}
+    async with editor_session(tmp_path, fake, "vscode", init_options=options) as ed:
+        lay_out(ed)
+        ed.write("locked/c.txt", "three\n")
+        ed.answer = "Deny"
+        load(
+            fake,
+            [
+                patch(edit("a.txt", "one", "uno")),
+                patch("*** Begin Patch\n*** Delete File: b.txt\n*** End Patch"),
+                patch(edit("locked/c.txt", "three", "tres")),
+                say("done"),
+            ],
+        )
+        await ed.execute("codex.ask", {"prompt": "change"})
+        assert ed.text("a.txt") == "uno\n", "an ordinary change applies without asking"
+        assert [q.message.split(" (")[0] for q in ed.questions] == [
+            "Codex wants to change b.txt",
+            "Codex wants to change locked/c.txt",
+        ]
+        assert "it deletes b.txt" in ed.questions[0].message
+        assert ed.text("b.txt") == "two\n"
+        assert ed.text("locked/c.txt") == "three\n"
+
+        ed.configure({"approvalPolicy": "never"})
+        await settled(ed, "approvalPolicy", "never")
+        load(fake, [patch("*** Begin Patch\n*** Delete File: b.txt\n*** End Patch"), say("done")])
+        await ed.execute("codex.ask", {"prompt": "delete"})
+        assert len(ed.questions) == 2, "never asks nothing"
+        assert "the approval policy is never" in outputs(fake)[-1]
+        assert ed.text("b.txt") == "two\n"
+
+
+async def test_config_toml_sets_the_policy_unless_the_editor_does(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    home = tmp_path / "codex-home"
+    write_codex_home(home, fake)
+    config = home / "config.toml"
+    config.write_text('approval_policy = "untrusted"\n' + config.read_text())  # a top-level key
+    async with editor_session(tmp_path, fake, "neovim") as ed:
+        lay_out(ed)
+        ed.answer = "Approve for this turn"
+        assert (await ed.execute("codex.status"))["approvalPolicy"] == "untrusted"
+        load(fake, TWO_PATCHES)
+        await ed.execute("codex.ask", {"prompt": "translate"})
+        assert len(ed.questions) == 1
+    async with editor_session(tmp_path, fake, "neovim", init_options={"approvalPolicy": "ask"}) as ed:
+        status = await ed.execute("codex.status")
+        assert status["approvalPolicy"] == "on-request", "the editor's setting wins; 'ask' is on-request"
+
+
+async def test_an_interrupt_answers_the_open_question_as_denied(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    async with editor_session(tmp_path, fake, "vscode", init_options={"approvalPolicy": "untrusted"}) as ed:
+        lay_out(ed)
+        ed.answer = "!hold"
+        load(fake, [patch(edit("a.txt", "one", "uno")), say("never requested")], [say("next")])
+        task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "translate"}))
+        await ed.until(lambda: ed.questions)
+        (turn_id,) = (await ed.execute("codex.status"))["runningTurns"]
+        assert await ed.execute("codex.interrupt", {"turnId": turn_id}) == {"interrupted": [turn_id]}
+        async with asyncio.timeout(1.0):
+            result = await task
+        assert result["status"] == "interrupted"
+        await ed.until(lambda: ed.withdrawn == 1)
+        assert ed.text("a.txt") == "one\n"
+        assert fake.pending_steps == 2, "no model request after the interrupt"
+        await ed.execute("codex.ask", {"prompt": "again", "threadId": result["threadId"]})
+        assert "interrupted while the change waited for the user's approval" in outputs(fake)[-1]
