@@ -35,6 +35,7 @@ READ_TRANSCRIPT = """() => [...document.querySelectorAll('#transcript .turn')].m
     status: turn.dataset.status,
     messages: [...turn.querySelectorAll('.entry.message')].map((m) => m.innerText.trim()),
     files: [...turn.querySelectorAll('.entry.file-change')].map((f) => f.innerText.trim()),
+    proposals: [...turn.querySelectorAll('.entry.proposal')].map((p) => p.innerText.trim()),
 }))"""
 
 
@@ -122,6 +123,15 @@ def wait_turn_ended(workbench: Workbench, count: int, *, timeout: float = WAIT) 
         if time.monotonic() > deadline:
             raise VSCodeTimeout(f"turn {count} did not end in the transcript: {turns}")
         time.sleep(0.05)
+
+
+def wait_text(workbench: Workbench, text: str, *, timeout: float = WAIT) -> dict[str, Any]:
+    """Wait until the active editor holds ``text``; return the probe's view of it."""
+    deadline = time.monotonic() + timeout
+    while (active := workbench.probe_state()["active"])["text"] != text:
+        if time.monotonic() > deadline:
+            raise VSCodeTimeout(f"the editor holds {active['text']!r}, not {text!r}")
+    return dict(active)
 
 
 def status_item(workbench: Workbench) -> str:
@@ -243,3 +253,52 @@ def test_a_slow_turn_is_cancelled_from_the_status_bar_then_from_the_notification
 
     state = workbench.probe_state()["active"]
     assert (state["text"], state["isDirty"]) == (APP, False), "a cancelled turn leaves the file alone"
+
+
+REVIEWED = (
+    "def first():\n    return 1\n\n\ndef middle():\n    return 0\n\n\n"
+    "def helper():\n    pass\n\n\ndef second():\n    return 2\n"
+)
+
+
+def test_review_mode_accepts_one_hunk_by_its_lens_and_rejects_the_other_from_the_palette(
+    workbench: Workbench, workspace: Path, model: HostedFake
+) -> None:
+    (workspace / "app.py").write_text(REVIEWED)
+    both = REVIEWED.replace("return 1", "return 10").replace("return 2", "return 20")
+    model.load(script([patch("app.py", REVIEWED, both), say("Proposed two changes for your review.")]))
+    workbench.open_file("app.py")
+    # Set in the open window's folder settings: it reaches the server through workspace/configuration.
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "settings.json").write_text(json.dumps({"codex.editMode": "review"}))
+    deadline = time.monotonic() + WAIT
+    while True:
+        workbench.run_command("Codex: Show Status")
+        try:
+            workbench.wait_notification("edits: review", timeout=1)
+            break
+        except VSCodeTimeout:
+            assert time.monotonic() < deadline, "codex-lsp never saw codex.editMode = review"
+    workbench.run_command("Codex: Ask…", opens_input=True)
+    workbench.answer_input("Ask Codex", "bump the numbers")
+    turn = wait_turn_ended(workbench, 1)
+    assert turn["files"] == ["Proposed app.py"]
+    assert workbench.probe_state()["active"]["text"] == REVIEWED, "nothing lands before the review"
+
+    workbench.focus_editor()
+    workbench.page.keyboard.press("Control+Home")
+    workbench.page.keyboard.press("ArrowDown")  # onto `return 1`: the first of the two hunks
+    workbench.run_command("Codex: Reject Hunk")
+    workbench.click_code_lens("Codex: Accept h2")
+    second = REVIEWED.replace("return 2", "return 20")
+    assert wait_text(workbench, second)["isDirty"], "the accepted hunk is in the editor, not saved"
+    deadline = time.monotonic() + WAIT
+    while "1 rejected" not in (review := transcript(workbench)[0]["proposals"][0]):
+        assert time.monotonic() < deadline, review
+        time.sleep(0.05)
+    assert "1 accepted" in review
+    assert "pending" not in review
+    lenses = workbench.page.locator(sel.CODE_LENS, has_text="Codex: Accept")
+    lenses.first.wait_for(state="detached")  # refreshed by the server: nothing left to decide
+    workbench.screenshot("reviewed")
+    assert workbench.probe_state()["active"]["text"] == second

@@ -325,6 +325,11 @@ class Workbench:
             row.first.click()
             return
 
+    def click_code_lens(self, title: str, *, timeout: float = WAIT) -> None:
+        """Click the code lens titled exactly ``title`` in the active editor, once it shows."""
+        exact = re.compile("^" + re.escape(title) + "$")
+        self.page.locator(sel.CODE_LENS, has_text=exact).first.click(timeout=timeout * 1000)
+
     def click_notification_button(self, contains: str, button: str, *, timeout: float = WAIT) -> None:
         """Press ``button`` (e.g. ``"Cancel"``) on the toast whose message contains ``contains``."""
         toast = self.page.locator(sel.NOTIFICATION_TOAST).filter(

@@ -39,6 +39,8 @@ DIALOG = ".monaco-dialog-box"
 """A modal dialog: it swallows clicks until closed (Escape)."""
 
 ACTIVE_EDITOR = ".part.editor .editor-group-container.active .monaco-editor"
+CODE_LENS = f"{ACTIVE_EDITOR} .codelens-decoration a"
+"""A code lens of the active editor (each command of a lens line is its own link)."""
 EDITOR_LINE = ".view-lines .view-line"
 """Rendered lines of an editor: only the visible ones exist, in any DOM order (sorted by their ``top``)."""
 

@@ -97,6 +97,14 @@
       }
       case "notice":
         return el("div", "entry notice", entry.text);
+      case "proposal": {
+        const node = el("div", "entry proposal");
+        node.appendChild(el("span", "verb", "Review "));
+        node.appendChild(el("span", "files", entry.files.join(", ")));
+        const counts = Object.entries(entry.hunks).map(([status, count]) => `${count} ${status}`);
+        node.appendChild(el("span", "status", ` (${entry.id}: ${counts.join(", ")})`));
+        return node;
+      }
       default:
         return el("div", "entry");
     }

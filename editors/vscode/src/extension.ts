@@ -9,6 +9,7 @@ import type { Connection } from "./host";
 import { Command } from "./ids";
 import { NOTIFICATIONS, TURN_COMMANDS } from "./protocol";
 import { resolveServer } from "./serverCommand";
+import { Review } from "./review";
 import { needsRestart } from "./settings";
 import { statusView } from "./statusView";
 import { Supervisor, type ServerState } from "./supervisor";
@@ -85,6 +86,8 @@ export function activate(context: vsc.ExtensionContext): void {
     serverDescription: () => describeServer(supervisor?.state ?? { kind: "stopped" }),
   });
 
+  const review = new Review({ ui: vsc.ui, editor: vsc.editorSnapshot, request: (command, args) => commands.request(command, args) });
+
   const hooks: vsc.ClientHooks = {
     // The server's quick fixes and selection actions run as turns of ours: progress with Cancel, status bar.
     executeCommand: (command, args, next) =>
@@ -129,9 +132,10 @@ export function activate(context: vsc.ExtensionContext): void {
   register(Command.showTranscript, () => view.reveal());
   register(Command.showLog, () => log.show());
   register(Command.restart, () => (supervisor as Supervisor).restart());
-  for (const id of [Command.acceptHunk, Command.rejectHunk, Command.applyProposal, Command.discardProposal]) {
-    register(id, () => vsc.ui.info("Codex: review mode is not available in this version of the server."));
-  }
+  register(Command.acceptHunk, () => review.decideHunk("accept"));
+  register(Command.rejectHunk, () => review.decideHunk("reject"));
+  register(Command.applyProposal, () => review.decideProposal("apply"));
+  register(Command.discardProposal, () => review.decideProposal("discard"));
 
   vsc.onSettingsChanged(context, (affects) => {
     if (needsRestart(affects)) {

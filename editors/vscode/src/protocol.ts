@@ -138,6 +138,15 @@ export interface TurnCompleted {
   changedFiles?: string[];
 }
 
+/** A review-mode proposal changed (held, decided, re-anchored, superseded, restored). */
+export interface ProposalUpdated {
+  reason: string;
+  proposalId: string;
+  turnId: string;
+  files: Array<{ path: string }>;
+  hunks: Array<{ hunkId: string; status: string }>;
+}
+
 /** `$/progress` values of a work-done progress. */
 export type WorkDoneProgress =
   | { kind: "begin"; title: string; message?: string; cancellable?: boolean }

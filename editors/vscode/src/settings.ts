@@ -18,6 +18,9 @@ export const SERVER_SETTINGS = [
   "shell.enabled",
   "shell.allow",
   "approvalPolicy",
+  "alwaysAsk.deletions",
+  "alwaysAsk.outsideOpenBuffers",
+  "alwaysAsk.paths",
 ] as const;
 
 /** Settings only the extension reads. */

@@ -15,6 +15,7 @@ import {
   type ItemEvent,
   type PlanStep,
   type PlanUpdated,
+  type ProposalUpdated,
   type TransportNotice,
   type TurnCompleted,
   type TurnStarted,
@@ -28,7 +29,8 @@ export type Entry =
   | { kind: "plan"; id: string; explanation?: string; steps: PlanStep[] }
   | { kind: "command"; id: string; command: string; status: string; exitCode?: number | null }
   | { kind: "fileChange"; id: string; files: string[]; status: string; message?: string }
-  | { kind: "notice"; id: string; text: string };
+  | { kind: "notice"; id: string; text: string }
+  | { kind: "proposal"; id: string; files: string[]; hunks: Record<string, number> };
 
 export interface TranscriptTurn {
   turnId: string;
@@ -101,6 +103,8 @@ export class Transcript {
       }
       case Notification.turnCompleted:
         return this.completed(p as TurnCompleted);
+      case Notification.proposalUpdated:
+        return this.proposal(p as ProposalUpdated);
       default:
         return false;
     }
@@ -164,6 +168,18 @@ export class Transcript {
 
   private plan(e: PlanUpdated): boolean {
     return this.put(e.turnId, { kind: "plan", id: "plan", explanation: e.explanation ?? undefined, steps: e.plan });
+  }
+
+  /** A review-mode proposal, in the turn that made it: how many hunks are pending, accepted… */
+  private proposal(e: ProposalUpdated): boolean {
+    const hunks: Record<string, number> = {};
+    for (const hunk of e.hunks) {
+      hunks[hunk.status] = (hunks[hunk.status] ?? 0) + 1;
+    }
+    // Once every hunk is decided the server lists no file: keep the ones it had.
+    const before = this.find(e.turnId, e.proposalId);
+    const files = e.files.length > 0 || before?.kind !== "proposal" ? e.files.map((f) => f.path) : before.files;
+    return this.put(e.turnId, { kind: "proposal", id: e.proposalId, files, hunks });
   }
 
   private completed(e: TurnCompleted): boolean {

@@ -54,7 +54,8 @@ describe("serverSettings", () => {
       reasoningEffort: "",
       editMode: "auto",
       shell: { enabled: false, allow: [] },
-      approvalPolicy: "ask",
+      approvalPolicy: "",
+      alwaysAsk: { deletions: false, outsideOpenBuffers: false, paths: [] },
     });
   });
 

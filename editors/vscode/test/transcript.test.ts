@@ -85,7 +85,30 @@ describe("Transcript", () => {
     const transcript = new Transcript();
     feed(transcript, [["codex/item/agentMessage/delta", { turnId: "late", itemId: "m", delta: "hi" }]]);
     assert.equal(transcript.turns[0].turnId, "late");
-    assert.equal(transcript.handle("codex/proposal/updated", {}), false);
+    assert.equal(transcript.handle("codex/something/new", {}), false);
+  });
+
+  it("shows a review-mode proposal in its turn, counting its hunks as they are decided", () => {
+    const transcript = new Transcript();
+    const proposal = (statuses: string[], files = [{ path: "app.py" }]) => ({
+      reason: "accepted",
+      proposalId: "p-1",
+      turnId: T,
+      files,
+      hunks: statuses.map((status, i) => ({ hunkId: `h${i + 1}`, status })),
+    });
+    feed(transcript, [
+      ["codex/turn/started", { threadId: "th", turnId: T }],
+      ["codex/proposal/updated", proposal(["pending", "pending"])],
+      ["codex/proposal/updated", proposal(["pending", "accepted"])],
+    ]);
+    assert.deepEqual(transcript.turns[0].entries, [
+      { kind: "proposal", id: "p-1", files: ["app.py"], hunks: { pending: 1, accepted: 1 } },
+    ]);
+    feed(transcript, [["codex/proposal/updated", proposal(["rejected", "accepted"], [])]]);
+    assert.deepEqual(transcript.turns[0].entries, [
+      { kind: "proposal", id: "p-1", files: ["app.py"], hunks: { rejected: 1, accepted: 1 } },
+    ]);
   });
 
   it(`keeps the last ${MAX_TURNS} turns`, () => {
