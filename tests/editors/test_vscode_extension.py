@@ -9,6 +9,9 @@ module; each test has its own window, hence its own extension host and codex-lsp
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +142,46 @@ def wait_text(workbench: Workbench, text: str, *, timeout: float = WAIT) -> dict
         if time.monotonic() > deadline:
             raise VSCodeTimeout(f"the editor holds {active['text']!r}, not {text!r}")
     return dict(active)
+
+
+def codex_log(workbench: Workbench) -> str:
+    """The window's "Codex" output channel (the extension's lines and codex-lsp's stderr)."""
+    logs = sorted(
+        workbench.server.user_data.glob("logs/*/exthost*/codex-lsp.codex-lsp/Codex.log"),
+        key=lambda p: int(p.parent.parent.name.removeprefix("exthost")),
+    )
+    return logs[-1].read_text(errors="replace") if logs else ""
+
+
+def server_pid(workbench: Workbench, *, other_than: int | None = None, timeout: float = WAIT) -> int:
+    """The pid of the window's codex-lsp: the child of its extension host (the newest) running it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        logs = sorted(
+            workbench.server.user_data.glob("logs/*/exthost*/remoteexthost.log"),
+            key=lambda p: int(p.parent.name.removeprefix("exthost")),
+        )
+        host = re.search(r"Extension host with pid (\d+) started", logs[-1].read_text()) if logs else None
+        for entry in Path("/proc").iterdir():
+            if host is None or not entry.name.isdigit() or int(entry.name) == other_than:
+                continue
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == int(host.group(1)) and any(part.endswith(b"codex-lsp") for part in command):
+                return int(entry.name)
+        if time.monotonic() > deadline:
+            raise VSCodeTimeout("no codex-lsp process under the window's extension host")
+        time.sleep(0.05)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def status_item(workbench: Workbench) -> str:
@@ -309,3 +352,36 @@ def test_review_mode_accepts_one_hunk_by_its_lens_and_rejects_the_other_from_the
     lenses.first.wait_for(state="detached")  # refreshed by the server: nothing left to decide
     workbench.screenshot("reviewed")
     assert workbench.probe_state()["active"]["text"] == second
+
+
+def test_a_crashed_server_is_started_again_and_a_restart_replaces_it(
+    workbench: Workbench, workspace: Path, model: HostedFake
+) -> None:
+    (workspace / "app.py").write_text(APP)
+    model.load(script([say("Still here after two restarts.")]))
+    workbench.open_file("app.py")
+    item = workbench.page.locator(STATUS_ITEM)
+    item.locator(".codicon-sparkle").wait_for()  # idle: the server is up
+    first = server_pid(workbench)
+    os.kill(first, signal.SIGKILL)
+    item.and_(workbench.page.locator(".error-kind")).wait_for()
+    assert "codex-lsp stopped (the process exited); restarting in 1 s" in (
+        item.get_attribute("aria-label") or ""
+    )
+    item.locator(".codicon-sparkle").wait_for()
+    second = server_pid(workbench, other_than=first)
+
+    workbench.run_command("Codex: Restart Server")
+    third = server_pid(workbench, other_than=second)
+    deadline = time.monotonic() + WAIT
+    while alive(second):
+        assert time.monotonic() < deadline, "the replaced server is still running"
+        time.sleep(0.05)
+    item.locator(".codicon-sparkle").wait_for()
+
+    workbench.run_command("Codex: Ask…", opens_input=True)
+    workbench.answer_input("Ask Codex", "are you there?")
+    turn = wait_turn_ended(workbench, 1)
+    assert (turn["status"], turn["messages"]) == ("completed", ["Still here after two restarts."])
+    assert alive(third)
+    assert codex_log(workbench).count("starting " + str(venv_bin() / "codex-lsp")) == 3

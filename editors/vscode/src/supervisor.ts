@@ -86,6 +86,7 @@ export class Supervisor {
   private attempt = 0;
   private readonly policy: RestartPolicy;
   private waiters: Array<() => void> = [];
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: SupervisorDeps,
@@ -95,7 +96,36 @@ export class Supervisor {
   }
 
   /** Start the server (resolving which one); a start that fails counts as a crash. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.serially(() => this.startNow());
+  }
+
+  /** The user asked for a restart: forget earlier crashes and start again. */
+  restart(): Promise<void> {
+    return this.serially(() => {
+      this.policy.reset();
+      return this.startNow();
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.serially(async () => {
+      this.cancelTimer();
+      this.attempt++;
+      await this.release();
+      this.setState({ kind: "stopped" });
+    });
+  }
+
+  /** Run starts and stops one after the other: an old server is always gone before a new one starts, so
+   * two clients never hold the server's commands at once. */
+  private serially(operation: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(operation, operation);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async startNow(): Promise<void> {
     this.cancelTimer();
     const attempt = ++this.attempt;
     await this.release();
@@ -122,19 +152,6 @@ export class Supervisor {
     if (attempt === this.attempt) {
       this.setState({ kind: "running", command: resolution.command, source: resolution.source });
     }
-  }
-
-  /** The user asked for a restart: forget earlier crashes and start again. */
-  async restart(): Promise<void> {
-    this.policy.reset();
-    await this.start();
-  }
-
-  async stop(): Promise<void> {
-    this.cancelTimer();
-    this.attempt++;
-    await this.release();
-    this.setState({ kind: "stopped" });
   }
 
   /** Resolves once the server is no longer starting (running, or failed to). */

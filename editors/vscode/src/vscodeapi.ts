@@ -8,6 +8,7 @@ import {
   ErrorAction,
   LanguageClient,
   RevealOutputChannelOn,
+  State,
   TransportKind,
   WorkDoneProgress as LspWorkDoneProgress,
   type ConfigurationParams,
@@ -274,7 +275,14 @@ export function languageClient(
       start: () => client.start(),
       dispose: async () => {
         listeners.forEach((l) => l.dispose());
-        await client.dispose(2000);
+        if (client.state === State.Starting) {
+          // A starting client cannot be stopped (and would register the server's commands after): let it
+          // finish starting first.
+          await client.start().catch(() => undefined);
+        }
+        if (client.state === State.Running) {
+          await client.dispose(2000);
+        }
       },
     },
     connection: () => (client.isRunning() ? connectionOf(client) : undefined),

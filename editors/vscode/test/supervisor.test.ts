@@ -21,6 +21,9 @@ describe("RestartPolicy", () => {
   });
 });
 
+/** How many fake servers run at once (stopping one takes a few turns of the event loop). */
+const Live = { now: 0, most: 0, slowStop: false };
+
 class FakeServer implements ManagedServer {
   started = 0;
   disposed = false;
@@ -28,15 +31,28 @@ class FakeServer implements ManagedServer {
   constructor(readonly exited: (reason: string) => void) {}
   start(): Promise<void> {
     this.started++;
-    return this.failStart ? Promise.reject(this.failStart) : Promise.resolve();
-  }
-  dispose(): Promise<void> {
-    this.disposed = true;
+    if (this.failStart) {
+      return Promise.reject(this.failStart);
+    }
+    Live.now++;
+    Live.most = Math.max(Live.most, Live.now);
     return Promise.resolve();
+  }
+  async dispose(): Promise<void> {
+    if (!this.disposed && this.started > 0 && !this.failStart) {
+      if (Live.slowStop) {
+        await settle();
+      }
+      Live.now--;
+    }
+    this.disposed = true;
   }
 }
 
 function harness(resolution: Resolution = { command: "/bin/codex-lsp", source: "path" }) {
+  Live.now = 0;
+  Live.most = 0;
+  Live.slowStop = false;
   const clock = new FakeClock();
   const servers: FakeServer[] = [];
   const states: ServerState[] = [];
@@ -108,6 +124,17 @@ describe("Supervisor", () => {
     assert.equal(h.supervisor.state.kind, "running");
     h.servers[h.servers.length - 1].exited("the process exited");
     assert.deepEqual(h.supervisor.state, { kind: "restarting", inMs: 1000, reason: "the process exited" });
+  });
+
+  it("stops the old server before it starts a new one, however the restarts overlap", async () => {
+    const h = harness();
+    await h.supervisor.start();
+    Live.slowStop = true;
+    await Promise.all([h.supervisor.restart(), h.supervisor.restart(), h.supervisor.start()]);
+    assert.equal(h.servers.length, 4);
+    assert.equal(Live.most, 1, "never two servers at once");
+    assert.deepEqual(h.servers.map((s) => s.disposed), [true, true, true, false]);
+    assert.equal(h.supervisor.state.kind, "running");
   });
 
   it("does not restart what it stopped", async () => {
