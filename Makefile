@@ -1,15 +1,17 @@
 # Two entry points do all set-up on a fresh clone:
 #   make demo   - create/refresh .venv and run the main job
-#   make test   - create/refresh .venv (with dev tools), the reference peers and the editors the end-to-end
-#                 tests drive, then lint, type-check and test
+#   make test   - create/refresh .venv (with dev tools), the reference peers, the editors the end-to-end
+#                 tests drive and the VS Code extension, then lint, type-check and test
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PEERS_STAMP := tests/peers/node_modules/.installed
+VSCODE_EXT := editors/vscode
+VSCODE_STAMP := $(VSCODE_EXT)/node_modules/.installed
 
-.PHONY: demo test test-editors lint bench clean system-deps editor-deps
+.PHONY: demo test test-editors lint bench clean system-deps editor-deps vscode-ext
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +27,10 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 
 $(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
 	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VSCODE_STAMP): $(VSCODE_EXT)/package.json $(VSCODE_EXT)/package-lock.json
+	cd $(VSCODE_EXT) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The shell tool's sandbox (bubblewrap) and git are system packages; the sandbox tests must run.
@@ -45,6 +51,11 @@ system-deps:
 editor-deps:
 	bash tools/install-editor-deps.sh
 
+# The VS Code extension: npm ci, tsc --noEmit, eslint, unit tests, then vsce package into
+# editors/vscode/build/codex-lsp.vsix (installed by the end-to-end tests; see editors/vscode/README.md).
+vscode-ext: $(VSCODE_STAMP) editor-deps
+	bash $(VSCODE_EXT)/scripts/check.sh
+
 demo: $(RUNTIME_STAMP)
 	$(BIN)/codex-lsp --version
 	$(BIN)/codex-lsp demo
@@ -54,11 +65,11 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(PEERS_STAMP) system-deps editor-deps
+test: lint $(PEERS_STAMP) system-deps editor-deps vscode-ext
 	CODEX_LSP_REQUIRE_SANDBOX=1 CODEX_LSP_REQUIRE_EDITORS=1 $(BIN)/pytest -q
 
 # Only the end-to-end tests in real editors (Neovim, VS Code): the quick loop while working on editors/.
-test-editors: $(DEV_STAMP) editor-deps
+test-editors: $(DEV_STAMP) editor-deps vscode-ext
 	CODEX_LSP_REQUIRE_EDITORS=1 $(BIN)/pytest -q -m editor
 
 bench: $(DEV_STAMP) $(PEERS_STAMP)
@@ -73,3 +84,4 @@ bench: $(DEV_STAMP) $(PEERS_STAMP)
 
 clean:
 	rm -rf $(VENV) tests/peers/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VSCODE_EXT)/node_modules $(VSCODE_EXT)/dist $(VSCODE_EXT)/build

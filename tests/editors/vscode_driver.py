@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, Playwright, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.editors import vscode_selectors as sel
@@ -239,11 +239,12 @@ class Workbench:
             self.page.keyboard.press("Escape")
             self.page.locator(sel.DIALOG).first.wait_for(state="detached", timeout=5000)
 
-    def run_command(self, title: str, *, timeout: float = WAIT) -> None:
+    def run_command(self, title: str, *, timeout: float = WAIT, opens_input: bool = False) -> None:
         """Run the command whose palette title is exactly ``title`` (e.g. ``"Codex: Ask…"``).
 
         The palette lists the commands known when it opens, and an extension's contributions register a
-        moment after the window renders, so a missing row reopens the palette until ``timeout``.
+        moment after the window renders, so a missing row reopens the palette until ``timeout``. A command
+        that asks for input (``opens_input``) leaves the quick input open: answer with `answer_input`.
         """
         deadline = time.monotonic() + timeout
         self.dismiss_dialogs()
@@ -251,7 +252,8 @@ class Workbench:
             row = self._palette_row(title, min(3.0, max(0.1, deadline - time.monotonic())))
             if row is not None:
                 row.click()
-                self.page.locator(sel.QUICK_INPUT).wait_for(state="hidden")
+                if not opens_input:
+                    self.page.locator(sel.QUICK_INPUT).wait_for(state="hidden")
                 return
             self.page.keyboard.press("Escape")
             if time.monotonic() > deadline:
@@ -272,6 +274,14 @@ class Workbench:
             return None
         return row.first
 
+    def answer_input(self, title: str, text: str, *, timeout: float = WAIT) -> None:
+        """Type ``text`` into the input box titled ``title`` (``showInputBox``) and press Enter."""
+        box = self.page.locator(sel.QUICK_INPUT, has=self.page.locator(sel.QUICK_INPUT_TITLE, has_text=title))
+        box.wait_for(state="visible", timeout=timeout * 1000)
+        box.locator(sel.QUICK_INPUT_BOX_INPUT).fill(text)
+        self.page.keyboard.press("Enter")
+        self.page.locator(sel.QUICK_INPUT).wait_for(state="hidden", timeout=timeout * 1000)
+
     def open_file(self, relative: str, *, timeout: float = WAIT) -> None:
         """Open a file of the folder through Quick Open (Ctrl+P) and wait until its tab is active."""
         self.dismiss_dialogs()
@@ -288,6 +298,60 @@ class Workbench:
         self.page.locator(f"{sel.ACTIVE_TAB}[{sel.TAB_NAME_ATTRIBUTE}={json.dumps(name)}]").wait_for(
             state="visible", timeout=timeout * 1000
         )
+
+    def quick_fix(self, title: str, *, timeout: float = WAIT) -> None:
+        """Open the code action menu (Ctrl+.) at the active editor's cursor and take the action ``title``.
+
+        Language servers start a moment after the window, and the menu lists what is known when it opens, so
+        a menu without the action is closed and opened again until ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        exact = re.compile("^" + re.escape(title) + "$")
+        row = self.page.locator(sel.ACTION_WIDGET_ROW).filter(
+            has=self.page.locator(sel.ACTION_WIDGET_ROW_TITLE, has_text=exact)
+        )
+        while True:
+            self.focus_editor()
+            self.page.keyboard.press("Control+.")
+            try:
+                row.first.wait_for(
+                    state="visible", timeout=min(3.0, max(0.1, deadline - time.monotonic())) * 1000
+                )
+            except PlaywrightTimeout:
+                self.page.keyboard.press("Escape")
+                if time.monotonic() > deadline:
+                    raise VSCodeTimeout(f"no code action titled {title!r} after {timeout}s") from None
+                continue
+            row.first.click()
+            return
+
+    def click_code_lens(self, title: str, *, timeout: float = WAIT) -> None:
+        """Click the code lens titled exactly ``title`` in the active editor, once it shows."""
+        exact = re.compile("^" + re.escape(title) + "$")
+        self.page.locator(sel.CODE_LENS, has_text=exact).first.click(timeout=timeout * 1000)
+
+    def click_notification_button(self, contains: str, button: str, *, timeout: float = WAIT) -> None:
+        """Press ``button`` (e.g. ``"Cancel"``) on the toast whose message contains ``contains``."""
+        toast = self.page.locator(sel.NOTIFICATION_TOAST).filter(
+            has=self.page.locator(sel.NOTIFICATION_MESSAGE, has_text=contains)
+        )
+        toast.first.locator(sel.NOTIFICATION_BUTTON, has_text=button).click(timeout=timeout * 1000)
+
+    def webview(self, selector: str, *, timeout: float = WAIT) -> Frame:
+        """The page of the webview that shows ``selector`` (an extension's view, once it is open).
+
+        A webview's page is a frame nested in the workbench's; this finds the one whose document has
+        ``selector``, waiting up to ``timeout`` for it to be shown.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            for frame in self.page.frames:
+                with contextlib.suppress(Exception):  # a frame may go away while we look
+                    if frame.locator(selector).count() > 0:
+                        return frame
+            if time.monotonic() > deadline:
+                raise VSCodeTimeout(f"no webview shows {selector!r} after {timeout}s")
+            time.sleep(0.05)
 
     def focus_editor(self) -> None:
         """Give the active editor the keyboard (click its tab: clicking the text would move the cursor)."""

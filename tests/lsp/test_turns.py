@@ -86,8 +86,12 @@ async def test_fix_from_a_diagnostic_in_the_request_context(ed: Editor, fake: Fa
     actions = await code_actions(ed, uri, UNDEFINED.range, [UNDEFINED])
     (fix,) = [a for a in actions if a.title == "Fix with Codex: Undefined name `nam`"]
     load(fake, [patch(fixed("ctx/app.py")), say("done")])
+    notified = len(ed.notifications)
     result = await run(ed, command_of(fix))
     assert result["status"] == "completed", result
+    if ed.profile == "vscode":
+        (started,) = [p for m, p in ed.notifications[notified:] if m == "codex/turn/started"]
+        assert started.title == "Fix: Undefined name `nam`"
     assert ed.text("ctx/app.py") == FIXED
     prompt = user_texts(fake)[-1]
     for needle in ("Undefined name `nam`", "F821", "ruff", "return 'hello ' + nam"):
@@ -299,6 +303,7 @@ async def test_streaming_and_progress(ed: Editor, fake: FakeResponsesServer) -> 
     else:
         methods = [m for m, _ in mine]
         assert methods[0] == "codex/turn/started"
+        assert mine[0][1].title == "stream", "a transcript heads the turn with its prompt"
         assert methods[-1] == "codex/turn/completed"
         deltas = [p.delta for m, p in mine if m == "codex/item/agentMessage/delta"]
         assert "".join(deltas) == text, "nothing lost"

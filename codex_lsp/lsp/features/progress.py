@@ -8,7 +8,8 @@
   event kind (``codex/turn/started``, ``codex/item/started``, ``codex/item/agentMessage/delta``,
   ``codex/item/reasoning/summaryDelta``, ``codex/item/completed``, ``codex/turn/completed``, and
   ``codex/turn/plan/updated``, ``codex/turn/fileChange/proposed``, ``codex/turn/command/started``,
-  ``codex/turn/command/finished``, ``codex/turn/transport``), with camelCase fields.
+  ``codex/turn/command/finished``, ``codex/turn/transport``), with camelCase fields;
+  ``codex/turn/started`` also carries the turn's ``title`` (the prompt, or "Fix: <message>").
 - **Log lines** (``window/logMessage``, level ``Debug``) for every event except text deltas.
 
 Deltas are **coalesced**: those arriving within one frame (16 ms) are sent as one notification per
@@ -119,7 +120,10 @@ class TurnReporter:
         self.flush()
         self._note(kind, event)
         if self.streaming:
-            self._send("codex/" + kind, event.model_dump(mode="json"))
+            payload = event.model_dump(mode="json")
+            if kind == "turn/started":
+                payload["title"] = self.title  # the prompt or the fix: what a transcript heads the turn with
+            self._send("codex/" + kind, payload)
         if kind != "item/started":
             self.server.log(f"codex turn {self.turn_id}: {self._describe(kind, event)}")
 
