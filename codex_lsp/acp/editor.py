@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol
 from acp import RequestError
 from acp.interfaces import Client
 
-from codex_lsp.agent import ApplyOutcome, Diagnostic, OpenBuffer, checkpoint
+from codex_lsp.agent import ApplyOutcome, Diagnostic, OpenBuffer, checkpoint, read_workspace_text
 from codex_lsp.patch import (
     ChangeKind,
     DiskFileSource,
@@ -119,13 +119,7 @@ class EditorWorkspace:
         return self._root
 
     def read_text(self, path: str) -> str:
-        resolved = self.source.resolve(path)
-        kind = self.source.kind(resolved)
-        if kind is PathKind.DIRECTORY:
-            raise IsADirectoryError(path)
-        if kind is PathKind.MISSING:
-            raise FileNotFoundError(path)
-        return self.source.read_text(resolved)
+        return read_workspace_text(self.source, path)
 
     def open_buffers(self) -> list[OpenBuffer]:
         return []  # ACP does not tell an agent which files are open

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         OpenBuffer,
         Selection,
         Workspace,
+        read_workspace_text,
     )
     from codex_lsp.agent.local import DiskApplier, DryRunApplier, LocalWorkspace, TerminalApprover
     from codex_lsp.agent.proposals import (
@@ -134,6 +135,7 @@ __all__ = [
     "checkpoint",
     "default_state_dir",
     "find_git_root",
+    "read_workspace_text",
     "sandbox_status",
     "workspace_relative",
 ]
@@ -179,6 +181,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "OpenBuffer",
         "Selection",
         "Workspace",
+        "read_workspace_text",
     ),
     "local": ("DiskApplier", "DryRunApplier", "LocalWorkspace", "TerminalApprover"),
     "proposals": ("Decision", "HunkState", "Prepared", "Proposal", "ProposalEvent", "ProposalStore"),

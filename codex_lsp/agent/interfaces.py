@@ -18,7 +18,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from codex_lsp.patch import FileChange, FileSource, PatchResult
+from codex_lsp.patch import FileChange, FileSource, PatchResult, PathKind
 
 __all__ = [
     "ApplyOutcome",
@@ -31,6 +31,7 @@ __all__ = [
     "OpenBuffer",
     "Selection",
     "Workspace",
+    "read_workspace_text",
 ]
 
 
@@ -173,3 +174,18 @@ class ChangeApplier(Protocol):
         cancellation.
         """
         ...
+
+
+def read_workspace_text(source: FileSource, path: str) -> str:
+    """:meth:`Workspace.read_text` on top of a workspace's file source, for every host alike.
+
+    Resolves ``path`` inside the workspace (``PatchPathError`` when it leaves it) and raises
+    ``IsADirectoryError`` / ``FileNotFoundError`` as the tools expect, before reading.
+    """
+    resolved = source.resolve(path)
+    kind = source.kind(resolved)
+    if kind is PathKind.DIRECTORY:
+        raise IsADirectoryError(path)
+    if kind is PathKind.MISSING:
+        raise FileNotFoundError(path)
+    return source.read_text(resolved)

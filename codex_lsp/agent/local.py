@@ -21,6 +21,7 @@ from codex_lsp.agent.interfaces import (
     ApprovalRequest,
     Diagnostic,
     OpenBuffer,
+    read_workspace_text,
 )
 from codex_lsp.patch import (
     ChangeKind,
@@ -84,13 +85,7 @@ class LocalWorkspace:
         return self._root
 
     def read_text(self, path: str) -> str:
-        resolved = self.source.resolve(path)
-        kind = self.source.kind(resolved)
-        if kind is PathKind.DIRECTORY:
-            raise IsADirectoryError(path)
-        if kind is PathKind.MISSING:
-            raise FileNotFoundError(path)
-        return self.source.read_text(resolved)
+        return read_workspace_text(self.source, path)
 
     def open_buffers(self) -> list[OpenBuffer]:
         return []

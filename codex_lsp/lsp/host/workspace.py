@@ -18,7 +18,7 @@ from typing import NamedTuple
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from codex_lsp.agent import Diagnostic, OpenBuffer
+from codex_lsp.agent import Diagnostic, OpenBuffer, read_workspace_text
 from codex_lsp.lsp.documents import Document, DocumentStore
 from codex_lsp.lsp.features.diagnostics import DiagnosticStore
 from codex_lsp.lsp.host.edits import Current
@@ -171,13 +171,7 @@ class LspWorkspace:
         return document.uri if document is not None else (from_fs_path(absolute) or absolute)
 
     def read_text(self, path: str) -> str:
-        resolved = self.source.resolve(path)
-        kind = self.source.kind(resolved)
-        if kind is PathKind.DIRECTORY:
-            raise IsADirectoryError(path)
-        if kind is PathKind.MISSING:
-            raise FileNotFoundError(path)
-        return self.source.read_text(resolved)
+        return read_workspace_text(self.source, path)
 
     def open_buffers(self) -> list[OpenBuffer]:
         buffers = []
