@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -49,32 +48,18 @@ from acp.schema import (  # noqa: E402
 )
 
 import codex_lsp.testing  # noqa: E402
-from codex_lsp.testing import FakeResponsesServer, PeerNotInstalled, Script, codex_acp_binary  # noqa: E402
+from codex_lsp.testing import (  # noqa: E402
+    FakeResponsesServer,
+    PeerNotInstalled,
+    Script,
+    clean_env,
+    codex_acp_binary,
+    make_codex_home,
+)
 
 SCRIPT = Path(codex_lsp.testing.__file__).parent / "scripts" / "two_turn_session.json"
 PROMPTS = ("Create hello.txt", "Create bye.txt")
-KEY = "bench-key"
 TIMEOUT = 60
-CONFIG = """\
-model = "gpt-5.5"
-model_provider = "fake"
-check_for_update_on_startup = false
-
-[model_providers.fake]
-name = "loopback"
-base_url = "{base_url}"
-env_key = "FAKE_KEY"
-wire_api = "responses"
-supports_websockets = true
-
-[features]
-plugins = false
-remote_plugin = false
-apps = false
-
-[analytics]
-enabled = false
-"""
 
 
 @dataclass
@@ -120,24 +105,8 @@ class Run:
 
 def environment(tmp: Path, base_url: str) -> dict[str, str]:
     """A throwaway CODEX_HOME whose provider is the fake; no real key; outside requests to a dead proxy."""
-    home = tmp / "codex-home"
-    home.mkdir()
-    (home / "config.toml").write_text(CONFIG.format(base_url=base_url), encoding="utf-8")
-    scratch = tmp / "scratch"
-    scratch.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "CODEX", "AZURE"))}
-    dead = "http://127.0.0.1:9"
-    env.update(
-        FAKE_KEY=KEY,
-        CODEX_HOME=str(home),
-        HOME=str(home),
-        TMPDIR=str(scratch),  # codex-acp refuses to install its helpers when CODEX_HOME is under TMPDIR
-        CODEX_LSP_STATE_DIR=str(tmp / "state"),
-        HTTPS_PROXY=dead,
-        HTTP_PROXY=dead,
-        ALL_PROXY=dead,
-        NO_PROXY="127.0.0.1,localhost",
-    )
+    env = clean_env(make_codex_home(tmp, base_url, websockets=True))
+    env["CODEX_LSP_STATE_DIR"] = str(tmp / "state")
     return env
 
 
