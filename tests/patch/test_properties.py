@@ -6,7 +6,6 @@ import contextlib
 import itertools
 import os
 import shutil
-import stat
 import tempfile
 import unittest.mock
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from codex_lsp.patch import (
 from codex_lsp.patch.render import render_apply_patch_update, render_unified_diff
 from codex_lsp.patch.unified import parse_unified_diff
 from tests.patch.memory import MemorySource, apply_edits
+from tests.patch.trees import snapshot
 
 LINE = st.text(alphabet=st.sampled_from("ab \t{}é–“-"), max_size=6)
 LINES = st.lists(LINE, max_size=25)
@@ -171,21 +171,6 @@ def _failing(name: str, failing: int) -> Iterator[None]:
 
     with unittest.mock.patch.object(os, name, flaky):
         yield
-
-
-def snapshot(root: Path) -> dict[str, tuple[str, bytes, int]]:
-    """Every entry under ``root`` (links not followed): kind, content or link target, mode."""
-    entries: dict[str, tuple[str, bytes, int]] = {}
-    for path in sorted(root.rglob("*")):
-        info = path.lstat()
-        rel = path.relative_to(root).as_posix()
-        if stat.S_ISLNK(info.st_mode):
-            entries[rel] = ("link", os.fsencode(os.readlink(path)), 0)
-        elif stat.S_ISDIR(info.st_mode):
-            entries[rel] = ("dir", b"", stat.S_IMODE(info.st_mode))
-        else:
-            entries[rel] = ("file", path.read_bytes(), stat.S_IMODE(info.st_mode))
-    return entries
 
 
 HOSTILE_PATHS = st.sampled_from(

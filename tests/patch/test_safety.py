@@ -30,27 +30,11 @@ from codex_lsp.patch import (
 )
 from codex_lsp.patch.cli import run_apply_patch
 from tests.patch.memory import MemorySource
-
-Snapshot = dict[str, tuple[str, bytes, int]]
+from tests.patch.trees import snapshot
 
 
 def _patch(*lines: str) -> str:
     return "\n".join(("*** Begin Patch", *lines, "*** End Patch")) + "\n"
-
-
-def snapshot(root: Path) -> Snapshot:
-    """Every entry under ``root`` (links not followed): kind, content or link target, mode."""
-    entries: Snapshot = {}
-    for path in sorted(root.rglob("*")):
-        info = path.lstat()
-        rel = path.relative_to(root).as_posix()
-        if stat.S_ISLNK(info.st_mode):
-            entries[rel] = ("link", os.fsencode(os.readlink(path)), 0)
-        elif stat.S_ISDIR(info.st_mode):
-            entries[rel] = ("dir", b"", stat.S_IMODE(info.st_mode))
-        else:
-            entries[rel] = ("file", path.read_bytes(), stat.S_IMODE(info.st_mode))
-    return entries
 
 
 def apply_in_process(root: Path, patch: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
