@@ -18,7 +18,7 @@ from pathlib import Path
 
 from codex_lsp.agent.book import ProposalBook
 from codex_lsp.agent.cancellation import checkpoint
-from codex_lsp.agent.interfaces import ApplyOutcome, Diagnostic, OpenBuffer, Workspace
+from codex_lsp.agent.interfaces import ApplyOutcome, Diagnostic, OpenBuffer, Workspace, read_workspace_text
 from codex_lsp.patch import FileSource, PatchResult, PathKind, Snapshot, snapshot_of
 
 __all__ = ["PendingSource", "PendingWorkspace", "ReviewApplier", "held_message", "pending_changes"]
@@ -73,14 +73,7 @@ class PendingWorkspace:
         return self.book.view(self.turn_id)
 
     def read_text(self, path: str) -> str:
-        source = self.file_source()
-        resolved = source.resolve(path)
-        kind = source.kind(resolved)
-        if kind is PathKind.DIRECTORY:
-            raise IsADirectoryError(path)
-        if kind is PathKind.MISSING:
-            raise FileNotFoundError(path)
-        return source.read_text(resolved)
+        return read_workspace_text(self.file_source(), path)
 
     def open_buffers(self) -> list[OpenBuffer]:
         return self.inner.open_buffers()

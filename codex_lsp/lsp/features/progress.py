@@ -53,13 +53,14 @@ def camel(value: Any) -> Any:
     return value
 
 
-def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+def scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+    """``value`` with every string passed through ``scrub`` (no secret in a notification)."""
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+        return {k: scrubbed(v, scrub) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrubbed(v, scrub) for v in value]
+        return [scrubbed(v, scrub) for v in value]
     return value
 
 
@@ -188,7 +189,7 @@ class TurnReporter:
 
     def _send(self, method: str, payload: dict[str, Any]) -> None:
         self.sent += 1
-        self.server.notify(method, _scrubbed(camel(payload), self.server.state.scrub))
+        self.server.notify(method, scrubbed(camel(payload), self.server.state.scrub))
 
     @staticmethod
     def _describe(kind: str, event: Any) -> str:

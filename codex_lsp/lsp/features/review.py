@@ -27,7 +27,6 @@ and — when the user did not cause it — a ``window/showMessage`` saying what 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
+from codex_lsp.lsp.features.progress import scrubbed
 from codex_lsp.lsp.state import CodexServer  # at run time: pygls reads command annotations
 
 if TYPE_CHECKING:
@@ -171,23 +171,12 @@ def present(server: CodexServer, host: Host, folder: Path, event: ProposalEvent)
     server.log(f"codex proposal {event.proposal.id}: {event.reason} {', '.join(event.hunks)}".rstrip())
     if state.caps.codex_streaming:
         payload = {"reason": event.reason, **proposal_payload(book, event.proposal)}
-        server.notify(NOTIFICATION, _scrubbed(payload, state.scrub))
+        server.notify(NOTIFICATION, scrubbed(payload, state.scrub))
     message = _user_message(event)
     if message is not None:
         server.show(*message)
     if state.caps.code_lens_refresh:
         state.run_task(_refresh_lenses(server), "codex-code-lens-refresh")
-
-
-def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
-    """``value`` with every string passed through ``scrub`` (no secret in a notification)."""
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, dict):
-        return {k: _scrubbed(v, scrub) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrubbed(v, scrub) for v in value]
-    return value
 
 
 async def _refresh_lenses(server: CodexServer) -> None:
