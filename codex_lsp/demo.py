@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from codex_lsp.agent import Diagnostic
 from codex_lsp.lsp.demo_client import DemoEditor, DemoError, Timeouts
-from codex_lsp.model import ConfigError, load_settings
+from codex_lsp.model import AuthError, ConfigError, load_settings
 from codex_lsp.patch import render_unified_diff
 from codex_lsp.testing import FakeResponsesServer, Script
 
@@ -101,8 +101,8 @@ def _live_environment(base: Path, err: TextIO) -> dict[str, str] | None:
     """The user's own environment (their ``$CODEX_HOME`` and key), or ``None`` after saying why not."""
     try:
         settings = load_settings()
-        settings.require_key()
-    except ConfigError as exc:
+        settings.require_credentials()
+    except (ConfigError, AuthError) as exc:
         err.write(
             f"codex-lsp demo --live: {exc.message}\n"
             "  `codex-lsp doctor` checks the configuration; `codex-lsp demo` (without --live) runs "

@@ -1,11 +1,13 @@
 """``codex-lsp doctor``: the first thing to run when nothing works.
 
 It reads the same settings the server reads (``$CODEX_HOME/config.toml`` and ``auth.json``), says which
-provider, model, base URL and key *source* are in use (never the key), then sends one tiny request the way
-a turn would: a WebSocket handshake first (timed on its own), or HTTP SSE when the provider does not
-support WebSocket or the server refuses the upgrade. It reports the transport that carried the request,
-the handshake and first-event latencies, the model the server says it served, and, when something fails,
-what went wrong and what to do about it (:data:`CAUSES`). It also says whether the shell sandbox works.
+provider, model, base URL and credential are in use — the sign-in's kind and source; for a ChatGPT
+sign-in the account, plan and whether a token refresh is due; never a key or token —, then sends one tiny
+request the way a turn would: a WebSocket handshake first (timed on its own), or HTTP SSE when the provider
+does not support WebSocket or the server refuses the upgrade. It reports the transport that carried the
+request, the handshake and first-event latencies, the model the server says it served, and, when something
+fails, what went wrong and what to do about it (:data:`CAUSES`). It also says whether the shell sandbox
+works.
 
 The exit status is 0 only when a request completed. The probe makes a single attempt per transport (no
 retry budget, no overload schedule): retries would hide the first error, which is the one a user needs.
@@ -73,6 +75,10 @@ class DoctorReport:
     model: str | None = None
     base_url: str | None = None
     key_source: str | None = None
+    account_mode: str | None = None
+    """``chatgpt`` or ``apikey`` (the OpenAI sign-in in use), else ``None``."""
+    account: dict[str, Any] | None = None
+    """Who is signed in (email, plan, workspace, refresh due…); never a token."""
     websockets_configured: bool | None = None
     transport: str | None = None
     """The transport that carried the request (or was last tried)."""
@@ -116,16 +122,32 @@ def _timed_out(exc: ModelError) -> bool:
 CAUSES: tuple[Cause, ...] = (
     Cause(
         "no_key",
-        lambda e: isinstance(e, ConfigError) and e.message.startswith("no API key"),
-        "Set a key: export {env_key}=<key> in the environment the server starts from, or put "
-        '{{"OPENAI_API_KEY": "<key>"}} in {home}/auth.json, or export OPENAI_API_KEY '
-        "(a provider's env_key, when it has one, is read first).",
+        lambda e: isinstance(e, ConfigError) and e.message.startswith("Missing environment variable"),
+        "Export {env_key}=<key> in the environment the server starts from: it is the env_key of this "
+        "provider in {config}, and the only key it is given.",
+    ),
+    Cause(
+        "not_signed_in",
+        lambda e: isinstance(e, AuthError) and e.message.startswith("Not signed in"),
+        "Sign in: `codex-lsp login` (your ChatGPT account; add --device-auth on a machine without a "
+        "browser) or `codex-lsp login --with-api-key`; a sign-in made with `codex login` works too.",
+    ),
+    Cause(
+        "sign_in_again",
+        lambda e: isinstance(e, AuthError) and "sign in again" in e.message.lower(),
+        "Sign in again: `codex-lsp logout`, then `codex-lsp login` (or `codex logout` and `codex login`).",
+    ),
+    Cause(
+        "forced_login",
+        lambda e: isinstance(e, AuthError) and "login is required" in e.message,
+        "config.toml's forced_login_method allows only the other kind of sign-in: sign out and sign in "
+        "with that kind.",
     ),
     Cause(
         "auth_file",
         lambda e: isinstance(e, ConfigError) and e.path is not None and e.path.name == "auth.json",
-        'Fix {file}: it must be a JSON object such as {{"OPENAI_API_KEY": "<key>"}}; or remove it and '
-        "export the key in the environment instead.",
+        "Fix or remove {file}: `codex-lsp login` (or `codex login`) writes a new one; it is never "
+        "rewritten or deleted for you.",
     ),
     Cause(
         "config",
@@ -256,14 +278,16 @@ def _describe_home(report: DoctorReport, home: Path) -> None:
         report.notes.append(f"CODEX_HOME {home} is not a directory, so no config.toml or auth.json is read")
     elif not home.exists():
         report.notes.append(
-            f"CODEX_HOME {home} does not exist, so the defaults are used (provider openai, key from "
-            "OPENAI_API_KEY); create it with a config.toml to choose another provider"
+            f"CODEX_HOME {home} does not exist, so the defaults are used (provider openai, signed in with "
+            "CODEX_API_KEY or OPENAI_API_KEY, else not at all); `codex-lsp login` creates it"
         )
     config = home / "config.toml"
     report.config_file = str(config) if config.is_file() else None
 
 
-def _describe_settings(report: DoctorReport, settings: ModelSettings) -> None:
+def _describe_settings(
+    report: DoctorReport, settings: ModelSettings, env: Mapping[str, str] | None = None
+) -> None:
     report.settings_loaded = True
     report.config_file = str(settings.source) if settings.source else None
     report.provider = settings.provider_id
@@ -272,6 +296,11 @@ def _describe_settings(report: DoctorReport, settings: ModelSettings) -> None:
     report.base_url = settings.base_url
     report.key_source = settings.key_source
     report.websockets_configured = settings.provider.supports_websockets
+    account = settings.account(env)
+    report.account_mode = account.mode
+    if account.mode is not None:
+        report.key_source = account.source
+        report.account = {k: v for k, v in account.as_dict().items() if v not in (None, False)}
 
 
 async def _handshake(client: ModelClient, session: TurnSession, report: DoctorReport) -> None:
@@ -358,14 +387,14 @@ async def diagnose(
     except ConfigError as exc:
         _fail(report, exc, deadline)
         return report
-    _describe_settings(report, settings)
+    _describe_settings(report, settings, env)
     try:
-        settings.require_key()
-    except ConfigError as exc:
+        settings.require_credentials(env)
+    except (ConfigError, AuthError) as exc:
         _fail(report, exc, deadline, settings.provider.env_key)
         return report
-    if settings.api_key is None:
-        report.notes.append("no API key found; this provider does not require one, so none is sent")
+    if report.account_mode is None and settings.api_key is None:
+        report.notes.append("this provider takes no credential, so none is sent")
     client = ModelClient(
         _probe_settings(settings, deadline), retry_policy=SINGLE_ATTEMPT, prewarm=False, env=env
     )
@@ -407,11 +436,35 @@ def _config_row(report: DoctorReport) -> str:
 
 
 def _key_row(report: DoctorReport) -> str:
+    account = report.account or {}
+    if report.account_mode == "chatgpt":
+        who = ", ".join(str(account[k]) for k in ("email", "plan") if account.get(k))
+        workspace = f"workspace {account['accountId']}" if account.get("accountId") else "no workspace id"
+        return f"ChatGPT sign-in ({who}; {workspace}) from {report.key_source}"
     if report.key_source:
         return f"from {report.key_source}"
     if not report.settings_loaded:
         return f"not checked ({report.bad_file or 'the settings'} could not be read)"
     return "not found"
+
+
+def _refresh_rows(report: DoctorReport) -> list[tuple[str, str | None]]:
+    """For a ChatGPT sign-in: when the access token expires and whether the next request refreshes it."""
+    account = report.account or {}
+    if report.account_mode != "chatgpt":
+        return []
+    expires = account.get("expiresAt")
+    if isinstance(expires, int | float):
+        minutes = (expires - time.time()) / 60
+        expiry = f"expires in {minutes:.0f} min" if minutes >= 0 else f"expired {-minutes:.0f} min ago"
+    else:
+        expiry = f"opaque token, last refreshed {account.get('lastRefresh') or 'never'}"
+    due = account.get("refreshDue")
+    refresh = f"due ({due}): the next request refreshes it first" if due else "not due"
+    rows: list[tuple[str, str | None]] = [("access token", expiry), ("refresh", refresh)]
+    if account.get("problem"):
+        rows.append(("problem", str(account["problem"])))
+    return rows
 
 
 def render_text(report: DoctorReport) -> str:
@@ -431,7 +484,8 @@ def render_text(report: DoctorReport) -> str:
         ("provider", provider),
         ("model", report.model),
         ("base URL", report.base_url),
-        ("API key", _key_row(report)),
+        ("sign-in", _key_row(report)),
+        *_refresh_rows(report),
         ("WebSocket", websocket),
         ("transport", transport),
         ("handshake", _ms(report.handshake_ms, "n/a" if report.transport == "http" else "-")),

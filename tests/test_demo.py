@@ -108,7 +108,8 @@ def test_live_without_a_key_says_so_and_exits_2(tmp_path: Path) -> None:
         demo_command("--live"), capture_output=True, text=True, timeout=60, env=env, check=False
     )
     assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.startswith("codex-lsp demo --live: no API key: set OPENAI_API_KEY"), done.stderr
+    assert done.stderr.startswith("codex-lsp demo --live: Not signed in"), done.stderr
+    assert "codex-lsp login" in done.stderr
     assert "Traceback" not in done.stderr
     assert "Editor: starting" not in done.stdout, "no server is started without a key"
 

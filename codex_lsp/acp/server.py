@@ -215,7 +215,7 @@ class CodexAcpAgent:
         if self.model is None:
             try:
                 model = ModelClient.from_codex_home(self.codex_home)
-                model.settings.require_key()  # say it now, not on the first prompt
+                model.settings.require_credentials()  # say it now, not on the first prompt
             except (ModelError, ValueError) as exc:
                 raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
             self.model = model

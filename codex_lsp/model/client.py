@@ -12,13 +12,16 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_lsp.model.config import ModelSettings, load_settings
 from codex_lsp.model.connections import Connections
 from codex_lsp.model.notices import FallbackNotice, TransportName
 from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.model.session import TurnSession
+
+if TYPE_CHECKING:
+    from codex_lsp.auth import AccountInfo
 
 __all__ = ["ModelClient"]
 
@@ -129,6 +132,10 @@ class ModelClient:
     def served_model(self) -> str | None:
         """The model the server last said it used."""
         return self.connections.served_model
+
+    def account(self) -> AccountInfo:
+        """Who the requests are signed in as, now (never a secret)."""
+        return self.connections.credential.account()
 
     def disable_websockets(self, reason: str) -> FallbackNotice | None:
         """Switch to HTTP for good; return the notice the first time only."""

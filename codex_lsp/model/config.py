@@ -1,30 +1,44 @@
-"""Provider settings: ``$CODEX_HOME/config.toml`` and ``auth.json``, read the way Codex reads them.
+"""Provider settings: ``$CODEX_HOME/config.toml`` and the user's sign-in, resolved as Codex resolves them.
 
 ``CODEX_HOME`` defaults to ``~/.codex``. From ``config.toml`` we take ``model``, ``model_provider``, the
-reasoning/verbosity knobs and the ``[model_providers.<id>]`` tables; unknown keys are
-ignored because Codex's file holds many settings that are not ours. The API key comes from the provider's
-``env_key`` variable when it names one, else from ``auth.json``'s ``OPENAI_API_KEY``, else from the
-``OPENAI_API_KEY`` environment variable.
+reasoning/verbosity knobs, the ``[model_providers.<id>]`` tables and the sign-in keys
+(``forced_login_method``, ``forced_chatgpt_workspace_id``, ``cli_auth_credentials_store``); unknown keys
+are ignored because Codex's file holds many settings that are not ours.
 
-The key is a :class:`pydantic.SecretStr`: its ``repr`` and ``str`` are masked, and no error message built
-here quotes a configured value (pydantic's own messages would, so we rebuild them from location and reason).
+Which credential a provider's requests carry (Codex 0.169, checked against the binary):
+
+1. a provider with ``env_key``: that variable, and nothing else — unset or empty, every request fails with
+   Codex's ``Missing environment variable: `X`.`` (plus ``env_key_instructions``);
+2. else ``experimental_bearer_token`` from the provider table;
+3. else, for the built-in ``openai`` provider and any provider with ``requires_openai_auth = true``, the
+   user's OpenAI sign-in (:class:`~codex_lsp.auth.OpenAIAccount`: ``CODEX_API_KEY``, then ``auth.json`` —
+   an API key or ChatGPT tokens —, then ``OPENAI_API_KEY``);
+4. else nothing: a local model server or a proxy gets no ``Authorization`` header.
+
+A key therefore only ever goes to the provider it belongs to. Secrets are :class:`pydantic.SecretStr` or live
+inside the credential objects: masked in every ``repr``, and no error message built here quotes a configured
+value (pydantic's own messages would, so we rebuild them from location and reason).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from codex_lsp.model.errors import ConfigError
+from codex_lsp.model.errors import AuthError, ConfigError
+
+if TYPE_CHECKING:
+    from codex_lsp.auth import AccountInfo, Credential
 
 __all__ = [
+    "CHATGPT_BASE_URL",
     "DEFAULT_MODEL",
+    "OPENAI_BASE_URL",
     "CodexConfig",
     "ModelSettings",
     "ProviderConfig",
@@ -35,6 +49,9 @@ __all__ = [
 DEFAULT_MODEL = "gpt-5.5"
 """Used when config.toml names no model; a name Codex knows, so the server offers the usual tools."""
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+"""The ``openai`` provider's base URL with an API key."""
+CHATGPT_BASE_URL = "https://chatgpt.com/backend-api/codex"
+"""The ``openai`` provider's base URL with a ChatGPT sign-in."""
 
 
 class ProviderConfig(BaseModel):
@@ -47,7 +64,11 @@ class ProviderConfig(BaseModel):
     base_url: str | None = Field(default=None, pattern=r"^(https?|wss?)://[^/\s]+")
     """HTTP base URL; the WebSocket URL swaps the scheme (http→ws, https→wss)."""
     env_key: str | None = None
-    """Environment variable holding the API key, sent as a Bearer token."""
+    """Environment variable holding the API key, sent as a Bearer token; the only credential then."""
+    env_key_instructions: str | None = None
+    """Appended to the error when the ``env_key`` variable is unset (how to get a key)."""
+    experimental_bearer_token: SecretStr | None = None
+    """A bearer token written into config.toml (used when there is no ``env_key``)."""
     wire_api: Literal["responses"] = "responses"
     """Only the Responses API exists in current Codex."""
     query_params: dict[str, str] = Field(default_factory=dict)
@@ -67,13 +88,12 @@ class ProviderConfig(BaseModel):
     supports_websockets: bool = False
     """Try WebSocket first; false means HTTP SSE only."""
     requires_openai_auth: bool = False
-    """The provider needs a key even without ``env_key`` (the built-in ``openai`` provider)."""
+    """The provider takes the user's OpenAI sign-in (auth.json) when it has no ``env_key``."""
 
 
 BUILTIN_PROVIDERS: dict[str, ProviderConfig] = {
-    "openai": ProviderConfig(
-        name="OpenAI", base_url=OPENAI_BASE_URL, supports_websockets=True, requires_openai_auth=True
-    ),
+    # No base_url: it depends on the sign-in (ChatGPT or API key); see ModelSettings.base_url.
+    "openai": ProviderConfig(name="OpenAI", supports_websockets=True, requires_openai_auth=True),
     "ollama": ProviderConfig(name="Ollama", base_url="http://localhost:11434/v1"),
     "lmstudio": ProviderConfig(name="LM Studio", base_url="http://localhost:1234/v1"),
 }
@@ -91,6 +111,12 @@ class CodexConfig(BaseModel):
     model_verbosity: Literal["low", "medium", "high"] | None = None
     openai_base_url: str | None = None
     model_providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    forced_login_method: Literal["chatgpt", "api"] | None = None
+    """Only this kind of sign-in may be used (Codex's key)."""
+    forced_chatgpt_workspace_id: tuple[str, ...] = ()
+    """ChatGPT workspaces (account ids) a sign-in must belong to; one id or a list in the file."""
+    cli_auth_credentials_store: Literal["file", "keyring", "auto", "ephemeral"] = "file"
+    """Where Codex keeps the sign-in; codex-lsp reads only the file."""
     approval_policy: Any = None
     """Not the model layer's: read here so that config.toml is parsed in one place. Codex's
     values (``untrusted``, ``on-failure``, ``on-request``, ``never``, or a table); the language
@@ -98,7 +124,12 @@ class CodexConfig(BaseModel):
 
 
 class ModelSettings(BaseModel):
-    """Everything a :class:`~codex_lsp.model.client.ModelClient` needs, resolved once."""
+    """Everything a :class:`~codex_lsp.model.client.ModelClient` needs, resolved once.
+
+    The credential is one of: ``missing_key`` (a required key is absent: requests fail with that message),
+    ``api_key`` (a static bearer key), ``account_home`` (the user's OpenAI sign-in in that folder's
+    ``auth.json``, re-read and refreshed while the client lives), or none of them (no credential sent).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -109,6 +140,16 @@ class ModelSettings(BaseModel):
     """Masked in every repr; read it only through ``get_secret_value()`` when building the header."""
     key_source: str | None = None
     """Where the key came from ("env FAKE_KEY", "auth.json", …), for diagnostics; never the key."""
+    missing_key: str | None = None
+    """Why no request can be sent (Codex's ``Missing environment variable`` text), when a key is required
+    and absent."""
+    account_home: Path | None = None
+    """The ``CODEX_HOME`` whose ``auth.json`` holds the user's OpenAI sign-in, for providers that use it."""
+    account_mode: Literal["chatgpt", "apikey"] | None = None
+    """The kind of sign-in found when the settings were read (the live credential re-reads the file)."""
+    forced_login: Literal["chatgpt", "api"] | None = None
+    allowed_workspaces: tuple[str, ...] = ()
+    credentials_store: str = "file"
     reasoning_effort: str | None = None
     reasoning_summary: str | None = None
     verbosity: str | None = None
@@ -117,8 +158,15 @@ class ModelSettings(BaseModel):
 
     @property
     def base_url(self) -> str:
-        """The provider's HTTP base URL."""
-        return (self.provider.base_url or OPENAI_BASE_URL).rstrip("/")
+        """The provider's HTTP base URL (for the ``openai`` provider, the one of the sign-in found)."""
+        return self.base_url_for(self.account_mode)
+
+    def base_url_for(self, mode: str | None) -> str:
+        """The base URL with a sign-in of kind ``mode``: the provider's own, else ChatGPT's backend for a
+        ChatGPT sign-in and the API's otherwise (Codex's defaults)."""
+        if self.provider.base_url:
+            return self.provider.base_url.rstrip("/")
+        return CHATGPT_BASE_URL if mode == "chatgpt" else OPENAI_BASE_URL
 
     def env_headers(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         """The ``env_http_headers`` whose variables are set and non-empty, with their values."""
@@ -133,18 +181,42 @@ class ModelSettings(BaseModel):
         """Provider ``http_headers`` plus the set ``env_http_headers`` (which win)."""
         return {**self.provider.http_headers, **self.env_headers(env)}
 
-    def require_key(self) -> SecretStr | None:
-        """Return the key, or raise when the provider needs one and none was found."""
+    def credential(self, env: Mapping[str, str] | None = None) -> Credential:
+        """The live credential for these settings (one per client: it keeps refreshed tokens)."""
+        from codex_lsp.auth import MissingCredential, NoCredential, OpenAIAccount, StaticKey
+
+        if self.missing_key is not None:
+            return MissingCredential(self.missing_key)
         if self.api_key is not None:
-            return self.api_key
-        if self.provider.env_key:
-            raise ConfigError(
-                f"no API key: set the environment variable {self.provider.env_key} "
-                f"(env_key of provider {self.provider_id!r} in {self.source or 'config.toml'})"
+            return StaticKey(self.api_key.get_secret_value(), self.key_source or "the configuration")
+        if self.account_home is not None:
+            return OpenAIAccount(
+                self.account_home,
+                env,
+                forced_login=self.forced_login,
+                allowed_workspaces=self.allowed_workspaces,
+                credentials_store=self.credentials_store,
             )
-        if self.provider.requires_openai_auth:
-            raise ConfigError("no API key: set OPENAI_API_KEY or put OPENAI_API_KEY in $CODEX_HOME/auth.json")
-        return None
+        return NoCredential()
+
+    def account(self, env: Mapping[str, str] | None = None) -> AccountInfo:
+        """Who the requests would be signed in as, now (no secret)."""
+        return self.credential(env).account()
+
+    def require_credentials(self, env: Mapping[str, str] | None = None) -> None:
+        """Raise now what the first request would raise: ``ConfigError`` for a missing key or an unusable
+        auth.json, ``AuthError`` when not signed in. Makes no request."""
+        from codex_lsp.auth import AuthFileError, AuthProblem
+
+        credential = self.credential(env)
+        try:
+            credential.check()
+        except AuthFileError as exc:
+            raise ConfigError(exc.message, path=exc.path) from None
+        except AuthProblem as exc:
+            if self.missing_key is not None:
+                raise ConfigError(exc.message) from None
+            raise AuthError(exc.message) from None
 
 
 def codex_home(env: Mapping[str, str] | None = None) -> Path:
@@ -177,21 +249,17 @@ def read_config(path: Path) -> CodexConfig:
 
 
 def read_auth_key(path: Path) -> SecretStr | None:
-    """Return ``OPENAI_API_KEY`` from ``auth.json``, or ``None`` when the file or the key is absent."""
-    if not path.is_file():
-        return None
+    """Return the API key ``auth.json`` holds in API-key mode, or ``None`` (absent file, or a ChatGPT
+    sign-in). Raises ``ConfigError`` when the file is unusable."""
+    from codex_lsp.auth import AuthFileError, read_auth_file
+
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path} is not readable JSON ({exc.__class__.__name__})", path=path) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a JSON object at the top level", path=path)
-    value = data.get("OPENAI_API_KEY")
-    if value is None or value == "":
+        file = read_auth_file(path)
+    except AuthFileError as exc:
+        raise ConfigError(exc.message, path=path) from None
+    if file is None or file.mode != "apikey" or not file.api_key:
         return None
-    if not isinstance(value, str):
-        raise ConfigError(f"{path}: OPENAI_API_KEY must be a string or null", path=path)
-    return SecretStr(value)
+    return SecretStr(file.api_key)
 
 
 def _resolve_provider(config: CodexConfig, path: Path) -> ProviderConfig:
@@ -204,40 +272,72 @@ def _resolve_provider(config: CodexConfig, path: Path) -> ProviderConfig:
             f"define [model_providers.{provider_id}] or use one of {known}",
             path=path,
         )
-    if provider_id == "openai" and config.openai_base_url and provider.base_url == OPENAI_BASE_URL:
+    if provider_id == "openai" and config.openai_base_url and provider.base_url is None:
         provider = provider.model_copy(update={"base_url": config.openai_base_url})
     return provider
 
 
-def _resolve_key(
-    provider: ProviderConfig, home: Path, environ: Mapping[str, str]
-) -> tuple[SecretStr | None, str | None]:
-    if provider.env_key and environ.get(provider.env_key):
-        return SecretStr(environ[provider.env_key]), f"env {provider.env_key}"
-    from_file = read_auth_key(home / "auth.json")
-    if from_file is not None:
-        return from_file, str(home / "auth.json")
-    if environ.get("OPENAI_API_KEY"):
-        return SecretStr(environ["OPENAI_API_KEY"]), "env OPENAI_API_KEY"
-    return None, None
+def _account_mode(home: Path, environ: Mapping[str, str]) -> Literal["chatgpt", "apikey"] | None:
+    """The kind of OpenAI sign-in a request would use now (for the default base URL and for display); an
+    unusable auth.json is a ``ConfigError`` here already, naming the file."""
+    from codex_lsp.auth import CODEX_API_KEY_ENV, AuthFileError, read_auth_file
+
+    if environ.get(CODEX_API_KEY_ENV):
+        return "apikey"
+    try:
+        file = read_auth_file(home / "auth.json")
+    except AuthFileError as exc:
+        raise ConfigError(exc.message, path=exc.path) from None
+    if file is not None:
+        return file.mode
+    return "apikey" if environ.get("OPENAI_API_KEY") else None
 
 
-def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None) -> ModelSettings:
-    """Read ``config.toml`` and ``auth.json`` under ``home`` (default: :func:`codex_home`)."""
+def credential_fields(
+    provider: ProviderConfig, config: CodexConfig, home: Path, environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """The :class:`ModelSettings` fields that say which credential ``provider``'s requests carry (the order
+    is in the module docstring)."""
+    if provider.env_key:
+        value = environ.get(provider.env_key)
+        if value:
+            return {"api_key": SecretStr(value), "key_source": f"env {provider.env_key}"}
+        message = f"Missing environment variable: `{provider.env_key}`."
+        if provider.env_key_instructions:
+            message += f" {provider.env_key_instructions}"
+        return {"missing_key": message}
+    if provider.experimental_bearer_token is not None:
+        return {"api_key": provider.experimental_bearer_token, "key_source": "experimental_bearer_token"}
+    if provider.requires_openai_auth:
+        return {
+            "account_home": home,
+            "account_mode": _account_mode(home, environ),
+            "forced_login": config.forced_login_method,
+            "allowed_workspaces": config.forced_chatgpt_workspace_id,
+            "credentials_store": config.cli_auth_credentials_store,
+        }
+    return {}
+
+
+def load_settings(
+    home: Path | None = None, env: Mapping[str, str] | None = None, *, provider_id: str | None = None
+) -> ModelSettings:
+    """Read ``config.toml`` and the sign-in under ``home`` (default: :func:`codex_home`); ``provider_id``
+    replaces config.toml's ``model_provider`` (an editor's choice)."""
     environ = os.environ if env is None else env
     home = home if home is not None else codex_home(environ)
     path = home / "config.toml"
     config = read_config(path)
+    if provider_id is not None:
+        config = config.model_copy(update={"model_provider": provider_id})
     provider = _resolve_provider(config, path)
-    key, source = _resolve_key(provider, home, environ)
     return ModelSettings(
         model=config.model or DEFAULT_MODEL,
         provider_id=config.model_provider,
         provider=provider,
-        api_key=key,
-        key_source=source,
         reasoning_effort=config.model_reasoning_effort,
         reasoning_summary=config.model_reasoning_summary,
         verbosity=config.model_verbosity,
         source=path if path.is_file() else None,
+        **credential_fields(provider, config, home, environ),
     )

@@ -2,9 +2,10 @@
 
 This is the layer below :class:`~codex_lsp.model.session.TurnSession`, as an HTTP library's transport sits
 below its client: it owns what outlives a request and a turn, and nothing above it touches that state
-directly. It holds the resolved settings and the client's identity, the one-slot cache with the idle
-WebSocket (so that one socket serves every request and every turn), the sticky "WebSocket disabled" flag,
-the HTTP client, the headers both transports send, the secret masking, and the counters diagnostics read.
+directly. It holds the resolved settings and the client's identity, the live credential (a ChatGPT sign-in
+refreshes itself here for as long as the client lives), the one-slot cache with the idle WebSocket (so that
+one socket serves every request and every turn), the sticky "WebSocket disabled" flag, the HTTP client, the
+headers both transports send, the secret masking, and the counters diagnostics read.
 
 A socket goes back into the slot only after a completed response, so a cancelled or broken stream can never
 hand a half-read socket to the next request; concurrent turns each take the cached socket or open their own.
@@ -19,7 +20,9 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from codex_lsp import __version__
+from codex_lsp.auth import AuthFileError, AuthProblem
 from codex_lsp.model.config import ModelSettings
+from codex_lsp.model.errors import AuthError, ConfigError, ModelError
 from codex_lsp.model.notices import FallbackNotice, TransportName
 from codex_lsp.model.redact import Redactor, guard_library_logs
 from codex_lsp.model.request import RequestContext
@@ -27,6 +30,7 @@ from codex_lsp.model.turn_state import TURN_STATE_HEADER
 from codex_lsp.model.ws_transport import (
     OPENAI_BETA_WEBSOCKETS,
     WsConnection,
+    is_loopback,
     open_connection,
     responses_url,
     websocket_url,
@@ -67,9 +71,8 @@ class Connections:
         self.requests_sent: dict[TransportName, int] = {"websocket": 0, "http": 0}
         self.served_model: str | None = None
         self._idle: WsConnection | None = None
+        self.credential = settings.credential(env)
         provider = settings.provider
-        self.http_url = responses_url(settings.base_url, provider.query_params)
-        self.ws_url = websocket_url(settings.base_url, provider.query_params)
         self.connect_timeout = provider.websocket_connect_timeout_ms / 1000
         self.idle_timeout = provider.stream_idle_timeout_ms / 1000
         self._http: HttpTransport | None = None
@@ -83,9 +86,27 @@ class Connections:
             from codex_lsp.model.http_transport import HttpTransport
 
             self._http = HttpTransport(
-                self.http_url, connect_timeout=self.connect_timeout, idle_timeout=self.idle_timeout
+                connect_timeout=self.connect_timeout,
+                idle_timeout=self.idle_timeout,
+                loopback=is_loopback(self.http_url),  # no proxy for loopback (the sign-in never moves it)
             )
         return self._http
+
+    @property
+    def base_url(self) -> str:
+        """The base URL of the next request: for the ``openai`` provider it follows the sign-in (ChatGPT's
+        backend or the API), which may change while the client lives (``codex login`` in a terminal)."""
+        return self.settings.base_url_for(self.credential.mode())
+
+    @property
+    def http_url(self) -> str:
+        """``POST`` target of the next HTTP request."""
+        return responses_url(self.base_url, self.settings.provider.query_params)
+
+    @property
+    def ws_url(self) -> str:
+        """Handshake target of the next WebSocket."""
+        return websocket_url(self.base_url, self.settings.provider.query_params)
 
     @property
     def transport(self) -> TransportName:
@@ -124,9 +145,10 @@ class Connections:
         return notice
 
     def take_connection(self) -> WsConnection | None:
-        """Take the cached socket out of the slot, if it is still open."""
+        """Take the cached socket out of the slot, if it is still open and still leads where the next
+        request goes (a change of sign-in can move the ``openai`` provider to another backend)."""
         conn, self._idle = self._idle, None
-        if conn is not None and not conn.is_open:
+        if conn is not None and (not conn.is_open or conn.url != self.ws_url):
             conn.abort()
             return None
         return conn
@@ -139,9 +161,9 @@ class Connections:
             conn.abort()
 
     async def connect(self, ctx: RequestContext) -> WsConnection:
-        """Open a new socket: the common headers, the WebSocket beta header, and the turn's token when the
-        turn already holds one (a reconnect within a turn must reach the same backend)."""
-        headers = self.base_headers(ctx)
+        """Open a new socket: the common headers, the credential's, the WebSocket beta header, and the turn's
+        token when the turn already holds one (a reconnect within a turn must reach the same backend)."""
+        headers = await self.request_headers(ctx)
         headers["openai-beta"] = OPENAI_BETA_WEBSOCKETS
         if ctx.turn_state:
             headers[TURN_STATE_HEADER] = ctx.turn_state
@@ -158,8 +180,39 @@ class Connections:
 
     # -- what every request carries ----------------------------------------------------------------------
 
+    async def request_headers(self, ctx: RequestContext) -> dict[str, str]:
+        """Headers both transports send: provider headers < identity headers < the credential's (which may
+        refresh a ChatGPT sign-in first)."""
+        headers = self.base_headers(ctx)
+        try:
+            headers.update(await self.credential.headers())
+        except AuthProblem as exc:
+            raise self.auth_error(exc) from None
+        return headers
+
+    async def recover(self, attempt: int, refusal: str) -> None:
+        """A request was refused with 401 (``refusal`` says how): let the credential recover (re-read
+        auth.json; refresh a ChatGPT sign-in once) so the request can be resent, or raise the
+        :class:`AuthError` that ends it."""
+        try:
+            await self.credential.recover(attempt)
+        except AuthProblem as exc:
+            error = self.auth_error(exc)
+            if self.credential.kind in ("key", "none"):
+                error.replace_message(f"{error.message} ({self.scrub(refusal)})")
+            raise error from None
+
+    def auth_error(self, exc: AuthProblem) -> ModelError:
+        """The model-layer error for a sign-in problem (a bad auth.json is a configuration error)."""
+        message = self.scrub(exc.message)
+        if isinstance(exc, AuthFileError):
+            return ConfigError(message, path=exc.path)
+        if self.settings.missing_key is not None:
+            return ConfigError(message)
+        return AuthError(message)
+
     def base_headers(self, ctx: RequestContext) -> dict[str, str]:
-        """Headers both transports send: provider headers < identity headers < Authorization."""
+        """Headers both transports send, but the credential's: provider headers < identity headers."""
         headers = {k.lower(): v for k, v in self.settings.resolved_headers(self._env).items()}
         headers.update(
             {
@@ -173,9 +226,6 @@ class Connections:
                 "x-codex-turn-metadata": ctx.turn_metadata(),
             }
         )
-        key = self.settings.require_key()
-        if key is not None:
-            headers["authorization"] = f"Bearer {key.get_secret_value()}"
         return headers
 
     def count_request(self, transport: TransportName) -> None:
@@ -191,11 +241,12 @@ class Connections:
 
     def redactor(self) -> Redactor:
         """The masking for the current settings and environment (``env_http_headers`` are read from the
-        environment at each request, so the secrets are too)."""
-        key = self.settings.api_key
+        environment at each request, and a ChatGPT sign-in's tokens change as it refreshes, so the secrets
+        are read each time too)."""
         provider = self.settings.provider
+        bearer = provider.experimental_bearer_token
         return Redactor.of(
-            key=key.get_secret_value() if key is not None else None,
+            keys=(*self.credential.secrets(), bearer.get_secret_value() if bearer is not None else ""),
             env_headers=self.settings.env_headers(self._env),
             headers=provider.http_headers,
             query_params=provider.query_params,

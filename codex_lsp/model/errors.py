@@ -7,7 +7,10 @@ policy written next to each class below is the policy that runs.
 
 ``ModelError``                 retry ``never``: the request cannot succeed as it is.
     ``ConfigError``            retry ``never``: the settings are unusable; ``path`` names the wrong file.
-    ``AuthError``              retry ``never``: no key, or the server refused it (401/403).
+    ``AuthError``              retry ``never``: no credentials, or the server refused them for good.
+        ``Unauthorized``       retry ``reauth``: a 401. The credential recovers as Codex does (re-read
+                               auth.json and resend; then refresh a ChatGPT sign-in once and resend);
+                               when it cannot, the request ends with what the user must do.
     ``FatalModelError``        retry ``never``: the server refused this request for good (context length,
                                quota, invalid request); sending it again would only repeat the refusal.
     ``RetriesExhausted``       retry ``never``: the budget ran out; ``__cause__`` holds the last error.
@@ -55,10 +58,11 @@ __all__ = [
     "ServerOverloaded",
     "StreamClosed",
     "TransportError",
+    "Unauthorized",
     "UpgradeRequired",
 ]
 
-RetryKind = Literal["never", "backoff", "overload", "switch"]
+RetryKind = Literal["never", "backoff", "overload", "switch", "reauth"]
 """What the retry loop does after an attempt failed with an error of this class."""
 Budget = Literal["request", "stream"]
 """Which provider budget a ``backoff`` retry counts against: ``request_max_retries`` or
@@ -108,7 +112,15 @@ class ConfigError(ModelError):
 
 
 class AuthError(ModelError):
-    """Policy: fatal. No API key was found, or the server refused the one we sent (401/403)."""
+    """Policy: fatal. No credentials were found, or the server refused them for good (403, or 401 after
+    the credential's recovery)."""
+
+
+class Unauthorized(AuthError):
+    """Policy: let the credential recover, then resend (not counted against the retry budget); fatal when
+    it cannot recover. The server said 401."""
+
+    retry: ClassVar[RetryKind] = "reauth"
 
 
 class FatalModelError(ModelError):

@@ -17,7 +17,6 @@ import httpx
 from codex_lsp.model.errors import ConnectFailed, IdleTimeout, StreamClosed
 from codex_lsp.model.events import ResponseCompleted, ServerEvent
 from codex_lsp.model.retry import checked_event, error_for_status
-from codex_lsp.model.ws_transport import is_loopback
 
 __all__ = ["HttpTransport", "sse_payloads"]
 
@@ -43,10 +42,9 @@ async def sse_payloads(lines: AsyncIterator[str]) -> AsyncGenerator[str, None]:
 class HttpTransport:
     """A long-lived httpx client for streaming POSTs; one per client, owned by its ``Connections``."""
 
-    def __init__(self, url: str, *, connect_timeout: float, idle_timeout: float) -> None:
-        self.url = url
+    def __init__(self, *, connect_timeout: float, idle_timeout: float, loopback: bool) -> None:
         timeout = httpx.Timeout(connect=connect_timeout, read=idle_timeout, write=idle_timeout, pool=None)
-        self._client = httpx.AsyncClient(timeout=timeout, trust_env=not is_loopback(url))
+        self._client = httpx.AsyncClient(timeout=timeout, trust_env=not loopback)
 
     async def aclose(self) -> None:
         """Close pooled connections."""
@@ -54,15 +52,15 @@ class HttpTransport:
 
     async def stream(
         self,
+        url: str,
         body: dict[str, Any],
         headers: Mapping[str, str],
         on_headers: Callable[[httpx.Headers], None],
     ) -> AsyncGenerator[ServerEvent, None]:
-        """POST ``body`` and yield events until ``response.completed``; ``on_headers`` sees the reply headers
-        before the first event (that is where the turn-state token arrives)."""
-        request = self._client.build_request(
-            "POST", self.url, json=body, headers={**headers, "accept": "text/event-stream"}
-        )
+        """POST ``body`` to ``url`` and yield events until ``response.completed``; ``on_headers`` sees the
+        reply headers before the first event (that is where the turn-state token arrives)."""
+        headers = {**headers, "accept": "text/event-stream"}
+        request = self._client.build_request("POST", url, json=body, headers=headers)
         try:
             response = await self._client.send(request, stream=True)
         except httpx.TimeoutException:

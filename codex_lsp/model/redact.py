@@ -79,14 +79,16 @@ class Redactor:
     def of(
         cls,
         *,
-        key: str | None,
+        keys: tuple[str, ...] = (),
+        key: str | None = None,
         env_headers: Mapping[str, str],
         headers: Mapping[str, str],
         query_params: Mapping[str, str],
     ) -> Redactor:
-        """Collect the secrets: the key, every ``env_http_headers`` value (resolved), and the ``http_headers``
-        and query parameters whose name or value says they are credentials."""
-        values = [key or "", *env_headers.values()]
+        """Collect the secrets: the keys and tokens of the credential, every ``env_http_headers`` value
+        (resolved), and the ``http_headers`` and query parameters whose name or value says they are
+        credentials."""
+        values = [*keys, key or "", *env_headers.values()]
         names = {"authorization", "proxy-authorization", *(n.lower() for n in env_headers)}
         for name, value in headers.items():
             if is_secret_header(name) or looks_like_key(value):

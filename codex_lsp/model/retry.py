@@ -28,6 +28,7 @@ from codex_lsp.model.errors import (
     RateLimited,
     ServerError,
     ServerOverloaded,
+    Unauthorized,
     UpgradeRequired,
 )
 from codex_lsp.model.events import ErrorEvent, ResponseFailed, ResponseIncomplete, ServerEvent, parse_event
@@ -148,8 +149,10 @@ def error_for_status(
         return _lost_previous(message)
     if status == 426:
         return UpgradeRequired(f"the server refused the WebSocket upgrade ({detail})", status=status)
-    if status in (401, 403):
-        return AuthError(f"the server refused the API key ({detail}); check the key", status=status)
+    if status == 401:
+        return Unauthorized(f"the server refused the credentials ({detail})", status=status, code=code)
+    if status == 403:
+        return AuthError(f"the server refused the credentials ({detail}); check the key", status=status)
     if status == 429:
         if code in FATAL_CODES:
             return FatalModelError(f"the model refused the request ({detail})", status=status, code=code)

@@ -5,7 +5,8 @@ once per model request of that turn, each time with the **whole** history (tool 
 session picks the transport, keeps the turn-state cells (:mod:`codex_lsp.model.turn_state`), and runs the
 retry loop. The loop applies the policy each error class declares (:mod:`codex_lsp.model.errors`): back off
 (or wait the server's delay) within the budget, follow the overload schedule, switch to HTTP after a 426
-or once WebSocket retries are exhausted (counter reset at the switch), or raise a clear
+or once WebSocket retries are exhausted (counter reset at the switch), let the credential recover from a 401
+and resend (Codex's sequence: re-read auth.json, then one refresh; outside the budget), or raise a clear
 :class:`~codex_lsp.model.errors.ModelError`.
 
 Everything shared across turns (sockets, the HTTP client, the fallback flag, headers, secrets) belongs to
@@ -56,10 +57,12 @@ StreamEvent = ServerEvent | RetryNotice | FallbackNotice
 
 @dataclass
 class _Counts:
-    """Failed attempts of one request so far: retryable ones (reset by a switch to HTTP) and overloads."""
+    """Failed attempts of one request so far: retryable ones (reset by a switch to HTTP), overloads, and
+    401s the credential recovered from."""
 
     retries: int = 0
     overloads: int = 0
+    reauth: int = 0
 
 
 class TurnSession:
@@ -134,17 +137,28 @@ class TurnSession:
         if self.connections.transport != "websocket":
             return None
         warm = prompt.model_copy(update={"input": prewarm_prefix(prompt.input)})
-        try:
-            async with aclosing(self._attempt("websocket", warm, model, "prewarm")) as events:
-                async for _ in events:
-                    pass
-        except ModelError as exc:
-            if exc.retry == "switch":
-                return self.connections.disable_websockets(exc.message)
-            log.debug("prewarm failed, continuing without it: %s", self.connections.scrub(exc.message))
+        counts = _Counts()
+        while True:
+            try:
+                async with aclosing(self._attempt("websocket", warm, model, "prewarm")) as events:
+                    async for _ in events:
+                        pass
+            except ModelError as exc:
+                if exc.retry == "reauth":
+                    # Not a reason to skip the prewarm: the real request would be refused the same way.
+                    await self._reauthorize(counts, exc)
+                    continue
+                if exc.retry == "switch":
+                    return self.connections.disable_websockets(exc.message)
+                log.debug("prewarm failed, continuing without it: %s", self.connections.scrub(exc.message))
+                return None
+            self.prewarmed = True
             return None
-        self.prewarmed = True
-        return None
+
+    async def _reauthorize(self, counts: _Counts, exc: ModelError) -> None:
+        """After a 401: the credential's next recovery step, or the ``AuthError`` that ends the request."""
+        attempt, counts.reauth = counts.reauth, counts.reauth + 1
+        await self.connections.recover(attempt, exc.message)
 
     # -- retry loop ----------------------------------------------------------------------------------
 
@@ -160,6 +174,9 @@ class TurnSession:
                         yield event
                 return
             except ModelError as exc:
+                if exc.retry == "reauth":
+                    await self._reauthorize(counts, exc)
+                    continue
                 notice, delay = self._plan(exc, transport, counts)
             if notice is not None:
                 yield notice
@@ -297,7 +314,7 @@ class TurnSession:
     async def _http_attempt(self, prompt: Prompt, model: str) -> AsyncGenerator[ServerEvent, None]:
         links = self.connections
         ctx = self._context(model, "turn")
-        headers = links.base_headers(ctx)
+        headers = await links.request_headers(ctx)
         if ctx.turn_state:
             headers[TURN_STATE_HEADER] = ctx.turn_state
 
@@ -309,7 +326,7 @@ class TurnSession:
 
         links.count_request("http")
         body = http_body(self._body(prompt, model), ctx)
-        async with aclosing(links.http.stream(body, headers, on_headers)) as events:
+        async with aclosing(links.http.stream(links.http_url, body, headers, on_headers)) as events:
             async for event in events:
                 if isinstance(event, ResponseMetadata):
                     links.note_served_model(event.server_model)

@@ -120,8 +120,10 @@ class IdleWatch:
 class WsConnection:
     """One open socket and the last exchange it can continue from."""
 
-    def __init__(self, ws: ClientConnection, number: int) -> None:
+    def __init__(self, ws: ClientConnection, number: int, url: str = "") -> None:
         self.ws = ws
+        self.url = url
+        """Where the socket leads (a socket is reused only for requests that go there)."""
         self.number = number
         """1-based handshake number within the client, for diagnostics."""
         self.last: LastExchange | None = None
@@ -225,4 +227,4 @@ async def open_connection(
         raise ConfigError(f"invalid WebSocket URL derived from base_url: {exc}") from None
     except (OSError, InvalidHandshake) as exc:
         raise ConnectFailed(f"cannot open the WebSocket: {exc.__class__.__name__}: {exc}") from None
-    return WsConnection(ws, number)
+    return WsConnection(ws, number, url)

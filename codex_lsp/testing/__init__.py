@@ -12,6 +12,15 @@ from typing import TYPE_CHECKING
 from codex_lsp._exports import lazy_exports
 
 if TYPE_CHECKING:
+    from codex_lsp.testing.fake_issuer import (
+        FakeIssuer,
+        IssuerRequest,
+        access_token,
+        chatgpt_auth,
+        id_token,
+        jwt,
+        write_chatgpt_auth,
+    )
     from codex_lsp.testing.fake_responses import (
         FakeResponsesServer,
         Handshake,
@@ -33,8 +42,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CODEX_KEY",
     "AppServer",
+    "FakeIssuer",
     "FakeResponsesServer",
     "Handshake",
+    "IssuerRequest",
     "LspClient",
     "LspError",
     "PeerNotInstalled",
@@ -42,17 +53,31 @@ __all__ = [
     "ResponseIds",
     "Script",
     "Step",
+    "access_token",
+    "chatgpt_auth",
     "clean_env",
     "codex_acp_binary",
     "codex_binary",
     "cpu_seconds",
+    "id_token",
+    "jwt",
     "loopback_settings",
     "make_codex_home",
     "render_response",
     "rss_kib",
+    "write_chatgpt_auth",
 ]
 
 _LAZY: dict[str, tuple[str, ...]] = {
+    "fake_issuer": (
+        "FakeIssuer",
+        "IssuerRequest",
+        "access_token",
+        "chatgpt_auth",
+        "id_token",
+        "jwt",
+        "write_chatgpt_auth",
+    ),
     "fake_responses": ("FakeResponsesServer", "Handshake", "RecordedRequest", "loopback_settings"),
     "fake_script": ("ResponseIds", "Script", "Step", "render_response"),
     "lsp_client": ("LspClient", "LspError", "cpu_seconds", "rss_kib"),

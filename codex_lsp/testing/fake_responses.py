@@ -1,4 +1,9 @@
-"""A fake Responses API: a real server on 127.0.0.1 speaking WebSocket and HTTP SSE at ``/v1/responses``.
+"""A fake Responses API: a real server on 127.0.0.1 speaking WebSocket and HTTP SSE at ``…/responses``.
+
+Any path ending in ``/responses`` is served, so both ``/v1/responses`` (API-key providers) and
+``/backend-api/codex/responses`` (a ChatGPT sign-in) work. With :attr:`FakeResponsesServer.accepted_tokens`
+set, the server checks credentials like the real one: a handshake or POST without an accepted
+``Authorization: Bearer`` token is refused with 401 (recorded in :attr:`FakeResponsesServer.refusals`).
 
 It plays a scripted model (:mod:`codex_lsp.testing.fake_script`) well enough for the real Codex CLI and the
 official ``openai`` SDK to run against it, and records everything for assertions: every handshake's
@@ -20,6 +25,7 @@ import contextlib
 import json
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
@@ -82,6 +88,7 @@ class RecordedRequest:
     body: dict[str, Any]
     headers: dict[str, str]
     """HTTP: the request headers; WebSocket: the headers of the connection's handshake."""
+    path: str = "/v1/responses"
     effective_input: list[dict[str, Any]] = field(default_factory=list)
     """The input after resolving ``previous_response_id``: what a full request would have sent."""
     response_id: str | None = None
@@ -138,6 +145,12 @@ class FakeResponsesServer:
         """Every JSON event sent, with the transport it went over."""
         self.other_requests: list[tuple[str, str]] = []
         """Requests to paths other than ``/v1/responses`` (method, path)."""
+        self.accepted_tokens: set[str] | None = None
+        """When set, only ``Authorization: Bearer <one of these>`` is let in; anything else gets 401."""
+        self.refusals: list[tuple[Literal["websocket", "http"], dict[str, str]]] = []
+        """The handshakes and POSTs refused with 401 (transport, headers)."""
+        self.on_refusal: Callable[[], None] | None = None
+        """Called just before a 401 is sent (a test can change auth.json "while the request is in flight")."""
         self.pongs = 0
         self.unscripted = 0
         """Generating requests that arrived after the script ran out."""
@@ -168,6 +181,23 @@ class FakeResponsesServer:
     def base_url(self) -> str:
         """The provider ``base_url`` to configure: ``http://127.0.0.1:PORT/v1``."""
         return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def chatgpt_base_url(self) -> str:
+        """A base URL shaped like ChatGPT's backend: ``http://127.0.0.1:PORT/backend-api/codex``."""
+        return f"http://{self.host}:{self.port}/backend-api/codex"
+
+    def _authorized(self, transport: Literal["websocket", "http"], headers: dict[str, str]) -> bool:
+        """Whether the request's credentials pass (always, unless :attr:`accepted_tokens` is set)."""
+        if self.accepted_tokens is None:
+            return True
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token in self.accepted_tokens:
+            return True
+        self.refusals.append((transport, headers))
+        if self.on_refusal is not None:
+            self.on_refusal()
+        return False
 
     def model_settings(self, *, websockets: bool = True, **provider: Any) -> ModelSettings:
         """Client settings for this server (see :func:`loopback_settings`)."""
@@ -254,6 +284,8 @@ class FakeResponsesServer:
         conn = _WsConn(len(self.handshakes) + 1, proto, writer)
         headers = {k.lower(): ", ".join(request.headers.get_all(k)) for k in request.headers}
         fault = self._handshake_faults.popleft() if self._handshake_faults else None
+        if fault is None and not self._authorized("websocket", headers):
+            fault = HandshakeFault(status=401, code="invalid_token", message="the access token is not valid")
         if fault is not None and fault.hang:
             self.handshakes.append(Handshake(conn.number, path, headers, 0))
             await reader.read()  # never answer; wait for the client to give up
@@ -300,7 +332,7 @@ class FakeResponsesServer:
             await self._ws_send(conn, error_frame(400, "invalid_json", "the frame is not JSON"))
             return
         handshake = next(h for h in self.handshakes if h.connection == conn.number)
-        record = RecordedRequest("websocket", conn.number, body, handshake.headers)
+        record = RecordedRequest("websocket", conn.number, body, handshake.headers, path=handshake.path)
         self.requests.append(record)
         if not isinstance(body, dict) or body.get("type") != "response.create":
             await self._ws_send(conn, error_frame(400, "invalid_request", "expected a response.create frame"))
@@ -411,9 +443,13 @@ class FakeResponsesServer:
         writer: asyncio.StreamWriter,
     ) -> None:
         raw = await read_body(headers, reader)
-        if method != "POST" or path.split("?", 1)[0].rstrip("/") != "/v1/responses":
+        if method != "POST" or not path.split("?", 1)[0].rstrip("/").endswith("/responses"):
             self.other_requests.append((method, path))
             await reply(writer, 404, {"error": {"code": "not_found", "message": f"no route {method} {path}"}})
+            return
+        if not self._authorized("http", headers):
+            error = {"code": "invalid_token", "message": "the access token is not valid"}
+            await reply(writer, 401, {"error": error})
             return
         try:
             body = json.loads(raw)
@@ -421,7 +457,7 @@ class FakeResponsesServer:
             await reply(writer, 400, {"error": {"code": "invalid_json", "message": "body is not JSON"}})
             return
         record = RecordedRequest(
-            "http", 0, body, headers, effective_input=input_items(body.get("input")) or []
+            "http", 0, body, headers, path=path, effective_input=input_items(body.get("input")) or []
         )
         self.requests.append(record)
         if "previous_response_id" in body:

@@ -113,5 +113,5 @@ async def test_a_missing_key_is_a_clear_error_on_session_new(tmp_path: Path) -> 
         del env["FAKE_KEY"]
         s.env = lambda: env  # type: ignore[method-assign]
         async with s.agent() as run:
-            with pytest.raises(RequestError, match="no API key: set the environment variable FAKE_KEY"):
+            with pytest.raises(RequestError, match="Missing environment variable: `FAKE_KEY`"):
                 await run.conn.new_session(cwd=str(s.root), mcp_servers=[])

@@ -10,7 +10,7 @@ import pytest
 
 from codex_lsp.model import ModelClient
 from codex_lsp.model.config import codex_home, load_settings
-from codex_lsp.model.errors import ConfigError, ModelError
+from codex_lsp.model.errors import AuthError, ConfigError, ModelError
 from codex_lsp.testing import FakeResponsesServer
 from tests.model.helpers import API_KEY, FAST, run, say, script, user
 
@@ -62,16 +62,20 @@ def test_defaults_without_files(tmp_path: Path) -> None:
     assert settings.provider.supports_websockets
     assert settings.base_url == "https://api.openai.com/v1"
     assert settings.api_key is None
-    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
-        settings.require_key()
+    with pytest.raises(AuthError, match=r"Not signed in.*codex-lsp login.*codex login"):
+        settings.require_credentials({})
 
 
 def test_key_sources_in_order(tmp_path: Path) -> None:
+    """The OpenAI provider: CODEX_API_KEY, then auth.json, then OPENAI_API_KEY (see tests/auth for more)."""
     home = write_home(tmp_path, 'model = "m"\n', auth={"OPENAI_API_KEY": "from-file", "tokens": None})
-    assert load_settings(home, {"OPENAI_API_KEY": "from-env"}).key_source == str(home / "auth.json")
-    (home / "auth.json").write_text(json.dumps({"OPENAI_API_KEY": None}))
-    settings = load_settings(home, {"OPENAI_API_KEY": "from-env"})
-    assert settings.key_source == "env OPENAI_API_KEY"
+    env = {"OPENAI_API_KEY": "from-env"}
+    assert load_settings(home, env).account(env).source == str(home / "auth.json")
+    both = {**env, "CODEX_API_KEY": "from-codex-env"}
+    assert load_settings(home, both).account(both).source == "env CODEX_API_KEY"
+    (home / "auth.json").unlink()
+    settings = load_settings(home, env)
+    assert settings.account(env).source == "env OPENAI_API_KEY"
 
 
 def test_codex_home_defaults_to_dot_codex() -> None:
@@ -112,6 +116,7 @@ def test_bad_values_name_the_key_and_the_file(tmp_path: Path, config: str, names
 
 
 def test_bad_auth_json_never_quotes_its_content(tmp_path: Path) -> None:
+    """Read for the OpenAI provider (the default), which takes the user's sign-in."""
     home = write_home(tmp_path, "", auth={"OPENAI_API_KEY": 12345678})
     with pytest.raises(ConfigError, match="OPENAI_API_KEY must be a string") as caught:
         load_settings(home, {})
@@ -123,9 +128,15 @@ def test_bad_auth_json_never_quotes_its_content(tmp_path: Path) -> None:
 
 
 def test_missing_env_key_is_a_clear_error(tmp_path: Path) -> None:
-    settings = load_settings(write_home(tmp_path, CONFIG.format(base_url="http://127.0.0.1:9/v1")), {})
-    with pytest.raises(ConfigError, match="FAKE_KEY"):
-        settings.require_key()
+    """Codex's own words, and never a fallback to another key (auth.json or OPENAI_API_KEY)."""
+    home = write_home(
+        tmp_path, CONFIG.format(base_url="http://127.0.0.1:9/v1"), auth={"OPENAI_API_KEY": "sk-x"}
+    )
+    env = {"OPENAI_API_KEY": "sk-y", "CODEX_API_KEY": "sk-z"}
+    settings = load_settings(home, env)
+    assert settings.api_key is None
+    with pytest.raises(ConfigError, match=r"^Missing environment variable: `FAKE_KEY`\.$"):
+        settings.require_credentials(env)
 
 
 async def test_key_never_appears_in_repr_logs_or_errors(

@@ -95,10 +95,11 @@ async def test_no_key_says_where_to_put_one(fake: FakeResponsesServer, tmp_path:
 
     assert report.exit_code == 1
     assert report.cause == "no_key"
+    assert report.error == "Missing environment variable: `FAKE_KEY`."
     assert report.key_source is None
     assert report.advice is not None
-    for hint in ("FAKE_KEY", "auth.json", "OPENAI_API_KEY"):
-        assert hint in report.advice
+    assert "Export FAKE_KEY=" in report.advice
+    assert "auth.json" not in report.advice, "an env_key provider never reads the sign-in"
     assert fake.handshakes == []
     assert fake.requests == []
     text = printed(report)
@@ -180,7 +181,7 @@ async def test_an_invalid_setting_names_the_key_and_the_file(
     text = printed(report)
     assert f"config        {config} (invalid)" in text
     assert "none found" not in text, "an invalid config.toml is not a missing one"
-    assert f"API key       not checked ({config} could not be read)" in text
+    assert f"sign-in       not checked ({config} could not be read)" in text
     assert "API key       not found" not in text
 
 
@@ -203,6 +204,8 @@ async def test_a_bad_auth_json_is_blamed_not_config_toml(
     fake: FakeResponsesServer, tmp_path: Path, content: str
 ) -> None:
     home = codex_home(tmp_path, fake.base_url, websockets=True)
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace('env_key = "FAKE_KEY"', "requires_openai_auth = true"))
     auth = home / "auth.json"
     auth.write_text(content)
     report = await diagnose(home, env={}, deadline=5, check_sandbox=False)
@@ -211,12 +214,12 @@ async def test_a_bad_auth_json_is_blamed_not_config_toml(
     assert report.cause == "auth_file"
     assert report.bad_file == str(auth)
     assert report.advice is not None
-    assert report.advice.startswith(f"Fix {auth}: ")
+    assert report.advice.startswith(f"Fix or remove {auth}: ")
     assert "config.toml" not in report.advice
     text = printed(report)
     assert "sk-broken" not in text
     assert f"config        {home / 'config.toml'}\n" in text, "config.toml itself is fine"
-    assert f"API key       not checked ({auth} could not be read)" in text
+    assert f"sign-in       not checked ({auth} could not be read)" in text
     assert fake.requests == []
 
 
@@ -226,7 +229,7 @@ async def test_a_missing_codex_home_is_mentioned(tmp_path: Path) -> None:
 
     assert not report.codex_home_exists
     assert any(f"CODEX_HOME {home} does not exist" in note for note in report.notes)
-    assert report.cause == "no_key", "the defaults (OpenAI) need a key, and none is set"
+    assert report.cause == "not_signed_in", "the defaults (OpenAI) need a sign-in, and there is none"
     text = printed(report)
     assert f"codex home    {home} (missing)" in text
     assert "config        none found (defaults)" in text

@@ -20,6 +20,7 @@ from codex_lsp.model.errors import (
     RetriesExhausted,
     StreamClosed,
     TransportError,
+    Unauthorized,
 )
 from codex_lsp.testing import FakeResponsesServer
 from tests.model.conftest import ClientFactory
@@ -56,9 +57,12 @@ def test_failures_that_are_not_the_networks_fault_are_not_transport_errors() -> 
         assert issubclass(cls, ModelError)
         assert not issubclass(cls, TransportError)
         assert cls.retry == "never"
-    retried = [cls for cls in CLASSES.values() if cls.retry != "never"]
+    retried = [cls for cls in CLASSES.values() if cls.retry not in ("never", "reauth")]
     assert retried
     assert all(issubclass(cls, TransportError) for cls in retried)
+    recovered = [cls for cls in CLASSES.values() if cls.retry == "reauth"]
+    assert recovered == [Unauthorized], "only a 401 asks the credential to recover"
+    assert issubclass(Unauthorized, AuthError), "and when it cannot, it is an AuthError like any other"
 
 
 def test_the_docstring_lists_every_class_with_the_policy_it_has() -> None:

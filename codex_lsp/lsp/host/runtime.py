@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from lsprotocol import types
-from pydantic import SecretStr
 from pygls.uris import to_fs_path
 
 from codex_lsp import __version__
@@ -57,7 +56,6 @@ from codex_lsp.model import (
     ModelSettings,
     codex_home,
     load_settings,
-    read_auth_key,
     read_config,
 )
 
@@ -82,34 +80,20 @@ class CommandError(Exception):
     """A command's arguments name something that does not exist; the message says what."""
 
 
-def _provider_key(
-    provider_env_key: str | None, home: Path, env: Mapping[str, str]
-) -> tuple[SecretStr | None, str | None]:
-    """The key for a provider chosen in the editor, looked up as config.toml's provider's would be."""
-    if provider_env_key and env.get(provider_env_key):
-        return SecretStr(env[provider_env_key]), f"env {provider_env_key}"
-    from_file = read_auth_key(home / "auth.json")
-    if from_file is not None:
-        return from_file, str(home / "auth.json")
-    if env.get("OPENAI_API_KEY"):
-        return SecretStr(env["OPENAI_API_KEY"]), "env OPENAI_API_KEY"
-    return None, None
-
-
 def model_settings(settings: Settings, home: Path, env: Mapping[str, str]) -> ModelSettings:
-    """config.toml's model settings with the editor's settings laid over them; raises ``ConfigError``."""
-    base = load_settings(home, env)
+    """config.toml's model settings with the editor's settings laid over them; raises ``ConfigError``.
+
+    A provider chosen in the editor gets the credential that provider is configured with (its ``env_key``,
+    its bearer token or the OpenAI sign-in) — never another provider's key."""
+    provider_id = settings.provider or None
+    if provider_id is not None and provider_id not in BUILTIN_PROVIDERS:
+        known_ids = read_config(home / "config.toml").model_providers
+        if provider_id not in known_ids:
+            known = ", ".join(sorted({*known_ids, *BUILTIN_PROVIDERS}))
+            raise ConfigError(f"codex.provider = {provider_id!r} names no provider; known: {known}")
+    base = load_settings(home, env, provider_id=provider_id)
     update: dict[str, Any] = {}
     provider = base.provider
-    if settings.provider and settings.provider != base.provider_id:
-        config = read_config(home / "config.toml")
-        chosen = config.model_providers.get(settings.provider) or BUILTIN_PROVIDERS.get(settings.provider)
-        if chosen is None:
-            known = ", ".join(sorted({*config.model_providers, *BUILTIN_PROVIDERS}))
-            raise ConfigError(f"codex.provider = {settings.provider!r} names no provider; known: {known}")
-        provider = chosen
-        key, source = _provider_key(chosen.env_key, home, env)
-        update.update(provider_id=settings.provider, api_key=key, key_source=source)
     if settings.base_url:
         provider = provider.model_copy(update={"base_url": settings.base_url})
     if settings.transport != "auto":
@@ -444,13 +428,15 @@ class Host:
         settings = client.settings
         requests = sum(client.requests_sent.values())
         connection = "not connected yet" if not requests and not client.handshake_count else "used"
+        account = client.account()
         return {
             **status,
             "provider": settings.provider_id,
             "model": settings.model,
-            "baseUrl": settings.base_url,
-            "keyFound": settings.api_key is not None,
-            "keySource": settings.key_source,
+            "baseUrl": client.connections.base_url,
+            "keyFound": account.mode is not None,
+            "keySource": account.source if account.mode is not None else None,
+            "account": account.as_dict(),
             "transport": client.transport,
             "connection": connection,
             "websocketHandshakes": client.handshake_count,
