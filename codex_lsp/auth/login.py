@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 
 BROWSER_PORTS = (1455, 1457)
 """The callback ports registered for Codex's OAuth client: the usual one, then the fallback."""
+PORTS_ENV = "CODEX_LSP_AUTH_CALLBACK_PORTS"
+"""Comma-separated ports replacing :data:`BROWSER_PORTS` (only tests set it, next to a fake issuer)."""
 LOGIN_ORIGINATOR = "codex_cli_rs"
 """The sign-in is Codex's own OAuth client, so the authorize page is told what ``codex login`` tells it."""
 SCOPES = "openid profile email offline_access api.connectors.read api.connectors.invoke"
@@ -263,13 +265,13 @@ class BrowserLogin:
         home: Path,
         env: Mapping[str, str],
         *,
-        ports: tuple[int, ...] = BROWSER_PORTS,
+        ports: tuple[int, ...] | None = None,
         workspace_ids: tuple[str, ...] = (),
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.home = home
         self.oauth = OAuthClient(env, transport=transport)
-        self.ports = ports
+        self.ports = ports or _ports(env)
         self.workspace_ids = workspace_ids
         self.port: int | None = None
         self._pkce = _Pkce()
@@ -416,6 +418,15 @@ class BrowserLogin:
             tokens, api_key=api_key, issuer=self.oauth.issuer, client_id=self.oauth.client_id
         )
         return await _save(self.home, data)
+
+
+def _ports(env: Mapping[str, str]) -> tuple[int, ...]:
+    raw = env.get(PORTS_ENV, "")
+    try:
+        ports = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        ports = ()
+    return ports or BROWSER_PORTS
 
 
 async def _cancel_other_login(port: int) -> None:

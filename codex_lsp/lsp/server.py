@@ -8,6 +8,7 @@ Each LSP surface lives in its own module under :mod:`codex_lsp.lsp.features`; th
 from __future__ import annotations
 
 from codex_lsp.lsp.features import (
+    account,
     code_actions,
     code_lens,
     commands,
@@ -24,6 +25,6 @@ __all__ = ["CodexServer", "build_server"]
 def build_server() -> CodexServer:
     """A new server with every feature registered; start it with ``start_io()`` (or a socket)."""
     server = CodexServer()
-    for feature in (lifecycle, documents, diagnostics, code_actions, code_lens, commands, review):
+    for feature in (lifecycle, documents, diagnostics, code_actions, code_lens, commands, review, account):
         feature.setup(server)
     return server

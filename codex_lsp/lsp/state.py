@@ -47,6 +47,8 @@ class ServerState:
         self.turns = TurnRegistry()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.parent_pid: int | None = None
+        self.login: asyncio.Task[Any] | None = None
+        """The ``codex.login`` in progress (a new one cancels it)."""
         self.stopping = False
         self._host: asyncio.Task[Host] | None = None
 

@@ -13,6 +13,7 @@ hand a half-read socket to the next request; concurrent turns each take the cach
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import platform
 from collections.abc import Mapping
@@ -40,6 +41,13 @@ if TYPE_CHECKING:
     from codex_lsp.model.http_transport import HttpTransport
 
 __all__ = ["ORIGINATOR", "Connections"]
+
+
+def _digest(credentials: Mapping[str, str]) -> str:
+    """Which credential headers a socket was opened with, without keeping them."""
+    canonical = "\n".join(f"{k.lower()}:{v}" for k, v in sorted(credentials.items()))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
 
 log = logging.getLogger(__name__)
 ORIGINATOR = "codex-lsp"
@@ -144,11 +152,13 @@ class Connections:
         log.info("%s", notice.message)
         return notice
 
-    def take_connection(self) -> WsConnection | None:
-        """Take the cached socket out of the slot, if it is still open and still leads where the next
-        request goes (a change of sign-in can move the ``openai`` provider to another backend)."""
+    def take_connection(self, credentials: Mapping[str, str]) -> WsConnection | None:
+        """Take the cached socket out of the slot, if it is still open, still leads where the next request
+        goes and was opened with the same ``credentials`` (the credential's current headers): a socket the
+        server authenticated for an older token, another account or another key is not reused."""
         conn, self._idle = self._idle, None
-        if conn is not None and (not conn.is_open or conn.url != self.ws_url):
+        stale = conn is not None and (conn.url != self.ws_url or conn.credentials != _digest(credentials))
+        if conn is not None and (not conn.is_open or stale):
             conn.abort()
             return None
         return conn
@@ -160,10 +170,11 @@ class Connections:
         else:
             conn.abort()
 
-    async def connect(self, ctx: RequestContext) -> WsConnection:
-        """Open a new socket: the common headers, the credential's, the WebSocket beta header, and the turn's
-        token when the turn already holds one (a reconnect within a turn must reach the same backend)."""
-        headers = await self.request_headers(ctx)
+    async def connect(self, ctx: RequestContext, credentials: Mapping[str, str]) -> WsConnection:
+        """Open a new socket: the common headers, the ``credentials`` headers, the WebSocket beta header, and
+        the turn's token when the turn already holds one (a reconnect within a turn must reach the same
+        backend)."""
+        headers = {**self.base_headers(ctx), **credentials}
         headers["openai-beta"] = OPENAI_BETA_WEBSOCKETS
         if ctx.turn_state:
             headers[TURN_STATE_HEADER] = ctx.turn_state
@@ -176,19 +187,18 @@ class Connections:
             number=self.handshake_count + 1,
         )
         self.handshake_count += 1
+        conn.credentials = _digest(credentials)
         return conn
 
     # -- what every request carries ----------------------------------------------------------------------
 
-    async def request_headers(self, ctx: RequestContext) -> dict[str, str]:
-        """Headers both transports send: provider headers < identity headers < the credential's (which may
-        refresh a ChatGPT sign-in first)."""
-        headers = self.base_headers(ctx)
+    async def credential_headers(self) -> dict[str, str]:
+        """The credential's headers for the next request (a ChatGPT sign-in due for refresh refreshes
+        first: a long-lived server keeps working past the token's expiry)."""
         try:
-            headers.update(await self.credential.headers())
+            return await self.credential.headers()
         except AuthProblem as exc:
             raise self.auth_error(exc) from None
-        return headers
 
     async def recover(self, attempt: int, refusal: str) -> None:
         """A request was refused with 401 (``refusal`` says how): let the credential recover (re-read

@@ -121,10 +121,11 @@ class TurnSession:
         its :class:`ModelError` (426 included: the caller decides whether to fall back)."""
         if self.connections.transport != "websocket":
             return False
-        conn = self.connections.take_connection()
+        credentials = await self.connections.credential_headers()
+        conn = self.connections.take_connection(credentials)
         opened = conn is None
         if conn is None:
-            conn = await self.connections.connect(self._context(self.model, "turn"))
+            conn = await self.connections.connect(self._context(self.model, "turn"), credentials)
         self.connections.give_back(conn)
         return opened
 
@@ -284,7 +285,8 @@ class TurnSession:
     ) -> AsyncGenerator[ServerEvent, None]:
         links = self.connections
         ctx = self._context(model, kind)
-        conn = links.take_connection() or await links.connect(ctx)
+        credentials = await links.credential_headers()
+        conn = links.take_connection(credentials) or await links.connect(ctx, credentials)
         body = self._body(prompt, model)
         frame = ws_frame(
             body, ctx, continuation=incremental_tail(conn.last, body), generate=kind != "prewarm"
@@ -314,7 +316,7 @@ class TurnSession:
     async def _http_attempt(self, prompt: Prompt, model: str) -> AsyncGenerator[ServerEvent, None]:
         links = self.connections
         ctx = self._context(model, "turn")
-        headers = await links.request_headers(ctx)
+        headers = {**links.base_headers(ctx), **await links.credential_headers()}
         if ctx.turn_state:
             headers[TURN_STATE_HEADER] = ctx.turn_state
 

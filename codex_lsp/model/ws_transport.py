@@ -124,6 +124,9 @@ class WsConnection:
         self.ws = ws
         self.url = url
         """Where the socket leads (a socket is reused only for requests that go there)."""
+        self.credentials = ""
+        """A digest of the credential headers it was opened with: a socket is reused only while they are
+        unchanged (a refreshed token, another account or another key opens a new one)."""
         self.number = number
         """1-based handshake number within the client, for diagnostics."""
         self.last: LastExchange | None = None

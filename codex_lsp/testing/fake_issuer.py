@@ -102,6 +102,7 @@ def chatgpt_auth(
 def write_chatgpt_auth(home: Path, **fields: Any) -> dict[str, Any]:
     """Write :func:`chatgpt_auth` to ``home/auth.json`` (mode 0600) and return it."""
     data = chatgpt_auth(**fields)
+    home.mkdir(parents=True, exist_ok=True)
     path = home / "auth.json"
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     path.chmod(0o600)

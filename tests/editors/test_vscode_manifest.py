@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from codex_lsp.lsp.features.account import COMMANDS as ACCOUNT_COMMANDS
 from codex_lsp.lsp.features.commands import COMMANDS
 from codex_lsp.lsp.features.review import REVIEW_COMMANDS
 from codex_lsp.lsp.settings import KEYS
@@ -23,4 +24,4 @@ def test_the_extension_contributes_every_server_setting_and_only_those() -> None
 
 def test_no_extension_command_takes_a_server_command_id() -> None:
     ours = {c["command"] for c in MANIFEST["contributes"]["commands"]}
-    assert not ours & {*COMMANDS, *REVIEW_COMMANDS}
+    assert not ours & {*COMMANDS, *REVIEW_COMMANDS, *ACCOUNT_COMMANDS}

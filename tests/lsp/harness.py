@@ -49,6 +49,8 @@ CODEX_NOTIFICATIONS = (
     "codex/turn/command/finished",
     "codex/turn/transport",
     "codex/proposal/updated",
+    "codex/login/started",
+    "codex/account/updated",
 )
 WAIT = 10.0
 
@@ -134,6 +136,8 @@ class Editor:
     withdrawn: int = 0
     """Questions the server withdrew (``$/cancelRequest``) while they were open."""
     lens_refreshes: int = 0
+    documents_shown: list[types.ShowDocumentParams] = field(default_factory=list)
+    """``window/showDocument`` requests (a sign-in page opened "in the browser" lands here)."""
     drop_annotations: set[str] = field(default_factory=set)
     """Annotation ids of edits the user unticks in a refactor preview (left out when applying)."""
     notifications: list[tuple[str, Any]] = field(default_factory=list)
@@ -348,6 +352,11 @@ def _register(editor: Editor) -> None:
             return types.MessageActionItem(title="Approve")
         return types.MessageActionItem(title=editor.answer) if editor.answer else None
 
+    def on_show_document(params: types.ShowDocumentParams) -> types.ShowDocumentResult:
+        editor.documents_shown.append(params)
+        editor.poke()
+        return types.ShowDocumentResult(success=True)
+
     def on_lens_refresh(params: Any) -> None:
         editor.lens_refreshes += 1
         editor.poke()
@@ -370,6 +379,7 @@ def _register(editor: Editor) -> None:
     _handle(client, types.WORKSPACE_APPLY_EDIT, on_apply_edit)
     _handle(client, types.WINDOW_SHOW_MESSAGE_REQUEST, on_question)
     _handle(client, types.WORKSPACE_CODE_LENS_REFRESH, on_lens_refresh)
+    _handle(client, types.WINDOW_SHOW_DOCUMENT, on_show_document)
     _handle(client, types.WINDOW_LOG_MESSAGE, on_log)
     _handle(client, types.WINDOW_SHOW_MESSAGE, on_message)
     _handle(client, types.PROGRESS, on_progress)
@@ -382,7 +392,7 @@ def _register(editor: Editor) -> None:
         _handle(client, method, record)
 
 
-_OWN = {types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE, types.PROGRESS}
+_OWN = {types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE, types.WINDOW_SHOW_DOCUMENT, types.PROGRESS}
 
 
 def _make_client() -> LanguageClient:
@@ -427,8 +437,10 @@ async def editor_session(
     command: list[str] | None = None,
     process_id: int | None = None,
     folders: tuple[Path, ...] = (),
+    env: Mapping[str, str | None] | None = None,
 ) -> AsyncIterator[Editor]:
-    """Start a server, initialize it as ``profile`` with one workspace folder, shut it down after."""
+    """Start a server, initialize it as ``profile`` with one workspace folder, shut it down after;
+    ``env`` adds to (or, with ``None`` values, removes from) the server's environment."""
     root, home, state = base / "ws", base / "codex-home", base / "state"
     root.mkdir(parents=True, exist_ok=True)
     if not (home / "config.toml").exists():
@@ -443,7 +455,7 @@ async def editor_session(
             "--log-level",
             os.environ.get("CODEX_LSP_TEST_LOG", "WARNING"),
         ],
-        server_env=server_env(home, state),
+        server_env={k: v for k, v in {**server_env(home, state), **(env or {})}.items() if v is not None},
         client_factory=_make_client,
     )
     client = await config.start()

@@ -206,6 +206,9 @@ async def test_initialize_answers_without_loading_the_agent(
                 "codex.discardProposal",
                 "codex.showProposal",
                 "codex.previewProposal",
+                "codex.account",
+                "codex.login",
+                "codex.logout",
             ]
         )
         assert ed.init_result.capabilities.code_lens_provider is not None

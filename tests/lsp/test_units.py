@@ -47,6 +47,7 @@ def test_capability_profiles_resolve_once() -> None:
 def test_every_setting_and_command_is_documented() -> None:
     from pathlib import Path
 
+    from codex_lsp.lsp.features.account import COMMANDS as ACCOUNT_COMMANDS
     from codex_lsp.lsp.features.commands import COMMANDS
     from codex_lsp.lsp.features.review import REVIEW_COMMANDS
     from codex_lsp.lsp.settings import KEYS
@@ -54,7 +55,7 @@ def test_every_setting_and_command_is_documented() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for path in KEYS:
         assert f"`{'.'.join(path)}`" in readme, path
-    for command in COMMANDS + REVIEW_COMMANDS:
+    for command in COMMANDS + REVIEW_COMMANDS + ACCOUNT_COMMANDS:
         assert f"`{command}`" in readme, command
 
 

@@ -189,7 +189,7 @@ async def test_previous_response_lost_resends_full_request(
     session = client.new_turn()
     history = [user("go")]
     await run(session, history)
-    conn = client.connections.take_connection()
+    conn = client.connections.take_connection(await client.connections.credential_headers())
     assert conn is not None
     assert conn.last is not None
     conn.last.response_id = "resp_unknown"

@@ -30,7 +30,7 @@ from lsprotocol import types
 if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer
 
-__all__ = ["FRAME_SECONDS", "TurnReporter", "camel"]
+__all__ = ["FRAME_SECONDS", "TurnReporter", "begin_progress", "camel", "end_progress"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,41 @@ def _when_cancelled(future: Any, on_cancel: Callable[[], None]) -> None:
         on_cancel()
 
 
+async def begin_progress(
+    server: CodexServer,
+    token: types.ProgressToken | None,
+    fallback_token: str,
+    begin: types.WorkDoneProgressBegin,
+    on_cancel: Callable[[], None],
+) -> types.ProgressToken | None:
+    """Start work-done progress on the client's ``token`` (or ``fallback_token``, created now) and call
+    ``on_cancel`` when the user cancels it; ``None`` when the client has no progress or refused it."""
+    if not server.state.caps.work_done_progress:
+        return None
+    if token is None:
+        token = fallback_token
+        try:
+            await server.protocol.send_request_async(
+                types.WINDOW_WORK_DONE_PROGRESS_CREATE, types.WorkDoneProgressCreateParams(token=token)
+            )
+        except Exception as exc:  # the client refused or failed: the work runs without progress
+            log.info("no progress for %s: %s", token, exc)
+            return None
+    server.work_done_progress.begin(token, begin)
+    cancelled = server.work_done_progress.tokens.get(token)
+    if cancelled is not None:
+        cancelled.add_done_callback(lambda future: _when_cancelled(future, on_cancel))
+    return token
+
+
+def end_progress(server: CodexServer, token: types.ProgressToken | None, message: str) -> None:
+    """End the progress ``token`` (nothing when ``None``) with ``message``, secrets removed."""
+    if token is None:
+        return
+    server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=server.state.scrub(message)))
+    server.work_done_progress.tokens.pop(token, None)
+
+
 class TurnReporter:
     """Reports one turn to the editor; ``push`` each agent event, ``end`` once."""
 
@@ -93,24 +128,8 @@ class TurnReporter:
 
     async def begin(self, token: types.ProgressToken | None, on_cancel: Callable[[], None]) -> None:
         """Start the work-done progress (the client's token, or one created now, named after the turn)."""
-        server = self.server
-        if not server.state.caps.work_done_progress:
-            return
-        if token is None:
-            token = f"codex-turn-{self.turn_id}"
-            try:
-                await server.protocol.send_request_async(
-                    types.WINDOW_WORK_DONE_PROGRESS_CREATE, types.WorkDoneProgressCreateParams(token=token)
-                )
-            except Exception as exc:  # the client refused or failed: the turn runs without progress
-                log.info("no progress for turn %s: %s", self.turn_id, exc)
-                return
-        self.token = token
         begin = types.WorkDoneProgressBegin(title="Codex", message=_short(self.title), cancellable=True)
-        server.work_done_progress.begin(token, begin)
-        cancelled = server.work_done_progress.tokens.get(token)
-        if cancelled is not None:
-            cancelled.add_done_callback(lambda future: _when_cancelled(future, on_cancel))
+        self.token = await begin_progress(self.server, token, f"codex-turn-{self.turn_id}", begin, on_cancel)
 
     def push(self, event: Any) -> None:
         """Take one agent event (a pydantic model from the agent layer)."""
@@ -149,10 +168,7 @@ class TurnReporter:
         if self.token is None:
             return
         message = status if not error else f"{status}: {_short(error)}"
-        self.server.work_done_progress.end(
-            self.token, types.WorkDoneProgressEnd(message=self.server.state.scrub(message))
-        )
-        self.server.work_done_progress.tokens.pop(self.token, None)
+        end_progress(self.server, self.token, message)
         self.token = None
 
     # -- internals --------------------------------------------------------------------------------

@@ -151,6 +151,25 @@ class Host:
         for client in retired:
             self.state.run_task(client.aclose(), "codex-close-model-client")
 
+    def allowed_workspaces(self) -> tuple[str, ...]:
+        """config.toml's ``forced_chatgpt_workspace_id`` (the browser sign-in offers only those)."""
+        try:
+            return read_config(self.home / "config.toml").forced_chatgpt_workspace_id
+        except ConfigError:
+            return ()
+
+    def login_refusal(self, method: str) -> str | None:
+        """Why config.toml's ``forced_login_method`` forbids a login by ``method``, if it does."""
+        try:
+            forced = read_config(self.home / "config.toml").forced_login_method
+        except ConfigError as exc:
+            return exc.message
+        if forced == "api" and method != "apiKey":
+            return 'forced_login_method = "api" in config.toml: sign in with an API key'
+        if forced == "chatgpt" and method == "apiKey":
+            return 'forced_login_method = "chatgpt" in config.toml: sign in with ChatGPT'
+        return None
+
     def check_config(self) -> None:
         """Build the client now so a configuration problem is reported before the first turn."""
         try:
