@@ -60,6 +60,56 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return run_doctor(args.codex_home, timeout=args.timeout, as_json=args.json, debug=args.debug)
 
 
+def _cmd_login(args: argparse.Namespace) -> int:
+    from codex_lsp.signin import run_login, run_status
+
+    if args.action == "status":
+        if args.device_auth or args.with_api_key:
+            print("codex-lsp login status: takes no options", file=sys.stderr)
+            return 2
+        return run_status()
+    if args.device_auth and args.with_api_key:
+        print("codex-lsp login: --device-auth and --with-api-key exclude each other", file=sys.stderr)
+        return 2
+    return run_login(device=args.device_auth, api_key=args.with_api_key)
+
+
+def _cmd_logout(args: argparse.Namespace) -> int:
+    from codex_lsp.signin import run_logout
+
+    return run_logout()
+
+
+def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    login = sub.add_parser(
+        "login",
+        help="sign in with your ChatGPT account (or an API key), as `codex login` does",
+        description=(
+            "Sign in and write $CODEX_HOME/auth.json exactly as `codex login` does, so Codex and codex-lsp "
+            "share the sign-in. Without options: the browser (a callback on 127.0.0.1:1455). "
+            "`codex-lsp login status` says who is signed in."
+        ),
+    )
+    login.add_argument("action", nargs="?", choices=["status"], help="status: show who is signed in")
+    login.add_argument(
+        "--device-auth",
+        action="store_true",
+        help="sign in with a code entered on any device (no browser or port needed here)",
+    )
+    login.add_argument(
+        "--with-api-key",
+        action="store_true",
+        help="read an API key from standard input (e.g. printenv OPENAI_API_KEY | codex-lsp login ...)",
+    )
+    login.set_defaults(handler=_cmd_login)
+    logout = sub.add_parser(
+        "logout",
+        help="sign out: revoke the sign-in and delete $CODEX_HOME/auth.json",
+        description="Revoke the ChatGPT sign-in (a failed revocation is ignored) and delete auth.json.",
+    )
+    logout.set_defaults(handler=_cmd_logout)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -316,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     dr.set_defaults(handler=_cmd_doctor)
 
     _add_acp_command(sub)
+    _add_account_commands(sub)
     return parser
 
 
