@@ -213,8 +213,9 @@ def render_auth(data: dict[str, Any]) -> bytes:
 
 
 def write_auth_file(home: Path, data: dict[str, Any]) -> Path:
-    """Replace ``home/auth.json`` atomically: an exclusive 0600 temporary file, then a rename (a reader
-    sees the old file or the new one, never half of one). Call it under :func:`auth_lock`."""
+    """Replace ``home/auth.json`` atomically: an exclusive temporary file created 0600 (never readable by
+    anyone else, not even for an instant; the umask can only narrow it), then a rename (a reader sees the
+    old file or the new one, never half of one). Call it under :func:`auth_lock`."""
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = home / AUTH_FILE
     content = render_auth(data)
@@ -232,7 +233,6 @@ def write_auth_file(home: Path, data: dict[str, Any]) -> Path:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, 0o600)  # the umask may have narrowed it further; never wider
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):

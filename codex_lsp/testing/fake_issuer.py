@@ -26,6 +26,7 @@ import json
 import secrets
 import time
 from collections import deque
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -199,6 +200,17 @@ class FakeIssuer:
             for r in self.on("/oauth/token")
             if r.headers.get("content-type", "").startswith("application/json")
         ]
+
+    def minted(self) -> Container[str]:
+        """A live view of the access tokens this issuer has handed out (for ``accepted_tokens``: the model
+        server then accepts exactly the tokens that came from a refresh or a login)."""
+        issued = self.issued
+
+        class _Minted:
+            def __contains__(self, token: object) -> bool:
+                return any(tokens["access_token"] == token for tokens in issued)
+
+        return _Minted()
 
     def approve(self, user_code: str | None = None) -> None:
         """The user entered the code (the only one pending, when none is named)."""

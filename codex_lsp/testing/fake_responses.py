@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
@@ -145,8 +145,11 @@ class FakeResponsesServer:
         """Every JSON event sent, with the transport it went over."""
         self.other_requests: list[tuple[str, str]] = []
         """Requests to paths other than ``/v1/responses`` (method, path)."""
-        self.accepted_tokens: set[str] | None = None
+        self.accepted_tokens: Container[str] | None = None
         """When set, only ``Authorization: Bearer <one of these>`` is let in; anything else gets 401."""
+        self.authorizations: list[str] = []
+        """The ``Authorization`` header of every handshake and POST to ``…/responses``, accepted or
+        refused, in arrival order (``""`` when there was none)."""
         self.refusals: list[tuple[Literal["websocket", "http"], dict[str, str]]] = []
         """The handshakes and POSTs refused with 401 (transport, headers)."""
         self.on_refusal: Callable[[], None] | None = None
@@ -189,6 +192,7 @@ class FakeResponsesServer:
 
     def _authorized(self, transport: Literal["websocket", "http"], headers: dict[str, str]) -> bool:
         """Whether the request's credentials pass (always, unless :attr:`accepted_tokens` is set)."""
+        self.authorizations.append(headers.get("authorization", ""))
         if self.accepted_tokens is None:
             return True
         scheme, _, token = headers.get("authorization", "").partition(" ")
