@@ -147,9 +147,9 @@ class FakeResponsesServer:
         """Requests to paths other than ``/v1/responses`` (method, path)."""
         self.accepted_tokens: Container[str] | None = None
         """When set, only ``Authorization: Bearer <one of these>`` is let in; anything else gets 401."""
-        self.authorizations: list[str] = []
-        """The ``Authorization`` header of every handshake and POST to ``…/responses``, accepted or
-        refused, in arrival order (``""`` when there was none)."""
+        self.attempts: list[tuple[Literal["websocket", "http"], str, dict[str, str]]] = []
+        """Every handshake and POST to ``…/responses``, accepted or refused, in arrival order: (transport,
+        path, headers)."""
         self.refusals: list[tuple[Literal["websocket", "http"], dict[str, str]]] = []
         """The handshakes and POSTs refused with 401 (transport, headers)."""
         self.on_refusal: Callable[[], None] | None = None
@@ -190,9 +190,16 @@ class FakeResponsesServer:
         """A base URL shaped like ChatGPT's backend: ``http://127.0.0.1:PORT/backend-api/codex``."""
         return f"http://{self.host}:{self.port}/backend-api/codex"
 
-    def _authorized(self, transport: Literal["websocket", "http"], headers: dict[str, str]) -> bool:
+    @property
+    def authorizations(self) -> list[str]:
+        """The ``Authorization`` header of every attempt, in arrival order (``""`` when there was none)."""
+        return [headers.get("authorization", "") for _, _, headers in self.attempts]
+
+    def _authorized(
+        self, transport: Literal["websocket", "http"], path: str, headers: dict[str, str]
+    ) -> bool:
         """Whether the request's credentials pass (always, unless :attr:`accepted_tokens` is set)."""
-        self.authorizations.append(headers.get("authorization", ""))
+        self.attempts.append((transport, path, headers))
         if self.accepted_tokens is None:
             return True
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -288,7 +295,7 @@ class FakeResponsesServer:
         conn = _WsConn(len(self.handshakes) + 1, proto, writer)
         headers = {k.lower(): ", ".join(request.headers.get_all(k)) for k in request.headers}
         fault = self._handshake_faults.popleft() if self._handshake_faults else None
-        if fault is None and not self._authorized("websocket", headers):
+        if fault is None and not self._authorized("websocket", path, headers):
             fault = HandshakeFault(status=401, code="invalid_token", message="the access token is not valid")
         if fault is not None and fault.hang:
             self.handshakes.append(Handshake(conn.number, path, headers, 0))
@@ -451,7 +458,7 @@ class FakeResponsesServer:
             self.other_requests.append((method, path))
             await reply(writer, 404, {"error": {"code": "not_found", "message": f"no route {method} {path}"}})
             return
-        if not self._authorized("http", headers):
+        if not self._authorized("http", path, headers):
             error = {"code": "invalid_token", "message": "the access token is not valid"}
             await reply(writer, 401, {"error": error})
             return

@@ -98,11 +98,19 @@ enabled = false
 """
 
 
-def make_codex_home(root: Path, base_url: str, websockets: bool) -> Path:
-    """A throwaway CODEX_HOME (``root/codex-home``) whose provider is the fake server at ``base_url``."""
+def make_codex_home(
+    root: Path, base_url: str, websockets: bool, *, openai_auth: bool = False, top: str = ""
+) -> Path:
+    """A throwaway CODEX_HOME (``root/codex-home``) whose provider is the fake server at ``base_url``: its
+    key in ``FAKE_KEY``, or with ``openai_auth`` the user's OpenAI sign-in (``requires_openai_auth``, the
+    credentials in ``auth.json``). ``top`` adds top-level config.toml lines."""
     home = root / "codex-home"
     home.mkdir()
     config = _CONFIG.format(base_url=base_url, websockets="true" if websockets else "false")
+    if openai_auth:
+        config = config.replace('env_key = "FAKE_KEY"', "requires_openai_auth = true")
+    if top:
+        config = top.rstrip("\n") + "\n" + config
     (home / "config.toml").write_text(config, encoding="utf-8")
     return home
 
@@ -138,13 +146,14 @@ class AppServer:
         self.notifications: list[dict[str, Any]] = []
 
     @classmethod
-    async def start(cls, home: Path, cwd: Path) -> AppServer:
-        """Start ``codex app-server`` in ``cwd`` with the throwaway ``home`` (stderr discarded)."""
+    async def start(cls, home: Path, cwd: Path, env: dict[str, str] | None = None) -> AppServer:
+        """Start ``codex app-server`` in ``cwd`` with the throwaway ``home`` (stderr discarded); ``env`` is
+        added to the clean environment."""
         process = await asyncio.create_subprocess_exec(
             str(codex_binary()),
             "app-server",
             cwd=cwd,
-            env=clean_env(home),
+            env={**clean_env(home), **(env or {})},
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,

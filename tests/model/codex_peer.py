@@ -30,8 +30,11 @@ SCRIPTS = Path(codex_lsp.testing.__file__).parent / "scripts"
 TIMEOUT = 90
 
 
-async def codex_exec(home: Path, cwd: Path, prompt: str) -> tuple[int, list[dict[str, Any]], str]:
-    """Run ``codex exec --json`` once; return its exit code, its JSON event lines and its stderr."""
+async def codex_exec(
+    home: Path, cwd: Path, prompt: str, env: dict[str, str] | None = None
+) -> tuple[int, list[dict[str, Any]], str]:
+    """Run ``codex exec --json`` once (``env`` added to the clean environment); return its exit code, its
+    JSON event lines and its stderr."""
     process = await asyncio.create_subprocess_exec(
         str(codex_binary()),
         "exec",
@@ -43,7 +46,7 @@ async def codex_exec(home: Path, cwd: Path, prompt: str) -> tuple[int, list[dict
         'approval_policy="never"',
         prompt,
         cwd=cwd,
-        env=clean_env(home),
+        env={**clean_env(home), **(env or {})},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
