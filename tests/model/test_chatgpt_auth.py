@@ -1,4 +1,4 @@
-"""A ChatGPT sign-in on the wire: the reference's cases (§8 of the sign-in notes), over WebSocket and HTTP.
+"""A ChatGPT sign-in on the wire, case by case, over WebSocket and HTTP.
 
 Each case runs the production ``ModelClient`` from a throwaway ``CODEX_HOME`` (a config.toml whose provider
 takes the OpenAI sign-in, an ``auth.json`` as ``codex login`` writes it) against the fake model server, which
@@ -90,7 +90,7 @@ def disk(home: Path) -> bytes:
 async def test_a_fresh_token_goes_out_as_is_with_the_account_header(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer, websockets: bool
 ) -> None:
-    """Cases 1 and 2."""
+    """Over WebSocket and over HTTP alike."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=websockets)
     written = write_chatgpt_auth(home, issuer=issuer.url)
@@ -119,7 +119,7 @@ async def test_a_fresh_token_goes_out_as_is_with_the_account_header(
 async def test_chatgpt_mode_wins_where_codex_picks_it(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer, fields: dict[str, Any], env: dict[str, str]
 ) -> None:
-    """Case 3: without ``auth_mode`` a null key means tokens; ``chatgpt`` beats a stored key and the
+    """ without ``auth_mode`` a null key means tokens; ``chatgpt`` beats a stored key and the
     environment's ``OPENAI_API_KEY``."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=True)
@@ -131,7 +131,7 @@ async def test_chatgpt_mode_wins_where_codex_picks_it(
 async def test_the_account_header_comes_from_tokens_only_and_a_null_one_is_not_refreshed(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """Case 4: ``tokens.account_id`` null → no header (the id token's account is never used), and a 401
+    """ ``tokens.account_id`` null → no header (the id token's account is never used), and a 401
     is not recovered by a refresh: Codex's "logged out" text, after the one re-read."""
     home = home_for(tmp_path, fake, websockets=True)
     write_chatgpt_auth(home, account_id=None)
@@ -162,7 +162,7 @@ async def test_the_account_header_is_the_files_account_id_never_the_id_tokens(
 
 
 async def test_fedramp_accounts_say_so(tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer) -> None:
-    """Case 5."""
+    """"""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=False)
     write_chatgpt_auth(home, fedramp=True)
@@ -177,7 +177,7 @@ async def test_fedramp_accounts_say_so(tmp_path: Path, fake: FakeResponsesServer
 async def test_a_401_rereads_then_refreshes_exactly_once_and_the_turn_completes(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer, websockets: bool
 ) -> None:
-    """Case 6: 401, 401 (after re-reading auth.json), one refresh, 200 with the new token; auth.json
+    """ 401, 401 (after re-reading auth.json), one refresh, 200 with the new token; auth.json
     rewritten by rename, 0600, new tokens, the rest kept."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=websockets)
@@ -227,7 +227,7 @@ async def test_proactive_refresh_before_any_request(
     last_refresh_days: int | None,
     reason: str | None,
 ) -> None:
-    """Case 7."""
+    """"""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=True)
     when = time.time() - (last_refresh_days or 0) * 86400 - 60
@@ -243,7 +243,7 @@ async def test_proactive_refresh_before_any_request(
 async def test_the_refresh_goes_to_the_issuer_the_tokens_came_from(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """Case 8: ``oauth_provenance.issuer`` and no override variable → ``{issuer}/oauth/token``."""
+    """ ``oauth_provenance.issuer`` and no override variable → ``{issuer}/oauth/token``."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=True)
     write_chatgpt_auth(home, access=access_token(-1), issuer=issuer.url)
@@ -285,7 +285,7 @@ async def test_a_dead_refresh_token_fails_once_with_codexs_words_and_leaves_auth
     reply: tuple[int, dict[str, Any]],
     message: str,
 ) -> None:
-    """Case 9; and the failure is remembered: the next turn makes no second attempt (no loop)."""
+    """Codex's words; and the failure is remembered: the next turn makes no second attempt (no loop)."""
     home = home_for(tmp_path, fake, websockets=websockets)
     write_chatgpt_auth(home)
     before = disk(home)
@@ -305,8 +305,8 @@ async def test_a_dead_refresh_token_fails_once_with_codexs_words_and_leaves_auth
 async def test_a_refused_new_token_ends_the_turn_without_a_refresh_loop(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer, websockets: bool
 ) -> None:
-    """Case 10 (stricter than Codex, which refreshes again at each of its reconnects): one refresh, then
-    an error saying to sign in again."""
+    """Stricter than Codex (which refreshes again at each of its reconnects): one refresh, then an error
+    saying to sign in again."""
     home = home_for(tmp_path, fake, websockets=websockets)
     write_chatgpt_auth(home)
     fake.accepted_tokens = set()
@@ -319,7 +319,7 @@ async def test_a_refused_new_token_ends_the_turn_without_a_refresh_loop(
 async def test_tokens_another_process_wrote_are_used_on_the_401_resend_without_a_refresh(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """Case 11: while the request is in flight, a running Codex refreshes and rewrites auth.json."""
+    """ while the request is in flight, a running Codex refreshes and rewrites auth.json."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=True)
     write_chatgpt_auth(home)
@@ -334,7 +334,7 @@ async def test_tokens_another_process_wrote_are_used_on_the_401_resend_without_a
 async def test_unknown_keys_survive_a_refresh(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """Case 12 (Codex drops them; a newer Codex's keys must survive us)."""
+    """Codex drops them; a newer Codex's keys must survive us."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=True)
     data = write_chatgpt_auth(home, access=access_token(-1))
@@ -357,7 +357,7 @@ async def test_no_token_reaches_a_log_or_an_error(
     websockets: bool,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Case 13: full DEBUG logging through a refresh and a failure whose server message echoes the token."""
+    """ full DEBUG logging through a refresh and a failure whose server message echoes the token."""
     home = home_for(tmp_path, fake, websockets=websockets)
     written = write_chatgpt_auth(home, access=access_token(-1))
     caplog.set_level(logging.DEBUG)
@@ -382,7 +382,7 @@ async def test_no_token_reaches_a_log_or_an_error(
 async def test_forced_api_login_refuses_a_chatgpt_sign_in_and_keeps_the_file(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """Case 14: Codex's sentence (it also deletes auth.json; we never delete it for the user)."""
+    """ Codex's sentence (it also deletes auth.json; we never delete it for the user)."""
     home = home_for(tmp_path, fake, websockets=True, top='forced_login_method = "api"')
     write_chatgpt_auth(home)
     before = disk(home)
