@@ -79,6 +79,10 @@ def sent_tokens(fake: FakeResponsesServer) -> list[str]:
     return [value.removeprefix("Bearer ") for value in fake.authorizations]
 
 
+def _ignore(_: object) -> None:
+    """Drop a value (a callback whose result nobody reads)."""
+
+
 def disk(home: Path) -> bytes:
     return (home / "auth.json").read_bytes()
 
@@ -119,7 +123,7 @@ async def test_a_fresh_token_goes_out_as_is_with_the_account_header(
 async def test_chatgpt_mode_wins_where_codex_picks_it(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer, fields: dict[str, Any], env: dict[str, str]
 ) -> None:
-    """ without ``auth_mode`` a null key means tokens; ``chatgpt`` beats a stored key and the
+    """Without ``auth_mode`` a null key means tokens; ``chatgpt`` beats a stored key and the
     environment's ``OPENAI_API_KEY``."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=True)
@@ -131,7 +135,7 @@ async def test_chatgpt_mode_wins_where_codex_picks_it(
 async def test_the_account_header_comes_from_tokens_only_and_a_null_one_is_not_refreshed(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """ ``tokens.account_id`` null → no header (the id token's account is never used), and a 401
+    """``tokens.account_id`` null → no header (the id token's account is never used), and a 401
     is not recovered by a refresh: Codex's "logged out" text, after the one re-read."""
     home = home_for(tmp_path, fake, websockets=True)
     write_chatgpt_auth(home, account_id=None)
@@ -177,7 +181,7 @@ async def test_fedramp_accounts_say_so(tmp_path: Path, fake: FakeResponsesServer
 async def test_a_401_rereads_then_refreshes_exactly_once_and_the_turn_completes(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer, websockets: bool
 ) -> None:
-    """ 401, 401 (after re-reading auth.json), one refresh, 200 with the new token; auth.json
+    """401, 401 (after re-reading auth.json), one refresh, 200 with the new token; auth.json
     rewritten by rename, 0600, new tokens, the rest kept."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=websockets)
@@ -243,7 +247,7 @@ async def test_proactive_refresh_before_any_request(
 async def test_the_refresh_goes_to_the_issuer_the_tokens_came_from(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """ ``oauth_provenance.issuer`` and no override variable → ``{issuer}/oauth/token``."""
+    """``oauth_provenance.issuer`` and no override variable → ``{issuer}/oauth/token``."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=True)
     write_chatgpt_auth(home, access=access_token(-1), issuer=issuer.url)
@@ -319,13 +323,13 @@ async def test_a_refused_new_token_ends_the_turn_without_a_refresh_loop(
 async def test_tokens_another_process_wrote_are_used_on_the_401_resend_without_a_refresh(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """ while the request is in flight, a running Codex refreshes and rewrites auth.json."""
+    """While the request is in flight, a running Codex refreshes and rewrites auth.json."""
     fake.load(script([say("ok")]))
     home = home_for(tmp_path, fake, websockets=True)
     write_chatgpt_auth(home)
     theirs = access_token(3600, serial="codex-refreshed")
     fake.accepted_tokens = {theirs}
-    fake.on_refusal = lambda: write_chatgpt_auth(home, access=theirs, refresh="rt-from-codex")
+    fake.on_refusal = lambda: _ignore(write_chatgpt_auth(home, access=theirs, refresh="rt-from-codex"))
     await one_turn(home, issuer.env())
     assert sent_tokens(fake)[-1] == theirs
     assert issuer.refreshes() == []
@@ -357,7 +361,7 @@ async def test_no_token_reaches_a_log_or_an_error(
     websockets: bool,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """ full DEBUG logging through a refresh and a failure whose server message echoes the token."""
+    """Full DEBUG logging through a refresh and a failure whose server message echoes the token."""
     home = home_for(tmp_path, fake, websockets=websockets)
     written = write_chatgpt_auth(home, access=access_token(-1))
     caplog.set_level(logging.DEBUG)
@@ -382,13 +386,14 @@ async def test_no_token_reaches_a_log_or_an_error(
 async def test_forced_api_login_refuses_a_chatgpt_sign_in_and_keeps_the_file(
     tmp_path: Path, fake: FakeResponsesServer, issuer: FakeIssuer
 ) -> None:
-    """ Codex's sentence (it also deletes auth.json; we never delete it for the user)."""
+    """Codex's sentence (it also deletes auth.json; we never delete it for the user)."""
     home = home_for(tmp_path, fake, websockets=True, top='forced_login_method = "api"')
     write_chatgpt_auth(home)
     before = disk(home)
     with pytest.raises(AuthError, match=r"^API key login is required, but ChatGPT is currently being used\."):
         await one_turn(home, issuer.env())
-    assert fake.requests == fake.handshakes == []
+    assert fake.requests == []
+    assert fake.handshakes == []
     assert disk(home) == before
 
 
