@@ -136,8 +136,6 @@ class Editor:
     withdrawn: int = 0
     """Questions the server withdrew (``$/cancelRequest``) while they were open."""
     lens_refreshes: int = 0
-    documents_shown: list[types.ShowDocumentParams] = field(default_factory=list)
-    """``window/showDocument`` requests (a sign-in page opened "in the browser" lands here)."""
     drop_annotations: set[str] = field(default_factory=set)
     """Annotation ids of edits the user unticks in a refactor preview (left out when applying)."""
     notifications: list[tuple[str, Any]] = field(default_factory=list)
@@ -352,11 +350,6 @@ def _register(editor: Editor) -> None:
             return types.MessageActionItem(title="Approve")
         return types.MessageActionItem(title=editor.answer) if editor.answer else None
 
-    def on_show_document(params: types.ShowDocumentParams) -> types.ShowDocumentResult:
-        editor.documents_shown.append(params)
-        editor.poke()
-        return types.ShowDocumentResult(success=True)
-
     def on_lens_refresh(params: Any) -> None:
         editor.lens_refreshes += 1
         editor.poke()
@@ -379,7 +372,6 @@ def _register(editor: Editor) -> None:
     _handle(client, types.WORKSPACE_APPLY_EDIT, on_apply_edit)
     _handle(client, types.WINDOW_SHOW_MESSAGE_REQUEST, on_question)
     _handle(client, types.WORKSPACE_CODE_LENS_REFRESH, on_lens_refresh)
-    _handle(client, types.WINDOW_SHOW_DOCUMENT, on_show_document)
     _handle(client, types.WINDOW_LOG_MESSAGE, on_log)
     _handle(client, types.WINDOW_SHOW_MESSAGE, on_message)
     _handle(client, types.PROGRESS, on_progress)
@@ -392,7 +384,7 @@ def _register(editor: Editor) -> None:
         _handle(client, method, record)
 
 
-_OWN = {types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE, types.WINDOW_SHOW_DOCUMENT, types.PROGRESS}
+_OWN = {types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE, types.PROGRESS}
 
 
 def _make_client() -> LanguageClient:

@@ -151,8 +151,8 @@ async def test_device_sign_in_from_the_editor_then_the_next_ask_carries_the_new_
             (started,) = ed.of("codex/login/started")
             assert started.verificationUrl == f"{issuer.url}/codex/device"
             assert ed.of("codex/account/updated")[-1].account.mode == "chatgpt"
-            assert [d.uri for d in ed.documents_shown] == [f"{issuer.url}/codex/device"]
-            assert all(d.external for d in ed.documents_shown)
+            assert [d.uri for d in ed.client.shown_documents] == [f"{issuer.url}/codex/device"]
+            assert all(d.external for d in ed.client.shown_documents)
         if profile != "minimal":
             ends = [r[-1] for r in ed.client.progress_reports.values() if r]
             assert any(isinstance(e, types.WorkDoneProgressEnd) and e.message == "signed in" for e in ends)
