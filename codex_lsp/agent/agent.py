@@ -104,6 +104,7 @@ class Agent:
 
     def new_thread(self) -> Thread:
         thread = self.store.create(str(self.workspace.root), model=None)
+        thread.scrub = self.client.scrub
         self.threads[thread.id] = thread
         return thread
 
@@ -112,6 +113,7 @@ class Agent:
         thread = self.threads.get(thread_id) or self.store.load(thread_id)
         if thread is None:
             raise ThreadNotFoundError(f"no thread {thread_id!r}; start a new one or pick one from the list")
+        thread.scrub = self.client.scrub
         self.threads[thread.id] = thread
         return thread
 

@@ -92,6 +92,9 @@ class Thread:
         self.turns = 0
         self._path = path
         self._warn = warn or _log_warning
+        self.scrub: Callable[[str], str] = _unchanged
+        """Masks the model client's secrets (a key, a sign-in's tokens) in what is written to the file; the
+        agent sets it. The history in memory is kept as it was (the model needs its own words back)."""
 
     @property
     def saved(self) -> bool:
@@ -126,7 +129,7 @@ class Thread:
     def _write(self, records: Iterable[BaseModel]) -> None:
         if self._path is None:
             return
-        lines = "".join(record.model_dump_json() + "\n" for record in records)
+        lines = self.scrub("".join(record.model_dump_json() + "\n" for record in records))
         if not lines:
             return
         try:
@@ -222,6 +225,10 @@ class ThreadStore:
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
         self._on_warning(message)
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def _log_warning(message: str) -> None:

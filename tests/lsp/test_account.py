@@ -246,3 +246,43 @@ async def test_an_api_key_sign_in_from_the_editor(
         assert (await ed.execute("codex.ask", {"prompt": "hi"}))["status"] == "completed"
         assert model.generating_requests()[-1].headers["authorization"] == f"Bearer {key}"
         assert key not in ed.everything_received()
+
+
+async def test_a_401_mid_session_is_recovered_with_one_refresh(
+    tmp_path: Path, issuer: FakeIssuer, model: FakeResponsesServer
+) -> None:
+    """The backend retires the socket and then stops accepting the token (revoked early, say): the next
+    ask's handshake is refused, re-reads auth.json, refreshes once and goes through; the editor sees a
+    completed turn and no token."""
+    written = write_chatgpt_auth(tmp_path / "codex-home", issuer=issuer.url)
+    old = written["tokens"]["access_token"]
+    model.accepted_tokens = {old}
+    async with signed_in_editor(tmp_path, "vscode", issuer, model) as ed:
+        load(model, [say("one", close_after=True)], [say("two")])
+        assert (await ed.execute("codex.ask", {"prompt": "one"}))["status"] == "completed"
+        model.accepted_tokens = issuer.minted()
+        result = await ed.execute("codex.ask", {"prompt": "two"})
+        assert result["status"] == "completed", result
+        (refresh,) = issuer.refreshes()
+        assert refresh["refresh_reason"] == "unauthorized_recovery"
+        new = issuer.issued[0]["access_token"]
+        assert [a.removeprefix("Bearer ") for a in model.authorizations] == [old, old, old, new]
+        received = ed.everything_received()
+        assert old not in received
+        assert new not in received
+
+
+async def test_a_token_the_model_echoes_is_masked_in_notifications_and_the_thread_file(
+    tmp_path: Path, issuer: FakeIssuer, model: FakeResponsesServer
+) -> None:
+    written = write_chatgpt_auth(tmp_path / "codex-home", issuer=issuer.url)
+    tokens = [written["tokens"][name] for name in ("access_token", "refresh_token", "id_token")]
+    async with signed_in_editor(tmp_path, "vscode", issuer, model) as ed:
+        load(model, [say("your tokens: " + " ".join(tokens))])
+        result = await ed.execute("codex.ask", {"prompt": "leak"})
+        assert result["status"] == "completed"
+        assert "***" in result["message"]
+        saved = "".join(p.read_text() for p in (tmp_path / "state").rglob("*.jsonl"))
+        assert "your tokens" in saved, "the thread was saved"
+        shown = ed.everything_received() + json.dumps(result) + saved
+        assert [t for t in tokens if t in shown] == []
