@@ -319,3 +319,37 @@ async def test_the_cli_never_prints_a_secret_even_when_debugging(
     sent = fake.requests[0].headers
     assert sent["authorization"] == f"Bearer {API_KEY}", "the key was sent, only hidden"
     assert (sent["api-key"], sent["x-api-key"], sent["x-tenant"]) == (AZURE, STATIC, TENANT)
+
+
+async def test_a_chatgpt_sign_in_is_reported_without_its_tokens(fake: FakeResponsesServer, tmp_path: Path) -> None:
+    """The sign-in's kind, account and plan, when the access token expires and whether the next request
+    refreshes it first; the probe goes out signed in; no token anywhere in the report."""
+    from codex_lsp.testing import access_token, write_chatgpt_auth
+
+    fake.load(script([say("ok")]))
+    home = codex_home(tmp_path, fake.chatgpt_base_url, websockets=True, openai_auth=True)
+    written = write_chatgpt_auth(home, access=access_token(7200))
+    report = await diagnose(home, env={}, deadline=5, check_sandbox=False)
+    assert report.exit_code == 0, report
+    assert report.account_mode == "chatgpt"
+    assert report.account is not None
+    assert (report.account["email"], report.account["plan"]) == ("dev@example.com", "plus")
+    assert "refreshDue" not in report.account, "not due: left out of the report"
+    assert fake.handshakes[0].headers["authorization"] == f"Bearer {written['tokens']['access_token']}"
+    text = printed(report)
+    assert "ChatGPT sign-in (dev@example.com, plus; workspace acct-fake-workspace)" in text
+    assert "expires in 120 min" in text or "expires in 119 min" in text
+    assert "refresh       not due" in text
+    for name in ("id_token", "access_token", "refresh_token"):
+        assert written["tokens"][name] not in text
+
+
+async def test_not_signed_in_says_how_to_sign_in(fake: FakeResponsesServer, tmp_path: Path) -> None:
+    home = codex_home(tmp_path, fake.chatgpt_base_url, websockets=True, openai_auth=True)
+    report = await diagnose(home, env={}, deadline=5, check_sandbox=False)
+    assert report.exit_code == 1
+    assert report.cause == "not_signed_in"
+    assert report.advice is not None
+    assert "codex-lsp login" in report.advice
+    assert "--device-auth" in report.advice
+    assert fake.handshakes == []
