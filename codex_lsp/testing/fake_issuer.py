@@ -163,6 +163,10 @@ class FakeIssuer:
         self.devices: dict[str, _Device] = {}
         self.device_polled = asyncio.Event()
         """Set at each device-token poll (tests wait on it instead of sleeping)."""
+        self.refresh_gate: asyncio.Event | None = None
+        """When set, refresh requests wait for it before they are answered (a slow sign-in server)."""
+        self.refresh_arrived = asyncio.Event()
+        """Set when a refresh request arrives."""
         self._grants: dict[str, _Grant] = {}
         self._serial = 0
         self._server: asyncio.Server | None = None
@@ -259,6 +263,10 @@ class FakeIssuer:
             method, path, headers = parse_head(head)
             body = await read_body(headers, reader)
             self.requests.append(IssuerRequest(method, path, headers, body))
+            if self._is_refresh(path, headers, body):
+                self.refresh_arrived.set()
+                if self.refresh_gate is not None:
+                    await self.refresh_gate.wait()
             status, payload, extra = self._route(method, path, headers, body)
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             kind = "text/html" if isinstance(payload, bytes) else "application/json"
@@ -269,6 +277,12 @@ class FakeIssuer:
             pass
         finally:
             writer.close()
+
+    @staticmethod
+    def _is_refresh(path: str, headers: dict[str, str], body: bytes) -> bool:
+        if urlsplit(path).path != "/oauth/token" or "json" not in headers.get("content-type", ""):
+            return False
+        return bool(json.loads(body or b"{}").get("grant_type") == "refresh_token")
 
     def _route(
         self, method: str, path: str, headers: dict[str, str], body: bytes

@@ -286,3 +286,25 @@ async def test_a_token_the_model_echoes_is_masked_in_notifications_and_the_threa
         assert "your tokens" in saved, "the thread was saved"
         shown = ed.everything_received() + json.dumps(result) + saved
         assert [t for t in tokens if t in shown] == []
+
+
+async def test_a_slow_refresh_never_blocks_the_server(
+    tmp_path: Path, issuer: FakeIssuer, model: FakeResponsesServer
+) -> None:
+    """While the sign-in server takes its time with a refresh, the server answers everything else."""
+    write_chatgpt_auth(tmp_path / "codex-home", access=access_token(-1), issuer=issuer.url)
+    issuer.refresh_gate = asyncio.Event()
+    async with signed_in_editor(tmp_path, "vscode", issuer, model) as ed:
+        load(model, [say("after the refresh")])
+        ask = ed.start("codex.ask", {"prompt": "hi"}, "slow-refresh")
+        async with asyncio.timeout(WAIT):
+            await issuer.refresh_arrived.wait()
+        account = await ed.execute("codex.account")
+        assert account["refreshDue"] == "proactive_expiry"
+        assert (await ed.execute("codex.status"))["runningTurns"]
+        assert not ask.done()
+        issuer.refresh_gate.set()
+        async with asyncio.timeout(WAIT):
+            result = await ask
+        assert result["status"] == "completed", result
+        assert model.authorizations == [f"Bearer {issuer.issued[0]['access_token']}"]

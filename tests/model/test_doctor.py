@@ -321,7 +321,9 @@ async def test_the_cli_never_prints_a_secret_even_when_debugging(
     assert (sent["api-key"], sent["x-api-key"], sent["x-tenant"]) == (AZURE, STATIC, TENANT)
 
 
-async def test_a_chatgpt_sign_in_is_reported_without_its_tokens(fake: FakeResponsesServer, tmp_path: Path) -> None:
+async def test_a_chatgpt_sign_in_is_reported_without_its_tokens(
+    fake: FakeResponsesServer, tmp_path: Path
+) -> None:
     """The sign-in's kind, account and plan, when the access token expires and whether the next request
     refreshes it first; the probe goes out signed in; no token anywhere in the report."""
     from codex_lsp.testing import access_token, write_chatgpt_auth
