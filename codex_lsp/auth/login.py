@@ -308,7 +308,7 @@ class BrowserLogin:
         for port in self.ports:
             server = await self._bind(port)
             if server is not None:
-                self._server, self.port = server, port
+                self._server, self.port = server, server.sockets[0].getsockname()[1]
                 return self.auth_url
         ports = " or ".join(str(p) for p in self.ports)
         raise LoginError(f"cannot listen for the sign-in callback on 127.0.0.1 port {ports}: in use")

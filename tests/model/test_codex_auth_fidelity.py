@@ -342,3 +342,49 @@ async def test_the_device_login_asks_and_writes_what_codex_does(tmp_path: Path, 
         assert TIMESTAMP.match(data["last_refresh"])
     for home in (codex_home, our_home):
         assert stat.S_IMODE((home / "auth.json").stat().st_mode) == 0o600
+
+
+async def test_the_browser_login_asks_for_what_codex_asks(tmp_path: Path, issuer: FakeIssuer) -> None:
+    """The authorize URL of Codex's browser login (its app-server, pointed at the fake issuer) and ours:
+    the same parameters with the same fixed values; the PKCE and state values are random in both, of the
+    same form. By design: ``originator`` is the app-server client's name there; ours is ``codex_cli_rs``,
+    what ``codex login`` sends (the sign-in is Codex's OAuth client)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from codex_lsp.auth import BrowserLogin
+
+    codex_home = tmp_path / "codex" / "codex-home"
+    codex_home.mkdir(parents=True)
+    (codex_home / "config.toml").write_text("check_for_update_on_startup = false\n")
+    server = await AppServer.start(codex_home, tmp_path, env={"CODEX_APP_SERVER_LOGIN_ISSUER": issuer.url})
+    try:
+        await server.request("initialize", {"clientInfo": {"name": "codex-lsp-tests", "version": "0"}})
+        await server.notify("initialized")
+        started = await server.request("account/login/start", {"type": "chatgpt"})
+        await server.request("account/login/cancel", {"loginId": started["loginId"]})
+    finally:
+        await server.close()
+    login = BrowserLogin(tmp_path / "ours", issuer.env(), ports=(0,))
+    try:
+        ours = await login.start()
+    finally:
+        await login.close()
+
+    def params(url: str) -> dict[str, str]:
+        parts = urlsplit(url)
+        assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{issuer.url}/oauth/authorize"
+        return {k: v[0] for k, v in parse_qs(parts.query).items()}
+
+    theirs, mine = params(started["authUrl"]), params(ours)
+    assert list(mine) == list(theirs)
+    random = ("code_challenge", "state", "redirect_uri", "originator")
+    assert {k: v for k, v in mine.items() if k not in random} == {
+        k: v for k, v in theirs.items() if k not in random
+    }
+    for key in ("code_challenge", "state"):
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", mine[key])
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", theirs[key])
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/auth/callback", theirs["redirect_uri"])
+    assert login.port
+    assert mine["redirect_uri"] == f"http://127.0.0.1:{login.port}/auth/callback"
+    assert (theirs["originator"], mine["originator"]) == ("codex-lsp-tests", "codex_cli_rs")
