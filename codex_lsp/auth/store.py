@@ -115,7 +115,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
     head, dot, rest = text.partition(".")
     if dot:
-        digits = "".join(c for c in rest if c.isdigit())
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]  # the fraction only, not the offset
         text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
     try:
         parsed = datetime.fromisoformat(text)
