@@ -165,8 +165,10 @@ def _mode(data: dict[str, Any], api_key: str | None, path: Path) -> AuthMode:
     mode = data.get("auth_mode")
     if mode is None:
         return "apikey" if api_key is not None else "chatgpt"
+    if not isinstance(mode, str):
+        raise AuthFileError(f"{path}: auth_mode must be a string", path=path)
     if mode in ("chatgpt", "apikey"):
-        return mode  # type: ignore[no-any-return]
+        return "chatgpt" if mode == "chatgpt" else "apikey"
     raise AuthFileError(
         f"{path}: auth_mode {mode!r} is not supported by codex-lsp yet; sign in with ChatGPT or an API key "
         "(`codex-lsp login`)",
