@@ -101,6 +101,22 @@ def signed_in_auth(tokens: TokenReply, *, api_key: str | None, issuer: str, clie
     }
 
 
+def _check_workspace(tokens: TokenReply, workspace_ids: tuple[str, ...]) -> None:
+    """As Codex's ``ensure_workspace_allowed``: under ``forced_chatgpt_workspace_id``, a sign-in to another
+    workspace is refused before anything is written (the authorize page's ``allowed_workspace_id`` is only
+    a hint to the issuer)."""
+    if not workspace_ids:
+        return
+    actual = identity_of(tokens.id_token).account_id
+    if actual is None:
+        raise LoginError(
+            "Login is restricted to a specific workspace, but the token did not include a "
+            "chatgpt_account_id claim."
+        )
+    if actual not in workspace_ids:
+        raise LoginError(f"Login is restricted to workspace id {', '.join(workspace_ids)}.")
+
+
 async def _save(home: Path, data: dict[str, Any]) -> AuthFile:
     async with auth_lock(home):
         write_auth_file(home, data)
@@ -179,9 +195,11 @@ class DeviceLogin:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        workspace_ids: tuple[str, ...] = (),
     ) -> None:
         self.home = home
         self.oauth = OAuthClient(env, transport=transport)
+        self.workspace_ids = workspace_ids
         self.clock = clock
         self.sleep = sleep
 
@@ -233,6 +251,7 @@ class DeviceLogin:
         tokens = await self.oauth.exchange_code(
             auth_code, redirect_uri=f"{self.oauth.issuer}/deviceauth/callback", verifier=verifier
         )
+        _check_workspace(tokens, self.workspace_ids)
         data = signed_in_auth(tokens, api_key=None, issuer=self.oauth.issuer, client_id=self.oauth.client_id)
         return await _save(self.home, data)
 
@@ -413,6 +432,7 @@ class BrowserLogin:
             code, redirect_uri=self.redirect_uri, verifier=self._pkce.verifier
         )
         assert tokens.id_token is not None
+        _check_workspace(tokens, self.workspace_ids)
         api_key = await self.oauth.exchange_api_key(tokens.id_token)
         data = signed_in_auth(
             tokens, api_key=api_key, issuer=self.oauth.issuer, client_id=self.oauth.client_id
