@@ -422,6 +422,10 @@ class BrowserLogin:
         except LoginError as exc:
             self._finish(exc)
             return 200, _PAGE.format(title="Sign-in failed", text=html.escape(exc.message))
+        except OSError as exc:  # auth.json cannot be written: the login ends (as the device flow's does)
+            self._finish(exc)
+            text = f"cannot write {self.home / AUTH_FILE}: {exc.strerror or exc.__class__.__name__}"
+            return 500, _PAGE.format(title="Sign-in failed", text=html.escape(text))
         self._finish(saved)
         return 200, _PAGE.format(
             title="Signed in to Codex", text="codex-lsp is signed in. You can close this page."
