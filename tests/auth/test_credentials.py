@@ -507,6 +507,25 @@ async def test_a_sign_in_to_another_account_meanwhile_fails_without_refreshing(
     assert issuer.requests == []
 
 
+async def test_a_sign_in_to_another_account_while_we_waited_for_the_lock_is_not_refreshed(
+    home: Path, issuer: FakeIssuer, lock_probe: LockProbe, held: list[HeldLock]
+) -> None:
+    """The user ran ``codex login`` to another account while a 401 recovery waited for the lock: no refresh
+    of the old account's token, and the request fails with Codex's "signed in to another account"."""
+    acct, _ = await signed_in(home, issuer)
+    held.append(HeldLock(home / "auth.lock"))
+    recovery = asyncio.create_task(acct.recover(1))
+    assert await asyncio.to_thread(lock_probe.blocked.wait, WAIT)
+    write_auth_file(home, chatgpt_auth(account_id="acct-someone-else", access="at-other"))
+    held[0].release()
+    with pytest.raises(NotSignedIn) as caught:
+        async with asyncio.timeout(WAIT):
+            await recovery
+    assert caught.value.message == SIGNED_OUT
+    assert issuer.requests == []
+    assert (await acct.headers())["chatgpt-account-id"] == "acct-someone-else", "the new sign-in is used next"
+
+
 PERMANENT = [
     (
         401,
