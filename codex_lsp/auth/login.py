@@ -46,6 +46,7 @@ from codex_lsp.auth.store import (
     delete_auth_file,
     format_timestamp,
     read_auth_file,
+    stamp_of,
     write_auth_file,
 )
 
@@ -159,13 +160,16 @@ async def logout(
     home: Path, env: Mapping[str, str], *, transport: httpx.AsyncBaseTransport | None = None
 ) -> bool:
     """Revoke the refresh token (failures ignored) and delete ``auth.json``; whether one existed.
-    An unreadable file is deleted all the same: logging out is how a user starts over."""
+    An unreadable file is deleted all the same: logging out is how a user starts over. Without a file no lock
+    is taken (a ``CODEX_HOME`` that does not exist is not created for its lock files)."""
     try:
         file = read_auth_file(home / AUTH_FILE)
     except AuthFileError:
         file = None
     if file is not None and file.tokens is not None and file.tokens.refresh_token:
         await OAuthClient(env, transport=transport).revoke(file.tokens.refresh_token)
+    if stamp_of(home / AUTH_FILE) is None:
+        return False
     async with auth_lock(home):
         return delete_auth_file(home)
 
