@@ -582,8 +582,14 @@ async def test_logout_without_a_refresh_token_deletes_without_revoking(
 
 
 async def test_logout_when_not_signed_in(home: Path, issuer: FakeIssuer) -> None:
+    """Nothing to revoke or delete, and a ``CODEX_HOME`` that does not exist is not created."""
     assert await logout(home, issuer.env()) is False
     assert issuer.requests == []
+    assert files_in(home) == []
+    assert not await asyncio.to_thread(home.exists)
+    write_raw(home, chatgpt_auth())
+    assert await logout(home, issuer.env()) is True
+    assert await logout(home, issuer.env()) is False
 
 
 STATUS_CASES: list[tuple[Callable[[Path], object], str, bool]] = [
