@@ -52,8 +52,8 @@ def _refusal(forced: str | None, api_key: bool) -> str | None:
     return None
 
 
-async def _device(home: Path, env: Mapping[str, str], out: TextIO) -> None:
-    login = DeviceLogin(home, env)
+async def _device(home: Path, env: Mapping[str, str], workspaces: tuple[str, ...], out: TextIO) -> None:
+    login = DeviceLogin(home, env, workspace_ids=workspaces)
     code = await login.start()
     out.write(
         "Follow these steps to sign in with ChatGPT using device code authorization:\n\n"
@@ -104,7 +104,9 @@ def run_login(
             asyncio.run(save_api_key(home, (stdin or sys.stdin).read()))
             out.write("API key saved. Authentication is checked when you send a request.\n")
             return 0
-        asyncio.run(_device(home, environ, out) if device else _browser(home, environ, workspaces, out))
+        asyncio.run(
+            _device(home, environ, workspaces, out) if device else _browser(home, environ, workspaces, out)
+        )
     except KeyboardInterrupt:
         err.write("codex-lsp login: interrupted; nothing was written\n")
         return 130

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SURFACES = ("patch", "model", "agent", "testing")
+SURFACES = ("patch", "model", "agent", "testing", "auth")
 """Packages whose ``__init__`` is the only way in from outside."""
 SCANNED = ("codex_lsp", "tests", "bench")
 SKIPPED = (ROOT / "tests" / "patch" / "scenarios", ROOT / "tests" / "peers")

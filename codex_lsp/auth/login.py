@@ -46,6 +46,7 @@ from codex_lsp.auth.store import (
     delete_auth_file,
     format_timestamp,
     read_auth_file,
+    stamp_of,
     write_auth_file,
 )
 
@@ -101,6 +102,22 @@ def signed_in_auth(tokens: TokenReply, *, api_key: str | None, issuer: str, clie
     }
 
 
+def _check_workspace(tokens: TokenReply, workspace_ids: tuple[str, ...]) -> None:
+    """As Codex's ``ensure_workspace_allowed``: under ``forced_chatgpt_workspace_id``, a sign-in to another
+    workspace is refused before anything is written (the authorize page's ``allowed_workspace_id`` is only
+    a hint to the issuer)."""
+    if not workspace_ids:
+        return
+    actual = identity_of(tokens.id_token).account_id
+    if actual is None:
+        raise LoginError(
+            "Login is restricted to a specific workspace, but the token did not include a "
+            "chatgpt_account_id claim."
+        )
+    if actual not in workspace_ids:
+        raise LoginError(f"Login is restricted to workspace id {', '.join(workspace_ids)}.")
+
+
 async def _save(home: Path, data: dict[str, Any]) -> AuthFile:
     async with auth_lock(home):
         write_auth_file(home, data)
@@ -143,13 +160,16 @@ async def logout(
     home: Path, env: Mapping[str, str], *, transport: httpx.AsyncBaseTransport | None = None
 ) -> bool:
     """Revoke the refresh token (failures ignored) and delete ``auth.json``; whether one existed.
-    An unreadable file is deleted all the same: logging out is how a user starts over."""
+    An unreadable file is deleted all the same: logging out is how a user starts over. Without a file no lock
+    is taken (a ``CODEX_HOME`` that does not exist is not created for its lock files)."""
     try:
         file = read_auth_file(home / AUTH_FILE)
     except AuthFileError:
         file = None
     if file is not None and file.tokens is not None and file.tokens.refresh_token:
         await OAuthClient(env, transport=transport).revoke(file.tokens.refresh_token)
+    if stamp_of(home / AUTH_FILE) is None:
+        return False
     async with auth_lock(home):
         return delete_auth_file(home)
 
@@ -179,9 +199,11 @@ class DeviceLogin:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        workspace_ids: tuple[str, ...] = (),
     ) -> None:
         self.home = home
         self.oauth = OAuthClient(env, transport=transport)
+        self.workspace_ids = workspace_ids
         self.clock = clock
         self.sleep = sleep
 
@@ -233,6 +255,7 @@ class DeviceLogin:
         tokens = await self.oauth.exchange_code(
             auth_code, redirect_uri=f"{self.oauth.issuer}/deviceauth/callback", verifier=verifier
         )
+        _check_workspace(tokens, self.workspace_ids)
         data = signed_in_auth(tokens, api_key=None, issuer=self.oauth.issuer, client_id=self.oauth.client_id)
         return await _save(self.home, data)
 
@@ -403,6 +426,10 @@ class BrowserLogin:
         except LoginError as exc:
             self._finish(exc)
             return 200, _PAGE.format(title="Sign-in failed", text=html.escape(exc.message))
+        except OSError as exc:  # auth.json cannot be written: the login ends (as the device flow's does)
+            self._finish(exc)
+            text = f"cannot write {self.home / AUTH_FILE}: {exc.strerror or exc.__class__.__name__}"
+            return 500, _PAGE.format(title="Sign-in failed", text=html.escape(text))
         self._finish(saved)
         return 200, _PAGE.format(
             title="Signed in to Codex", text="codex-lsp is signed in. You can close this page."
@@ -413,6 +440,7 @@ class BrowserLogin:
             code, redirect_uri=self.redirect_uri, verifier=self._pkce.verifier
         )
         assert tokens.id_token is not None
+        _check_workspace(tokens, self.workspace_ids)
         api_key = await self.oauth.exchange_api_key(tokens.id_token)
         data = signed_in_auth(
             tokens, api_key=api_key, issuer=self.oauth.issuer, client_id=self.oauth.client_id

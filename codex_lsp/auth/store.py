@@ -115,7 +115,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
     head, dot, rest = text.partition(".")
     if dot:
-        digits = "".join(c for c in rest if c.isdigit())
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]  # the fraction only, not the offset
         text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
     try:
         parsed = datetime.fromisoformat(text)
@@ -165,8 +165,10 @@ def _mode(data: dict[str, Any], api_key: str | None, path: Path) -> AuthMode:
     mode = data.get("auth_mode")
     if mode is None:
         return "apikey" if api_key is not None else "chatgpt"
+    if not isinstance(mode, str):
+        raise AuthFileError(f"{path}: auth_mode must be a string", path=path)
     if mode in ("chatgpt", "apikey"):
-        return mode  # type: ignore[no-any-return]
+        return "chatgpt" if mode == "chatgpt" else "apikey"
     raise AuthFileError(
         f"{path}: auth_mode {mode!r} is not supported by codex-lsp yet; sign in with ChatGPT or an API key "
         "(`codex-lsp login`)",

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from codex_lsp.model.errors import AuthError, ConfigError
 
@@ -121,6 +121,12 @@ class CodexConfig(BaseModel):
     """Not the model layer's: read here so that config.toml is parsed in one place. Codex's
     values (``untrusted``, ``on-failure``, ``on-request``, ``never``, or a table); the language
     server interprets it (``lsp/host/runtime.py``), so an unusual value never fails the config."""
+
+    @field_validator("forced_chatgpt_workspace_id", mode="before")
+    @classmethod
+    def _one_workspace_or_many(cls, value: Any) -> Any:
+        """Codex's file may name one workspace (a string) or several (a list)."""
+        return (value,) if isinstance(value, str) else value
 
 
 class ModelSettings(BaseModel):
