@@ -234,6 +234,7 @@ def test_checkhealth_shows_the_sign_in_without_a_token_and_logout_revokes_it(
     nvim = editor.nvim
     report = checkhealth(nvim)
     lines = report_lines(report)
+    assert len(lines) == 8, report
     assert lines[4:] == [
         f"- OK configuration read: provider chatgpt-fake, model gpt-5.5, {fake_responses.chatgpt_base_url}",
         f"- OK signed in with ChatGPT as {WHO}",
