@@ -74,5 +74,13 @@ class HostedIssuer:
         """The user entered ``user_code`` on the sign-in page."""
         self.loop.call(lambda: self.issuer.approve(user_code))
 
+    def approve_at_once(self) -> None:
+        """Approve every device code at its first poll, as a user quicker than the test could act."""
+
+        def approve() -> None:
+            self.issuer.auto_approve = True
+
+        self.loop.call(approve)
+
     def stop(self) -> None:
         self.loop.run(self.issuer.stop())
