@@ -582,10 +582,10 @@ runs in the background; running this again starts over."
          (wire (or (cdr (assoc method codex-lsp--login-methods))
                    (user-error "Unknown sign-in method %s (device, browser or apikey)"
                                method)))
-         (key (when (equal wire "apiKey") (read-passwd "OpenAI API key: ")))
-         (argument (if key (list :method wire :apiKey (string-trim key))
-                     (list :method wire))))
-    (when (and key (string-empty-p (string-trim key)))
+         (typed (when (equal wire "apiKey") (read-passwd "OpenAI API key: ")))
+         (key (and typed (string-trim typed)))
+         (argument (if key (list :method wire :apiKey key) (list :method wire))))
+    (when (and key (string-empty-p key))
       (user-error "No key entered: not signed in"))
     (unwind-protect
         (codex-lsp--send-quietly
@@ -599,8 +599,8 @@ runs in the background; running this again starts over."
          ;; The sign-in lasts as long as the user takes (at most 15 minutes).
          :timeout nil)
       (when key
-        (clear-string key)
-        (clear-string (plist-get argument :apiKey))))
+        (clear-string typed)
+        (clear-string key)))
     (unless key
       (message "Codex: signing in (%s); the server shows what to do" method))
     nil))

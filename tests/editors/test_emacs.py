@@ -440,6 +440,26 @@ def test_sign_in_by_device_code_then_account_logout_and_an_api_key(
     assert not [name for name, token in tokens.items() if token in run["events"] + run["messages"]]
 
 
+def test_account_says_a_provider_with_its_own_key_does_not_use_the_sign_in(session: Session) -> None:
+    (session.root / "app.py").write_text("print('hi')\n")
+    run = session.run(
+        """
+(codex-test-open "app.py")
+(codex-test-record 'account (codex-lsp-account))
+(codex-test-record 'account-said (codex-test-said))
+(codex-lsp-logout)
+(codex-test-record 'logout-said (codex-test-said))
+""",
+        setup=readme_config(helper=True) + RECORD_LOGINS,
+    )
+    assert run["account"]["usesAccount"] is False
+    assert run["account-said"] == (
+        "Codex: provider fake uses its own key (env CODEX_LSP_TEST_KEY), not the OpenAI sign-in"
+    )
+    assert run["logout-said"] == "Codex: was not signed in"
+    assert KEY not in run["messages"]
+
+
 def test_plain_eglot_runs_a_codex_action_on_a_region_without_the_helper(session: Session) -> None:
     (session.root / "calc.py").write_text("def add(a, b):\n    return a + b\n")
     documented = '    """Return the sum of a and b."""\n'
