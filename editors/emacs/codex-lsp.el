@@ -626,17 +626,23 @@ Return the server's answer, a plist."
 
 ;;;###autoload
 (defun codex-lsp-status ()
-  "Show the model, provider and connection of codex-lsp (never the key)."
+  "Show the model, provider and connection of codex-lsp.
+Also whether it found a key, or who is signed in with ChatGPT (never a
+token or a key)."
   (interactive)
-  (let ((status (jsonrpc-request (codex-lsp--server) :workspace/executeCommand
-                                 '(:command "codex.status" :arguments []))))
+  (let* ((status (jsonrpc-request (codex-lsp--server) :workspace/executeCommand
+                                  '(:command "codex.status" :arguments [])))
+         (account (plist-get status :account)))
     (message "Codex: %s"
              (or (plist-get status :configError)
-                 (format "%s via %s, key %s, connection %s; %d turn(s) running"
+                 (format "%s via %s, %s, connection %s; %d turn(s) running"
                          (plist-get status :model) (plist-get status :provider)
-                         (if (eq (plist-get status :keyFound) t)
-                             "found"
-                           "NOT found")
+                         (cond ((and (equal (plist-get account :mode) "chatgpt")
+                                     (not (plist-get account :problem)))
+                                (format "signed in with ChatGPT as %s"
+                                        (or (plist-get account :email) "?")))
+                               ((eq (plist-get status :keyFound) t) "key found")
+                               (t "key NOT found"))
                          (plist-get status :connection)
                          (length (plist-get status :runningTurns)))))))
 

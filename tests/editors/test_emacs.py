@@ -394,6 +394,8 @@ def test_sign_in_by_device_code_then_account_logout_and_an_api_key(
 (codex-test-record 'turn (car codex-test-turns))
 (codex-test-record 'account (codex-lsp-account))
 (codex-test-record 'account-said (codex-test-said))
+(codex-lsp-status)
+(codex-test-record 'status-said (codex-test-said))
 (codex-lsp-logout)
 (codex-test-record 'logout-said (codex-test-said))
 (codex-lsp-account)
@@ -428,6 +430,10 @@ def test_sign_in_by_device_code_then_account_logout_and_an_api_key(
     assert sent["authorization"] == f"Bearer {tokens['access_token']}"
     assert (run["account"]["mode"], run["account"]["email"]) == ("chatgpt", "dev@example.com")
     assert run["account-said"] == run["login-said"]
+    assert run["status-said"] == (
+        "Codex: gpt-5.5 via chatgpt-fake, signed in with ChatGPT as dev@example.com, connection used; "
+        "0 turn(s) running"
+    )
     assert run["logout-said"] == "Codex: signed out"
     (revoke,) = fake_issuer.read(lambda issuer: issuer.on("/oauth/revoke"))
     assert revoke.json()["token"] == tokens["refresh_token"]
@@ -447,6 +453,8 @@ def test_account_says_a_provider_with_its_own_key_does_not_use_the_sign_in(sessi
 (codex-test-open "app.py")
 (codex-test-record 'account (codex-lsp-account))
 (codex-test-record 'account-said (codex-test-said))
+(codex-lsp-status)
+(codex-test-record 'status-said (codex-test-said))
 (codex-lsp-logout)
 (codex-test-record 'logout-said (codex-test-said))
 """,
@@ -456,6 +464,7 @@ def test_account_says_a_provider_with_its_own_key_does_not_use_the_sign_in(sessi
     assert run["account-said"] == (
         "Codex: provider fake uses its own key (env CODEX_LSP_TEST_KEY), not the OpenAI sign-in"
     )
+    assert run["status-said"].startswith("Codex: gpt-5.5 via fake, key found, connection ")
     assert run["logout-said"] == "Codex: was not signed in"
     assert KEY not in run["messages"]
 
