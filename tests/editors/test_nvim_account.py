@@ -112,7 +112,6 @@ def test_login_by_device_code_shows_the_code_and_the_next_ask_carries_the_new_to
     # The server asked Neovim to open the page; this machine has no browser, and the sign-in goes on.
     nvim.wait_until("function() return #codex_test.opened > 0 end", what="the page to be opened")
     assert nvim.lua("return codex_test.opened") == [page]
-    assert not [m for level, m in nvim.notifications() if level >= 3], "only the server's log says so"
     # The plugin put the code in the clipboard, keeps it for :Codex account and told other plugins.
     assert nvim.lua("return codex_test.clipboard") == [code]
     assert (2, "Codex: the code is in the clipboard: paste it on the sign-in page") in nvim.notifications()
@@ -145,6 +144,13 @@ def test_login_by_device_code_shows_the_code_and_the_next_ask_carries_the_new_to
     assert sent["chatgpt-account-id"] == "acct-fake-workspace"
     seen = everything_shown(nvim)
     assert not [name for name in TOKENS if new[name] in seen]
+    # What the server showed: the refused page was no error of the user's (the server only logs it).
+    instructions = f"Codex: sign in to ChatGPT — open {page} and enter the code {code} (valid 15 minutes)."
+    assert [line for line in nvim.messages().splitlines() if line.startswith("LSP[codex]")] == [
+        f"LSP[codex][Info] {instructions}",
+        "LSP[codex][Info] Codex: signed in (dev@example.com).",
+    ]
+    assert not [m for level, m in nvim.notifications() if level >= 3]
 
 
 def test_cancel_ends_a_waiting_sign_in_and_nothing_is_written(
