@@ -30,6 +30,11 @@
 ;;   `codex-lsp-fix' (the diagnostics on the line; with a prefix argument all
 ;;   of the file's), `codex-lsp-cancel', `codex-lsp-new-thread',
 ;;   `codex-lsp-status'.  Answers go to the *codex* buffer.
+;; - The OpenAI sign-in: `codex-lsp-login' (ChatGPT with a code to enter in
+;;   the browser, ChatGPT in a browser on the server's machine, or an API
+;;   key), `codex-lsp-account', `codex-lsp-logout'.  The server signs in
+;;   itself and shows the code and its page (in *Messages*); the sign-in runs
+;;   in the background, and its API key never reaches Eglot's events buffer.
 ;; - Review mode (editMode "review"), which Eglot cannot show (it has no code
 ;;   lenses): `codex-lsp-review' lists the pending hunks as diffs, to accept
 ;;   or reject one by one; `codex-lsp-accept-hunk' and `codex-lsp-reject-hunk'
@@ -66,6 +71,12 @@
 The plist has :threadId, :turnId, :status (\"completed\", \"interrupted\" or
 \"failed\"), :message, :changedFiles, :usage and, for a failed turn, :error.
 When the server refuses the command they get (:status \"error\" :error TEXT).")
+
+(defvar codex-lsp-login-finished-functions nil
+  "Functions called with the result plist of `codex-lsp-login' when it ends.
+The plist has :status (\"signedIn\", \"cancelled\" or \"failed\"), :account
+\(what `codex-lsp-account' reads) and, when it failed, :error.  When the
+server refuses the command they get (:status \"error\" :error TEXT).")
 
 (defconst codex-lsp--turn-commands '("codex.ask" "codex.fixDiagnostics")
   "The server commands that run an agent turn, answering when it ends.")
@@ -486,19 +497,152 @@ Edits already made stay (`undo' reverts them)."
   (remhash (codex-lsp--server) codex-lsp--threads)
   (message "Codex: the next ask starts a new thread"))
 
+;;; The OpenAI sign-in
+
+(defconst codex-lsp--login-methods
+  '(("device" . "device") ("browser" . "browser") ("apikey" . "apiKey"))
+  "The methods of `codex-lsp-login', as offered and as the server names them.")
+
+(defun codex-lsp--time (seconds)
+  "Return SECONDS since the epoch as a local date and time."
+  (format-time-string "%Y-%m-%d %H:%M" (seconds-to-time seconds)))
+
+(defun codex-lsp--token-line (account)
+  "Return when ACCOUNT's access token expires and whether it is due, or nil."
+  (let ((expires (plist-get account :expiresAt))
+        (due (plist-get account :refreshDue)))
+    (cond ((and (numberp expires) due)
+           (format "access token expires %s: the next request refreshes it first"
+                   (codex-lsp--time expires)))
+          ((numberp expires)
+           (format "access token valid until %s" (codex-lsp--time expires)))
+          (due "the next request refreshes the sign-in first"))))
+
+(defun codex-lsp--describe-account (account)
+  "Return a line saying who ACCOUNT (a codex.account answer) signs in as."
+  (let ((mode (plist-get account :mode))
+        (source (or (plist-get account :source) "?"))
+        (problem (plist-get account :problem))
+        (provider (or (plist-get account :provider) "?")))
+    (cond
+     ((eq (plist-get account :usesAccount) :json-false)
+      (format "provider %s %s, not the OpenAI sign-in" provider
+              (if mode (format "uses its own key (%s)" source)
+                (or problem "has no key"))))
+     ((null (plist-get account :usesAccount))
+      (format "configuration: %s" (or problem "not read")))
+     ((and (eq (plist-get account :signedIn) t) (equal mode "chatgpt"))
+      (let ((details (delq nil (list (when-let ((plan (plist-get account :plan)))
+                                       (format "plan %s" plan))
+                                     (when-let ((id (plist-get account :accountId)))
+                                       (format "workspace %s" id)))))
+            (token (codex-lsp--token-line account)))
+        (format "signed in with ChatGPT as %s%s%s"
+                (or (plist-get account :email) "an account without an email")
+                (if details (format " (%s)" (string-join details ", ")) "")
+                (if token (concat "; " token) ""))))
+     ((eq (plist-get account :signedIn) t)
+      (format "signed in with an API key (%s)" source))
+     (t (format "%s Sign in: M-x codex-lsp-login."
+                (string-trim-right (or problem "Not signed in.")))))))
+
+(defun codex-lsp--login-finished (result)
+  "Report RESULT, the answer of `codex-lsp-login'; run the hooks."
+  (pcase (plist-get result :status)
+    ("cancelled" (message "Codex: sign-in cancelled"))
+    ("signedIn"
+     (let ((account (plist-get result :account)))
+       (message "Codex: %s" (codex-lsp--describe-account account))))
+    ;; A failure: the server says why itself (window/showMessage).
+    (_ nil))
+  (run-hook-with-args 'codex-lsp-login-finished-functions result))
+
+(defun codex-lsp--send-quietly (server function &rest args)
+  "Call FUNCTION with SERVER and ARGS, the message kept out of its events buffer.
+For a request carrying a secret (an API key): the events buffer is what
+people paste into bug reports."
+  (let ((size (jsonrpc--events-buffer-scrollback-size server)))
+    (setf (jsonrpc--events-buffer-scrollback-size server) 0)
+    (unwind-protect (apply function server args)
+      (setf (jsonrpc--events-buffer-scrollback-size server) size))))
+
+;;;###autoload
+(defun codex-lsp-login (method)
+  "Sign codex-lsp in to OpenAI by METHOD, as `codex login' does.
+METHOD is \"device\" (a code to enter on a web page: the server shows both,
+in *Messages*; works when the server runs on another machine), \"browser\"
+\(the sign-in page, opened in a browser on the server's machine, comes back
+to it) or \"apikey\" (an OpenAI API key, read without echo).  The sign-in
+runs in the background; running this again starts over."
+  (interactive
+   (list (completing-read "Sign in to OpenAI with (device, browser, apikey): "
+                          (mapcar #'car codex-lsp--login-methods) nil t nil nil
+                          "device")))
+  (let* ((server (codex-lsp--server))
+         (wire (or (cdr (assoc method codex-lsp--login-methods))
+                   (user-error "Unknown sign-in method %s (device, browser or apikey)"
+                               method)))
+         (typed (when (equal wire "apiKey") (read-passwd "OpenAI API key: ")))
+         (key (and typed (string-trim typed)))
+         (argument (if key (list :method wire :apiKey key) (list :method wire))))
+    (when (and key (string-empty-p key))
+      (user-error "No key entered: not signed in"))
+    (unwind-protect
+        (codex-lsp--send-quietly
+         server #'jsonrpc-async-request :workspace/executeCommand
+         `(:command "codex.login" :arguments ,(vector argument))
+         :success-fn #'codex-lsp--login-finished
+         :error-fn (jsonrpc-lambda (&key message &allow-other-keys)
+                     (message "Codex: %s" message)
+                     (run-hook-with-args 'codex-lsp-login-finished-functions
+                                         (list :status "error" :error message)))
+         ;; The sign-in lasts as long as the user takes (at most 15 minutes).
+         :timeout nil)
+      (when key
+        (clear-string typed)
+        (clear-string key)))
+    (unless key
+      (message "Codex: signing in (%s); the server shows what to do" method))
+    nil))
+
+;;;###autoload
+(defun codex-lsp-account ()
+  "Show who codex-lsp's model requests go out as (never a token or a key).
+Return the server's answer, a plist."
+  (interactive)
+  (let ((account (codex-lsp--run (codex-lsp--server) "codex.account")))
+    (message "Codex: %s" (codex-lsp--describe-account account))
+    account))
+
+;;;###autoload
+(defun codex-lsp-logout ()
+  "Sign codex-lsp out of OpenAI: revoke the sign-in and delete auth.json."
+  (interactive)
+  (let ((result (codex-lsp--run (codex-lsp--server) "codex.logout")))
+    (message "Codex: %s" (if (eq (plist-get result :signedOut) t)
+                             "signed out"
+                           "was not signed in"))
+    result))
+
 ;;;###autoload
 (defun codex-lsp-status ()
-  "Show the model, provider and connection of codex-lsp (never the key)."
+  "Show the model, provider and connection of codex-lsp.
+Also whether it found a key, or who is signed in with ChatGPT (never a
+token or a key)."
   (interactive)
-  (let ((status (jsonrpc-request (codex-lsp--server) :workspace/executeCommand
-                                 '(:command "codex.status" :arguments []))))
+  (let* ((status (jsonrpc-request (codex-lsp--server) :workspace/executeCommand
+                                  '(:command "codex.status" :arguments [])))
+         (account (plist-get status :account)))
     (message "Codex: %s"
              (or (plist-get status :configError)
-                 (format "%s via %s, key %s, connection %s; %d turn(s) running"
+                 (format "%s via %s, %s, connection %s; %d turn(s) running"
                          (plist-get status :model) (plist-get status :provider)
-                         (if (eq (plist-get status :keyFound) t)
-                             "found"
-                           "NOT found")
+                         (cond ((and (equal (plist-get account :mode) "chatgpt")
+                                     (not (plist-get account :problem)))
+                                (format "signed in with ChatGPT as %s"
+                                        (or (plist-get account :email) "?")))
+                               ((eq (plist-get status :keyFound) t) "key found")
+                               (t "key NOT found"))
                          (plist-get status :connection)
                          (length (plist-get status :runningTurns)))))))
 

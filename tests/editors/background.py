@@ -76,6 +76,19 @@ class HostedFake:
         """The provider ``base_url`` to point codex-lsp at: ``http://127.0.0.1:PORT/v1``."""
         return self.server.base_url
 
+    @property
+    def chatgpt_base_url(self) -> str:
+        """A provider ``base_url`` shaped like ChatGPT's: ``http://127.0.0.1:PORT/backend-api/codex``."""
+        return self.server.chatgpt_base_url
+
+    def accept_tokens(self, tokens: set[str] | None) -> None:
+        """Let in only these bearer tokens (``None``: any), as the real server checks its credentials."""
+
+        def accept() -> None:
+            self.server.accepted_tokens = tokens
+
+        self.loop.call(accept)
+
     def load(self, script: Script) -> None:
         """Replace the server's script."""
         self.loop.call(lambda: self.server.load(script))

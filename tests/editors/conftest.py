@@ -5,7 +5,8 @@ wins). Neovim: `nvim_factory` starts a fresh headless Neovim per call. VS Code: 
 Chromium per test module (`code_server`, `browser`; a module chooses what is installed by overriding
 `vscode_extensions` and `vscode_env`), and a fresh window per test (`workbench`), which is screenshotted
 when the test fails.
-Both: `fake_responses`, the fake Responses server for codex-lsp, served from a background thread.
+Both: `fake_responses`, the fake Responses server for codex-lsp, served from a background thread, and
+`fake_issuer`, the fake OpenAI sign-in server, on the same thread.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.editors.accounts import HostedIssuer
 from tests.editors.background import BackgroundLoop, HostedFake
 from tests.editors.deps import (
     EditorDepsMissing,
@@ -75,6 +77,14 @@ def fake_responses() -> Iterator[HostedFake]:
     yield fake
     fake.stop()
     loop.close()
+
+
+@pytest.fixture
+def fake_issuer(fake_responses: HostedFake) -> Iterator[HostedIssuer]:
+    """The fake OpenAI sign-in server, on `fake_responses`' loop (give codex-lsp ``fake_issuer.env()``)."""
+    issuer = HostedIssuer.start(fake_responses.loop)
+    yield issuer
+    issuer.stop()
 
 
 # --- Neovim ---

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.testing import Script
+from tests.editors.accounts import HostedIssuer, write_chatgpt_home
 from tests.editors.background import HostedFake
 from tests.editors.deps import REPO_ROOT
 from tests.editors.nvim_driver import Nvim, ruff_server_lua
@@ -94,19 +95,30 @@ class CodexNvim:
         before_setup: str = "",
         env: Mapping[str, str] | None = None,
         base_url: str | None = None,
+        issuer: HostedIssuer | None = None,
     ) -> CodexNvim:
-        """Neovim in ``tmp_path/project``; ``require("codex").setup(options)`` runs after ``before_setup``."""
+        """Neovim in ``tmp_path/project``; ``require("codex").setup(options)`` runs after ``before_setup``.
+
+        With ``issuer``, the provider takes the OpenAI sign-in instead of a key (`write_chatgpt_home`, at
+        ``fake``'s ChatGPT-shaped URL) and codex-lsp signs in, refreshes and revokes at ``issuer``.
+        """
         root = tmp_path / "project"
         root.mkdir(parents=True, exist_ok=True)
         home = tmp_path / "codex-home"
-        write_codex_home(home, base_url or (fake.base_url if fake else "http://127.0.0.1:9/v1"))
         variables = {
             "CODEX_HOME": str(home),
             "CODEX_LSP_STATE_DIR": str(tmp_path / "codex-state"),
             "CODEX_LSP_TEST_KEY": KEY,
             "OPENAI_API_KEY": "",
-            **(env or {}),
+            "CODEX_API_KEY": "",
         }
+        if issuer is not None:
+            assert fake is not None, "the signed-in provider is the fake model"
+            write_chatgpt_home(home, fake.chatgpt_base_url)
+            variables.update(issuer.env(), CODEX_LSP_TEST_KEY="")
+        else:
+            write_codex_home(home, base_url or (fake.base_url if fake else "http://127.0.0.1:9/v1"))
+        variables.update(env or {})
         init = (ruff_server_lua() if ruff else "") + before_setup + "\n"
         init += f"require('codex').setup({lua_table(options or {})})\n"
         nvim = nvim_factory(cwd=root, plugins=[PLUGIN], init=init, env=variables)

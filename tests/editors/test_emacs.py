@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from codex_lsp.testing import Script
+from tests.editors.accounts import HostedIssuer, write_chatgpt_home
 from tests.editors.background import HostedFake
 from tests.editors.deps import REPO_ROOT, EditorDepsMissing, editor_deps_unavailable, ruff_binary
 from tests.editors.emacs_driver import (
@@ -47,6 +48,18 @@ SELECTION_ACTIONS = ["Codex: explain this code", "Codex: add docstrings", "Codex
 RECORD_TURNS = """
 (defvar codex-test-turns nil "The turn results the helper reported, newest first.")
 (add-hook 'codex-lsp-turn-finished-functions (lambda (result) (push result codex-test-turns)))
+"""
+RECORD_LOGINS = """
+(defvar codex-test-logins nil "The sign-in results the helper reported, newest first.")
+(add-hook 'codex-lsp-login-finished-functions (lambda (result) (push result codex-test-logins)))
+(defun codex-test-said ()
+  "The last line of *Messages*: what the command just said (repeats not counted)."
+  (with-current-buffer "*Messages*"
+    (replace-regexp-in-string
+     " [[][0-9]+ times[]]$" ""
+     (string-trim (buffer-substring-no-properties (save-excursion (goto-char (point-max))
+                                                                  (forward-line -1) (point))
+                                                  (point-max))))))
 """
 
 
@@ -87,13 +100,15 @@ class Session:
     codex_home: Path
     fake: HostedFake
 
-    def run(self, scenario: str, *, setup: str) -> EmacsRun:
+    def run(self, scenario: str, *, setup: str, env: dict[str, str] | None = None) -> EmacsRun:
         """Run ``scenario`` (the body of the scenario's function) after ``setup``, in the project."""
         env = {
             "CODEX_HOME": str(self.codex_home),
             "CODEX_LSP_STATE_DIR": str(self.home / "codex-state"),
             "CODEX_LSP_TEST_KEY": KEY,
             "OPENAI_API_KEY": "",
+            "CODEX_API_KEY": "",
+            **(env or {}),
         }
         try:
             run = run_emacs(
@@ -348,6 +363,110 @@ def test_review_mode_rejects_one_hunk_and_accepts_the_other_after_an_edit(sessio
     assert run["text"] == expected
     assert run["review-after"] == "No pending proposal.\n"
     assert run["transcript"].endswith("h1 rejected\nh2 accepted\n")
+
+
+def test_sign_in_by_device_code_then_account_logout_and_an_api_key(
+    session: Session, fake_issuer: HostedIssuer
+) -> None:
+    # The provider takes the OpenAI sign-in; the fake issuer approves the code at its first poll, as if the
+    # user had typed it at once (a batch Emacs cannot wait for the test mid-scenario).
+    write_chatgpt_home(session.codex_home, session.fake.chatgpt_base_url)
+    fake_issuer.approve_at_once()
+    (session.root / "app.py").write_text("print('hi')\n")
+    session.fake.load(script([[say("Signed in.")]]))
+    key = "sk-proj-emacs-editor-key-0123456789"
+    run = session.run(
+        f"""
+(codex-test-open "app.py")
+(codex-lsp-account)
+(codex-test-record 'before (codex-test-said))
+(codex-test-choose (lambda (method) (equal method "device"))
+  (call-interactively #'codex-lsp-login))
+;; A sign-in lasts as long as the user takes: its request has no timeout timer.
+(codex-test-record 'timers (seq-count (lambda (continuation) (nth 2 continuation))
+                                      (hash-table-values (jsonrpc--request-continuations
+                                                          (eglot-current-server)))))
+(codex-test-wait (lambda () codex-test-logins) "the sign-in to end")
+(codex-test-record 'login (car codex-test-logins))
+(codex-test-record 'login-said (codex-test-said))
+(codex-lsp-ask "Are you there?")
+(codex-test-wait (lambda () codex-test-turns) "the turn's answer")
+(codex-test-record 'turn (car codex-test-turns))
+(codex-test-record 'account (codex-lsp-account))
+(codex-test-record 'account-said (codex-test-said))
+(codex-lsp-status)
+(codex-test-record 'status-said (codex-test-said))
+(codex-lsp-logout)
+(codex-test-record 'logout-said (codex-test-said))
+(codex-lsp-account)
+(codex-test-record 'after (codex-test-said))
+(cl-letf (((symbol-function 'read-passwd)
+           (lambda (prompt &rest _) (codex-test-record 'key-prompt prompt) (copy-sequence "{key}"))))
+  (codex-test-choose (lambda (method) (equal method "apikey"))
+    (call-interactively #'codex-lsp-login)))
+(codex-test-wait (lambda () (cdr codex-test-logins)) "the API key sign-in to end")
+(codex-lsp-account)
+(codex-test-record 'with-key (codex-test-said))
+(codex-test-record 'events (with-current-buffer (jsonrpc-events-buffer (eglot-current-server))
+                             (buffer-string)))
+""",
+        setup=readme_config(helper=True) + RECORD_TURNS + RECORD_LOGINS,
+        env=fake_issuer.env(),
+    )
+    auth = session.codex_home / "auth.json"
+    assert run["before"].startswith(f"Codex: Not signed in: no credentials in {auth}.")
+    assert run["before"].endswith("Sign in: M-x codex-lsp-login.")
+    assert run["asked"].startswith("Sign in to OpenAI with")
+    assert run["offered"] == ["device", "browser", "apikey"]
+    (code,) = fake_issuer.read(lambda issuer: [d.user_code for d in issuer.devices.values()])
+    assert f"open {fake_issuer.url}/codex/device and enter the code {code}" in run["messages"]
+    assert run["timers"] == 0
+    assert run["login"]["status"] == "signedIn"
+    who = "dev@example.com (plan plus, workspace acct-fake-workspace)"
+    assert run["login-said"].startswith(f"Codex: signed in with ChatGPT as {who}; access token valid until ")
+    assert run["turn"]["status"] == "completed"
+    tokens = fake_issuer.read(lambda issuer: dict(issuer.issued[-1]))
+    sent = session.fake.read(lambda s: s.generating_requests()[-1].headers)
+    assert sent["authorization"] == f"Bearer {tokens['access_token']}"
+    assert (run["account"]["mode"], run["account"]["email"]) == ("chatgpt", "dev@example.com")
+    assert run["account-said"] == run["login-said"]
+    assert run["status-said"] == (
+        "Codex: gpt-5.5 via chatgpt-fake, signed in with ChatGPT as dev@example.com, connection used; "
+        "0 turn(s) running"
+    )
+    assert run["logout-said"] == "Codex: signed out"
+    (revoke,) = fake_issuer.read(lambda issuer: issuer.on("/oauth/revoke"))
+    assert revoke.json()["token"] == tokens["refresh_token"]
+    assert run["after"].startswith("Codex: Not signed in: no credentials in ")
+    assert run["key-prompt"] == "OpenAI API key: "
+    assert run["with-key"] == f"Codex: signed in with an API key ({auth})"
+    assert json.loads(auth.read_text()) == {"auth_mode": "apikey", "OPENAI_API_KEY": key}
+    assert "codex.login" in run["events"]  # the device sign-in's request is logged as usual
+    assert key not in run["events"] + run["messages"] + run.output
+    assert not [name for name, token in tokens.items() if token in run["events"] + run["messages"]]
+
+
+def test_account_says_a_provider_with_its_own_key_does_not_use_the_sign_in(session: Session) -> None:
+    (session.root / "app.py").write_text("print('hi')\n")
+    run = session.run(
+        """
+(codex-test-open "app.py")
+(codex-test-record 'account (codex-lsp-account))
+(codex-test-record 'account-said (codex-test-said))
+(codex-lsp-status)
+(codex-test-record 'status-said (codex-test-said))
+(codex-lsp-logout)
+(codex-test-record 'logout-said (codex-test-said))
+""",
+        setup=readme_config(helper=True) + RECORD_LOGINS,
+    )
+    assert run["account"]["usesAccount"] is False
+    assert run["account-said"] == (
+        "Codex: provider fake uses its own key (env CODEX_LSP_TEST_KEY), not the OpenAI sign-in"
+    )
+    assert run["status-said"].startswith("Codex: gpt-5.5 via fake, key found, connection ")
+    assert run["logout-said"] == "Codex: was not signed in"
+    assert KEY not in run["messages"]
 
 
 def test_plain_eglot_runs_a_codex_action_on_a_region_without_the_helper(session: Session) -> None:

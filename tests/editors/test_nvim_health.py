@@ -97,6 +97,9 @@ def test_the_help_file_has_its_tags_and_every_link_resolves(
         ":Codex-ask",
         "codex-health",
         "codex-review",
+        "codex-sign-in",
+        ":Codex-login",
+        "CodexAccountChanged",
     ):
         assert tag in tags
     nvim.command("help :Codex-fix")

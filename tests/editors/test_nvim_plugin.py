@@ -88,14 +88,48 @@ def test_keymaps_are_off_by_default_and_on_when_asked(nvim_factory: NvimFactory)
 
 def test_codex_completes_its_subcommands_and_rejects_unknown_ones(nvim_factory: NvimFactory) -> None:
     nvim = nvim_factory(plugins=[PLUGIN], init="require('codex').setup({})")
-    assert nvim.lua("return vim.fn.getcompletion('Codex ', 'cmdline')")[:3] == ["accept", "apply", "ask"]
-    assert nvim.lua("return vim.fn.getcompletion('Codex fi', 'cmdline')") == ["fix"]
-    assert nvim.lua("return vim.fn.getcompletion('Codex fix ', 'cmdline')") == ["file"]
+
+    def complete(line: str) -> list[str]:
+        return list(nvim.lua("return vim.fn.getcompletion(..., 'cmdline')", line))
+
+    assert complete("Codex ")[:4] == ["accept", "account", "apply", "ask"]
+    assert complete("Codex fi") == ["fix"]
+    assert complete("Codex fix ") == ["file"]
+    assert complete("Codex lo") == ["login", "logout"]
+    assert complete("Codex login ") == ["apikey", "browser", "device"]
+    assert complete("Codex login b") == ["browser"]
     with pytest.raises(NvimError):  # an error message fails the command
         nvim.command("Codex frobnicate")
     level, message = nvim.notifications()[-1]
     assert level == 4
-    assert message.startswith('Codex: unknown subcommand "frobnicate"; try one of: accept, apply, ask')
+    assert message.startswith('Codex: unknown subcommand "frobnicate"; try one of: accept, account, apply,')
+
+
+def test_codex_login_sends_the_method_as_the_server_names_it(nvim_factory: NvimFactory) -> None:
+    # The browser sign-in listens on a fixed port (127.0.0.1:1455), so it is not run end to end here: a
+    # client that records the requests stands in for the server.
+    nvim = nvim_factory(plugins=[PLUGIN], init="require('codex').setup({})")
+    sent = nvim.lua(
+        """local sent = {}
+        local client = { id = 1 }
+        function client:request(method, params)
+            table.insert(sent, { method = method, command = params.command, argument = params.arguments[1] })
+            return true, #sent
+        end
+        local account = require('codex.account')
+        for _, method in ipairs({ 'browser', 'device', 'sideways' }) do account.login(client, method) end
+        account.login(client)
+        return sent"""
+    )
+    assert [(s["method"], s["command"]) for s in sent] == [("workspace/executeCommand", "codex.login")] * 3
+    assert [s["argument"] for s in sent] == [{"method": m} for m in ("browser", "device", "device")]
+    assert nvim.notifications()[-1] == (
+        4,
+        'Codex: unknown sign-in method "sideways"; try device, browser or apikey',
+    )
+    with pytest.raises(NvimError):
+        nvim.command("Codex login apikey sk-typed-on-the-command-line")
+    assert nvim.notifications()[-1][1].startswith("Codex: usage: :Codex login [device|browser|apikey]")
 
 
 def test_codex_without_a_server_says_so(nvim_factory: NvimFactory, tmp_path: Path) -> None:

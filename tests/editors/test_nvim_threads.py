@@ -55,7 +55,7 @@ def test_new_starts_a_thread_and_threads_picks_one_to_continue(
     assert not any("the second question" in t for t in said)
 
 
-def test_status_shows_the_server_without_the_key(
+def test_status_and_account_show_the_server_without_the_key(
     nvim_factory: NvimFactory, tmp_path: Path, fake_responses: HostedFake
 ) -> None:
     editor = CodexNvim.start(nvim_factory, tmp_path, fake_responses, ruff=False)
@@ -75,3 +75,9 @@ def test_status_shows_the_server_without_the_key(
         "edit mode auto, 0 turn(s) running",
     ]
     assert KEY not in message
+    nvim.command("Codex account")
+    nvim.wait_until("function() return #codex_test.notifications > 1 end", what="the account")
+    assert nvim.notifications()[-1] == (
+        2,
+        "Codex: provider fake uses its own key (env CODEX_LSP_TEST_KEY), not the OpenAI sign-in",
+    )

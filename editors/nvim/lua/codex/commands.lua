@@ -1,6 +1,8 @@
--- :Codex {subcommand} [args]: ask, fix, cancel, status, threads, new, transcript, and the review-mode
--- ones (review, accept, reject, apply, discard). Each forwards {uri, version, range, prompt} and the
--- diagnostics in view to the server's commands; the server does the work.
+-- :Codex {subcommand} [args]: ask, fix, cancel, status, threads, new, transcript, the review-mode
+-- ones (review, accept, reject, apply, discard) and the sign-in ones (login, logout, account). Each
+-- forwards {uri, version, range, prompt} and the diagnostics in view to the server's commands; the
+-- server does the work.
+local account = require("codex.account")
 local client_mod = require("codex.client")
 local compat = require("codex.compat")
 local diagnostics = require("codex.diagnostics")
@@ -138,6 +140,9 @@ function M.fix(_, words)
 end
 
 function M.cancel()
+  if account.cancel() and turns.running() == 0 then
+    return -- the waiting sign-in was what ran
+  end
   local clients = vim.lsp.get_clients({ name = client_mod.NAME })
   if #clients == 0 then
     notify("no turn is running")
@@ -147,14 +152,29 @@ function M.cancel()
   end
 end
 
+--- How the model requests are authorized: the ChatGPT sign-in, a key, or nothing yet.
+local function credentials(status)
+  local signed_in = status.account or {}
+  if signed_in.mode == "chatgpt" then
+    local problem = signed_in.problem
+    if problem ~= nil and problem ~= vim.NIL then
+      return "ChatGPT sign-in unusable: " .. tostring(problem)
+    end
+    return "signed in with ChatGPT as " .. account.who(signed_in)
+  end
+  if status.keyFound then
+    return "key found (" .. tostring(status.keySource) .. ")"
+  end
+  return "no key found, not signed in (see :Codex account)"
+end
+
 local function describe_status(status)
   local lines = { ("codex-lsp %s"):format(status.version or "?") }
   if status.configError then
     table.insert(lines, "configuration: " .. status.configError)
   else
     table.insert(lines, ("provider %s, model %s, %s"):format(status.provider, status.model, status.baseUrl))
-    local key = status.keyFound and ("key found (" .. tostring(status.keySource) .. ")") or "no key found"
-    table.insert(lines, key)
+    table.insert(lines, credentials(status))
     table.insert(lines, ("transport %s (%s)"):format(status.transport, status.connection))
   end
   local running = #(status.runningTurns or {})
@@ -223,6 +243,31 @@ function M.review()
   end
 end
 
+function M.login(_, words)
+  if #words > 1 then
+    notify("usage: :Codex login [device|browser|apikey] (apikey asks for the key)", vim.log.levels.ERROR)
+    return
+  end
+  local client = need_client()
+  if client then
+    account.login(client, words[1])
+  end
+end
+
+function M.logout()
+  local client = need_client()
+  if client then
+    account.logout(client)
+  end
+end
+
+function M.account()
+  local client = need_client()
+  if client then
+    account.show(client)
+  end
+end
+
 local function decide(name)
   return function()
     local client = client_mod.get()
@@ -243,6 +288,9 @@ M.subcommands = {
   threads = M.threads,
   new = M.new,
   transcript = M.transcript,
+  login = M.login,
+  logout = M.logout,
+  account = M.account,
 }
 
 function M.run(opts)
@@ -266,6 +314,8 @@ function M.complete(arglead, cmdline)
     candidates = vim.tbl_keys(M.subcommands)
   elseif words[1] == "fix" and #words == 2 then
     candidates = { "file" }
+  elseif words[1] == "login" and #words == 2 then
+    candidates = vim.deepcopy(account.methods)
   else
     return {}
   end
@@ -281,7 +331,7 @@ function M.setup()
     nargs = "*",
     range = true,
     complete = M.complete,
-    desc = "Codex: ask, fix, cancel, status, threads, new, transcript, review",
+    desc = "Codex: ask, fix, cancel, status, threads, new, transcript, review, login, logout, account",
   })
 end
 

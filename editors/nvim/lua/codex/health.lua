@@ -1,13 +1,16 @@
 -- :checkhealth codex — is the server there (and which version), does it find its configuration and a
--- key (never shown), and can it reach the model endpoint? The server answers the last three itself
--- (codex.status with probe = true): the running codex client is asked, or, when none runs, the
--- configured command is started for the check and shut down after.
+-- key or the OpenAI sign-in (who, and when its token is refreshed; never a token or a key), and can it
+-- reach the model endpoint? The server answers the last three itself (codex.status with probe = true,
+-- codex.account): the running codex client is asked, or, when none runs, the configured command is
+-- started for the check and shut down after.
+local account = require("codex.account")
 local compat = require("codex.compat")
 
 local M = {}
 
 local WAIT_MS = 15000
 local STATUS = { command = "codex.status", arguments = { { probe = true } } }
+local ACCOUNT = { command = "codex.account", arguments = { vim.empty_dict() } }
 
 local function options()
   local ok, codex = pcall(require, "codex")
@@ -27,7 +30,8 @@ local function check_neovim()
   end
 end
 
---- Start `cmd` on its own, initialize it, ask codex.status, shut it down: status, server info, error.
+--- Start `cmd` on its own, initialize it, ask codex.status and codex.account, shut it down: status,
+--- account, server info, error.
 local function ask_new_server(opts)
   local state = { exited = false }
   local dispatchers = {
@@ -70,10 +74,13 @@ local function ask_new_server(opts)
     capabilities = vim.empty_dict(),
     initializationOptions = settings,
   })
-  local status
+  local status, signed_in
   if init then
     rpc.notify("initialized", vim.empty_dict())
     status, err = call("workspace/executeCommand", STATUS)
+    if status then
+      signed_in = call("workspace/executeCommand", ACCOUNT)
+    end
     call("shutdown", vim.NIL)
     rpc.notify("exit", vim.NIL)
   end
@@ -83,11 +90,11 @@ local function ask_new_server(opts)
   if not state.exited then
     rpc.terminate()
   end
-  return status, init and init.serverInfo, err
+  return status, signed_in, init and init.serverInfo, err
 end
 
-local function ask_running(client)
-  local response, err = compat.request_sync(client, "workspace/executeCommand", STATUS, WAIT_MS)
+local function ask_running(client, command)
+  local response, err = compat.request_sync(client, "workspace/executeCommand", command, WAIT_MS)
   if not response then
     return nil, err or "no answer in time"
   end
@@ -109,12 +116,13 @@ local function check_server(opts)
   end
   vim.health.ok(("`%s` found: %s"):format(program, path))
   local client = vim.lsp.get_clients({ name = "codex" })[1]
-  local status, info, err
+  local status, signed_in, info, err
   if client and client.initialized then
-    status, err = ask_running(client)
+    status, err = ask_running(client, STATUS)
+    signed_in = status and ask_running(client, ACCOUNT)
     info = client.server_info
   else
-    status, info, err = ask_new_server(opts)
+    status, signed_in, info, err = ask_new_server(opts)
   end
   if not status then
     vim.health.error("the server did not answer codex.status: " .. tostring(err))
@@ -123,10 +131,42 @@ local function check_server(opts)
   local version = status.version or (info and info.version) or "?"
   local how = client and ("the running client (id %d)"):format(client.id) or "started for this check"
   vim.health.ok(("codex-lsp %s answers (%s)"):format(version, how))
-  return status
+  return status, signed_in
 end
 
-local function check_model(status)
+local SIGN_IN = {
+  ":Codex login: sign in with ChatGPT, entering a code in your browser (works over SSH too)",
+  ":Codex login browser: sign in with ChatGPT in a browser on this machine",
+  ":Codex login apikey: use an OpenAI API key",
+}
+
+--- The key, or the OpenAI sign-in when the provider takes it (`signed_in`: the codex.account answer).
+local function check_credentials(status, signed_in)
+  if not signed_in or signed_in.usesAccount ~= true then
+    if status.keyFound then
+      vim.health.ok("API key found (" .. tostring(status.keySource) .. ")")
+    else
+      vim.health.error("no API key found", {
+        "Set the provider's env_key variable, or OPENAI_API_KEY in $CODEX_HOME/auth.json or the environment",
+      })
+    end
+    return
+  end
+  if signed_in.signedIn and signed_in.mode == "chatgpt" then
+    vim.health.ok("signed in with ChatGPT as " .. account.who(signed_in))
+    local token = account.token(signed_in)
+    if token then
+      vim.health.ok(token)
+    end
+  elseif signed_in.signedIn then
+    vim.health.ok("signed in with an API key (" .. tostring(signed_in.source) .. ")")
+  else
+    local problem = signed_in.problem ~= vim.NIL and signed_in.problem or nil
+    vim.health.error(problem or "not signed in", SIGN_IN)
+  end
+end
+
+local function check_model(status, signed_in)
   if status.configError then
     local advice = "Run `codex-lsp doctor` in a terminal for details"
     vim.health.error("configuration: " .. status.configError, advice)
@@ -134,13 +174,7 @@ local function check_model(status)
   end
   local read = "configuration read: provider %s, model %s, %s"
   vim.health.ok(read:format(status.provider, status.model, status.baseUrl))
-  if status.keyFound then
-    vim.health.ok("API key found (" .. tostring(status.keySource) .. ")")
-  else
-    vim.health.error("no API key found", {
-      "Set the provider's env_key variable, or OPENAI_API_KEY in $CODEX_HOME/auth.json or the environment",
-    })
-  end
+  check_credentials(status, signed_in)
   local transport = tostring(status.transport)
   if status.reachable then
     vim.health.ok(("%s endpoint reachable (%s ms)"):format(transport, tostring(status.probeMs)))
@@ -165,9 +199,9 @@ function M.check()
     vim.health.warn(why, "See :help codex-setup")
   end
   vim.health.start("codex-lsp")
-  local status = check_server(opts)
+  local status, signed_in = check_server(opts)
   if status then
-    check_model(status)
+    check_model(status, signed_in)
   end
 end
 

@@ -1,7 +1,8 @@
 -- The codex/* notifications the server streams (the client declares experimental.codex): a turn's
 -- events, rendered into the transcript as they arrive and announced as User autocommands
--- (CodexTurnStarted, CodexTurnCompleted) for statuslines and other plugins, and review mode's
--- codex/proposal/updated (see codex.review).
+-- (CodexTurnStarted, CodexTurnCompleted) for statuslines and other plugins, review mode's
+-- codex/proposal/updated (see codex.review), and the sign-in's codex/login/started and
+-- codex/account/updated (see codex.account).
 local transcript = require("codex.transcript")
 
 local M = {}
@@ -103,6 +104,12 @@ local handlers = {
   end,
   ["codex/proposal/updated"] = function(params, ctx)
     require("codex.review").updated(params, ctx)
+  end,
+  ["codex/login/started"] = function(params)
+    require("codex.account").started(params)
+  end,
+  ["codex/account/updated"] = function(params)
+    require("codex.account").updated(params)
   end,
   ["codex/turn/completed"] = function(params)
     M.completed[params.turnId] = true
