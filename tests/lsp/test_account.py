@@ -19,7 +19,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
-from codex_lsp.testing import FakeIssuer, FakeResponsesServer, access_token, write_chatgpt_auth
+from codex_lsp.testing import FakeIssuer, FakeResponsesServer, access_token, jwt, write_chatgpt_auth
 from tests.lsp.harness import PROFILES, WAIT, Editor, Profile, editor_session, load, say
 
 
@@ -191,15 +191,17 @@ async def test_cancelling_the_login_progress_writes_nothing(
 async def test_a_language_server_left_running_past_the_expiry_refreshes_once(
     tmp_path: Path, issuer: FakeIssuer, model: FakeResponsesServer
 ) -> None:
-    """The access token is valid at the first ask and due at the second (5 minutes before ``exp``)."""
-    margin = 303
-    old = access_token(margin)
-    written = write_chatgpt_auth(tmp_path / "codex-home", access=old, issuer=issuer.url)
-    due_at = time.time() + margin - 300
-    model.accepted_tokens = {old}
+    """The access token is valid at the first ask and due at the second (5 minutes before ``exp``). The
+    sign-in is written once the server is up, so only the first ask has to fit in the margin."""
     async with signed_in_editor(tmp_path, "neovim", issuer, model) as ed:
+        exp = int(time.time()) + 306
+        old = jwt({"exp": exp, "jti": "old"})
+        written = write_chatgpt_auth(tmp_path / "codex-home", access=old, issuer=issuer.url)
+        due_at = exp - 300
+        model.accepted_tokens = {old}
         load(model, [say("one")], [say("two")])
         assert (await ed.execute("codex.ask", {"prompt": "one"}))["status"] == "completed"
+        assert time.time() < due_at, "the first ask must end before the token is due (a very slow machine)"
         assert issuer.refreshes() == [], "not due yet"
         await asyncio.sleep(max(0.0, due_at - time.time()) + 0.05)  # the clock itself is under test
         model.accepted_tokens = None

@@ -158,7 +158,7 @@ def _updated(server: CodexServer, host: Host) -> dict[str, Any]:
 async def _device(session: LoginSession, host: Host, open_browser: bool) -> AuthFile:
     from codex_lsp.auth import DeviceLogin
 
-    login = DeviceLogin(host.home, os.environ)
+    login = DeviceLogin(host.home, os.environ, workspace_ids=host.allowed_workspaces())
     code = await login.start()
     expires = time.time() + (code.expires_at - time.monotonic())
     await session.announce(code.verification_url, code.user_code, open_browser, expires)
