@@ -3,7 +3,8 @@ the fake Responses server.
 
 :class:`Editor` is the client: it records every ``session/update``, keeps buffers whose unsaved text
 may differ from the disk, answers ``fs/*`` (with injectable write failures) and permission requests
-(scripted answers, or held until the prompt is cancelled, as an editor does).
+(scripted answers, or held until the prompt is cancelled, as an editor does). A :class:`Run` also keeps
+every message the agent wrote to stdout and, on request, its stderr (whole once the agent has exited).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, cast
 
 from acp import RequestError, spawn_agent_process
 from acp.client.connection import ClientSideConnection
+from acp.connection import StreamDirection, StreamEvent
 from acp.interfaces import Client
 from acp.schema import (
     AllowedOutcome,
@@ -153,6 +155,13 @@ class Editor:
         return "".join(update["content"]["text"] for update in self.of_kind(kind))
 
 
+async def _drain(stream: asyncio.StreamReader | None, lines: list[str]) -> None:
+    """Read ``stream`` to its end (a full pipe would stop the agent)."""
+    assert stream is not None
+    while line := await stream.readline():
+        lines.append(line.decode(errors="replace"))
+
+
 def _save(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -168,6 +177,12 @@ class Run:
     root: Path
     init: InitializeResponse
     process: asyncio.subprocess.Process
+    argv: list[str] = field(default_factory=list)
+    """The command that started the agent (what a client appends a terminal method's ``args`` to)."""
+    received: list[str] = field(default_factory=list)
+    """Every message the agent wrote to stdout, as JSON text."""
+    stderr: list[str] = field(default_factory=list)
+    """What the agent wrote to stderr, when captured (whole once the agent has exited)."""
 
     @property
     def generating(self) -> list[RecordedRequest]:
@@ -191,22 +206,43 @@ class Setup:
     root: Path
     home: Path
     state: Path
+    env_overrides: dict[str, str | None] = field(default_factory=dict)
+    """Laid over the agent's environment (``None`` removes the variable)."""
 
     def env(self) -> dict[str, str]:
         env = clean_env(self.home)
         env["CODEX_LSP_STATE_DIR"] = str(self.state)
+        for name, value in self.env_overrides.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         return env
 
     @asynccontextmanager
     async def agent(
-        self, *args: str, fs: bool = True, editor: Editor | None = None, command: list[str] | None = None
+        self,
+        *args: str,
+        fs: bool = True,
+        editor: Editor | None = None,
+        command: list[str] | None = None,
+        capabilities: ClientCapabilities | None = None,
+        capture_stderr: bool = False,
     ) -> AsyncIterator[Run]:
         """Start ``codex-lsp acp`` (or ``command``) and initialize it; stop it at the end."""
         editor = editor or Editor(self.root)
         argv = command or [sys.executable, "-m", "codex_lsp", "acp", *args]
-        capabilities = ClientCapabilities(
+        capabilities = capabilities or ClientCapabilities(
             fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs), terminal=False
         )
+        received: list[str] = []
+        stderr: list[str] = []
+
+        def observe(event: StreamEvent) -> None:
+            if event.direction is StreamDirection.INCOMING:
+                received.append(json.dumps(event.message))
+
+        drain: asyncio.Future[None] | None = None
         # The SDK routes by attribute; the requests an editor never gets here need no handler.
         async with spawn_agent_process(
             cast("Client", editor),
@@ -214,15 +250,21 @@ class Setup:
             *argv[1:],
             env=self.env(),
             cwd=self.root,
-            transport_kwargs={"stderr": None},
+            transport_kwargs={"stderr": asyncio.subprocess.PIPE if capture_stderr else None},
+            observers=[observe],
         ) as (conn, process):
+            if capture_stderr:
+                drain = asyncio.ensure_future(_drain(process.stderr, stderr))
             async with asyncio.timeout(TIMEOUT):
                 init = await conn.initialize(
                     protocol_version=1,
                     client_capabilities=capabilities,
                     client_info=Implementation(name="codex-lsp-tests", version="0"),
                 )
-            yield Run(conn, editor, self.fake, self.root, init, process)
+            yield Run(conn, editor, self.fake, self.root, init, process, argv, received, stderr)
+        if drain is not None:  # the agent has exited: its stderr has ended
+            async with asyncio.timeout(TIMEOUT):
+                await drain
 
 
 @asynccontextmanager
