@@ -3,7 +3,8 @@ issuer and the fake model server (which checks bearer tokens), loopback only.
 
 The browser is simulated the way a user's would behave: ``$BROWSER`` names a small program that fetches
 the sign-in page it is given and follows the redirects (the fake issuer signs the user in at once and
-sends them back to the agent's callback), or declines, as a user may.
+sends them back to the agent's callback), or declines, as a user may; like Firefox, it talks on its
+stdout, which must not reach the protocol stream.
 
 Compared with the reference, Zed's codex-acp 0.16.0 (its ``initialize`` asked directly, same throwaway
 home, no sign-in): it advertises ``chatgpt`` (kind ``agent``, "Login with ChatGPT"), ``codex-api-key`` and
@@ -55,6 +56,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 url = sys.argv[1]
+print("Opening in existing browser session.", flush=True)  # as Firefox says, on its stdout
 with open(os.environ["FAKE_BROWSER_LOG"], "a", encoding="utf-8") as log:
     log.write(url + "\\n")
 if os.environ.get("FAKE_BROWSER_DECLINE"):
@@ -307,6 +309,20 @@ async def test_a_declined_browser_sign_in_fails_clearly_and_writes_nothing(
         assert len(opened(s)) == 1
         assert not (s.home / "auth.json").exists()
         assert (await new_session_error(run)).code == AUTH_REQUIRED
+
+
+async def test_without_a_browser_the_sign_in_fails_at_once(tmp_path: Path, issuer: FakeIssuer) -> None:
+    """No browser to open (none on the PATH, no display, no ``$BROWSER``): an error saying what to do
+    instead, rather than a request waiting for a page nobody sees."""
+    empty = tmp_path / "no-programs"
+    empty.mkdir()
+    unset = {"BROWSER": None, "DISPLAY": None, "WAYLAND_DISPLAY": None}
+    async with signin_setup(tmp_path, issuer, PATH=str(empty), **unset) as s, s.agent() as run:
+        with pytest.raises(RequestError, match="no browser could be opened") as caught:
+            await authenticate(run, "chatgpt")
+        assert caught.value.code == -32603
+        assert "codex-lsp login --device-auth" in str(caught.value)
+        assert not (s.home / "auth.json").exists()
 
 
 async def test_unknown_and_terminal_only_methods_are_refused(tmp_path: Path, issuer: FakeIssuer) -> None:
