@@ -149,10 +149,12 @@ async def ask(run: Run, session: str, text: str) -> str:
     return str(response.stop_reason)
 
 
-def assert_no_secret(run: Run, secrets: list[str]) -> None:
-    """Nothing the agent wrote (protocol messages, stderr) holds any of ``secrets``."""
-    written = "\n".join(run.received) + "".join(run.stderr)
+def assert_clean_output(run: Run, secrets: list[str]) -> None:
+    """The agent's stdout holds JSON-RPC messages only, and neither it nor stderr any of ``secrets``."""
     assert run.received, "the protocol stream was recorded"
+    for line in run.received:
+        assert json.loads(line)["jsonrpc"] == "2.0", f"not a protocol message on stdout: {line!r}"
+    written = run.stdout.decode() + "".join(run.stderr)
     for secret in secrets:
         assert secret
         assert secret not in written
@@ -295,7 +297,7 @@ async def test_browser_sign_in_after_auth_required_then_prompts_carry_the_chatgp
         await authenticate(run, "chatgpt")  # an editor authenticating at every start
         assert len(opened(s)) == 1, "already signed in: no second browser sign-in"
     assert any(url in line for line in run.stderr), "the sign-in URL is logged to stderr"
-    assert_no_secret(run, [*tokens.values(), saved["OPENAI_API_KEY"]])
+    assert_clean_output(run, [*tokens.values(), saved["OPENAI_API_KEY"]])
 
 
 async def test_a_declined_browser_sign_in_fails_clearly_and_writes_nothing(
@@ -309,6 +311,7 @@ async def test_a_declined_browser_sign_in_fails_clearly_and_writes_nothing(
         assert len(opened(s)) == 1
         assert not (s.home / "auth.json").exists()
         assert (await new_session_error(run)).code == AUTH_REQUIRED
+    assert_clean_output(run, [])
 
 
 async def test_without_a_browser_the_sign_in_fails_at_once(tmp_path: Path, issuer: FakeIssuer) -> None:
@@ -364,7 +367,7 @@ async def test_api_keys_from_the_environment(tmp_path: Path, issuer: FakeIssuer)
             assert await ask(run, session, "With the key.") == "end_turn"
             assert run.generating[-1].headers["authorization"] == f"Bearer {openai_key}"
             assert "chatgpt-account-id" not in run.generating[-1].headers
-        assert_no_secret(run, [openai_key])
+        assert_clean_output(run, [openai_key])
 
         (s.home / "auth.json").unlink()
         s.env_overrides.update(OPENAI_API_KEY=None, CODEX_API_KEY=codex_key)
@@ -374,7 +377,7 @@ async def test_api_keys_from_the_environment(tmp_path: Path, issuer: FakeIssuer)
             assert not (s.home / "auth.json").exists(), "CODEX_API_KEY is never copied to disk"
             assert await ask(codex_run, session, "With the other key.") == "end_turn"
             assert codex_run.generating[-1].headers["authorization"] == f"Bearer {codex_key}"
-        assert_no_secret(codex_run, [codex_key])
+        assert_clean_output(codex_run, [codex_key])
 
 
 async def test_signing_in_and_out_elsewhere_takes_effect_without_a_restart(
@@ -461,4 +464,4 @@ async def test_a_refused_access_token_is_refreshed_once_through_acp(
         assert s.fake.authorizations[-1] == f"Bearer {new['access_token']}"
         assert f"Bearer {stale['tokens']['access_token']}" in s.fake.authorizations
         assert auth_json(s)["tokens"]["refresh_token"] == new["refresh_token"]
-        assert_no_secret(run, [stale["tokens"]["access_token"], *new.values()])
+        assert_clean_output(run, [stale["tokens"]["access_token"], *new.values()])
