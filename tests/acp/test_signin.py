@@ -394,6 +394,9 @@ async def test_signing_in_and_out_elsewhere_takes_effect_without_a_restart(
 
             (s.home / "auth.json").unlink()
             assert (await new_session_error(run)).code == AUTH_REQUIRED
+            with pytest.raises(RequestError) as load_refused:
+                await run.conn.load_session(cwd=str(s.root), session_id="saved-elsewhere", mcp_servers=[])
+            assert load_refused.value.code == AUTH_REQUIRED
             with pytest.raises(RequestError) as prompt_refused:
                 await run.conn.prompt(session_id=session, prompt=[text_block("two")])
             assert prompt_refused.value.code == AUTH_REQUIRED
