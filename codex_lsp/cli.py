@@ -285,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codex-lsp",
         description="A Codex-style coding agent behind the Language Server Protocol.",
+        # No abbreviations: they are matched before the sub-command is, so `acp --allow CMD` and
+        # `exec --allow CMD` were refused as ambiguous with --allow-origin / --allow-remote.
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"codex-lsp {__version__}")
     _add_server_arguments(parser)

@@ -419,7 +419,8 @@ async def test_device_code_sign_in_runs_in_the_clients_terminal(
         capabilities = ClientCapabilities(auth=AuthCapabilities(terminal=True))
     else:
         capabilities = ClientCapabilities(field_meta={"terminal-auth": True})
-    async with signin_setup(tmp_path, issuer) as s, s.agent(capabilities=capabilities) as run:
+    options = ("--shell", "--allow", "pytest")  # the agent's own, before the method's arguments
+    async with signin_setup(tmp_path, issuer) as s, s.agent(*options, capabilities=capabilities) as run:
         assert (await new_session_error(run)).code == AUTH_REQUIRED
         (method,) = [m for m in methods_json(run) if m["id"] == "chatgpt-device"]
         if client == "acp-terminal":
