@@ -8,8 +8,9 @@ is empty) and only those that can work here:
 - ``chatgpt`` (kind ``agent``): ``authenticate`` runs the browser sign-in. The callback listens on
   ``127.0.0.1:1455``, the system browser is opened (its output kept off stdout, the protocol stream) and
   the URL is always logged to stderr; the request answers when the sign-in is saved, refused or cancelled,
-  at most 15 minutes later. A browser that cannot be opened fails it at once. Not offered when
-  ``NO_BROWSER`` is set (as codex-acp) or ``forced_login_method = "api"``.
+  at most 15 minutes later. A browser that cannot be opened fails it at once, and so does a
+  ``CODEX_API_KEY`` in the environment (it would come first). Not offered when ``NO_BROWSER`` is set
+  (as codex-acp) or ``forced_login_method = "api"``.
 - ``chatgpt-device``: the device-code sign-in, which must show the user a code, something ``authenticate``
   has no channel for. So it runs in a terminal the client opens, and only for clients that can: with
   ``clientCapabilities.auth.terminal`` it is a ``terminal`` method whose ``args`` (``login --device-auth``)
@@ -23,7 +24,8 @@ is empty) and only those that can work here:
 
 ``authenticate`` with a method whose kind of sign-in is already in use and working answers at once (an
 editor may authenticate at every start). Failures are JSON-RPC errors: ``-32602`` for a method not
-offered, ``-32603`` with the reason for a sign-in that failed; nothing is written then.
+offered, ``-32603`` with the reason for a sign-in that failed (nothing is written then) or that was saved
+but cannot be used here (config.toml's ``forced_*`` settings).
 
 ``session/new``, ``session/load`` and ``session/prompt`` need the sign-in when the provider does:
 without one they answer ACP's ``auth_required`` (``-32000``), whose message says what is missing, and the
@@ -76,6 +78,9 @@ __all__ = [
     "SignIn",
     "SignInPolicy",
     "auth_required",
+    "offered_methods",
+    "open_browser",
+    "read_policy",
 ]
 
 log = logging.getLogger(__name__)
