@@ -282,11 +282,12 @@ def _run_server(mode: str, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``codex-lsp``."""
+    # No abbreviations at the top level: argparse matches every ``--x`` word of the command line against
+    # these options before a sub-command sees it, so ``acp --allow`` would be an "ambiguous option"
+    # (``--allow-origin`` or ``--allow-remote``) on Python 3.11 to 3.13.
     parser = argparse.ArgumentParser(
         prog="codex-lsp",
         description="A Codex-style coding agent behind the Language Server Protocol.",
-        # No abbreviations: they are matched before the sub-command is, so `acp --allow CMD` and
-        # `exec --allow CMD` were refused as ambiguous with --allow-origin / --allow-remote.
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"codex-lsp {__version__}")
