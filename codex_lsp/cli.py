@@ -132,6 +132,14 @@ def _cmd_acp(args: argparse.Namespace) -> int:
     return asyncio.run(run_acp(settings, log_level=args.acp_log_level))
 
 
+def _cmd_acp_login(args: argparse.Namespace) -> int:
+    """``codex-lsp acp … login [--device-auth]``: what an ACP client runs in a terminal for the sign-in
+    method of kind ``terminal`` (it appends the method's arguments to the agent's command)."""
+    from codex_lsp.signin import run_login
+
+    return run_login(device=args.device_auth, api_key=False)
+
+
 def _add_acp_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     acp = sub.add_parser(
         "acp",
@@ -153,6 +161,14 @@ def _add_acp_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="stderr log verbosity (default: warning)",
     )
     acp.set_defaults(handler=_cmd_acp)
+    actions = acp.add_subparsers(dest="acp_action", metavar="{login}")
+    login = actions.add_parser(
+        "login",
+        help="sign in, as `codex-lsp login` (what ACP clients run in a terminal for the device code)",
+        description="The same as `codex-lsp login`, after the agent's own options.",
+    )
+    login.add_argument("--device-auth", action="store_true", help="sign in with a code entered on any device")
+    login.set_defaults(handler=_cmd_acp_login)
 
 
 def _positive_seconds(text: str) -> float:
@@ -266,9 +282,13 @@ def _run_server(mode: str, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``codex-lsp``."""
+    # No abbreviations at the top level: argparse matches every ``--x`` word of the command line against
+    # these options before a sub-command sees it, so ``acp --allow`` would be an "ambiguous option"
+    # (``--allow-origin`` or ``--allow-remote``) on Python 3.11 to 3.13.
     parser = argparse.ArgumentParser(
         prog="codex-lsp",
         description="A Codex-style coding agent behind the Language Server Protocol.",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"codex-lsp {__version__}")
     _add_server_arguments(parser)

@@ -5,6 +5,8 @@ This package is the only importer of the ``agent-client-protocol`` SDK (``acp``)
 of :mod:`codex_lsp.agent` behind ACP, as ``exec`` hosts it behind the terminal:
 
 - :mod:`~codex_lsp.acp.server` runs the ACP connection on stdio and answers the lifecycle requests;
+- :mod:`~codex_lsp.acp.auth` is the sign-in: the ``authMethods`` offered, ``authenticate``, and the
+  ``auth_required`` error;
 - :mod:`~codex_lsp.acp.session` is one ACP session: one thread, its turns, its mode;
 - :mod:`~codex_lsp.acp.editor` reads and writes files through the editor (``fs/*``) when the client
   offers it, and asks for permission (``session/request_permission``);

@@ -1,11 +1,13 @@
 """The ACP agent on stdio: lifecycle requests, sessions, and the process around them.
 
 - ``initialize``: our name and version, ``loadSession``, embedded context in prompts (no images),
-  ``session/list``; no authentication methods (the key comes from Codex's own configuration, as for
-  ``exec``; ``codex-lsp doctor`` checks it).
+  ``session/list``, and the sign-in methods when the configured provider takes the user's OpenAI
+  sign-in (see :mod:`codex_lsp.acp.auth`; a provider with its own key offers none).
+- ``authenticate``: signs in with one of those methods, writing ``auth.json`` as Codex does.
 - ``session/new`` / ``session/load``: a session per thread, rooted at the client's ``cwd``; MCP servers
   the client offers are declined (logged, and named in the response's ``_meta``): this agent's tools
-  are its own.
+  are its own. Without the sign-in the provider needs, they (and ``session/prompt``) answer
+  ``auth_required``; the model client is built once, the sign-in is checked afresh each time.
 - ``session/prompt``, ``session/cancel``, ``session/set_mode``: see :mod:`codex_lsp.acp.session`.
 
 Every error a client can cause is a JSON-RPC error with a one-line message (an unknown session,
@@ -27,6 +29,7 @@ from acp.interfaces import Agent, Client
 from acp.schema import (
     AcpMcpServer,
     AgentCapabilities,
+    AuthenticateResponse,
     ClientCapabilities,
     HttpMcpServer,
     Implementation,
@@ -45,10 +48,12 @@ from acp.schema import (
 )
 
 from codex_lsp import __version__
+from codex_lsp.acp.auth import SignIn, auth_required
 from codex_lsp.acp.prompt import PromptBlock
 from codex_lsp.acp.session import AcpSession, EditMode, mode_state
 from codex_lsp.agent import AgentSettings, ThreadNotFoundError, ThreadStore, default_state_dir
-from codex_lsp.model import ModelClient, ModelError
+from codex_lsp.model import AuthError, ModelClient, ModelError
+from codex_lsp.model import codex_home as default_codex_home
 
 __all__ = ["CodexAcpAgent", "configure_logging", "run_acp"]
 
@@ -79,6 +84,7 @@ class CodexAcpAgent:
         self.sessions: dict[str, AcpSession] = {}
         self.client: Client | None = None
         self.capabilities: ClientCapabilities | None = None
+        self.signin = SignIn(codex_home or default_codex_home())
 
     def on_connect(self, conn: Client) -> None:
         self.client = conn
@@ -86,6 +92,7 @@ class CodexAcpAgent:
     async def aclose(self) -> None:
         """End every session (interrupting running prompts) and close the model connection."""
         await asyncio.gather(*(session.aclose() for session in self.sessions.values()))
+        await self.signin.aclose()
         if self.model is not None:
             await self.model.aclose()
 
@@ -109,13 +116,12 @@ class CodexAcpAgent:
                 session_capabilities=SessionCapabilities(list=SessionListCapabilities()),
             ),
             agent_info=Implementation(name="codex-lsp", title="Codex (codex-lsp)", version=__version__),
-            auth_methods=[],
+            auth_methods=self.signin.methods(client_capabilities),
         )
 
-    async def authenticate(self, method_id: str, **kwargs: Any) -> None:
-        raise RequestError(
-            -32602, f"codex-lsp has no authentication method {method_id!r}; it uses Codex's own key"
-        )
+    async def authenticate(self, method_id: str, **kwargs: Any) -> AuthenticateResponse:
+        await self.signin.authenticate(method_id)
+        return AuthenticateResponse()
 
     async def new_session(
         self,
@@ -173,7 +179,9 @@ class CodexAcpAgent:
     # -- sessions -------------------------------------------------------------------------------------
 
     async def prompt(self, session_id: str, prompt: list[PromptBlock], **kwargs: Any) -> PromptResponse:
-        return await self._session(session_id).prompt(prompt)
+        session = self._session(session_id)
+        self._require_credentials(self._model())
+        return await session.prompt(prompt)
 
     async def cancel(self, session_id: str, **kwargs: Any) -> None:
         session = self.sessions.get(session_id)
@@ -212,14 +220,26 @@ class CodexAcpAgent:
         )
 
     def _model(self) -> ModelClient:
+        """The model client (built once: its credential re-reads auth.json as it changes), once the
+        sign-in it needs is there."""
         if self.model is None:
             try:
-                model = ModelClient.from_codex_home(self.codex_home)
-                model.settings.require_credentials()  # say it now, not on the first prompt
+                self.model = ModelClient.from_codex_home(self.codex_home)
             except (ModelError, ValueError) as exc:
                 raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
-            self.model = model
+        self._require_credentials(self.model)
         return self.model
+
+    @staticmethod
+    def _require_credentials(model: ModelClient) -> None:
+        """Raise now (reading the sign-in as it is now) what the first request would: ``auth_required``
+        when the OpenAI sign-in is missing, else the configuration's own error."""
+        try:
+            model.settings.require_credentials()
+        except AuthError as exc:
+            raise auth_required(exc.message) from None
+        except ModelError as exc:
+            raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
 
 
 def _declined(servers: list[McpServer] | None) -> dict[str, Any] | None:

@@ -90,6 +90,12 @@ class ProviderConfig(BaseModel):
     requires_openai_auth: bool = False
     """The provider takes the user's OpenAI sign-in (auth.json) when it has no ``env_key``."""
 
+    @property
+    def uses_openai_account(self) -> bool:
+        """Whether requests carry the user's OpenAI sign-in: ``requires_openai_auth`` and no key of its own
+        (``env_key`` or ``experimental_bearer_token``), which would come first."""
+        return self.requires_openai_auth and not self.env_key and self.experimental_bearer_token is None
+
 
 BUILTIN_PROVIDERS: dict[str, ProviderConfig] = {
     # No base_url: it depends on the sign-in (ChatGPT or API key); see ModelSettings.base_url.
@@ -314,7 +320,7 @@ def credential_fields(
         return {"missing_key": message}
     if provider.experimental_bearer_token is not None:
         return {"api_key": provider.experimental_bearer_token, "key_source": "experimental_bearer_token"}
-    if provider.requires_openai_auth:
+    if provider.uses_openai_account:
         return {
             "account_home": home,
             "account_mode": _account_mode(home, environ),

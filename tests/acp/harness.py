@@ -3,7 +3,8 @@ the fake Responses server.
 
 :class:`Editor` is the client: it records every ``session/update``, keeps buffers whose unsaved text
 may differ from the disk, answers ``fs/*`` (with injectable write failures) and permission requests
-(scripted answers, or held until the prompt is cancelled, as an editor does).
+(scripted answers, or held until the prompt is cancelled, as an editor does). A :class:`Run` also keeps
+every byte the agent wrote to stdout and, on request, its stderr (both whole once the agent has exited).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from acp import RequestError, spawn_agent_process
+from acp import RequestError, spawn_stdio_transport
 from acp.client.connection import ClientSideConnection
 from acp.interfaces import Client
 from acp.schema import (
@@ -153,6 +154,21 @@ class Editor:
         return "".join(update["content"]["text"] for update in self.of_kind(kind))
 
 
+async def _copy(source: asyncio.StreamReader, target: asyncio.StreamReader, record: bytearray) -> None:
+    """Pass ``source`` on to ``target`` as it comes, keeping a copy in ``record``."""
+    while data := await source.read(65536):
+        record.extend(data)
+        target.feed_data(data)
+    target.feed_eof()
+
+
+async def _drain(stream: asyncio.StreamReader | None, lines: list[str]) -> None:
+    """Read ``stream`` to its end (a full pipe would stop the agent)."""
+    assert stream is not None
+    while line := await stream.readline():
+        lines.append(line.decode(errors="replace"))
+
+
 def _save(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -168,6 +184,17 @@ class Run:
     root: Path
     init: InitializeResponse
     process: asyncio.subprocess.Process
+    argv: list[str] = field(default_factory=list)
+    """The command that started the agent (what a client appends a terminal method's ``args`` to)."""
+    stdout: bytearray = field(default_factory=bytearray)
+    """Everything the agent wrote to stdout (whole once the agent has exited)."""
+    stderr: list[str] = field(default_factory=list)
+    """What the agent wrote to stderr, when captured (whole once the agent has exited)."""
+
+    @property
+    def received(self) -> list[str]:
+        """The lines the agent wrote to stdout (each should be one JSON-RPC message)."""
+        return self.stdout.decode(errors="replace").splitlines()
 
     @property
     def generating(self) -> list[RecordedRequest]:
@@ -191,38 +218,63 @@ class Setup:
     root: Path
     home: Path
     state: Path
+    env_overrides: dict[str, str | None] = field(default_factory=dict)
+    """Laid over the agent's environment (``None`` removes the variable)."""
 
     def env(self) -> dict[str, str]:
         env = clean_env(self.home)
         env["CODEX_LSP_STATE_DIR"] = str(self.state)
+        for name, value in self.env_overrides.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         return env
 
     @asynccontextmanager
     async def agent(
-        self, *args: str, fs: bool = True, editor: Editor | None = None, command: list[str] | None = None
+        self,
+        *args: str,
+        fs: bool = True,
+        editor: Editor | None = None,
+        command: list[str] | None = None,
+        capabilities: ClientCapabilities | None = None,
+        capture_stderr: bool = False,
     ) -> AsyncIterator[Run]:
         """Start ``codex-lsp acp`` (or ``command``) and initialize it; stop it at the end."""
         editor = editor or Editor(self.root)
         argv = command or [sys.executable, "-m", "codex_lsp", "acp", *args]
-        capabilities = ClientCapabilities(
+        capabilities = capabilities or ClientCapabilities(
             fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs), terminal=False
         )
-        # The SDK routes by attribute; the requests an editor never gets here need no handler.
-        async with spawn_agent_process(
-            cast("Client", editor),
+        stdout, stderr = bytearray(), list[str]()
+        readers: list[asyncio.Future[None]] = []
+        async with spawn_stdio_transport(
             argv[0],
             *argv[1:],
             env=self.env(),
             cwd=self.root,
-            transport_kwargs={"stderr": None},
-        ) as (conn, process):
-            async with asyncio.timeout(TIMEOUT):
-                init = await conn.initialize(
-                    protocol_version=1,
-                    client_capabilities=capabilities,
-                    client_info=Implementation(name="codex-lsp-tests", version="0"),
-                )
-            yield Run(conn, editor, self.fake, self.root, init, process)
+            stderr=asyncio.subprocess.PIPE if capture_stderr else None,
+        ) as (agent_out, writer, process):
+            # The connection reads a copy of the agent's stdout, so the test sees every byte of it.
+            copy = asyncio.StreamReader(limit=2**24)
+            readers.append(asyncio.ensure_future(_copy(agent_out, copy, stdout)))
+            if capture_stderr:
+                readers.append(asyncio.ensure_future(_drain(process.stderr, stderr)))
+            # The SDK routes by attribute; the requests an editor never gets here need no handler.
+            conn = ClientSideConnection(cast("Client", editor), writer, copy)
+            try:
+                async with asyncio.timeout(TIMEOUT):
+                    init = await conn.initialize(
+                        protocol_version=1,
+                        client_capabilities=capabilities,
+                        client_info=Implementation(name="codex-lsp-tests", version="0"),
+                    )
+                yield Run(conn, editor, self.fake, self.root, init, process, argv, stdout, stderr)
+            finally:
+                await conn.close()
+        async with asyncio.timeout(TIMEOUT):  # the agent has exited: its output has ended
+            await asyncio.gather(*readers)
 
 
 @asynccontextmanager

@@ -113,5 +113,7 @@ async def test_a_missing_key_is_a_clear_error_on_session_new(tmp_path: Path) -> 
         del env["FAKE_KEY"]
         s.env = lambda: env  # type: ignore[method-assign]
         async with s.agent() as run:
-            with pytest.raises(RequestError, match="Missing environment variable: `FAKE_KEY`"):
+            assert run.init.auth_methods == [], "a provider with its own key offers no sign-in"
+            with pytest.raises(RequestError, match="Missing environment variable: `FAKE_KEY`") as caught:
                 await run.conn.new_session(cwd=str(s.root), mcp_servers=[])
+            assert caught.value.code == -32603, "not auth_required: signing in would not help"
