@@ -63,6 +63,9 @@ export const SIGN_IN_CHOICES: readonly SignInChoice[] = [
 
 export const SIGN_IN_HINT = "Run “Codex: Sign In”.";
 
+/** The notification (with Cancel) while a login waits for the user. */
+const LOGIN_TITLE = "Codex: waiting for the ChatGPT sign-in";
+
 function sentence(text: string): string {
   const trimmed = text.trim();
   const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
@@ -207,10 +210,51 @@ export class SignIn {
       args.apiKey = key.trim();
     }
     const attempt = ++this.attempts;
-    const result = await this.deps.request<LoginResult>(ServerCommand.login, args);
+    const result = await this.sendLogin(args, `codex-vscode-login-${attempt}`);
     // "signedIn" and "failed" the server has said itself; a cancelled login it ends silently.
     if (result?.status === "cancelled" && attempt === this.attempts) {
       void this.deps.ui.info("Codex: sign-in cancelled.");
+    }
+  }
+
+  /**
+   * Send `codex.login` with a work-done token of ours. vscode-languageclient would show the server's progress
+   * in the status bar, where it cannot be cancelled; on our token, while the login waits for the user, a
+   * notification offers Cancel (`window/workDoneProgress/cancel`). It does not repeat the code: the server's
+   * message and the status bar show it.
+   */
+  private async sendLogin(args: LoginParams, token: string): Promise<LoginResult | undefined> {
+    const connection = await this.deps.connection();
+    if (!connection) {
+      void this.deps.ui.error("Codex: the codex-lsp server is not running (see “Codex: Show Server Log”).");
+      return undefined;
+    }
+    let ended: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => (ended = resolve));
+    const listener = connection.onProgress(token, (value) => {
+      if (value.kind === "begin") {
+        void this.deps.ui.withProgress(LOGIN_TITLE, (progress) => {
+          progress.onCancel(() => {
+            connection.notify("window/workDoneProgress/cancel", { token }).catch(() => undefined);
+          });
+          return waiting;
+        });
+      } else if (value.kind === "end") {
+        ended();
+      }
+    });
+    try {
+      return await connection.request<LoginResult>("workspace/executeCommand", {
+        command: ServerCommand.login,
+        arguments: [args],
+        workDoneToken: token,
+      });
+    } catch (error) {
+      void this.deps.ui.error(`Codex: ${reasonOf(error)}`);
+      return undefined;
+    } finally {
+      listener.dispose();
+      ended();
     }
   }
 

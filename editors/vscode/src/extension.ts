@@ -79,7 +79,14 @@ export function activate(context: vsc.ExtensionContext): void {
         login: signIn.login,
       }),
     );
-  const turns = new Turns({ connection, ui: vsc.ui, changed: refresh, turnStarting: () => view.reveal() });
+  const turns = new Turns({
+    connection,
+    ui: vsc.ui,
+    changed: refresh,
+    turnStarting: () => view.reveal(),
+    // The sign-in may have changed during the turn (a refresh, a refusal, `codex login` in a terminal).
+    turnEnded: () => void signIn.load(),
+  });
   const signIn: SignIn = new SignIn({
     ui: vsc.ui,
     connection,

@@ -67,8 +67,8 @@ describe("Sign In", () => {
       ["device", "browser", "apiKey"],
     );
     assert.deepEqual(h.connection.commands(), [
-      { command: "codex.login", args: { method: "device" }, workDoneToken: undefined },
-      { command: "codex.login", args: { method: "browser" }, workDoneToken: undefined },
+      { command: "codex.login", args: { method: "device" }, workDoneToken: "codex-vscode-login-1" },
+      { command: "codex.login", args: { method: "browser" }, workDoneToken: "codex-vscode-login-2" },
     ]);
   });
 
@@ -82,7 +82,7 @@ describe("Sign In", () => {
     await h.signIn.signIn(); // an empty key: nothing sent
     assert.deepEqual(h.ui.inputBoxes.map((b) => b.password), [true, true]);
     assert.deepEqual(h.connection.commands(), [
-      { command: "codex.login", args: { method: "apiKey", apiKey: key }, workDoneToken: undefined },
+      { command: "codex.login", args: { method: "apiKey", apiKey: key }, workDoneToken: "codex-vscode-login-1" },
     ]);
     const everythingShown = JSON.stringify([h.ui.messages, h.ui.flashes, h.log]);
     assert.ok(!everythingShown.includes(key));
@@ -112,6 +112,27 @@ describe("Sign In", () => {
       { level: "info", text: "Codex: sign-in cancelled." },
       { level: "error", text: "Codex: codex.login: sign in with an API key" },
     ]);
+  });
+
+  it("while the login waits for the user, offers Cancel (which cancels the server's progress), without the code", async () => {
+    const h = harness();
+    const answer = deferred<unknown>();
+    h.connection.answer = () => answer.promise;
+    h.ui.answers.push("ChatGPT account (device code)");
+    const signingIn = h.signIn.signIn();
+    await settle();
+    assert.deepEqual(h.ui.progressTitles, [], "nothing until the server waits for the user");
+    const report = h.connection.progress.get("codex-vscode-login-1");
+    assert.ok(report, "the login's progress is ours, not the language client's (which cannot be cancelled)");
+    report({ kind: "begin", title: "Codex sign-in", message: "enter AB12-CD34 at http://x/codex/device", cancellable: true });
+    assert.deepEqual(h.ui.progressTitles, ["Codex: waiting for the ChatGPT sign-in"]);
+    h.ui.pressCancel();
+    assert.deepEqual(h.connection.notifications, [{ method: "window/workDoneProgress/cancel", params: { token: "codex-vscode-login-1" } }]);
+    answer.resolve({ status: "cancelled", account: SIGNED_OUT });
+    await signingIn;
+    assert.deepEqual(h.ui.messages, [{ level: "info", text: "Codex: sign-in cancelled." }]);
+    assert.deepEqual(h.ui.reports, [], "the code is in the server's message and the status bar, not here too");
+    assert.equal(h.connection.progress.size, 0);
   });
 
   it("does not call a login cancelled when the next Sign In replaced it", async () => {

@@ -166,7 +166,7 @@ describe("Commands", () => {
     await h.commands.showStatus();
     assert.match(h.ui.messages[0].text, /Not signed in: no credentials\. Run “Codex: Sign In”\.$/);
     assert.deepEqual(h.ui.buttons[0], ["Sign In", "Show Details"]);
-    assert.deepEqual(h.connection.commands().at(-1), { command: "codex.login", args: { method: "device" }, workDoneToken: undefined });
+    assert.deepEqual(h.connection.commands().at(-1), { command: "codex.login", args: { method: "device" }, workDoneToken: "codex-vscode-login-1" });
   });
 });
 
