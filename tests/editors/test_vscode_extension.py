@@ -531,6 +531,11 @@ def test_sign_in_with_a_device_code_then_the_next_ask_carries_the_new_token(
     for name, secret in new.items():
         assert secret not in seen, f"the {name} is shown"
 
+    workbench.run_command("Codex: Sign Out")
+    workbench.wait_notification("Codex: signed out.")
+    wait_tooltip(workbench, "Not signed in")
+    assert not (sign_in_window.home / "auth.json").exists()
+
 
 def test_a_language_server_left_running_past_the_expiry_refreshes_once(
     sign_in_window: SignInWindow, workbench: Workbench, model: HostedFake

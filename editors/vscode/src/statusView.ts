@@ -1,7 +1,7 @@
 /**
  * The status bar item, from the server's state, the running turns and the sign-in: idle (click for the
  * status), a turn running (its latest line; click to cancel), a login waiting for the user (its code; click to
- * copy it and open the page), or an error (click for the server log). While the server runs, the tooltip
+ * copy it and open the page), or an error (click for the server log). Idle or after an error, the tooltip
  * also says who the requests are signed in as.
  */
 import { describeAccount, type PendingLogin } from "./account";
@@ -25,7 +25,9 @@ const LINE_LENGTH = 40;
 
 export function statusView(input: StatusInput): StatusView {
   const view = baseView(input);
-  if (input.server.kind === "running" && input.account && !input.login) {
+  // Idle or after a failed turn, not while a turn runs or a login waits: those tooltips are about them.
+  const settled = input.server.kind === "running" && input.running === 0 && !input.login;
+  if (settled && input.account) {
     view.tooltip += `\n${describeAccount(input.account)}`;
   }
   return view;

@@ -37,6 +37,7 @@ describe("statusView", () => {
     assert.match(failed.tooltip, /\nNot signed in\. Run “Codex: Sign In”\.$/);
     assert.doesNotMatch(statusView({ server: { kind: "starting" }, running: 0, account }).tooltip, /dev@example/, "a stopped server's account is stale");
     assert.doesNotMatch(statusView({ server: RUNNING, running: 0 }).tooltip, /\n/, "no account known, none shown");
+    assert.doesNotMatch(statusView({ server: RUNNING, running: 1, account }).tooltip, /\n/, "a running turn's tooltip is the turn's");
   });
 
   it("shows the code of a login waiting for the user: a click copies it and opens the page", () => {
