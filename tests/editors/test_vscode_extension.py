@@ -495,6 +495,10 @@ def test_sign_in_with_a_device_code_then_the_next_ask_carries_the_new_token(
     workbench.pick("ChatGPT account (device code)")
     first = shown_code(workbench)
     item.filter(has_text=f"Codex: {first}").wait_for()  # the status bar shows the code while the login waits
+    workbench.wait_notification(WAITING_FOR_SIGN_IN)
+    workbench.screenshot("device-code")
+    # The server's message shows the code; the extension's notification and the status bar add no copy.
+    assert len([n for n in workbench.notifications() if first in n]) == 1, workbench.notifications()
     workbench.click_notification_button(WAITING_FOR_SIGN_IN, "Cancel")
     workbench.wait_notification("Codex: sign-in cancelled.")
     item.locator(".codicon-sparkle").wait_for()
@@ -504,10 +508,6 @@ def test_sign_in_with_a_device_code_then_the_next_ask_carries_the_new_token(
     code = shown_code(workbench, other_than=first)
     assert sign_in_window.read(lambda i: [d.user_code for d in i.devices.values()]) == [first, code]
     item.filter(has_text=f"Codex: {code}").wait_for()
-    workbench.wait_notification(WAITING_FOR_SIGN_IN)
-    workbench.screenshot("device-code")
-    # The server's message shows the code; the extension's notification and the status bar add no copy.
-    assert len([n for n in workbench.notifications() if code in n]) == 1, workbench.notifications()
 
     sign_in_window.read(lambda i: i.approve(code))
     workbench.wait_notification("Codex: signed in (dev@example.com).")
