@@ -4,10 +4,12 @@
  * that waits for the user (`codex/login/started`).
  *
  * codex-lsp tells the user most of a login itself: the code and the page (`window/showMessage`, and the page
- * opened through `window/showDocument`), a progress notification with Cancel, and the outcome ("signed in
+ * opened through `window/showDocument`), a cancellable work-done progress, and the outcome ("signed in
  * (…)", "sign-in failed: …", "signed out"). This module adds only what the server cannot: the choice of
- * method, the API key box, the code kept in the status bar while the login waits (a click copies it and
- * opens the page, where the server's message may be gone), and a word when a login was cancelled.
+ * method, the API key box, that progress as a notification with Cancel (vscode-languageclient would put it
+ * in the status bar, where it cannot be cancelled), the code kept in the status bar while the login waits (a
+ * click copies it and opens the page, where the server's message may be gone), and a word when a login was
+ * cancelled.
  */
 import type { Connection, Log, Ui } from "./host";
 import {
