@@ -11,15 +11,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from playwright.sync_api import expect
 
-from codex_lsp.testing import Script
+from codex_lsp.testing import FakeIssuer, Script, access_token, write_chatgpt_auth
 from tests.editors import vscode_selectors as sel
 from tests.editors.background import BackgroundLoop, HostedFake
 from tests.editors.deps import (
@@ -30,6 +33,8 @@ from tests.editors.deps import (
     venv_bin,
 )
 from tests.editors.vscode_driver import WAIT, CodeServer, VSCodeTimeout, Workbench
+
+T = TypeVar("T")
 
 EXTENSION = REPO_ROOT / "editors" / "vscode"
 VSIX = EXTENSION / "build" / "codex-lsp.vsix"
@@ -235,7 +240,7 @@ def test_ask_streams_the_answer_into_the_transcript_and_edits_the_file(
 
     workbench.run_command("Codex: Show Status")
     status = workbench.wait_notification("gpt-5.5 via openai")
-    assert "key found" in status
+    assert "Signed in with an API key (env OPENAI_API_KEY)." in status
     assert KEY not in status
 
 
@@ -385,3 +390,180 @@ def test_a_crashed_server_is_started_again_and_a_restart_replaces_it(
     assert (turn["status"], turn["messages"]) == ("completed", ["Still here after two restarts."])
     assert alive(third)
     assert codex_log(workbench).count("starting " + str(venv_bin() / "codex-lsp")) == 3
+
+
+# --- the OpenAI sign-in ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SignInWindow:
+    """What a sign-in test's window talks to: its own CODEX_HOME and fake issuer (on the module's loop)."""
+
+    home: Path
+    issuer: FakeIssuer
+    loop: BackgroundLoop
+
+    def read(self, function: Callable[[FakeIssuer], T]) -> T:
+        """Read or act on the issuer on its loop's thread, e.g. ``window.read(lambda i: i.refreshes())``."""
+        return self.loop.call(lambda: function(self.issuer))
+
+
+def accept_only(model: HostedFake, tokens: set[str] | None) -> None:
+    """The fake model accepts only these bearer tokens from now on (``None``: any)."""
+    model.loop.call(lambda: setattr(model.server, "accepted_tokens", tokens))
+
+
+@pytest.fixture
+def sign_in_window(workspace: Path, tmp_path: Path, model: HostedFake) -> Iterator[SignInWindow]:
+    """Make the test's window (request this before `workbench`) sign in with the OpenAI account.
+
+    Every window shares the module's code-server environment (an API key, the default CODEX_HOME), so the
+    folder's settings point ``codex.server.path`` at a script that gives this window's codex-lsp a
+    CODEX_HOME and a sign-in issuer of its own and no key from the environment, and choose that
+    CODEX_HOME's provider, one that takes the OpenAI sign-in (a ChatGPT-shaped backend on the fake model).
+    """
+    issuer = FakeIssuer()
+    model.loop.run(issuer.start())
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    base_url = model.server.chatgpt_base_url
+    (home / "config.toml").write_text(
+        f"""model = "gpt-5.5"
+model_provider = "chatgpt-fake"
+
+[model_providers.chatgpt-fake]
+name = "ChatGPT (fake)"
+base_url = "{base_url}"
+requires_openai_auth = true
+supports_websockets = true
+""",
+        encoding="utf-8",
+    )
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in {"CODEX_HOME": str(home), **issuer.env()}.items())
+    server = tmp_path / "codex-lsp-signing-in"
+    server.write_text(
+        "#!/bin/sh\n"
+        "unset OPENAI_API_KEY CODEX_API_KEY\n"
+        f"export {exports}\n"
+        f'exec {shlex.quote(str(venv_bin() / "codex-lsp"))} "$@"\n',
+        encoding="utf-8",
+    )
+    server.chmod(0o755)
+    settings = {"codex.server.path": str(server), "codex.provider": "chatgpt-fake", "codex.baseUrl": base_url}
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    yield SignInWindow(home, issuer, model.loop)
+    accept_only(model, None)
+    model.loop.run(issuer.stop())
+
+
+def wait_tooltip(workbench: Workbench, contains: str, *, timeout: float = WAIT) -> str:
+    """Wait until the Codex status bar item's tooltip (its accessible label) contains ``contains``."""
+    item = workbench.page.locator(STATUS_ITEM)
+    expect(item).to_have_attribute("aria-label", re.compile(re.escape(contains)), timeout=timeout * 1000)
+    return item.get_attribute("aria-label") or ""
+
+
+WAITING_FOR_SIGN_IN = "Codex: waiting for the ChatGPT sign-in"
+
+
+def shown_code(workbench: Workbench, *, other_than: str | None = None) -> str:
+    """The code of a device login, read from the server's message in the workbench (a message showing
+    ``other_than``, an earlier login's code, does not count)."""
+    toasts = workbench.page.locator(
+        f"{sel.NOTIFICATION_TOAST} {sel.NOTIFICATION_MESSAGE}", has_text="enter the code"
+    )
+    if other_than is not None:
+        toasts = toasts.filter(has_not_text=other_than)
+    toasts.first.wait_for(timeout=WAIT * 1000)
+    shown = toasts.first.inner_text()
+    found = re.search(r"enter the code (\S+) ", shown)
+    assert found, shown
+    return found.group(1)
+
+
+def test_sign_in_with_a_device_code_then_the_next_ask_carries_the_new_token(
+    sign_in_window: SignInWindow, workbench: Workbench, model: HostedFake
+) -> None:
+    model.load(script([say("Signed in now.")]))
+    item = workbench.page.locator(STATUS_ITEM)
+    wait_tooltip(workbench, "Not signed in: no credentials")
+    assert "Run “Codex: Sign In”." in wait_tooltip(workbench, "Not signed in")
+
+    # A first login, cancelled from the notification the extension shows while it waits.
+    workbench.run_command("Codex: Sign In", opens_input=True)
+    workbench.pick("ChatGPT account (device code)")
+    first = shown_code(workbench)
+    item.filter(has_text=f"Codex: {first}").wait_for()  # the status bar shows the code while the login waits
+    workbench.wait_notification(WAITING_FOR_SIGN_IN)
+    workbench.screenshot("device-code")
+    # The server's message shows the code; the extension's notification and the status bar add no copy.
+    assert len([n for n in workbench.notifications() if first in n]) == 1, workbench.notifications()
+    workbench.click_notification_button(WAITING_FOR_SIGN_IN, "Cancel")
+    workbench.wait_notification("Codex: sign-in cancelled.")
+    item.locator(".codicon-sparkle").wait_for()
+
+    workbench.run_command("Codex: Sign In", opens_input=True)
+    workbench.pick("ChatGPT account (device code)")
+    code = shown_code(workbench, other_than=first)
+    assert sign_in_window.read(lambda i: [d.user_code for d in i.devices.values()]) == [first, code]
+    item.filter(has_text=f"Codex: {code}").wait_for()
+
+    sign_in_window.read(lambda i: i.approve(code))
+    workbench.wait_notification("Codex: signed in (dev@example.com).")
+    signed_in = "Signed in with ChatGPT as dev@example.com (plus plan, workspace acct-fake-workspace)."
+    tooltip = wait_tooltip(workbench, signed_in)
+    item.locator(".codicon-sparkle").wait_for()
+    new = sign_in_window.read(lambda i: dict(i.issued[-1]))
+    accept_only(model, {new["access_token"]})
+
+    workbench.run_command("Codex: Ask…", opens_input=True)
+    workbench.answer_input("Ask Codex", "are you there?")
+    turn = wait_turn_ended(workbench, 1)
+    assert (turn["status"], turn["messages"]) == ("completed", ["Signed in now."])
+    sent = model.read(lambda s: s.generating_requests()[-1].headers["authorization"])
+    assert sent == f"Bearer {new['access_token']}"
+
+    workbench.run_command("Codex: Show Status")
+    status = workbench.wait_notification(signed_in)
+    workbench.screenshot("signed-in")
+    seen = "\n".join([tooltip, status, *workbench.notifications(), codex_log(workbench)])
+    for name, secret in new.items():
+        assert secret not in seen, f"the {name} is shown"
+
+    workbench.run_command("Codex: Sign Out")
+    workbench.wait_notification("Codex: signed out.")
+    wait_tooltip(workbench, "Not signed in")
+    assert not (sign_in_window.home / "auth.json").exists()
+
+
+def test_a_language_server_left_running_past_the_expiry_refreshes_once(
+    sign_in_window: SignInWindow, workbench: Workbench, model: HostedFake
+) -> None:
+    """The access token is valid at the first Ask and due at the second (5 minutes before its ``exp``)."""
+    model.load(script([say("one")], [say("two")]))
+    workbench.page.locator(STATUS_ITEM).locator(".codicon-sparkle").wait_for()
+    workbench.run_command("Codex: Ask…", opens_input=True)
+    # Signed in (as by `codex login` in a terminal) just before the Ask is sent, so that the seconds the
+    # token has left before it is due are not spent opening the window.
+    margin = 305
+    old = access_token(margin)
+    written = write_chatgpt_auth(sign_in_window.home, access=old, issuer=sign_in_window.issuer.url)
+    due_at = time.time() + margin - 300
+    accept_only(model, {old})
+    workbench.answer_input("Ask Codex", "one")
+    assert wait_turn_ended(workbench, 1)["status"] == "completed"
+    assert sign_in_window.read(lambda i: i.refreshes()) == [], "not due yet"
+    wait_tooltip(workbench, "Signed in with ChatGPT as dev@example.com")  # read again after the turn
+
+    time.sleep(max(0.0, due_at - time.time()) + 0.05)  # the clock itself is under test
+    accept_only(model, None)
+    workbench.run_command("Codex: Ask…", opens_input=True)
+    workbench.answer_input("Ask Codex", "two")
+    assert wait_turn_ended(workbench, 2)["status"] == "completed"
+    (refresh,) = sign_in_window.read(lambda i: i.refreshes())
+    assert refresh["refresh_reason"] == "proactive_expiry"
+    assert refresh["refresh_token"] == written["tokens"]["refresh_token"]
+    new = sign_in_window.read(lambda i: dict(i.issued[-1]))
+    sent = model.read(lambda s: s.generating_requests()[-1].headers["authorization"])
+    assert sent == f"Bearer {new['access_token']}"

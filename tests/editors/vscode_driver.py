@@ -282,6 +282,20 @@ class Workbench:
         self.page.keyboard.press("Enter")
         self.page.locator(sel.QUICK_INPUT).wait_for(state="hidden", timeout=timeout * 1000)
 
+    def pick(self, label: str, *, timeout: float = WAIT, opens_input: bool = False) -> None:
+        """Choose the item labelled exactly ``label`` in the open quick pick (``showQuickPick``).
+
+        A choice that opens another input (``opens_input``) leaves the quick input open: answer it with
+        `answer_input`.
+        """
+        exact = re.compile("^" + re.escape(label) + "$")
+        row = self.page.locator(sel.QUICK_INPUT_ROW).filter(
+            has=self.page.locator(sel.QUICK_INPUT_ROW_LABEL, has_text=exact)
+        )
+        row.first.click(timeout=timeout * 1000)
+        if not opens_input:
+            self.page.locator(sel.QUICK_INPUT).wait_for(state="hidden", timeout=timeout * 1000)
+
     def open_file(self, relative: str, *, timeout: float = WAIT) -> None:
         """Open a file of the folder through Quick Open (Ctrl+P) and wait until its tab is active."""
         self.dismiss_dialogs()

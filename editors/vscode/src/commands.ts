@@ -7,8 +7,9 @@
  * Ask and Fix Problems in File continue the conversation of the workspace folder (the thread of the last
  * turn they ran there); New Thread starts a fresh one. The server's quick fixes run on threads of their own.
  */
+import { describeAccount, needsSignIn, shownFields } from "./account";
 import type { Connection, EditorSnapshot, Log, Ui } from "./host";
-import { ServerCommand, type Diagnostic, type Range, type TurnResult } from "./protocol";
+import { ServerCommand, type Account, type Diagnostic, type Range, type StatusAccount, type TurnResult } from "./protocol";
 import type { Turns } from "./turns";
 
 export interface CommandsDeps {
@@ -20,6 +21,8 @@ export interface CommandsDeps {
   log: Log;
   /** Where the server was found, for Show Status. */
   serverDescription(): string;
+  /** The sign-in, for Show Status: the account it describes, and its Sign In button. */
+  account: { load(): Promise<Account | undefined>; signIn(): Promise<void> };
 }
 
 type Position = Range["start"];
@@ -100,20 +103,33 @@ export interface ServerStatus {
   configError?: string;
   editMode?: string;
   runningTurns?: string[];
+  account?: StatusAccount;
 }
 
-/** `codex.status` in one line (never the key: the server does not send it). */
-export function statusSummary(status: ServerStatus, server: string): string {
+/** `codex.status` in one line, then who the requests are signed in as when `account` (`codex.account`) is
+ * known, else whether a key was found (never the key: the server does not send it). */
+export function statusSummary(status: ServerStatus, server: string, account?: Account): string {
   const head = `Codex ${status.version ?? "?"} (${server})`;
   if (status.configError) {
     return `${head}: not configured: ${status.configError}`;
   }
-  const key = status.keyFound ? `key found${status.keySource ? ` (${status.keySource})` : ""}` : "no key found";
   const running = status.runningTurns?.length ?? 0;
-  return (
-    `${head}: ${status.model ?? "?"} via ${status.provider ?? "?"}, ${status.transport ?? "?"} (${status.connection ?? "?"}); ` +
-    `${key}; edits: ${status.editMode ?? "auto"}; ${running} turn${running === 1 ? "" : "s"} running.`
-  );
+  const connection = `${status.model ?? "?"} via ${status.provider ?? "?"}, ${status.transport ?? "?"} (${status.connection ?? "?"})`;
+  const edits = `edits: ${status.editMode ?? "auto"}; ${running} turn${running === 1 ? "" : "s"} running.`;
+  if (account) {
+    return `${head}: ${connection}; ${edits} ${describeAccount(account)}`;
+  }
+  const key = status.keyFound ? `key found${status.keySource ? ` (${status.keySource})` : ""}` : "no key found";
+  return `${head}: ${connection}; ${key}; ${edits}`;
+}
+
+/** `codex.status` for the log, its account reduced to the fields that may be shown. */
+export function statusDetails(status: ServerStatus): string {
+  const shown: Record<string, unknown> = { ...status };
+  if (status.account) {
+    shown.account = shownFields(status.account);
+  }
+  return JSON.stringify(shown, null, 2);
 }
 
 function reasonOf(error: unknown): string {
@@ -170,14 +186,21 @@ export class Commands {
   }
 
   async showStatus(): Promise<void> {
-    const status = await this.request<ServerStatus>(ServerCommand.status, {});
+    const [status, account] = await Promise.all([
+      this.request<ServerStatus>(ServerCommand.status, {}),
+      this.deps.account.load(),
+    ]);
     if (!status) {
       return;
     }
     const details = "Show Details";
-    const answer = await this.deps.ui.info(statusSummary(status, this.deps.serverDescription()), details);
-    if (answer === details) {
-      this.deps.log.appendLine(`codex.status: ${JSON.stringify(status, null, 2)}`);
+    const signIn = "Sign In";
+    const actions = account && needsSignIn(account) ? [signIn, details] : [details];
+    const answer = await this.deps.ui.info(statusSummary(status, this.deps.serverDescription(), account), ...actions);
+    if (answer === signIn) {
+      await this.deps.account.signIn();
+    } else if (answer === details) {
+      this.deps.log.appendLine(`codex.status: ${statusDetails(status)}`);
       this.deps.log.show();
     }
   }

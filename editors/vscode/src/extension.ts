@@ -4,6 +4,7 @@
  */
 import { promises as fs, constants as fsConstants } from "node:fs";
 import * as os from "node:os";
+import { SignIn } from "./account";
 import { Commands, turnTitle } from "./commands";
 import type { Connection } from "./host";
 import { Command } from "./ids";
@@ -74,9 +75,25 @@ export function activate(context: vsc.ExtensionContext): void {
         running: turns.running,
         line: turns.line,
         lastError: turns.lastError,
+        account: signIn.current,
+        login: signIn.login,
       }),
     );
-  const turns = new Turns({ connection, ui: vsc.ui, changed: refresh, turnStarting: () => view.reveal() });
+  const turns = new Turns({
+    connection,
+    ui: vsc.ui,
+    changed: refresh,
+    turnStarting: () => view.reveal(),
+    // The sign-in may have changed during the turn (a refresh, a refusal, `codex login` in a terminal).
+    turnEnded: () => void signIn.load(),
+  });
+  const signIn: SignIn = new SignIn({
+    ui: vsc.ui,
+    connection,
+    request: (command, args) => commands.request(command, args),
+    changed: refresh,
+    log,
+  });
   const commands = new Commands({
     ui: vsc.ui,
     turns,
@@ -84,6 +101,7 @@ export function activate(context: vsc.ExtensionContext): void {
     editor: vsc.editorSnapshot,
     log,
     serverDescription: () => describeServer(supervisor?.state ?? { kind: "stopped" }),
+    account: signIn,
   });
 
   const review = new Review({ ui: vsc.ui, editor: vsc.editorSnapshot, request: (command, args) => commands.request(command, args) });
@@ -92,7 +110,7 @@ export function activate(context: vsc.ExtensionContext): void {
     // The server's quick fixes and selection actions run as turns of ours: progress with Cancel, status bar.
     executeCommand: (command, args, next) =>
       TURN_COMMANDS.has(command) ? turns.run(command, args[0], turnTitle(command, args[0])) : next(command, args),
-    notification: (method, params) => transcript.handle(method, params),
+    notification: (method, params) => signIn.handle(method, params) || transcript.handle(method, params),
     notifications: NOTIFICATIONS,
   };
 
@@ -119,7 +137,13 @@ export function activate(context: vsc.ExtensionContext): void {
       return client.server;
     },
     clock: vsc.clock,
-    onState: refresh,
+    onState: (state) => {
+      // Every server start reads the account afresh; a stopped server's account and login are gone.
+      signIn.forget();
+      if (state.kind === "running") {
+        void signIn.load();
+      }
+    },
     log: (line) => log.appendLine(line),
   });
 
@@ -129,6 +153,9 @@ export function activate(context: vsc.ExtensionContext): void {
   register(Command.cancel, () => commands.cancel());
   register(Command.showStatus, () => commands.showStatus());
   register(Command.newThread, () => commands.newThread());
+  register(Command.signIn, () => signIn.signIn());
+  register(Command.signOut, () => signIn.signOut());
+  register(Command.continueSignIn, () => signIn.continueSignIn());
   register(Command.showTranscript, () => view.reveal());
   register(Command.showLog, () => log.show());
   register(Command.restart, () => (supervisor as Supervisor).restart());

@@ -25,12 +25,19 @@ export interface ProgressNotification {
 }
 
 export interface Ui {
-  inputBox(options: { title: string; prompt: string; placeHolder?: string }): Promise<string | undefined>;
+  /** `password`: the text typed is hidden. */
+  inputBox(options: { title: string; prompt: string; placeHolder?: string; password?: boolean }): Promise<string | undefined>;
   info(message: string, ...actions: string[]): Promise<string | undefined>;
   warning(message: string, ...actions: string[]): Promise<string | undefined>;
   error(message: string, ...actions: string[]): Promise<string | undefined>;
   pick<T extends { label: string }>(items: T[], placeHolder: string): Promise<T | undefined>;
   withProgress<T>(title: string, task: (progress: ProgressNotification) => Promise<T>): Promise<T>;
+  /** Put `text` on the clipboard. */
+  copy(text: string): Promise<void>;
+  /** Open `url` in the user's browser; false when the user or the editor declined. */
+  openUrl(url: string): Promise<boolean>;
+  /** A short-lived message in the status bar (no notification). */
+  flash(message: string): void;
 }
 
 /** The active text editor as the commands need it, in LSP terms (UTF-16 positions). */

@@ -13,4 +13,8 @@ export const Command = {
   showTranscript: "codex-lsp.showTranscript",
   showLog: "codex-lsp.showLog",
   restart: "codex-lsp.restart",
+  signIn: "codex-lsp.signIn",
+  signOut: "codex-lsp.signOut",
+  /** The status bar's action while a sign-in waits: copy the code and open the page (not in the palette). */
+  continueSignIn: "codex-lsp.continueSignIn",
 } as const;

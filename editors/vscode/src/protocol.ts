@@ -21,6 +21,9 @@ export const ServerCommand = {
   rejectHunk: "codex.rejectHunk",
   applyProposal: "codex.applyProposal",
   discardProposal: "codex.discardProposal",
+  account: "codex.account",
+  login: "codex.login",
+  logout: "codex.logout",
 } as const;
 
 /** The commands that run a model turn (they answer when the turn ends). */
@@ -39,6 +42,8 @@ export const Notification = {
   transport: "codex/turn/transport",
   turnCompleted: "codex/turn/completed",
   proposalUpdated: "codex/proposal/updated",
+  loginStarted: "codex/login/started",
+  accountUpdated: "codex/account/updated",
 } as const;
 
 export const NOTIFICATIONS: readonly string[] = Object.values(Notification);
@@ -145,6 +150,70 @@ export interface ProposalUpdated {
   turnId: string;
   files: Array<{ path: string }>;
   hunks: Array<{ hunkId: string; status: string }>;
+}
+
+/** Who the model requests are signed in as (`codex.account`, `codex/account/updated`). It holds no token
+ * and no key; still, the extension shows only the fields it names, never the object itself. */
+export interface Account {
+  signedIn: boolean;
+  /** null: not signed in, or the provider takes no OpenAI sign-in. */
+  mode: "chatgpt" | "apikey" | null;
+  email?: string | null;
+  plan?: string | null;
+  /** The ChatGPT workspace. */
+  accountId?: string | null;
+  /** Where the credential comes from: auth.json's path, `env OPENAI_API_KEY`… */
+  source?: string | null;
+  /** `proactive_expiry` or `scheduled` when the next request refreshes the sign-in first. */
+  refreshDue?: string | null;
+  /** The access token's expiry, in seconds since the epoch. */
+  expiresAt?: number | null;
+  lastRefresh?: string | null;
+  /** Why requests would fail now (not signed in, a failed refresh, a configuration error). */
+  problem?: string | null;
+  provider?: string;
+  /** Whether the provider takes the OpenAI sign-in at all (null: the configuration is broken). */
+  usesAccount?: boolean | null;
+}
+
+/** The account as `codex.status` carries it (no `signedIn`, `provider` or `usesAccount`). */
+export type StatusAccount = Omit<Account, "signedIn" | "provider" | "usesAccount">;
+
+export type LoginMethod = "device" | "browser" | "apiKey";
+
+/** The arguments of `codex.login`. */
+export interface LoginParams {
+  method?: LoginMethod;
+  apiKey?: string;
+  openBrowser?: boolean;
+}
+
+/** What `codex.login` answers once the login ends. */
+export interface LoginResult {
+  status: "signedIn" | "cancelled" | "failed";
+  account: Account;
+  error?: string;
+}
+
+/** What `codex.logout` answers. */
+export interface LogoutResult {
+  signedOut: boolean;
+  account: Account;
+}
+
+/** A login waits for the user: the code to enter at `verificationUrl` (device), or the page (browser). */
+export interface LoginStarted {
+  loginId: string;
+  method: LoginMethod;
+  verificationUrl?: string;
+  userCode?: string;
+  authUrl?: string;
+  /** When the code expires, in seconds since the epoch. */
+  expiresAt?: number | null;
+}
+
+export interface AccountUpdated {
+  account: Account;
 }
 
 /** `$/progress` values of a work-done progress. */

@@ -20,6 +20,8 @@ export interface TurnsDeps {
   changed(): void;
   /** A turn is about to start: show the transcript. */
   turnStarting(): void;
+  /** A turn ended, however it did (what the turn met, a refreshed or refused sign-in, may have changed). */
+  turnEnded?(): void;
 }
 
 interface ActiveTurn {
@@ -105,6 +107,7 @@ export class Turns {
     } finally {
       this.active.delete(token);
       this.deps.changed();
+      this.deps.turnEnded?.();
     }
   }
 

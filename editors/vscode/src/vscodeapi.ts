@@ -33,6 +33,9 @@ export const clock: Clock = {
 
 // -- the window ------------------------------------------------------------------------------------------
 
+/** How long a status bar message stays. */
+const FLASH_MS = 5000;
+
 export const ui: Ui = {
   inputBox: (options) => Promise.resolve(vscode.window.showInputBox({ ...options, ignoreFocusOut: true })),
   info: (message, ...actions) => Promise.resolve(vscode.window.showInformationMessage(message, ...actions)),
@@ -54,6 +57,11 @@ export const ui: Ui = {
         },
       ),
     ),
+  copy: (text) => Promise.resolve(vscode.env.clipboard.writeText(text)),
+  openUrl: (url) => Promise.resolve(vscode.env.openExternal(vscode.Uri.parse(url))),
+  flash: (message) => {
+    vscode.window.setStatusBarMessage(message, FLASH_MS);
+  },
 };
 
 export function outputChannel(): vscode.LogOutputChannel {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { SignIn } from "../src/account";
 import { Commands, askArguments, diagnosticsInView, statusSummary, turnTitle } from "../src/commands";
-import type { Diagnostic, TurnResult } from "../src/protocol";
+import type { Account, Diagnostic, TurnResult } from "../src/protocol";
 import { Turns } from "../src/turns";
 import { FakeConnection, FakeUi, editor } from "./fakes";
 
@@ -25,15 +26,23 @@ function harness(snapshot = editor()) {
   };
   const log: string[] = [];
   const turns = new Turns({ connection: () => Promise.resolve(connection), ui, changed: () => undefined, turnStarting: () => undefined });
-  const commands = new Commands({
+  const account: SignIn = new SignIn({
+    ui,
+    connection: () => Promise.resolve(connection),
+    request: (command, args) => commands.request(command, args),
+    changed: () => undefined,
+    log: { appendLine: (line) => log.push(line), show: () => undefined },
+  });
+  const commands: Commands = new Commands({
     ui,
     turns,
     connection: () => Promise.resolve(connection),
     editor: () => snapshot,
     log: { appendLine: (line) => log.push(line), show: () => undefined },
     serverDescription: () => "/bin/codex-lsp",
+    account,
   });
-  return { ui, connection, commands, log };
+  return { ui, connection, commands, account, log };
 }
 
 describe("what Ask sends", () => {
@@ -122,6 +131,42 @@ describe("Commands", () => {
     await h.commands.showStatus();
     assert.match(h.ui.messages[0].text, /^Codex 0.1.0 \(\/bin\/codex-lsp\): gpt-5.5 via openai/);
     assert.match(h.log[0], /"keySource": "env"/);
+  });
+
+  it("Show Status says who is signed in (codex.account), and its details show no field it does not name", async () => {
+    const h = harness();
+    const account = { signedIn: true, mode: "chatgpt", email: "dev@example.com", plan: "plus", accountId: "ws-1", usesAccount: true };
+    h.connection.answer = (_method, params) =>
+      Promise.resolve(
+        (params as { command: string }).command === "codex.account"
+          ? account
+          : { version: "0.1.0", model: "gpt-5.5", provider: "chatgpt", account: { ...account, idToken: "eyJ-secret" } },
+      );
+    h.ui.answers.push("Show Details");
+    await h.commands.showStatus();
+    assert.deepEqual(h.connection.commands().map((c) => c.command).sort(), ["codex.account", "codex.status"]);
+    assert.match(h.ui.messages[0].text, /running\. Signed in with ChatGPT as dev@example\.com \(plus plan, workspace ws-1\)\.$/);
+    assert.deepEqual(h.ui.buttons[0], ["Show Details"]);
+    assert.match(h.log.join("\n"), /"email": "dev@example.com"/);
+    assert.doesNotMatch(h.log.join("\n"), /secret/);
+    assert.deepEqual(h.account.current, account);
+  });
+
+  it("Show Status offers Sign In when the provider needs a sign-in and has none", async () => {
+    const h = harness();
+    const signedOut: Account = { signedIn: false, mode: null, problem: "Not signed in: no credentials.", usesAccount: true };
+    h.connection.answer = (_method, params) => {
+      const command = (params as { command: string }).command;
+      if (command === "codex.login") {
+        return Promise.resolve({ status: "cancelled", account: signedOut });
+      }
+      return Promise.resolve(command === "codex.account" ? signedOut : { version: "0.1.0", model: "gpt-5.5", provider: "openai" });
+    };
+    h.ui.answers.push("Sign In", "ChatGPT account (device code)");
+    await h.commands.showStatus();
+    assert.match(h.ui.messages[0].text, /Not signed in: no credentials\. Run “Codex: Sign In”\.$/);
+    assert.deepEqual(h.ui.buttons[0], ["Sign In", "Show Details"]);
+    assert.deepEqual(h.connection.commands().at(-1), { command: "codex.login", args: { method: "device" }, workDoneToken: "codex-vscode-login-1" });
   });
 });
 

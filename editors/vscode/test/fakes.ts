@@ -47,24 +47,37 @@ export class FakeUi implements Ui {
   answers: Array<string | undefined> = [];
   progressTitles: string[] = [];
   reports: string[] = [];
+  /** The options of every input box shown, and the labels of every pick offered. */
+  inputBoxes: Array<{ title: string; password?: boolean }> = [];
+  offered: string[][] = [];
+  clipboard: string[] = [];
+  opened: string[] = [];
+  flashes: string[] = [];
+  /** The buttons of each message, in the order of `messages`. */
+  buttons: string[][] = [];
   private cancels: Array<() => void> = [];
 
-  inputBox(): Promise<string | undefined> {
+  inputBox(options: { title: string; password?: boolean }): Promise<string | undefined> {
+    this.inputBoxes.push({ title: options.title, password: options.password });
     return Promise.resolve(this.inputs.shift());
   }
-  info(text: string): Promise<string | undefined> {
+  info(text: string, ...actions: string[]): Promise<string | undefined> {
     this.messages.push({ level: "info", text });
+    this.buttons.push(actions);
     return Promise.resolve(this.answers.shift());
   }
-  warning(text: string): Promise<string | undefined> {
+  warning(text: string, ...actions: string[]): Promise<string | undefined> {
     this.messages.push({ level: "warning", text });
+    this.buttons.push(actions);
     return Promise.resolve(this.answers.shift());
   }
-  error(text: string): Promise<string | undefined> {
+  error(text: string, ...actions: string[]): Promise<string | undefined> {
     this.messages.push({ level: "error", text });
+    this.buttons.push(actions);
     return Promise.resolve(this.answers.shift());
   }
   pick<T extends { label: string }>(items: T[]): Promise<T | undefined> {
+    this.offered.push(items.map((i) => i.label));
     const wanted = this.answers.shift();
     return Promise.resolve(items.find((i) => i.label === wanted));
   }
@@ -74,6 +87,17 @@ export class FakeUi implements Ui {
       report: (message) => this.reports.push(message),
       onCancel: (listener) => this.cancels.push(listener),
     });
+  }
+  copy(text: string): Promise<void> {
+    this.clipboard.push(text);
+    return Promise.resolve();
+  }
+  openUrl(url: string): Promise<boolean> {
+    this.opened.push(url);
+    return Promise.resolve(true);
+  }
+  flash(message: string): void {
+    this.flashes.push(message);
   }
   /** Press Cancel on every progress notification shown. */
   pressCancel(): void {

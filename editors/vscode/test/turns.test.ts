@@ -11,13 +11,15 @@ function harness(connection: FakeConnection | null = new FakeConnection()) {
   const ui = new FakeUi();
   let changes = 0;
   let reveals = 0;
+  let ended = 0;
   const turns = new Turns({
     connection: () => Promise.resolve(connection ?? undefined),
     ui,
     changed: () => changes++,
     turnStarting: () => reveals++,
+    turnEnded: () => ended++,
   });
-  return { ui, turns, connection, changes: () => changes, reveals: () => reveals };
+  return { ui, turns, connection, changes: () => changes, reveals: () => reveals, ended: () => ended };
 }
 
 /** A connection whose turn requests wait until `finish` is called. */
@@ -79,6 +81,7 @@ describe("Turns", () => {
     const h = harness(connection);
     await h.turns.run("codex.ask", { prompt: "hi" }, "hi");
     assert.equal(h.turns.lastError, "no key");
+    assert.equal(h.ended(), 1, "an ended turn is reported (the extension reads the account again)");
     connection.answer = () => Promise.resolve(RESULT);
     const next = h.turns.run("codex.ask", { prompt: "again" }, "again");
     await settle();
@@ -93,6 +96,7 @@ describe("Turns", () => {
     assert.equal(await h.turns.run("codex.ask", { prompt: "" }, ""), undefined);
     assert.deepEqual(h.ui.messages, [{ level: "error", text: "Codex: codex.ask: prompt must be a non-empty string" }]);
     assert.equal(h.turns.running, 0);
+    assert.equal(h.ended(), 1);
 
     const none = harness(null);
     assert.equal(await none.turns.run("codex.ask", { prompt: "hi" }, "hi"), undefined);
