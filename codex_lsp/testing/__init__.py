@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         id_token,
         jwt,
         write_chatgpt_auth,
+        write_chatgpt_home,
     )
     from codex_lsp.testing.fake_responses import (
         FakeResponsesServer,
@@ -66,6 +67,7 @@ __all__ = [
     "render_response",
     "rss_kib",
     "write_chatgpt_auth",
+    "write_chatgpt_home",
 ]
 
 _LAZY: dict[str, tuple[str, ...]] = {
@@ -77,6 +79,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "id_token",
         "jwt",
         "write_chatgpt_auth",
+        "write_chatgpt_home",
     ),
     "fake_responses": ("FakeResponsesServer", "Handshake", "RecordedRequest", "loopback_settings"),
     "fake_script": ("ResponseIds", "Script", "Step", "render_response"),

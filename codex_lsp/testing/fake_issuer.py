@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from codex_lsp.testing.fake_wire import parse_head, read_body, status_line
 
-__all__ = ["FakeIssuer", "IssuerRequest", "chatgpt_auth", "jwt", "write_chatgpt_auth"]
+__all__ = ["FakeIssuer", "IssuerRequest", "chatgpt_auth", "jwt", "write_chatgpt_auth", "write_chatgpt_home"]
 
 ACCOUNT_ID = "acct-fake-workspace"
 EMAIL = "dev@example.com"
@@ -108,6 +108,34 @@ def write_chatgpt_auth(home: Path, **fields: Any) -> dict[str, Any]:
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     path.chmod(0o600)
     return data
+
+
+def write_chatgpt_home(
+    home: Path,
+    base_url: str,
+    *,
+    websockets: bool = True,
+    retries: int = 1,
+    top: str = "",
+    provider: str = "requires_openai_auth = true",
+) -> Path:
+    """A ``$CODEX_HOME/config.toml`` whose provider, ``chatgpt-fake``, takes the user's OpenAI sign-in
+    (``requires_openai_auth``) at ``base_url`` (a fake model server's ``chatgpt_base_url``). ``top`` adds
+    top-level lines (``forced_login_method`` …), ``provider`` replaces the provider's credential lines."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = f"""model = "gpt-5.5"
+model_provider = "chatgpt-fake"
+{top}
+[model_providers.chatgpt-fake]
+name = "ChatGPT (fake)"
+base_url = "{base_url}"
+{provider}
+supports_websockets = {str(websockets).lower()}
+request_max_retries = {retries}
+stream_max_retries = {retries}
+"""
+    (home / "config.toml").write_text(config, encoding="utf-8")
+    return home
 
 
 @dataclass

@@ -40,12 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from acp import RequestError, text_block
 from acp.schema import AuthCapabilities, ClientCapabilities, FileSystemCapabilities
 
 from codex_lsp.acp.auth import SignInPolicy, offered_methods, read_policy
-from codex_lsp.testing import FakeIssuer, access_token, write_chatgpt_auth
+from codex_lsp.testing import FakeIssuer, access_token, write_chatgpt_auth, write_chatgpt_home
 from tests.acp.harness import TIMEOUT, Run, Setup, say, setup, step
 
 AUTH_REQUIRED = -32000
@@ -77,26 +76,7 @@ def free_port() -> int:
 
 def account_config(home: Path, base_url: str, extra: str = "") -> None:
     """A config.toml whose provider takes the OpenAI sign-in (a ChatGPT-shaped loopback backend)."""
-    (home / "config.toml").write_text(
-        f"""model = "gpt-5.5"
-model_provider = "chatgpt-fake"
-{extra}
-[model_providers.chatgpt-fake]
-name = "ChatGPT (fake)"
-base_url = "{base_url}"
-requires_openai_auth = true
-supports_websockets = true
-request_max_retries = 1
-stream_max_retries = 1
-""",
-        encoding="utf-8",
-    )
-
-
-@pytest_asyncio.fixture
-async def issuer() -> AsyncIterator[FakeIssuer]:
-    async with FakeIssuer() as server:
-        yield server
+    write_chatgpt_home(home, base_url, top=extra)
 
 
 @asynccontextmanager

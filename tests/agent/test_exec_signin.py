@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from codex_lsp.testing import FakeIssuer, FakeResponsesServer, Script, access_token, write_chatgpt_auth
+from codex_lsp.testing import (
+    FakeIssuer,
+    FakeResponsesServer,
+    Script,
+    access_token,
+    write_chatgpt_auth,
+    write_chatgpt_home,
+)
 
 
 def answer(text: str) -> Script:
@@ -30,26 +37,13 @@ TIMEOUT = 60
 
 
 @pytest.fixture
-async def issuer() -> AsyncIterator[FakeIssuer]:
-    async with FakeIssuer() as server:
-        yield server
-
-
-@pytest.fixture
 async def model() -> AsyncIterator[FakeResponsesServer]:
     async with FakeResponsesServer() as server:
         yield server
 
 
 def setup_home(tmp_path: Path, model: FakeResponsesServer, websockets: bool, **auth: Any) -> dict[str, Any]:
-    home = tmp_path / "codex-home"
-    home.mkdir()
-    (home / "config.toml").write_text(
-        'model = "gpt-5.5"\nmodel_provider = "chatgpt-fake"\n'
-        f'[model_providers.chatgpt-fake]\nbase_url = "{model.chatgpt_base_url}"\n'
-        "requires_openai_auth = true\n"
-        f"supports_websockets = {str(websockets).lower()}\nstream_max_retries = 1\nrequest_max_retries = 1\n"
-    )
+    home = write_chatgpt_home(tmp_path / "codex-home", model.chatgpt_base_url, websockets=websockets)
     return write_chatgpt_auth(home, **auth) if auth.get("write", True) else {}
 
 

@@ -10,24 +10,16 @@ import json
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from codex_lsp.auth import store
-from codex_lsp.testing import FakeIssuer
 
 WAIT = 10.0
 """Upper bound on any awaited event; a test that reaches it has failed."""
-
-
-@pytest_asyncio.fixture
-async def issuer() -> AsyncIterator[FakeIssuer]:
-    async with FakeIssuer() as server:
-        yield server
 
 
 @pytest.fixture

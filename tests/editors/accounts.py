@@ -2,9 +2,9 @@
 
 `HostedIssuer` is `codex_lsp.testing.FakeIssuer` (the fake ``auth.openai.com``: device codes, token
 refresh, revoke) served from the same background loop as the fake model (`HostedFake`), read and acted on
-from the test's thread. `write_chatgpt_home` writes the ``config.toml`` of a user whose provider takes the
-OpenAI sign-in (``requires_openai_auth``), pointed at the fake model's ChatGPT-shaped URL; ``issuer.env()``
-then points codex-lsp's sign-in, refresh and revoke at the issuer.
+from the test's thread. ``codex_lsp.testing.write_chatgpt_home`` writes the ``config.toml`` of a user whose
+provider takes the OpenAI sign-in (``requires_openai_auth``), pointed at the fake model's ChatGPT-shaped URL;
+``issuer.env()`` then points codex-lsp's sign-in, refresh and revoke at the issuer.
 """
 
 from __future__ import annotations
@@ -16,28 +16,9 @@ from typing import TypeVar
 from codex_lsp.testing import FakeIssuer
 from tests.editors.background import BackgroundLoop
 
-__all__ = ["HostedIssuer", "write_chatgpt_home"]
+__all__ = ["HostedIssuer"]
 
 T = TypeVar("T")
-
-
-def write_chatgpt_home(home: Path, chatgpt_base_url: str) -> None:
-    """A ``$CODEX_HOME`` whose provider takes the OpenAI sign-in, at the fake model's ChatGPT-shaped URL."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text(
-        f"""model = "gpt-5.5"
-model_provider = "chatgpt-fake"
-
-[model_providers.chatgpt-fake]
-name = "ChatGPT (fake)"
-base_url = "{chatgpt_base_url}"
-requires_openai_auth = true
-supports_websockets = true
-request_max_retries = 1
-stream_max_retries = 1
-""",
-        encoding="utf-8",
-    )
 
 
 class HostedIssuer:

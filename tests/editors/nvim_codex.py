@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.testing import Script
-from tests.editors.accounts import HostedIssuer, write_chatgpt_home
+from codex_lsp.testing import write_chatgpt_home
+from tests.editors.accounts import HostedIssuer
 from tests.editors.background import HostedFake
 from tests.editors.deps import REPO_ROOT
 from tests.editors.nvim_driver import Nvim, ruff_server_lua

@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 
 from codex_lsp.testing import Script
-from tests.editors.accounts import HostedIssuer, write_chatgpt_home
+from codex_lsp.testing import write_chatgpt_home
+from tests.editors.accounts import HostedIssuer
 from tests.editors.background import HostedFake
 from tests.editors.deps import REPO_ROOT, EditorDepsMissing, editor_deps_unavailable, ruff_binary
 from tests.editors.emacs_driver import (

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import expect
 
-from codex_lsp.testing import FakeIssuer, Script, access_token, write_chatgpt_auth
+from codex_lsp.testing import FakeIssuer, Script, access_token, write_chatgpt_auth, write_chatgpt_home
 from tests.editors import vscode_selectors as sel
 from tests.editors.background import BackgroundLoop, HostedFake
 from tests.editors.deps import (
@@ -424,21 +424,7 @@ def sign_in_window(workspace: Path, tmp_path: Path, model: HostedFake) -> Iterat
     """
     issuer = FakeIssuer()
     model.loop.run(issuer.start())
-    home = tmp_path / "codex-home"
-    home.mkdir()
-    base_url = model.server.chatgpt_base_url
-    (home / "config.toml").write_text(
-        f"""model = "gpt-5.5"
-model_provider = "chatgpt-fake"
-
-[model_providers.chatgpt-fake]
-name = "ChatGPT (fake)"
-base_url = "{base_url}"
-requires_openai_auth = true
-supports_websockets = true
-""",
-        encoding="utf-8",
-    )
+    home = write_chatgpt_home(tmp_path / "codex-home", model.server.chatgpt_base_url, retries=4)
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in {"CODEX_HOME": str(home), **issuer.env()}.items())
     server = tmp_path / "codex-lsp-signing-in"
     server.write_text(
@@ -449,7 +435,7 @@ supports_websockets = true
         encoding="utf-8",
     )
     server.chmod(0o755)
-    settings = {"codex.server.path": str(server), "codex.provider": "chatgpt-fake", "codex.baseUrl": base_url}
+    settings = {"codex.server.path": str(server), "codex.provider": "chatgpt-fake", "codex.baseUrl": model.server.chatgpt_base_url}
     (workspace / ".vscode").mkdir()
     (workspace / ".vscode" / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
     yield SignInWindow(home, issuer, model.loop)

@@ -19,33 +19,15 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
-from codex_lsp.testing import FakeIssuer, FakeResponsesServer, access_token, jwt, write_chatgpt_auth
+from codex_lsp.testing import (
+    FakeIssuer,
+    FakeResponsesServer,
+    access_token,
+    jwt,
+    write_chatgpt_auth,
+    write_chatgpt_home,
+)
 from tests.lsp.harness import PROFILES, WAIT, Editor, Profile, editor_session, load, say
-
-
-def write_home(home: Path, fake: FakeResponsesServer) -> None:
-    """A user's config.toml whose provider takes the OpenAI sign-in (a ChatGPT-shaped loopback backend)."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text(
-        f"""model = "gpt-5.5"
-model_provider = "chatgpt-fake"
-
-[model_providers.chatgpt-fake]
-name = "ChatGPT (fake)"
-base_url = "{fake.chatgpt_base_url}"
-requires_openai_auth = true
-supports_websockets = true
-request_max_retries = 1
-stream_max_retries = 1
-""",
-        encoding="utf-8",
-    )
-
-
-@pytest_asyncio.fixture
-async def issuer() -> AsyncIterator[FakeIssuer]:
-    async with FakeIssuer() as server:
-        yield server
 
 
 @pytest_asyncio.fixture
@@ -59,7 +41,7 @@ async def signed_in_editor(
     tmp_path: Path, profile: Profile, issuer: FakeIssuer, fake: FakeResponsesServer
 ) -> AsyncIterator[Editor]:
     """A language server whose user's provider takes the OpenAI sign-in, pointed at the fake issuer."""
-    write_home(tmp_path / "codex-home", fake)
+    write_chatgpt_home(tmp_path / "codex-home", fake.chatgpt_base_url)
     env: dict[str, str | None] = {**issuer.env(), "CODEX_LSP_TEST_KEY": None}
     async with editor_session(tmp_path, fake, profile, env=env) as ed:
         yield ed

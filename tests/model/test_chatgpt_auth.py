@@ -19,34 +19,22 @@ import logging
 import os
 import stat
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex_lsp.model import AuthError, ConfigError, ModelClient, load_settings
-from codex_lsp.testing import FakeIssuer, FakeResponsesServer, access_token, write_chatgpt_auth
+from codex_lsp.testing import (
+    FakeIssuer,
+    FakeResponsesServer,
+    access_token,
+    write_chatgpt_auth,
+    write_chatgpt_home,
+)
 from tests.model.helpers import FAST, run, say, script, user
 
-PROVIDER = """model = "gpt-5.5"
-model_provider = "chatgpt-fake"
-{top}
-[model_providers.chatgpt-fake]
-name = "ChatGPT (fake)"
-base_url = "{base_url}"
-supports_websockets = {websockets}
-request_max_retries = 2
-stream_max_retries = 2
-{extra}
-"""
 TRANSPORTS = pytest.mark.parametrize("websockets", [True, False], ids=["ws", "http"])
-
-
-@pytest.fixture
-async def issuer() -> AsyncIterator[FakeIssuer]:
-    async with FakeIssuer() as server:
-        yield server
 
 
 def home_for(
@@ -58,12 +46,9 @@ def home_for(
     top: str = "",
 ) -> Path:
     home = tmp_path / "codex-home"
-    home.mkdir(exist_ok=True)
-    config = PROVIDER.format(
-        base_url=fake.chatgpt_base_url, websockets=str(websockets).lower(), extra=extra, top=top
+    return write_chatgpt_home(
+        home, fake.chatgpt_base_url, websockets=websockets, retries=2, top=top, provider=extra
     )
-    (home / "config.toml").write_text(config, encoding="utf-8")
-    return home
 
 
 async def one_turn(home: Path, env: dict[str, str]) -> tuple[ModelClient, list[Any]]:

@@ -152,12 +152,6 @@ async def run_both(
     return runs[0], runs[1]
 
 
-@pytest.fixture
-async def issuer() -> Any:
-    async with FakeIssuer() as server:
-        yield server
-
-
 # -- the request -------------------------------------------------------------------------------------------
 
 
