@@ -121,6 +121,10 @@ class CodexConfig(BaseModel):
     """Not the model layer's: read here so that config.toml is parsed in one place. Codex's
     values (``untrusted``, ``on-failure``, ``on-request``, ``never``, or a table); the language
     server interprets it (``lsp/host/runtime.py``), so an unusual value never fails the config."""
+    projects: Any = None
+    """Not the model layer's either: Codex's ``[projects."<path>"]`` tables (``trust_level = "trusted"``
+    is written by Codex when you trust a folder). The language server lets the agent work in a trusted
+    folder outside the editor's open ones (``lsp/host/boundary.py``); any value is accepted here."""
 
 
 class ModelSettings(BaseModel):

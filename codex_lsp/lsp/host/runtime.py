@@ -4,9 +4,9 @@
   folder), built from ``$CODEX_HOME/config.toml`` with the editor's settings laid over it
   (:func:`model_settings`), rebuilt when those settings change.
 - **Agents**: one per workspace folder (multi-root works). A request's ``uri`` picks the folder
-  containing it; a file outside every folder uses its git root, else its directory; no ``uri``
-  means the first folder. Threads are stored where ``exec`` stores them, so either can continue
-  the other's.
+  containing its real file; a file outside every open folder gets its git root (else its directory)
+  only with the user's consent (:mod:`codex_lsp.lsp.host.boundary`); no ``uri`` means the first
+  folder. Threads are stored where ``exec`` stores them, so either can continue the other's.
 - **Requests**: a turn command becomes the agent's ``TurnRequest`` here, positions converted from
   the client's encoding to code points against the current buffer text.
 - **Proposals** (review mode): one :class:`~codex_lsp.agent.book.ProposalBook` per folder,
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from codex_lsp import __version__
 from codex_lsp.agent import (
@@ -41,14 +40,15 @@ from codex_lsp.agent import (
     ThreadStore,
     TurnRequest,
     default_state_dir,
-    find_git_root,
 )
-from codex_lsp.lsp.documents import Document, real_path
+from codex_lsp.lsp.documents import Document
 from codex_lsp.lsp.host.applier import LspApplier
 from codex_lsp.lsp.host.approver import LspApprover
+from codex_lsp.lsp.host.boundary import Boundary, trusted_projects
 from codex_lsp.lsp.host.workspace import Expected, LspWorkspace, agent_diagnostic
 from codex_lsp.lsp.positions import LineIndex
 from codex_lsp.lsp.settings import Settings
+from codex_lsp.lsp.uris import BadUri, file_path, real_path
 from codex_lsp.model import (
     BUILTIN_PROVIDERS,
     ConfigError,
@@ -125,6 +125,7 @@ class Host:
         self._client_key: tuple[Any, ...] | None = None
         self._retired: list[ModelClient] = []
         self.config_error: str | None = None
+        self.boundary = Boundary(server, self.trusted_folders)
 
     # -- model client -----------------------------------------------------------------------------
 
@@ -150,6 +151,13 @@ class Host:
         retired, self._retired = self._retired, []
         for client in retired:
             self.state.run_task(client.aclose(), "codex-close-model-client")
+
+    def trusted_folders(self) -> tuple[Path, ...]:
+        """The folders config.toml's ``[projects."<path>"]`` trust (Codex's own record of trust)."""
+        try:
+            return trusted_projects(read_config(self.home / "config.toml").projects)
+        except ConfigError:
+            return ()
 
     def allowed_workspaces(self) -> tuple[str, ...]:
         """config.toml's ``forced_chatgpt_workspace_id`` (the browser sign-in offers only those)."""
@@ -192,29 +200,30 @@ class Host:
     # -- folders and agents -----------------------------------------------------------------------
 
     def folders(self) -> list[Path]:
-        """The workspace folders, in the order the editor gave them."""
+        """The workspace folders (real paths), in the order the editor gave them; for a client without
+        folders, its root. A folder URI that names no usable path is left out (and logged)."""
         workspace = self.server.workspace
-        paths = [to_fs_path(folder.uri) for folder in workspace.folders.values()]
-        if not paths and workspace.root_path:
-            paths = [workspace.root_path]
-        return [Path(os.path.realpath(p)) for p in paths if p]
+        uris = [folder.uri for folder in workspace.folders.values()]
+        if not uris and workspace.root_uri:
+            uris = [workspace.root_uri]
+        paths = (self.path_of(uri) for uri in uris)
+        return [path for path in paths if path is not None]
 
-    def folder_for(self, path: Path | None) -> Path:
-        """The folder a file belongs to (see the module docstring)."""
+    def first_folder(self) -> Path:
+        """The folder of a request without a document: the first open one."""
         folders = self.folders()
-        if path is None:
-            if not folders:
-                raise CommandError("no workspace folder is open; open a folder or pass a document uri")
-            return folders[0]
-        inside = [f for f in folders if path == f or f in path.parents]
-        if inside:
-            return max(inside, key=lambda f: len(f.parts))
-        return find_git_root(path.parent) or path.parent
+        if not folders:
+            raise CommandError("no workspace folder is open; open a folder or pass a document uri")
+        return folders[0]
 
     @staticmethod
     def path_of(uri: str) -> Path | None:
-        """The real path a ``file:`` URI names."""
-        path = real_path(uri)
+        """The real path a ``file:`` URI names; ``None`` for other schemes and malformed URIs (logged)."""
+        try:
+            path = real_path(uri)
+        except BadUri as exc:
+            log.warning("ignoring a workspace folder: %s", exc)
+            return None
         return Path(path) if path else None
 
     def forget_folders(self, removed: list[Path]) -> None:
@@ -325,24 +334,36 @@ class Host:
 
     # -- requests ---------------------------------------------------------------------------------
 
-    def locate(self, uri: str | None) -> tuple[Path, Document | None, str | None]:
-        """The folder, open document and folder-relative path a request's ``uri`` names."""
+    async def locate(self, uri: str | None) -> tuple[Path, Document | None, str | None]:
+        """The folder, open document and folder-relative path a request's ``uri`` names. The file is
+        resolved once, to its real path, and the folder decided on that (asking the user when it is
+        outside the open folders); raises ``CommandError`` or ``OutsideFolders``."""
         if uri is None:
-            return self.folder_for(None), None, None
+            return self.first_folder(), None, None
+        document, named, path = self._resolve(uri)
+        folder = await self.boundary.folder_for(path, self.folders(), named)
+        return folder, document, path.relative_to(folder).as_posix()
+
+    def _resolve(self, uri: str) -> tuple[Document | None, str, Path]:
+        """The open document, the path as the URI names it and the real path; raises ``CommandError``."""
         document = self.state.documents.get(uri)
-        path = real_path(uri)
-        if path is None:
+        try:
+            named = file_path(uri)
+        except BadUri as exc:
+            raise CommandError(str(exc)) from None
+        if named is None:
             raise CommandError(f"{uri} is not a file on disk; save it in a folder first")
+        path = os.path.realpath(named)
         if document is None and not os.path.isfile(path):
             raise CommandError(
                 f"unknown document {uri}: it is not open in the editor and no such file exists"
             )
-        folder = self.folder_for(Path(path))
-        return folder, document, os.path.relpath(path, folder).replace(os.sep, "/")
+        return document, named, Path(path)
 
-    def prepare(self, command: TurnCommand, turn_id: str) -> tuple[Agent, TurnRequest]:
-        """The agent and the request for a turn command; raises ``CommandError`` or ``ConfigError``."""
-        folder, document, relative = self.locate(command.uri)
+    async def prepare(self, command: TurnCommand, turn_id: str) -> tuple[Agent, TurnRequest]:
+        """The agent and the request for a turn command; raises ``CommandError``, ``OutsideFolders`` or
+        ``ConfigError``."""
+        folder, document, relative = await self.locate(command.uri)
         agent = self.agent(folder)
         if command.thread_id:
             try:
@@ -423,8 +444,8 @@ class Host:
             for s in ordered
         ]
 
-    def new_thread(self, uri: str | None) -> dict[str, Any]:
-        folder, _, _ = self.locate(uri)
+    async def new_thread(self, uri: str | None) -> dict[str, Any]:
+        folder, _, _ = await self.locate(uri)
         thread = self.agent(folder).new_thread()
         return {"threadId": thread.id, "cwd": thread.cwd}
 
@@ -439,6 +460,7 @@ class Host:
             "shellEnabled": state.settings.shell_enabled,
             "runningTurns": list(state.turns.running),
             "folders": [str(f) for f in self.folders()],
+            "allowedFolders": [str(f) for f in self.boundary.allowed],
         }
         try:
             client = self.client()
