@@ -7,6 +7,8 @@
   containing its real file; a file outside every open folder gets its git root (else its directory)
   only with the user's consent (:mod:`codex_lsp.lsp.host.boundary`); no ``uri`` means the first
   folder. Threads are stored where ``exec`` stores them, so either can continue the other's.
+- **The credential**: an editor-supplied ``baseUrl`` that is not the provider's configured one gets
+  no credential without the user's consent (:mod:`codex_lsp.lsp.host.base_url`).
 - **Requests**: a turn command becomes the agent's ``TurnRequest`` here, positions converted from
   the client's encoding to code points against the current buffer text.
 - **Proposals** (review mode): one :class:`~codex_lsp.agent.book.ProposalBook` per folder,
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -43,7 +45,8 @@ from codex_lsp.agent import (
 )
 from codex_lsp.lsp.documents import Document
 from codex_lsp.lsp.host.applier import LspApplier
-from codex_lsp.lsp.host.approver import LspApprover
+from codex_lsp.lsp.host.approver import LspApprover, ask
+from codex_lsp.lsp.host.base_url import DONT_SEND, SEND, Redirect, redirect_of
 from codex_lsp.lsp.host.boundary import Boundary, trusted_projects
 from codex_lsp.lsp.host.workspace import Expected, LspWorkspace, agent_diagnostic
 from codex_lsp.lsp.positions import LineIndex
@@ -80,18 +83,33 @@ class CommandError(Exception):
     """A command's arguments name something that does not exist; the message says what."""
 
 
-def model_settings(settings: Settings, home: Path, env: Mapping[str, str]) -> ModelSettings:
-    """config.toml's model settings with the editor's settings laid over them; raises ``ConfigError``.
-
-    A provider chosen in the editor gets the credential that provider is configured with (its ``env_key``,
-    its bearer token or the OpenAI sign-in) — never another provider's key."""
+def configured_settings(settings: Settings, home: Path, env: Mapping[str, str]) -> ModelSettings:
+    """The model settings of the user's own configuration (config.toml) for the editor's provider, before
+    any other editor setting is laid over them; raises ``ConfigError``."""
     provider_id = settings.provider or None
     if provider_id is not None and provider_id not in BUILTIN_PROVIDERS:
         known_ids = read_config(home / "config.toml").model_providers
         if provider_id not in known_ids:
             known = ", ".join(sorted({*known_ids, *BUILTIN_PROVIDERS}))
             raise ConfigError(f"codex.provider = {provider_id!r} names no provider; known: {known}")
-    base = load_settings(home, env, provider_id=provider_id)
+    return load_settings(home, env, provider_id=provider_id)
+
+
+def model_settings(
+    settings: Settings,
+    home: Path,
+    env: Mapping[str, str],
+    allowed: Collection[tuple[str, str]] = (),
+) -> ModelSettings:
+    """config.toml's model settings with the editor's settings laid over them; raises ``ConfigError``.
+
+    A provider chosen in the editor gets the credential that provider is configured with (its ``env_key``,
+    its bearer token or the OpenAI sign-in) — never another provider's key. An editor's ``baseUrl`` other
+    than the provider's configured one gets no credential unless its :attr:`Redirect.key` is ``allowed``."""
+    base = configured_settings(settings, home, env)
+    redirect = redirect_of(base, settings.base_url, env)
+    if redirect is not None and redirect.key not in allowed:
+        base = base.without_credential(redirect.refusal())
     update: dict[str, Any] = {}
     provider = base.provider
     if settings.base_url:
@@ -126,15 +144,17 @@ class Host:
         self._retired: list[ModelClient] = []
         self.config_error: str | None = None
         self.boundary = Boundary(server, self.trusted_folders)
+        self.allowed_urls: set[tuple[str, str]] = set()
+        """Editor base URLs the user let the credential go to in this session (:attr:`Redirect.key`)."""
 
     # -- model client -----------------------------------------------------------------------------
 
     def client(self) -> ModelClient:
         """The model client for the current settings; raises ``ConfigError``."""
-        key = self.state.settings.model_overrides()
+        key = (self.state.settings.model_overrides(), frozenset(self.allowed_urls))
         if self._client is None or self._client_key != key:
             try:
-                settings = model_settings(self.state.settings, self.home, os.environ)
+                settings = model_settings(self.state.settings, self.home, os.environ, self.allowed_urls)
             except ConfigError as exc:
                 self.config_error = exc.message
                 raise
@@ -151,6 +171,30 @@ class Host:
         retired, self._retired = self._retired, []
         for client in retired:
             self.state.run_task(client.aclose(), "codex-close-model-client")
+
+    def pending_redirect(self) -> Redirect | None:
+        """The editor's base URL, when it is not the provider's configured one and the user has not let
+        the credential go there (:mod:`codex_lsp.lsp.host.base_url`)."""
+        settings = self.state.settings
+        if not settings.base_url:
+            return None
+        try:
+            base = configured_settings(settings, self.home, os.environ)
+        except ConfigError:
+            return None
+        redirect = redirect_of(base, settings.base_url, os.environ)
+        return redirect if redirect is not None and redirect.key not in self.allowed_urls else None
+
+    async def consent_to_base_url(self) -> None:
+        """Before a turn: ask the user whether the credential may go to the editor's base URL, when it
+        needs to; raises ``ConfigError`` with the refusal (nothing is sent) when they do not agree."""
+        redirect = self.pending_redirect()
+        if redirect is None:
+            return
+        if await ask(self.server, redirect.question(), (SEND, DONT_SEND)) == SEND:
+            self.allowed_urls.add(redirect.key)
+            return
+        raise ConfigError(redirect.refusal())
 
     def trusted_folders(self) -> tuple[Path, ...]:
         """The folders config.toml's ``[projects."<path>"]`` trust (Codex's own record of trust)."""
@@ -362,8 +406,9 @@ class Host:
 
     async def prepare(self, command: TurnCommand, turn_id: str) -> tuple[Agent, TurnRequest]:
         """The agent and the request for a turn command; raises ``CommandError``, ``OutsideFolders`` or
-        ``ConfigError``."""
+        ``ConfigError`` (also when the credential is withheld from the editor's base URL)."""
         folder, document, relative = await self.locate(command.uri)
+        await self.consent_to_base_url()
         agent = self.agent(folder)
         if command.thread_id:
             try:
@@ -467,6 +512,9 @@ class Host:
         except ConfigError as exc:
             return {**status, "configError": exc.message, "keyFound": False, "connection": "not configured"}
         settings = client.settings
+        redirect = self.pending_redirect()
+        if redirect is not None:
+            status["credentialWithheld"] = redirect.refusal()
         requests = sum(client.requests_sent.values())
         connection = "not connected yet" if not requests and not client.handshake_count else "used"
         account = client.account()
