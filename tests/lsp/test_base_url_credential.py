@@ -61,7 +61,7 @@ async def refused_turn(ed: Editor, stranger: FakeResponsesServer, carrying: str)
     result: dict[str, Any] = await ed.execute("codex.ask", {"prompt": "hi"})
     assert result["status"] == "failed", result
     error = result["error"]
-    assert f"codex.baseUrl sends provider 'fake''s requests to {stranger.base_url}" in error
+    assert f"codex.baseUrl sends the requests of provider 'fake' to {stranger.base_url}" in error
     assert f"{carrying} is not sent there without your consent" in error
     assert "set that base_url in $CODEX_HOME/config.toml, or remove codex.baseUrl" in error
     await ed.until(lambda: any("codex.baseUrl" in m for m in shown_errors(ed)))

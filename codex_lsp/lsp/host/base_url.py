@@ -75,14 +75,14 @@ class Redirect:
 
     def question(self) -> str:
         return (
-            f"Codex: the editor's settings (codex.baseUrl) send provider {self.provider!r}'s requests to "
-            f"{self.url}, not to {self.configured} as your configuration does. Send {self.carrying} "
+            f"Codex: the editor's settings (codex.baseUrl) send the requests of provider {self.provider!r} "
+            f"to {self.url}, not to {self.configured} as your configuration does. Send {self.carrying} "
             "there? Editor settings can come from a project's own files."
         )
 
     def refusal(self) -> str:
         return (
-            f"codex.baseUrl sends provider {self.provider!r}'s requests to {self.url}, not to "
+            f"codex.baseUrl sends the requests of provider {self.provider!r} to {self.url}, not to "
             f"{self.configured} as your configuration does, so {self.carrying} is not sent there without "
             "your consent, and nothing was sent. Allow it when Codex asks, set that base_url in "
             "$CODEX_HOME/config.toml, or remove codex.baseUrl."
