@@ -144,8 +144,10 @@ stream_max_retries = 0
         result = await ed.execute("codex.ask", {"prompt": "hi"})
         assert result["status"] == "failed"
         assert "your ChatGPT sign-in is not sent there" in result["error"]
-        assert stranger.attempts == []
-        assert ACCESS not in ed.everything_received()
+        status = await ed.execute("codex.status", {"probe": True})
+        assert "your ChatGPT sign-in" in status["credentialWithheld"]
+        assert stranger.attempts == [], "neither the turn nor the probe's handshake may carry the token"
+        assert ACCESS not in ed.everything_received() + json.dumps(status)
 
 
 async def test_configured_secret_headers_make_a_redirect_too(

@@ -206,11 +206,15 @@ async def test_a_folder_opened_through_a_symlink_holds_its_files(
     real = tmp_path / "real-project"
     real.mkdir()
     (real / "app.py").write_text("a = 1\n")
-    (tmp_path / "ws").symlink_to(real, target_is_directory=True)
-    async with editor_session(tmp_path, fake, "minimal") as ed:
+    alias = tmp_path / "alias"
+    alias.symlink_to(real, target_is_directory=True)
+    async with editor_session(tmp_path, fake, "vscode", folders=(alias,)) as ed:
+        ed.answer = DENY
         # the editor names the folder and the file through the link; the server sees one real folder
-        created = await ed.execute("codex.newThread", {"uri": uri_of(tmp_path / "ws" / "app.py")})
+        created = await ed.execute("codex.newThread", {"uri": uri_of(alias / "app.py")})
         assert created["cwd"] == str(real.resolve())
+        assert ed.questions == []
+        assert (await ed.execute("codex.status"))["folders"] == [str(ed.root), str(real.resolve())]
 
 
 async def test_interrupting_the_turn_withdraws_the_folder_question(
