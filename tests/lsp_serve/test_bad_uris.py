@@ -1,5 +1,6 @@
-"""Hostile URIs over raw frames, on a real ``codex-lsp --stdio`` process: a ``file:`` URI with ``%00`` is
-``InvalidParams`` with a readable message and no ``data`` (no traceback reaches the client), and a file
+"""Hostile URIs and a client without folders, over raw frames on a real ``codex-lsp --stdio`` process:
+a ``file:`` URI with ``%00`` is ``InvalidParams`` with a readable message and no ``data`` (no traceback
+reaches the client), and a file
 outside the open folder (``file:///etc/passwd``, ``ws/%2e%2e/…``) is ``RequestFailed`` naming the file
 and the folder — never a new workspace for the agent. The server keeps serving throughout."""
 
@@ -36,13 +37,28 @@ class Wire:
     async def answer(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send a request and return its answer (whatever else arrives meanwhile is kept)."""
         await self.send(message)
+        return await self.answer_to(message["id"])
+
+    async def answer_to(self, request_id: int) -> dict[str, Any]:
+        """The answer to the request ``request_id`` (sent already)."""
         while True:
-            body = await asyncio.wait_for(read_frame(self.stdout), WAIT)
-            assert body is not None, "the server closed its output"
-            received: dict[str, Any] = json.loads(body)
-            self.seen.append(received)
-            if received.get("id") == message["id"] and "method" not in received:
+            received = await self._next()
+            if received.get("id") == request_id and "method" not in received:
                 return received
+
+    async def next_request(self, method: str) -> dict[str, Any]:
+        """The next request the server sends with ``method``."""
+        while True:
+            received = await self._next()
+            if received.get("method") == method and "id" in received:
+                return received
+
+    async def _next(self) -> dict[str, Any]:
+        body = await asyncio.wait_for(read_frame(self.stdout), WAIT)
+        assert body is not None, "the server closed its output"
+        received: dict[str, Any] = json.loads(body)
+        self.seen.append(received)
+        return received
 
 
 async def start(tmp_path: Path) -> Wire:
@@ -118,3 +134,34 @@ async def test_malformed_and_outside_uris_over_raw_frames(tmp_path: Path) -> Non
     everything = json.dumps(wire.seen)
     assert "Traceback" not in everything
     assert not [m for m in wire.seen if m.get("method") == "window/showMessage" and m["params"]["type"] == 1]
+
+
+async def test_a_client_without_folders_or_root_is_asked_for_the_files_folder(tmp_path: Path) -> None:
+    """Single-file mode (no ``rootUri``, no folders): no folder is open, so the file's folder is asked for;
+    without ``window/showMessageRequest`` the request is refused, naming no open folder."""
+    loose = (tmp_path / "scratch").resolve()
+    loose.mkdir()
+    (loose / "note.py").write_text("n = 1\n")
+    uri = from_fs_path(str(loose / "note.py")) or ""
+    for can_ask in (False, True):
+        wire = await start(tmp_path)
+        capabilities: dict[str, Any] = {"window": {"showMessage": {}}} if can_ask else {}
+        init = {"processId": None, "rootUri": None, "capabilities": capabilities}
+        assert "result" in await wire.answer(request("initialize", 1, init))
+        await wire.send(notification("initialized", {}))
+        await wire.send(execute(2, "codex.newThread", uri=uri))
+        if can_ask:
+            question = await wire.next_request("window/showMessageRequest")
+            assert f"the files in {loose} for the rest of this session" in question["params"]["message"]
+            await wire.send(
+                {"jsonrpc": "2.0", "id": question["id"], "result": {"title": "Allow for this session"}}
+            )
+            answer = await wire.answer_to(2)
+            assert answer["result"]["cwd"] == str(loose)
+        else:
+            answer = await wire.answer_to(2)
+            assert answer["error"]["code"] == REQUEST_FAILED
+            assert "is outside the open folders (none)" in answer["error"]["message"]
+        assert "result" in await wire.answer(request("shutdown", 3))
+        await wire.send(notification("exit"))
+        assert await asyncio.wait_for(wire.proc.wait(), WAIT) == 0
