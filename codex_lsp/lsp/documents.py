@@ -6,28 +6,36 @@ character lands in the wrong place. The agent reads buffers from here instead, w
 range is resolved with :class:`~codex_lsp.lsp.positions.LineIndex`.
 
 Documents are also found by their real path on disk, since the agent addresses files by path
-while the editor names them by URI (possibly through a symlink).
+while the editor names them by URI (possibly through a symlink). A ``file:`` URI that names no usable
+path (``%00``, not UTF-8, another host: :mod:`codex_lsp.lsp.uris`) is kept as a buffer without a
+path, like an ``untitled:`` one: the editor's notifications about it never fail, and a request that
+needs its file is refused with the reason.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from codex_lsp.lsp.positions import DEFAULT_ENCODING, Encoding, LineIndex
+from codex_lsp.lsp.uris import BadUri, real_path
 
-__all__ = ["Content", "Document", "DocumentStore", "real_path"]
+__all__ = ["Content", "Document", "DocumentStore"]
+
+log = logging.getLogger(__name__)
 
 
-def real_path(uri: str) -> str | None:
-    """The real on-disk path a ``file:`` URI names (``None`` for other schemes)."""
-    path = to_fs_path(uri)
-    return os.path.realpath(path) if path else None
+def _path_of(uri: str) -> str | None:
+    """A document's real path, or ``None`` when its URI names no usable file (logged)."""
+    try:
+        return real_path(uri)
+    except BadUri as exc:
+        log.warning("keeping the document without a file: %s", exc)
+        return None
 
 
 class Content(NamedTuple):
@@ -83,7 +91,7 @@ class DocumentStore:
 
     def open(self, item: types.TextDocumentItem) -> Document:
         content = Content(item.text, item.version)
-        document = Document(item.uri, content, item.language_id, real_path(item.uri))
+        document = Document(item.uri, content, item.language_id, _path_of(item.uri))
         self.close(item.uri)
         self._by_uri[item.uri] = document
         if document.path:

@@ -127,6 +127,10 @@ class CodexConfig(BaseModel):
     """Not the model layer's: read here so that config.toml is parsed in one place. Codex's
     values (``untrusted``, ``on-failure``, ``on-request``, ``never``, or a table); the language
     server interprets it (``lsp/host/runtime.py``), so an unusual value never fails the config."""
+    projects: Any = None
+    """Not the model layer's either: Codex's ``[projects."<path>"]`` tables (``trust_level = "trusted"``
+    is written by Codex when you trust a folder). The language server lets the agent work in a trusted
+    folder outside the editor's open ones (``lsp/host/boundary.py``); any value is accepted here."""
 
     @field_validator("forced_chatgpt_workspace_id", mode="before")
     @classmethod
@@ -153,8 +157,8 @@ class ModelSettings(BaseModel):
     key_source: str | None = None
     """Where the key came from ("env FAKE_KEY", "auth.json", …), for diagnostics; never the key."""
     missing_key: str | None = None
-    """Why no request can be sent (Codex's ``Missing environment variable`` text), when a key is required
-    and absent."""
+    """Why no request can be sent: Codex's ``Missing environment variable`` text when a required key is
+    absent, or why the credential is withheld (:meth:`without_credential`)."""
     account_home: Path | None = None
     """The ``CODEX_HOME`` whose ``auth.json`` holds the user's OpenAI sign-in, for providers that use it."""
     account_mode: Literal["chatgpt", "apikey"] | None = None
@@ -192,6 +196,36 @@ class ModelSettings(BaseModel):
     def resolved_headers(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         """Provider ``http_headers`` plus the set ``env_http_headers`` (which win)."""
         return {**self.provider.http_headers, **self.env_headers(env)}
+
+    def carries_secrets(self, env: Mapping[str, str] | None = None) -> bool:
+        """Whether requests would carry anything of the user's that a stranger must not get: a key, the
+        OpenAI sign-in (its token and account header), or configured headers (``http_headers``, and the
+        ``env_http_headers`` whose variables are set — both are masked as secrets everywhere)."""
+        return bool(
+            self.api_key is not None
+            or self.account_home is not None
+            or self.provider.experimental_bearer_token is not None
+            or self.provider.http_headers
+            or self.env_headers(env)
+        )
+
+    def without_credential(self, reason: str) -> ModelSettings:
+        """These settings with nothing of :meth:`carries_secrets` left, and every request refused with
+        ``reason`` before it is sent (as for a missing ``env_key``): for a base URL the user's own
+        configuration does not name, until the user consents."""
+        provider = self.provider.model_copy(
+            update={"experimental_bearer_token": None, "http_headers": {}, "env_http_headers": {}}
+        )
+        return self.model_copy(
+            update={
+                "provider": provider,
+                "api_key": None,
+                "key_source": None,
+                "account_home": None,
+                "account_mode": None,
+                "missing_key": reason,
+            }
+        )
 
     def credential(self, env: Mapping[str, str] | None = None) -> Credential:
         """The live credential for these settings (one per client: it keeps refreshed tokens)."""

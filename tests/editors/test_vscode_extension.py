@@ -99,10 +99,14 @@ def code_server(
     machine = root / "user-data" / "Machine" / "settings.json"
     machine.parent.mkdir(parents=True)
     machine.write_text(json.dumps({"codex.server.path": str(venv_bin() / "codex-lsp")}), encoding="utf-8")
-    settings = {"codex.provider": "openai", "codex.baseUrl": model.base_url, "codex.model": "gpt-5.5"}
-    server = CodeServer.start(
-        vscode, root, extensions=vscode_extensions, env={"OPENAI_API_KEY": KEY}, settings=settings
-    )
+    # The model's URL is in the user's own config.toml: a key goes to an editor-supplied codex.baseUrl
+    # only after a question (README, "Signing in").
+    home = root / "codex-home"
+    home.mkdir()
+    (home / "config.toml").write_text(f'openai_base_url = "{model.base_url}"\n', encoding="utf-8")
+    settings = {"codex.provider": "openai", "codex.model": "gpt-5.5"}
+    env = {"OPENAI_API_KEY": KEY, "CODEX_HOME": str(home)}
+    server = CodeServer.start(vscode, root, extensions=vscode_extensions, env=env, settings=settings)
     yield server
     server.close()
 

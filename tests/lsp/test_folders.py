@@ -1,5 +1,6 @@
 """One agent per workspace folder: a request's document picks the folder (multi-root), folders come
-and go with ``didChangeWorkspaceFolders``, and a file outside every folder uses its git root."""
+and go with ``didChangeWorkspaceFolders``, and a file outside every folder uses its git root once the
+user allows it (the boundary itself: ``test_boundary.py``)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ async def test_the_document_picks_the_folder(tmp_path: Path, fake: FakeResponses
         assert str(second.resolve()) not in status["folders"]
 
 
-async def test_a_file_outside_every_folder_uses_its_git_root(
+async def test_a_file_outside_every_folder_the_user_allows_uses_its_git_root(
     tmp_path: Path, fake: FakeResponsesServer
 ) -> None:
     outside = tmp_path / "elsewhere"
@@ -65,7 +66,12 @@ async def test_a_file_outside_every_folder_uses_its_git_root(
     loose.mkdir()
     (loose / "note.py").write_text("y = 2\n")
     async with editor_session(tmp_path / "one", fake, "neovim") as ed:
+        ed.answer = "Allow for this session"
         in_repo = from_fs_path(str((outside / "src" / "tool.py").resolve())) or ""
         assert (await ed.execute("codex.newThread", {"uri": in_repo}))["cwd"] == str(outside.resolve())
         no_repo = from_fs_path(str((loose / "note.py").resolve())) or ""
         assert (await ed.execute("codex.newThread", {"uri": no_repo}))["cwd"] == str(loose.resolve())
+        asked = [question.message for question in ed.questions]
+        assert len(asked) == 2
+        assert f"the files in {outside.resolve()} for the rest of this session" in asked[0]
+        assert f"the files in {loose.resolve()} for the rest of this session" in asked[1]

@@ -98,8 +98,11 @@ async def test_provider_and_base_url_over_config_toml(tmp_path: Path, fake: Fake
     text = (home / "config.toml").read_text().replace(fake.base_url, "http://127.0.0.1:9/v1")
     (home / "config.toml").write_text(text)
     async with editor_session(tmp_path, fake, "neovim", init_options={"baseUrl": fake.base_url}) as ed:
+        ed.answer = "Send for this session"  # the key goes to a URL config.toml does not name: consent
         load(fake, [say("reached through the editor's base URL")])
         assert (await ed.execute("codex.ask", {"prompt": "hi"}))["status"] == "completed"
+        (question,) = ed.questions
+        assert f"to {fake.base_url}, not to http://127.0.0.1:9/v1" in question.message
         ed.configure({"provider": "nowhere"})
         await ed.until(
             lambda: any(

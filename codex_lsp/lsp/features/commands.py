@@ -15,8 +15,10 @@ A turn command answers when the turn ends, with ``{threadId, turnId, status, mes
 usage, error?}`` — ``status`` is ``completed``, ``interrupted`` or ``failed``; a failed turn is a
 result, not a JSON-RPC error. In review mode a turn whose changes were held adds ``proposalId`` and
 ``diffs: [{path, diff}]`` (a unified diff per file; ``changedFiles`` is empty: nothing changed). The
-review commands are in :mod:`codex_lsp.lsp.features.review`. Unknown commands, bad arguments and
-unknown documents are JSON-RPC errors with a message a person understands.
+review commands are in :mod:`codex_lsp.lsp.features.review`. Unknown commands, bad arguments, unknown
+documents and malformed ``file:`` URIs are ``InvalidParams`` errors with a message a person understands;
+a document outside every folder the user opened or allowed is refused with ``RequestFailed``
+(:func:`refused`, its ``data`` naming the file and the folders; :mod:`codex_lsp.lsp.host.boundary`).
 
 Turns are cancellable three ways, all ending the turn ``interrupted``: ``$/cancelRequest`` on the
 command (pygls answers it but does not cancel a command's coroutine, so the request's future is
@@ -30,17 +32,20 @@ import asyncio
 import functools
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cattrs import Converter
 from lsprotocol import types
 from lsprotocol.converters import get_converter
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 
 from codex_lsp.lsp.features.progress import TurnReporter, camel
 from codex_lsp.lsp.protocol import WORK_DONE_TOKEN
 from codex_lsp.lsp.state import CodexServer  # at run time: pygls reads command annotations
 from codex_lsp.lsp.turns import RunningTurn
+
+if TYPE_CHECKING:
+    from codex_lsp.lsp.host.boundary import OutsideFolders
 
 __all__ = ["COMMANDS", "TurnCommand", "setup"]
 
@@ -89,6 +94,14 @@ class TurnCommand:
 
 def _bad(command: str, why: str) -> JsonRpcInvalidParams:
     return JsonRpcInvalidParams(message=f"{command}: {why}")
+
+
+def refused(command: str, exc: OutsideFolders) -> JsonRpcException:
+    """The error for a document outside the user's folders: ``RequestFailed`` (the request was well
+    formed; the server declines it), with the file, its folder and the open folders as ``data``."""
+    return JsonRpcException(
+        message=f"{command}: {exc}", code=types.LSPErrorCodes.RequestFailed, data=exc.data
+    )
 
 
 def _object(command: str, args: tuple[Any, ...], shape: str) -> dict[str, Any]:
@@ -207,6 +220,7 @@ def _ended(command: TurnCommand, turn_id: str, status: str, error: str | None = 
 async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task[Any]) -> dict[str, Any]:
     """Run one turn for a command and return its result; never lets a cancellation escape."""
     from codex_lsp.agent import TurnError
+    from codex_lsp.lsp.host.boundary import OutsideFolders
     from codex_lsp.lsp.host.runtime import CommandError
     from codex_lsp.model import ConfigError
 
@@ -219,7 +233,7 @@ async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task
     status, error = "interrupted", None
     try:
         host = await state.host(server)
-        agent, request = host.prepare(command, turn_id)
+        agent, request = await host.prepare(command, turn_id)
         await reporter.begin(WORK_DONE_TOKEN.get(), lambda: _cancel(task))
         result = await agent.run_turn(request)
         status, error = result.status, result.error
@@ -229,6 +243,9 @@ async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task
     except (CommandError, TurnError) as exc:
         status = "failed"
         raise JsonRpcInvalidParams(message=str(exc)) from None
+    except OutsideFolders as exc:
+        status = "failed"
+        raise refused(ASK if command.kind == "ask" else FIX, exc) from None
     except ConfigError as exc:
         status, error = "failed", exc.message
         server.show(f"Codex: {exc.message}", types.MessageType.Error)
@@ -276,15 +293,18 @@ def setup(server: CodexServer) -> None:
 
     @server.command(NEW_THREAD)
     async def new_thread(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        from codex_lsp.lsp.host.boundary import OutsideFolders
         from codex_lsp.lsp.host.runtime import CommandError
         from codex_lsp.model import ConfigError
 
         uri = _optional(NEW_THREAD, _object(NEW_THREAD, args, "{uri?}"), "uri", str, "a document URI")
         host = await ls.state.host(ls)
         try:
-            return host.new_thread(uri)
+            return await host.new_thread(uri)
         except (CommandError, ConfigError) as exc:
             raise JsonRpcInvalidParams(message=f"{NEW_THREAD}: {exc}") from None
+        except OutsideFolders as exc:
+            raise refused(NEW_THREAD, exc) from None
 
     @server.command(STATUS)
     async def status(ls: CodexServer, *args: Any) -> dict[str, Any]:

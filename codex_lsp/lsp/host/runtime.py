@@ -4,9 +4,11 @@
   folder), built from ``$CODEX_HOME/config.toml`` with the editor's settings laid over it
   (:func:`model_settings`), rebuilt when those settings change.
 - **Agents**: one per workspace folder (multi-root works). A request's ``uri`` picks the folder
-  containing it; a file outside every folder uses its git root, else its directory; no ``uri``
-  means the first folder. Threads are stored where ``exec`` stores them, so either can continue
-  the other's.
+  containing its real file; a file outside every open folder gets its git root (else its directory)
+  only with the user's consent (:mod:`codex_lsp.lsp.host.boundary`); no ``uri`` means the first
+  folder. Threads are stored where ``exec`` stores them, so either can continue the other's.
+- **The credential**: an editor-supplied ``baseUrl`` that is not the provider's configured one gets
+  no credential without the user's consent (:mod:`codex_lsp.lsp.host.base_url`).
 - **Requests**: a turn command becomes the agent's ``TurnRequest`` here, positions converted from
   the client's encoding to code points against the current buffer text.
 - **Proposals** (review mode): one :class:`~codex_lsp.agent.book.ProposalBook` per folder,
@@ -21,12 +23,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from codex_lsp import __version__
 from codex_lsp.agent import (
@@ -41,14 +42,16 @@ from codex_lsp.agent import (
     ThreadStore,
     TurnRequest,
     default_state_dir,
-    find_git_root,
 )
-from codex_lsp.lsp.documents import Document, real_path
+from codex_lsp.lsp.documents import Document
 from codex_lsp.lsp.host.applier import LspApplier
-from codex_lsp.lsp.host.approver import LspApprover
+from codex_lsp.lsp.host.approver import LspApprover, ask
+from codex_lsp.lsp.host.base_url import DONT_SEND, SEND, Redirect, redirect_of
+from codex_lsp.lsp.host.boundary import Boundary, trusted_projects
 from codex_lsp.lsp.host.workspace import Expected, LspWorkspace, agent_diagnostic
 from codex_lsp.lsp.positions import LineIndex
 from codex_lsp.lsp.settings import Settings
+from codex_lsp.lsp.uris import BadUri, file_path, real_path
 from codex_lsp.model import (
     BUILTIN_PROVIDERS,
     ConfigError,
@@ -80,18 +83,33 @@ class CommandError(Exception):
     """A command's arguments name something that does not exist; the message says what."""
 
 
-def model_settings(settings: Settings, home: Path, env: Mapping[str, str]) -> ModelSettings:
-    """config.toml's model settings with the editor's settings laid over them; raises ``ConfigError``.
-
-    A provider chosen in the editor gets the credential that provider is configured with (its ``env_key``,
-    its bearer token or the OpenAI sign-in) — never another provider's key."""
+def configured_settings(settings: Settings, home: Path, env: Mapping[str, str]) -> ModelSettings:
+    """The model settings of the user's own configuration (config.toml) for the editor's provider, before
+    any other editor setting is laid over them; raises ``ConfigError``."""
     provider_id = settings.provider or None
     if provider_id is not None and provider_id not in BUILTIN_PROVIDERS:
         known_ids = read_config(home / "config.toml").model_providers
         if provider_id not in known_ids:
             known = ", ".join(sorted({*known_ids, *BUILTIN_PROVIDERS}))
             raise ConfigError(f"codex.provider = {provider_id!r} names no provider; known: {known}")
-    base = load_settings(home, env, provider_id=provider_id)
+    return load_settings(home, env, provider_id=provider_id)
+
+
+def model_settings(
+    settings: Settings,
+    home: Path,
+    env: Mapping[str, str],
+    allowed: Collection[tuple[str, str]] = (),
+) -> ModelSettings:
+    """config.toml's model settings with the editor's settings laid over them; raises ``ConfigError``.
+
+    A provider chosen in the editor gets the credential that provider is configured with (its ``env_key``,
+    its bearer token or the OpenAI sign-in) — never another provider's key. An editor's ``baseUrl`` other
+    than the provider's configured one gets no credential unless its :attr:`Redirect.key` is ``allowed``."""
+    base = configured_settings(settings, home, env)
+    redirect = redirect_of(base, settings.base_url, env)
+    if redirect is not None and redirect.key not in allowed:
+        base = base.without_credential(redirect.refusal())
     update: dict[str, Any] = {}
     provider = base.provider
     if settings.base_url:
@@ -125,15 +143,18 @@ class Host:
         self._client_key: tuple[Any, ...] | None = None
         self._retired: list[ModelClient] = []
         self.config_error: str | None = None
+        self.boundary = Boundary(server, self.trusted_folders)
+        self.allowed_urls: set[tuple[str, str]] = set()
+        """Editor base URLs the user let the credential go to in this session (:attr:`Redirect.key`)."""
 
     # -- model client -----------------------------------------------------------------------------
 
     def client(self) -> ModelClient:
         """The model client for the current settings; raises ``ConfigError``."""
-        key = self.state.settings.model_overrides()
+        key = (self.state.settings.model_overrides(), frozenset(self.allowed_urls))
         if self._client is None or self._client_key != key:
             try:
-                settings = model_settings(self.state.settings, self.home, os.environ)
+                settings = model_settings(self.state.settings, self.home, os.environ, self.allowed_urls)
             except ConfigError as exc:
                 self.config_error = exc.message
                 raise
@@ -150,6 +171,37 @@ class Host:
         retired, self._retired = self._retired, []
         for client in retired:
             self.state.run_task(client.aclose(), "codex-close-model-client")
+
+    def pending_redirect(self) -> Redirect | None:
+        """The editor's base URL, when it is not the provider's configured one and the user has not let
+        the credential go there (:mod:`codex_lsp.lsp.host.base_url`)."""
+        settings = self.state.settings
+        if not settings.base_url:
+            return None
+        try:
+            base = configured_settings(settings, self.home, os.environ)
+        except ConfigError:
+            return None
+        redirect = redirect_of(base, settings.base_url, os.environ)
+        return redirect if redirect is not None and redirect.key not in self.allowed_urls else None
+
+    async def consent_to_base_url(self) -> None:
+        """Before a turn: ask the user whether the credential may go to the editor's base URL, when it
+        needs to; raises ``ConfigError`` with the refusal (nothing is sent) when they do not agree."""
+        redirect = self.pending_redirect()
+        if redirect is None:
+            return
+        if await ask(self.server, redirect.question(), (SEND, DONT_SEND)) == SEND:
+            self.allowed_urls.add(redirect.key)
+            return
+        raise ConfigError(redirect.refusal())
+
+    def trusted_folders(self) -> tuple[Path, ...]:
+        """The folders config.toml's ``[projects."<path>"]`` trust (Codex's own record of trust)."""
+        try:
+            return trusted_projects(read_config(self.home / "config.toml").projects)
+        except ConfigError:
+            return ()
 
     def allowed_workspaces(self) -> tuple[str, ...]:
         """config.toml's ``forced_chatgpt_workspace_id`` (the browser sign-in offers only those)."""
@@ -192,29 +244,30 @@ class Host:
     # -- folders and agents -----------------------------------------------------------------------
 
     def folders(self) -> list[Path]:
-        """The workspace folders, in the order the editor gave them."""
+        """The workspace folders (real paths), in the order the editor gave them; for a client without
+        folders, its root. A folder URI that names no usable path is left out (and logged)."""
         workspace = self.server.workspace
-        paths = [to_fs_path(folder.uri) for folder in workspace.folders.values()]
-        if not paths and workspace.root_path:
-            paths = [workspace.root_path]
-        return [Path(os.path.realpath(p)) for p in paths if p]
+        uris = [folder.uri for folder in workspace.folders.values()]
+        if not uris and workspace.root_uri:
+            uris = [workspace.root_uri]
+        paths = (self.path_of(uri) for uri in uris)
+        return [path for path in paths if path is not None]
 
-    def folder_for(self, path: Path | None) -> Path:
-        """The folder a file belongs to (see the module docstring)."""
+    def first_folder(self) -> Path:
+        """The folder of a request without a document: the first open one."""
         folders = self.folders()
-        if path is None:
-            if not folders:
-                raise CommandError("no workspace folder is open; open a folder or pass a document uri")
-            return folders[0]
-        inside = [f for f in folders if path == f or f in path.parents]
-        if inside:
-            return max(inside, key=lambda f: len(f.parts))
-        return find_git_root(path.parent) or path.parent
+        if not folders:
+            raise CommandError("no workspace folder is open; open a folder or pass a document uri")
+        return folders[0]
 
     @staticmethod
     def path_of(uri: str) -> Path | None:
-        """The real path a ``file:`` URI names."""
-        path = real_path(uri)
+        """The real path a ``file:`` URI names; ``None`` for other schemes and malformed URIs (logged)."""
+        try:
+            path = real_path(uri)
+        except BadUri as exc:
+            log.warning("ignoring a workspace folder: %s", exc)
+            return None
         return Path(path) if path else None
 
     def forget_folders(self, removed: list[Path]) -> None:
@@ -325,24 +378,37 @@ class Host:
 
     # -- requests ---------------------------------------------------------------------------------
 
-    def locate(self, uri: str | None) -> tuple[Path, Document | None, str | None]:
-        """The folder, open document and folder-relative path a request's ``uri`` names."""
+    async def locate(self, uri: str | None) -> tuple[Path, Document | None, str | None]:
+        """The folder, open document and folder-relative path a request's ``uri`` names. The file is
+        resolved once, to its real path, and the folder decided on that (asking the user when it is
+        outside the open folders); raises ``CommandError`` or ``OutsideFolders``."""
         if uri is None:
-            return self.folder_for(None), None, None
+            return self.first_folder(), None, None
+        document, named, path = self._resolve(uri)
+        folder = await self.boundary.folder_for(path, self.folders(), named)
+        return folder, document, path.relative_to(folder).as_posix()
+
+    def _resolve(self, uri: str) -> tuple[Document | None, str, Path]:
+        """The open document, the path as the URI names it and the real path; raises ``CommandError``."""
         document = self.state.documents.get(uri)
-        path = real_path(uri)
-        if path is None:
+        try:
+            named = file_path(uri)
+        except BadUri as exc:
+            raise CommandError(str(exc)) from None
+        if named is None:
             raise CommandError(f"{uri} is not a file on disk; save it in a folder first")
+        path = os.path.realpath(named)
         if document is None and not os.path.isfile(path):
             raise CommandError(
                 f"unknown document {uri}: it is not open in the editor and no such file exists"
             )
-        folder = self.folder_for(Path(path))
-        return folder, document, os.path.relpath(path, folder).replace(os.sep, "/")
+        return document, named, Path(path)
 
-    def prepare(self, command: TurnCommand, turn_id: str) -> tuple[Agent, TurnRequest]:
-        """The agent and the request for a turn command; raises ``CommandError`` or ``ConfigError``."""
-        folder, document, relative = self.locate(command.uri)
+    async def prepare(self, command: TurnCommand, turn_id: str) -> tuple[Agent, TurnRequest]:
+        """The agent and the request for a turn command; raises ``CommandError``, ``OutsideFolders`` or
+        ``ConfigError`` (also when the credential is withheld from the editor's base URL)."""
+        folder, document, relative = await self.locate(command.uri)
+        await self.consent_to_base_url()
         agent = self.agent(folder)
         if command.thread_id:
             try:
@@ -423,8 +489,8 @@ class Host:
             for s in ordered
         ]
 
-    def new_thread(self, uri: str | None) -> dict[str, Any]:
-        folder, _, _ = self.locate(uri)
+    async def new_thread(self, uri: str | None) -> dict[str, Any]:
+        folder, _, _ = await self.locate(uri)
         thread = self.agent(folder).new_thread()
         return {"threadId": thread.id, "cwd": thread.cwd}
 
@@ -439,12 +505,16 @@ class Host:
             "shellEnabled": state.settings.shell_enabled,
             "runningTurns": list(state.turns.running),
             "folders": [str(f) for f in self.folders()],
+            "allowedFolders": [str(f) for f in self.boundary.allowed],
         }
         try:
             client = self.client()
         except ConfigError as exc:
             return {**status, "configError": exc.message, "keyFound": False, "connection": "not configured"}
         settings = client.settings
+        redirect = self.pending_redirect()
+        if redirect is not None:
+            status["credentialWithheld"] = redirect.refusal()
         requests = sum(client.requests_sent.values())
         connection = "not connected yet" if not requests and not client.handshake_count else "used"
         account = client.account()
