@@ -10,6 +10,7 @@ import argparse
 import sys
 import typing
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from codex_lsp import __version__
 
@@ -20,6 +21,20 @@ def _cmd_apply_patch(args: argparse.Namespace) -> int:
     from codex_lsp.patch import run_apply_patch
 
     return run_apply_patch(args.patch_file, root=args.root)
+
+
+def _config_request(args: argparse.Namespace, cwd: str | None, flags: dict[str, object] | None = None) -> Any:
+    """The configuration a command's ``--profile``, ``-c`` and flags ask for (layered as Codex layers)."""
+    from pathlib import Path
+
+    from codex_lsp.model import ConfigRequest
+
+    return ConfigRequest(
+        profile=args.profile,
+        cwd=Path(cwd).resolve() if cwd else None,
+        overrides=tuple(args.config),
+        flags=flags or {},
+    )
 
 
 def _cmd_exec(args: argparse.Namespace) -> int:
@@ -41,10 +56,34 @@ def _cmd_exec(args: argparse.Namespace) -> int:
             prompt,
             cd=Path(args.cd),
             dry_run=args.dry_run,
-            model=args.model,
             thread_id=args.thread,
             settings=settings,
+            config=_config_request(args, args.cd, {"model": args.model}),
         )
+    )
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from codex_lsp.config_report import run_config
+
+    return run_config(_config_request(args, args.cd), as_json=args.json)
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """``-p/--profile`` and ``-c/--config``, as Codex's commands take them."""
+    parser.add_argument(
+        "-p",
+        "--profile",
+        metavar="NAME",
+        help="lay $CODEX_HOME/NAME.config.toml over config.toml (as `codex --profile`)",
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help='override a setting: a dotted key, the value TOML (else the raw text), e.g. -c model="o3"',
     )
 
 
@@ -129,7 +168,8 @@ def _cmd_acp(args: argparse.Namespace) -> int:
     from codex_lsp.agent import AgentSettings
 
     settings = AgentSettings(shell_enabled=args.shell, shell_allow=tuple(args.allow))
-    return asyncio.run(run_acp(settings, log_level=args.acp_log_level))
+    config = _config_request(args, None)
+    return asyncio.run(run_acp(settings, log_level=args.acp_log_level, config=config))
 
 
 def _cmd_acp_login(args: argparse.Namespace) -> int:
@@ -160,6 +200,7 @@ def _add_acp_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default="warning",
         help="stderr log verbosity (default: warning)",
     )
+    _add_config_arguments(acp)
     acp.set_defaults(handler=_cmd_acp)
     actions = acp.add_subparsers(dest="acp_action", metavar="{login}")
     login = actions.add_parser(
@@ -343,9 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     ex.add_argument("prompt", nargs="+", metavar="PROMPT", help="what to do (- reads it from stdin)")
-    ex.add_argument("--cd", default=".", metavar="DIR", help="workspace folder (default: current directory)")
+    ex.add_argument(
+        "-C", "--cd", default=".", metavar="DIR", help="workspace folder (default: current directory)"
+    )
     ex.add_argument("--dry-run", action="store_true", help="print the diff instead of writing files")
-    ex.add_argument("--model", help="model to use (default: from $CODEX_HOME/config.toml)")
+    ex.add_argument("-m", "--model", help="model to use (default: from the configuration)")
+    _add_config_arguments(ex)
     ex.add_argument("--thread", metavar="ID", help="continue a saved thread")
     ex.add_argument("--shell", action="store_true", help="offer the shell tool (each command is approved)")
     ex.add_argument("--allow", action="append", default=[], metavar="CMD", help="run CMD without asking")
@@ -387,6 +431,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_acp_command(sub)
     _add_account_commands(sub)
+    cfg = sub.add_parser(
+        "config",
+        help="print the configuration as Codex layers it, with where each value came from",
+        description=(
+            "Read config.toml, the --profile file, the trusted project's .codex/config.toml and the -c "
+            "overrides as Codex layers them, and print every setting with the layer it came from, the "
+            "provider and credential that result (never a key or token), and the warnings Codex would "
+            "give."
+        ),
+    )
+    cfg.add_argument("-C", "--cd", default=".", metavar="DIR", help="the folder to resolve it for")
+    cfg.add_argument("--json", action="store_true", help="print it as JSON")
+    _add_config_arguments(cfg)
+    cfg.set_defaults(handler=_cmd_config)
     return parser
 
 

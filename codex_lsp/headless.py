@@ -44,7 +44,7 @@ from codex_lsp.agent import (
     TurnResult,
     default_state_dir,
 )
-from codex_lsp.model import ModelClient, ModelError
+from codex_lsp.model import ConfigRequest, ModelClient, ModelError
 
 __all__ = ["EventPrinter", "run_exec", "run_threads"]
 
@@ -166,16 +166,20 @@ async def run_exec(
     model: str | None = None,
     thread_id: str | None = None,
     settings: AgentSettings | None = None,
+    config: ConfigRequest | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run one turn on ``cd`` and return the exit status."""
+    """Run one turn on ``cd`` and return the exit status; ``config`` says which profile, overrides and
+    flags to lay over ``$CODEX_HOME`` (the project layers are ``cd``'s)."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        client = ModelClient.from_codex_home()
+        client = ModelClient.from_codex_home(request=config or ConfigRequest(cwd=cd))
     except (ModelError, ValueError) as exc:
         err.write(f"codex-lsp exec: {exc}\n")
         return 1
+    for warning in client.settings.config_warnings:
+        err.write(f"warning: {warning}\n")
     workspace = LocalWorkspace(cd)
     applier = DryRunApplier(workspace) if dry_run else DiskApplier(workspace)
     printer = EventPrinter(out, err)

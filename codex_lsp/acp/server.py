@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -52,7 +53,7 @@ from codex_lsp.acp.auth import SignIn, auth_required
 from codex_lsp.acp.prompt import PromptBlock
 from codex_lsp.acp.session import AcpSession, EditMode, mode_state
 from codex_lsp.agent import AgentSettings, ThreadNotFoundError, ThreadStore, default_state_dir
-from codex_lsp.model import AuthError, ModelClient, ModelError
+from codex_lsp.model import AuthError, ConfigRequest, ModelClient, ModelError, load_settings
 from codex_lsp.model import codex_home as default_codex_home
 
 __all__ = ["CodexAcpAgent", "configure_logging", "run_acp"]
@@ -75,12 +76,18 @@ class CodexAcpAgent:
         store: ThreadStore | None = None,
         model: ModelClient | None = None,
         codex_home: Path | None = None,
+        config: ConfigRequest | None = None,
     ) -> None:
-        """``model`` is built from ``$CODEX_HOME`` on the first session when not given."""
+        """Without ``model``, each session's folder gets the client its configuration resolves to
+        (``$CODEX_HOME``, ``config``'s profile and overrides, the folder's trusted project layers); folders
+        alike share one."""
         self.settings = settings or AgentSettings()
         self.store = store or ThreadStore(default_state_dir())
         self.model = model
+        self.models: dict[str, ModelClient] = {}
+        self.config = config or ConfigRequest()
         self.codex_home = codex_home
+        self._warned: set[str] = set()
         self.sessions: dict[str, AcpSession] = {}
         self.client: Client | None = None
         self.capabilities: ClientCapabilities | None = None
@@ -93,8 +100,8 @@ class CodexAcpAgent:
         """End every session (interrupting running prompts) and close the model connection."""
         await asyncio.gather(*(session.aclose() for session in self.sessions.values()))
         await self.signin.aclose()
-        if self.model is not None:
-            await self.model.aclose()
+        for model in (*([self.model] if self.model is not None else []), *self.models.values()):
+            await model.aclose()
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -180,7 +187,7 @@ class CodexAcpAgent:
 
     async def prompt(self, session_id: str, prompt: list[PromptBlock], **kwargs: Any) -> PromptResponse:
         session = self._session(session_id)
-        self._require_credentials(self._model())
+        self._require_credentials(self._model(session.root))
         return await session.prompt(prompt)
 
     async def cancel(self, session_id: str, **kwargs: Any) -> None:
@@ -211,7 +218,7 @@ class CodexAcpAgent:
         return AcpSession(
             self.client,
             self.capabilities,
-            self._model(),
+            self._model(root.resolve()),
             root.resolve(),
             settings=self.settings,
             store=self.store,
@@ -219,16 +226,24 @@ class CodexAcpAgent:
             mode=EditMode.AUTO,
         )
 
-    def _model(self) -> ModelClient:
-        """The model client (built once: its credential re-reads auth.json as it changes), once the
-        sign-in it needs is there."""
-        if self.model is None:
+    def _model(self, root: Path) -> ModelClient:
+        """The model client for a session in ``root`` (its credential re-reads auth.json as it changes),
+        once the sign-in it needs is there."""
+        if self.model is not None:
+            model = self.model
+        else:
             try:
-                self.model = ModelClient.from_codex_home(self.codex_home)
+                settings = load_settings(self.codex_home, request=replace(self.config, cwd=root))
             except (ModelError, ValueError) as exc:
                 raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
-        self._require_credentials(self.model)
-        return self.model
+            for warning in settings.config_warnings:
+                if warning not in self._warned:
+                    self._warned.add(warning)
+                    log.warning("%s", warning)
+            key = settings.cache_key()
+            model = self.models.get(key) or self.models.setdefault(key, ModelClient(settings))
+        self._require_credentials(model)
+        return model
 
     @staticmethod
     def _require_credentials(model: ModelClient) -> None:
@@ -252,10 +267,13 @@ def _declined(servers: list[McpServer] | None) -> dict[str, Any] | None:
     return {"codex-lsp": {"mcpServersDeclined": [server.name for server in servers], "note": note}}
 
 
-async def run_acp(settings: AgentSettings | None = None, *, log_level: str = "warning") -> int:
-    """Serve ACP on stdin/stdout until the client closes stdin; the exit status."""
+async def run_acp(
+    settings: AgentSettings | None = None, *, log_level: str = "warning", config: ConfigRequest | None = None
+) -> int:
+    """Serve ACP on stdin/stdout until the client closes stdin; the exit status. ``config`` carries the
+    command line's ``--profile`` and ``-c`` (each session adds its folder's project layers)."""
     configure_logging(log_level)
-    agent = CodexAcpAgent(settings=settings)
+    agent = CodexAcpAgent(settings=settings, config=config)
     try:
         # The SDK routes each request by attribute; those we do not implement (fork, resume…) answer
         # "method not found", so the agent need not be the SDK's whole Agent protocol.

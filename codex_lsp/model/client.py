@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from codex_lsp.model.config import ModelSettings, load_settings
+from codex_lsp.model.config import ConfigRequest, ModelSettings, load_settings
 from codex_lsp.model.connections import Connections
 from codex_lsp.model.notices import FallbackNotice, TransportName
 from codex_lsp.model.retry import RetryPolicy
@@ -60,10 +60,15 @@ class ModelClient:
 
     @classmethod
     def from_codex_home(
-        cls, home: Path | None = None, *, env: Mapping[str, str] | None = None, **kwargs: Any
+        cls,
+        home: Path | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        request: ConfigRequest | None = None,
+        **kwargs: Any,
     ) -> ModelClient:
-        """Build a client from ``$CODEX_HOME/config.toml`` and ``auth.json``."""
-        return cls(load_settings(home, env), env=env, **kwargs)
+        """Build a client from Codex's configuration layers (see ``request``) and the sign-in."""
+        return cls(load_settings(home, env, request=request), env=env, **kwargs)
 
     def new_turn(
         self, model: str | None = None, *, thread_id: str | None = None, turn_id: str | None = None

@@ -23,14 +23,15 @@ value (pydantic's own messages would, so we rebuild them from location and reaso
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from codex_lsp.model.errors import AuthError, ConfigError
+from codex_lsp.model.layers import Layered, load_layers, read_toml
 
 if TYPE_CHECKING:
     from codex_lsp.auth import AccountInfo, Credential
@@ -40,9 +41,11 @@ __all__ = [
     "DEFAULT_MODEL",
     "OPENAI_BASE_URL",
     "CodexConfig",
+    "ConfigRequest",
     "ModelSettings",
     "ProviderConfig",
     "codex_home",
+    "load_config",
     "load_settings",
 ]
 
@@ -171,6 +174,9 @@ class ModelSettings(BaseModel):
     verbosity: str | None = None
     source: Path | None = None
     """The config.toml that was read, if any."""
+    config_warnings: tuple[str, ...] = ()
+    """What the user should hear about the configuration (unknown keys, an untrusted project's file), in
+    Codex's words; each host says it once."""
 
     @property
     def base_url(self) -> str:
@@ -227,6 +233,16 @@ class ModelSettings(BaseModel):
             }
         )
 
+    def cache_key(self) -> str:
+        """What makes two settings the same client (every field, the secret ones by digest): hosts that
+        resolve settings per folder share one client, and so one WebSocket, among folders alike."""
+        import hashlib
+
+        secret = self.api_key.get_secret_value() if self.api_key is not None else ""
+        bearer = self.provider.experimental_bearer_token
+        secret += "\0" + (bearer.get_secret_value() if bearer is not None else "")
+        return self.model_dump_json() + hashlib.sha256(secret.encode()).hexdigest()
+
     def credential(self, env: Mapping[str, str] | None = None) -> Credential:
         """The live credential for these settings (one per client: it keeps refreshed tokens)."""
         from codex_lsp.auth import MissingCredential, NoCredential, OpenAIAccount, StaticKey
@@ -279,19 +295,44 @@ def _describe(exc: ValidationError, path: Path) -> str:
 
 
 def read_config(path: Path) -> CodexConfig:
-    """Parse ``config.toml``; a missing file gives the defaults."""
-    if not path.is_file():
-        return CodexConfig()
+    """Parse one ``config.toml`` on its own (no profile, project or ``-c`` layer); a missing file gives
+    the defaults. :func:`load_config` reads every layer."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}", path=path) from None
-    try:
-        return CodexConfig.model_validate(data)
+        return CodexConfig.model_validate(read_toml(path))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path), path=path) from None
+
+
+def _layered_error(exc: ValidationError, layered: Layered) -> ConfigError:
+    """A validation error of the merged settings, naming for each key the layer (file) that set it."""
+    problems, paths = [], []
+    for error in exc.errors():
+        key = ".".join(map(str, error["loc"]))
+        origin = layered.origin(key)
+        problems.append(f"{key} ({origin}): {error['msg']}")
+        layer = next((layer for layer in layered.layers if layer.label == origin), None)
+        paths.append(layer.path if layer is not None else None)
+    where = next((p for p in paths if p is not None), None)
+    return ConfigError(
+        f"invalid setting in {where or 'the configuration'}: {'; '.join(problems)}", path=where
+    )
+
+
+def load_config(
+    home: Path,
+    *,
+    profile: str | None = None,
+    cwd: Path | None = None,
+    overrides: Sequence[str] = (),
+    flags: Mapping[str, Any] | None = None,
+) -> tuple[CodexConfig, Layered]:
+    """Every layer Codex reads (see :mod:`codex_lsp.model.layers`), merged and checked; raises
+    ``ConfigError`` naming the file (or ``-c``) a bad value came from."""
+    layered = load_layers(home, profile=profile, cwd=cwd, overrides=overrides, flags=flags)
+    try:
+        return CodexConfig.model_validate(layered.merged), layered
+    except ValidationError as exc:
+        raise _layered_error(exc, layered) from None
 
 
 def read_auth_key(path: Path) -> SecretStr | None:
@@ -306,6 +347,11 @@ def read_auth_key(path: Path) -> SecretStr | None:
     if file is None or file.mode != "apikey" or not file.api_key:
         return None
     return SecretStr(file.api_key)
+
+
+def _origin_path(layered: Layered, key: str) -> Path | None:
+    origin = layered.origin(key)
+    return next((layer.path for layer in layered.layers if layer.label == origin), None)
 
 
 def _resolve_provider(config: CodexConfig, path: Path) -> ProviderConfig:
@@ -365,19 +411,39 @@ def credential_fields(
     return {}
 
 
+@dataclass(frozen=True)
+class ConfigRequest:
+    """What a host asks of the configuration beyond ``$CODEX_HOME``: the profile (``--profile``), the
+    folder the run works in (its trusted project layers), ``-c`` overrides and command-line flags (dotted
+    keys, ``None`` meaning "not given")."""
+
+    profile: str | None = None
+    cwd: Path | None = None
+    overrides: tuple[str, ...] = ()
+    flags: Mapping[str, Any] = field(default_factory=dict)
+
+
 def load_settings(
-    home: Path | None = None, env: Mapping[str, str] | None = None, *, provider_id: str | None = None
+    home: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    provider_id: str | None = None,
+    request: ConfigRequest | None = None,
 ) -> ModelSettings:
-    """Read ``config.toml`` and the sign-in under ``home`` (default: :func:`codex_home`); ``provider_id``
-    replaces config.toml's ``model_provider`` (an editor's choice)."""
+    """Read the configuration layers and the sign-in under ``home`` (default: :func:`codex_home`) as
+    ``request`` asks; ``provider_id`` replaces the configured ``model_provider`` (an editor's choice)."""
     environ = os.environ if env is None else env
     home = home if home is not None else codex_home(environ)
     path = home / "config.toml"
-    config = read_config(path)
+    asked = request or ConfigRequest()
+    config, layered = load_config(
+        home, profile=asked.profile, cwd=asked.cwd, overrides=asked.overrides, flags=asked.flags
+    )
     if provider_id is not None:
         config = config.model_copy(update={"model_provider": provider_id})
-    provider = _resolve_provider(config, path)
+    provider = _resolve_provider(config, _origin_path(layered, "model_provider") or path)
     return ModelSettings(
+        config_warnings=layered.warnings,
         model=config.model or DEFAULT_MODEL,
         provider_id=config.model_provider,
         provider=provider,

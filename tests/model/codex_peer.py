@@ -31,10 +31,10 @@ TIMEOUT = 90
 
 
 async def codex_exec(
-    home: Path, cwd: Path, prompt: str, env: dict[str, str] | None = None
+    home: Path, cwd: Path, prompt: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
 ) -> tuple[int, list[dict[str, Any]], str]:
-    """Run ``codex exec --json`` once (``env`` added to the clean environment); return its exit code, its
-    JSON event lines and its stderr."""
+    """Run ``codex exec --json [args…] prompt`` once (``env`` added to the clean environment); return its
+    exit code, its JSON event lines and its stderr."""
     process = await asyncio.create_subprocess_exec(
         str(codex_binary()),
         "exec",
@@ -44,6 +44,7 @@ async def codex_exec(
         "workspace-write",
         "-c",
         'approval_policy="never"',
+        *args,
         prompt,
         cwd=cwd,
         env={**clean_env(home), **(env or {})},

@@ -103,7 +103,7 @@ def test_codex_home_defaults_to_dot_codex() -> None:
         ),
         (
             'model_provider = "fake"\n[model_providers.fake]\nwire_api = "chat"\n',
-            "model_providers.fake.wire_api",
+            '`wire_api = "chat"` is no longer supported.',
         ),
     ],
 )

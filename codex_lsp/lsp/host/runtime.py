@@ -55,6 +55,7 @@ from codex_lsp.lsp.uris import BadUri, file_path, real_path
 from codex_lsp.model import (
     BUILTIN_PROVIDERS,
     ConfigError,
+    ConfigRequest,
     ModelClient,
     ModelSettings,
     codex_home,
@@ -83,16 +84,19 @@ class CommandError(Exception):
     """A command's arguments name something that does not exist; the message says what."""
 
 
-def configured_settings(settings: Settings, home: Path, env: Mapping[str, str]) -> ModelSettings:
-    """The model settings of the user's own configuration (config.toml) for the editor's provider, before
-    any other editor setting is laid over them; raises ``ConfigError``."""
+def configured_settings(
+    settings: Settings, home: Path, env: Mapping[str, str], folder: Path | None = None
+) -> ModelSettings:
+    """The model settings of the user's own configuration for the editor's provider — config.toml and, for
+    ``folder``, its trusted project's ``.codex/config.toml`` — before any other editor setting is laid over
+    them; raises ``ConfigError``."""
     provider_id = settings.provider or None
     if provider_id is not None and provider_id not in BUILTIN_PROVIDERS:
         known_ids = read_config(home / "config.toml").model_providers
         if provider_id not in known_ids:
             known = ", ".join(sorted({*known_ids, *BUILTIN_PROVIDERS}))
             raise ConfigError(f"codex.provider = {provider_id!r} names no provider; known: {known}")
-    return load_settings(home, env, provider_id=provider_id)
+    return load_settings(home, env, provider_id=provider_id, request=ConfigRequest(cwd=folder))
 
 
 def model_settings(
@@ -100,13 +104,14 @@ def model_settings(
     home: Path,
     env: Mapping[str, str],
     allowed: Collection[tuple[str, str]] = (),
+    folder: Path | None = None,
 ) -> ModelSettings:
     """config.toml's model settings with the editor's settings laid over them; raises ``ConfigError``.
 
     A provider chosen in the editor gets the credential that provider is configured with (its ``env_key``,
     its bearer token or the OpenAI sign-in) — never another provider's key. An editor's ``baseUrl`` other
     than the provider's configured one gets no credential unless its :attr:`Redirect.key` is ``allowed``."""
-    base = configured_settings(settings, home, env)
+    base = configured_settings(settings, home, env, folder)
     redirect = redirect_of(base, settings.base_url, env)
     if redirect is not None and redirect.key not in allowed:
         base = base.without_credential(redirect.refusal())
@@ -125,7 +130,7 @@ def model_settings(
 
 
 class Host:
-    """Agents and the model client of one server."""
+    """Agents and the model clients of one server."""
 
     def __init__(self, server: CodexServer) -> None:
         self.server = server
@@ -139,9 +144,13 @@ class Host:
         self.books: dict[Path, tuple[ProposalBook, LspApplier]] = {}
         self.agents: dict[Path, Agent] = {}
         self._agent_keys: dict[Path, tuple[Any, ...]] = {}
-        self._client: ModelClient | None = None
-        self._client_key: tuple[Any, ...] | None = None
+        self._clients: dict[str, ModelClient] = {}
+        """Model clients by the settings they were built for: folders whose configuration resolves alike
+        share one (and so one WebSocket)."""
+        self._latest: dict[Path | None, str] = {}
+        """Which client each folder's current settings are served by."""
         self._retired: list[ModelClient] = []
+        self._warned: set[str] = set()
         self.config_error: str | None = None
         self.boundary = Boundary(server, self.trusted_folders)
         self.allowed_urls: set[tuple[str, str]] = set()
@@ -149,46 +158,60 @@ class Host:
 
     # -- model client -----------------------------------------------------------------------------
 
-    def client(self) -> ModelClient:
-        """The model client for the current settings; raises ``ConfigError``."""
-        key = (self.state.settings.model_overrides(), frozenset(self.allowed_urls))
-        if self._client is None or self._client_key != key:
-            try:
-                settings = model_settings(self.state.settings, self.home, os.environ, self.allowed_urls)
-            except ConfigError as exc:
-                self.config_error = exc.message
-                raise
-            if self._client is not None:
-                self._retired.append(self._client)
-            self._client, self._client_key, self.config_error = ModelClient(settings), key, None
-            self._close_retired()
-        return self._client
+    def client(self, folder: Path | None = None) -> ModelClient:
+        """The model client for ``folder``'s current settings (the configuration layers as Codex reads them
+        for that folder, the editor's settings over them); raises ``ConfigError``. Settings are re-read
+        each time, so an edit of config.toml applies to the next turn."""
+        try:
+            settings = model_settings(self.state.settings, self.home, os.environ, self.allowed_urls, folder)
+        except ConfigError as exc:
+            self.config_error = exc.message
+            raise
+        self.config_error = None
+        self._warn(settings.config_warnings)
+        key = settings.cache_key()
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = ModelClient(settings)
+        self._latest[folder] = key
+        self._close_retired()
+        return client
+
+    def _warn(self, warnings: tuple[str, ...]) -> None:
+        """Tell the user each configuration warning once (unknown keys, an untrusted project's file)."""
+        for warning in warnings:
+            if warning not in self._warned:
+                self._warned.add(warning)
+                self.server.show(f"Codex: {warning}", types.MessageType.Warning)
 
     def _close_retired(self) -> None:
-        """Close replaced clients once no turn can still be using them."""
+        """Close clients no folder's current settings use any more, once no turn can still be using them."""
+        current = set(self._latest.values())
+        for key in [key for key in self._clients if key not in current]:
+            self._retired.append(self._clients.pop(key))
         if self.state.turns.running or not self._retired:
             return
         retired, self._retired = self._retired, []
         for client in retired:
             self.state.run_task(client.aclose(), "codex-close-model-client")
 
-    def pending_redirect(self) -> Redirect | None:
+    def pending_redirect(self, folder: Path | None = None) -> Redirect | None:
         """The editor's base URL, when it is not the provider's configured one and the user has not let
         the credential go there (:mod:`codex_lsp.lsp.host.base_url`)."""
         settings = self.state.settings
         if not settings.base_url:
             return None
         try:
-            base = configured_settings(settings, self.home, os.environ)
+            base = configured_settings(settings, self.home, os.environ, folder)
         except ConfigError:
             return None
         redirect = redirect_of(base, settings.base_url, os.environ)
         return redirect if redirect is not None and redirect.key not in self.allowed_urls else None
 
-    async def consent_to_base_url(self) -> None:
+    async def consent_to_base_url(self, folder: Path | None = None) -> None:
         """Before a turn: ask the user whether the credential may go to the editor's base URL, when it
         needs to; raises ``ConfigError`` with the refusal (nothing is sent) when they do not agree."""
-        redirect = self.pending_redirect()
+        redirect = self.pending_redirect(folder)
         if redirect is None:
             return
         if await ask(self.server, redirect.question(), (SEND, DONT_SEND)) == SEND:
@@ -230,15 +253,14 @@ class Host:
             self.server.show(f"Codex: {exc.message}", types.MessageType.Error)
 
     def scrub(self, text: str) -> str:
-        for client in (self._client, *self._retired):
-            if client is not None:
-                text = client.scrub(text)
+        for client in (*self._clients.values(), *self._retired):
+            text = client.scrub(text)
         return text
 
     async def aclose(self) -> None:
-        for client in (self._client, *self._retired):
-            if client is not None:
-                await client.aclose()
+        for client in (*self._clients.values(), *self._retired):
+            await client.aclose()
+        self._clients.clear()
         self._retired.clear()
 
     # -- folders and agents -----------------------------------------------------------------------
@@ -353,7 +375,7 @@ class Host:
 
     def agent(self, folder: Path) -> Agent:
         """The folder's agent for the current settings; raises ``ConfigError``."""
-        client = self.client()
+        client = self.client(folder)
         settings = self.agent_settings()
         key = (id(client), settings)
         agent = self.agents.get(folder)
@@ -408,7 +430,7 @@ class Host:
         """The agent and the request for a turn command; raises ``CommandError``, ``OutsideFolders`` or
         ``ConfigError`` (also when the credential is withheld from the editor's base URL)."""
         folder, document, relative = await self.locate(command.uri)
-        await self.consent_to_base_url()
+        await self.consent_to_base_url(folder)
         agent = self.agent(folder)
         if command.thread_id:
             try:
@@ -507,12 +529,13 @@ class Host:
             "folders": [str(f) for f in self.folders()],
             "allowedFolders": [str(f) for f in self.boundary.allowed],
         }
+        folder = next(iter(self.folders()), None)
         try:
-            client = self.client()
+            client = self.client(folder)
         except ConfigError as exc:
             return {**status, "configError": exc.message, "keyFound": False, "connection": "not configured"}
         settings = client.settings
-        redirect = self.pending_redirect()
+        redirect = self.pending_redirect(folder)
         if redirect is not None:
             status["credentialWithheld"] = redirect.refusal()
         requests = sum(client.requests_sent.values())
