@@ -347,7 +347,7 @@ async def test_profile_project_and_overrides_reach_the_model_as_codexs_do(tmp_pa
     high; its subfolder: summary concise; -c: verbosity medium), run in the subfolder: the first request
     carries the same ``reasoning`` and ``text``."""
     write(repo / "sub" / ".codex" / "config.toml", 'model_reasoning_summary = "concise"\n')
-    bodies = []
+    bodies: list[dict[str, Any]] = []
     for peer in ("codex", "ours"):
         fake = FakeResponsesServer(
             Script.model_validate(
@@ -370,7 +370,7 @@ async def test_profile_project_and_overrides_reach_the_model_as_codexs_do(tmp_pa
                 code, err = await _ours(home, repo / "sub", *args)
             assert code == 0, err
             (request,) = fake.generating_requests()
-            bodies.append({k: request.body.get(k) for k in ("reasoning", "text")})
+            bodies.append({k: request.body[k] for k in ("reasoning", "text")})
         finally:
             await fake.stop()
     assert bodies[1] == bodies[0]
