@@ -37,6 +37,13 @@ def _config_request(args: argparse.Namespace, cwd: str | None, flags: dict[str, 
     )
 
 
+def exec_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The settings ``exec``'s own flags set, as the configuration's flag layer (``-m`` → ``model``,
+    ``-s`` → ``sandbox_mode``; ``None`` when not given). ``--oss`` adds its provider and model later, once
+    the configuration is read (its ``oss_provider``)."""
+    return {"model": args.model, "sandbox_mode": args.sandbox}
+
+
 def _cmd_exec(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
@@ -57,7 +64,6 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     if prompt == "-":
         prompt = sys.stdin.read()
     settings = AgentSettings(shell_enabled=args.shell, shell_allow=tuple(args.allow))
-    flags = {"model": args.model, "sandbox_mode": args.sandbox}
     return asyncio.run(
         run_exec(
             prompt,
@@ -65,7 +71,7 @@ def _cmd_exec(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             thread_id=args.thread,
             settings=settings,
-            config=_config_request(args, args.cd, flags),
+            config=_config_request(args, args.cd, exec_flags(args)),
             json_events=args.json,
             last_message=Path(args.output_last_message) if args.output_last_message else None,
             ephemeral=args.ephemeral,

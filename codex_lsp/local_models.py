@@ -31,6 +31,7 @@ from codex_lsp.model import ModelSettings
 __all__ = [
     "DEFAULT_OSS_MODELS",
     "LOCAL_PROVIDERS",
+    "NO_PROVIDER",
     "LocalModelError",
     "check_local_server",
     "local_base_url",
