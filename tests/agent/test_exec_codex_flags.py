@@ -299,13 +299,19 @@ async def test_an_interrupted_turn_leaves_output_last_message_alone(tmp_path: Pa
 # -- --json: stdout ----------------------------------------------------------------------------------------
 
 
-async def test_json_stdout_is_only_events_each_line_as_it_happens(tmp_path: Path) -> None:
-    """The first lines arrive while the model is still answering (no buffering until the end), and
-    stdout holds JSON objects only — even with ``--dry-run``, whose diff goes to stderr then."""
+def buffered(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without ``PYTHONUNBUFFERED``: stdout is then a block-buffered pipe, as for most users."""
+    return {name: value for name, value in env.items() if name != "PYTHONUNBUFFERED"}
+
+
+async def test_json_lines_arrive_as_they_happen_and_stdout_holds_nothing_else(tmp_path: Path) -> None:
+    """The model goes silent mid-turn: every event so far must already be on stdout (a line that waited in
+    a buffer would never come), each a JSON object; with ``--dry-run`` the diff goes to stderr. Then Ctrl-C:
+    nothing more on stdout."""
     patch = "*** Begin Patch\n*** Add File: new.txt\n+hi\n*** End Patch\n"
     steps = (
         {"output": [{"type": "custom_tool_call", "name": "apply_patch", "input": patch}]},
-        {"output": [say("Added new.txt.")], "delay_ms": 300},
+        {"output": [say("half", "commentary")], "fault": {"kind": "silence", "after_events": 8}},
     )
     async with FakeResponsesServer(script(*steps)) as fake:
         home = make_codex_home(tmp_path, fake.base_url, websockets=False)
@@ -321,30 +327,29 @@ async def test_json_stdout_is_only_events_each_line_as_it_happens(tmp_path: Path
             "--cd",
             str(work),
             PROMPT,
-            env={**clean_env(home), "CODEX_LSP_STATE_DIR": str(state_dir(home))},
+            env={**buffered(clean_env(home)), "CODEX_LSP_STATE_DIR": str(state_dir(home))},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         assert process.stdout is not None
+        events: list[dict[str, Any]] = []
         async with asyncio.timeout(30):
-            first = json.loads(await process.stdout.readline())
-        assert first["type"] == "thread.started"
-        assert process.returncode is None, "the first event came before exec ended"
-        rest, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, err.decode()
-    events = [first, *(json.loads(line) for line in rest.decode().splitlines())]
+            while not events or events[-1].get("item", {}).get("text") != "half":
+                events.append(json.loads(await process.stdout.readline()))
+        process.send_signal(signal.SIGINT)
+        rest, err = await asyncio.wait_for(process.communicate(), AFTER_INTERRUPT_S)
+    assert process.returncode == 130, err.decode()[-1000:]
     assert [e["type"] for e in events] == [
         "thread.started",
         "turn.started",
         "item.started",
         "item.completed",
         "item.completed",
-        "turn.completed",
     ]
+    assert rest == b""
     assert not (work / "new.txt").exists()
     assert "+hi" in err.decode()
-    assert "[codex]" not in err.decode()
 
 
 # -- --ephemeral -------------------------------------------------------------------------------------------

@@ -14,8 +14,11 @@ Differences by design, each applied explicitly below (anything else fails):
   field); Codex's value is checked to be the scripted one, then set aside.
 - the text of a failed turn (``error`` and ``turn.failed``): the model layer words its errors itself (e.g.
   ``context_length_exceeded``); both sides must have the events, with a non-empty message.
-- retry notices: the same ``{"type":"error","message":"Reconnecting... 1/N (…)"}`` event; N and the reason
-  are the transport's (its retry budget and error text), so the message is compared up to the attempt number.
+- retry notices: the same ``{"type":"error","message":"Reconnecting... 1/N (…)"}`` event for a stream that
+  broke; N and the reason are the transport's (its retry budget and error text), so the message is compared
+  up to the attempt number. A request refused before its stream starts (an HTTP 5xx) is retried silently
+  by Codex and with the same notice by codex-lsp (the transport's notices do not tell the two apart), so
+  that case is not compared.
 - a configuration warning: Codex 0.169 prints each one twice (two ``error`` items with the same text);
   codex-lsp once. The text is the same.
 - the shell tool: Codex offers ``exec_command`` (``{"cmd": …}``, run by the user's shell with ``-lc``),
