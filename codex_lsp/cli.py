@@ -37,6 +37,13 @@ def _config_request(args: argparse.Namespace, cwd: str | None, flags: dict[str, 
     )
 
 
+def exec_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The settings ``exec``'s own flags set, as the configuration's flag layer (``-m`` → ``model``,
+    ``-s`` → ``sandbox_mode``; ``None`` when not given). ``--oss`` adds its provider and model later, once
+    the configuration is read (its ``oss_provider``)."""
+    return {"model": args.model, "sandbox_mode": args.sandbox}
+
+
 def _cmd_exec(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
@@ -47,6 +54,12 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     if not Path(args.cd).is_dir():
         print(f"codex-lsp exec: --cd {args.cd} is not a directory", file=sys.stderr)
         return 1
+    if args.ephemeral and args.thread:
+        print(
+            "codex-lsp exec: --ephemeral saves nothing, so it cannot continue a saved thread (--thread)",
+            file=sys.stderr,
+        )
+        return 2
     prompt = " ".join(args.prompt)
     if prompt == "-":
         prompt = sys.stdin.read()
@@ -58,7 +71,13 @@ def _cmd_exec(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             thread_id=args.thread,
             settings=settings,
-            config=_config_request(args, args.cd, {"model": args.model}),
+            config=_config_request(args, args.cd, exec_flags(args)),
+            json_events=args.json,
+            last_message=Path(args.output_last_message) if args.output_last_message else None,
+            ephemeral=args.ephemeral,
+            skip_git_repo_check=args.skip_git_repo_check,
+            oss=args.oss,
+            local_provider=args.local_provider,
         )
     )
 
@@ -210,6 +229,66 @@ def _add_acp_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     login.add_argument("--device-auth", action="store_true", help="sign in with a code entered on any device")
     login.set_defaults(handler=_cmd_acp_login)
+
+
+SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
+"""``-s/--sandbox``: Codex's ``sandbox_mode`` values."""
+
+
+def _add_exec_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``codex-lsp exec``, with ``codex exec``'s options spelled as Codex spells them."""
+    ex = sub.add_parser(
+        "exec",
+        help="run one agent turn on a folder from the terminal",
+        description=(
+            "Run one agent turn without an editor: the agent's text streams to stdout (or, with --json, "
+            "Codex's JSON Lines events), patches are applied atomically. As `codex exec`, it refuses a "
+            "folder outside a Git repository unless --skip-git-repo-check. Exit status 0 completed, "
+            "1 failed, 130 interrupted."
+        ),
+        allow_abbrev=False,
+    )
+    ex.add_argument("prompt", nargs="+", metavar="PROMPT", help="what to do (- reads it from stdin)")
+    ex.add_argument(
+        "-C", "--cd", default=".", metavar="DIR", help="workspace folder (default: current directory)"
+    )
+    ex.add_argument("--dry-run", action="store_true", help="print the diff instead of writing files")
+    ex.add_argument("-m", "--model", help="model to use (default: from the configuration)")
+    _add_config_arguments(ex)
+    ex.add_argument(
+        "-s",
+        "--sandbox",
+        choices=SANDBOX_MODES,
+        metavar="SANDBOX_MODE",
+        help="sandbox_mode for this run: read-only, workspace-write or danger-full-access",
+    )
+    ex.add_argument(
+        "--skip-git-repo-check", action="store_true", help="allow running outside a Git repository"
+    )
+    ex.add_argument(
+        "--json", action="store_true", help="print the events to stdout as JSONL (Codex's shapes)"
+    )
+    ex.add_argument(
+        "-o",
+        "--output-last-message",
+        metavar="FILE",
+        help="write the last agent message to FILE when the turn completes",
+    )
+    ex.add_argument("--ephemeral", action="store_true", help="save no thread (nothing to continue later)")
+    ex.add_argument(
+        "--oss",
+        action="store_true",
+        help="use a local model server (Ollama or LM Studio), with no credential",
+    )
+    ex.add_argument(
+        "--local-provider",
+        metavar="OSS_PROVIDER",
+        help="with --oss: lmstudio or ollama (default: oss_provider in config.toml)",
+    )
+    ex.add_argument("--thread", metavar="ID", help="continue a saved thread")
+    ex.add_argument("--shell", action="store_true", help="offer the shell tool (each command is approved)")
+    ex.add_argument("--allow", action="append", default=[], metavar="CMD", help="run CMD without asking")
+    ex.set_defaults(handler=_cmd_exec)
 
 
 def _positive_seconds(text: str) -> float:
@@ -375,25 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_cmd_demo)
 
-    ex = sub.add_parser(
-        "exec",
-        help="run one agent turn on a folder from the terminal",
-        description=(
-            "Run one agent turn without an editor: the agent's text streams to stdout, patches "
-            "are applied atomically. Exit status 0 completed, 1 failed, 130 interrupted."
-        ),
-    )
-    ex.add_argument("prompt", nargs="+", metavar="PROMPT", help="what to do (- reads it from stdin)")
-    ex.add_argument(
-        "-C", "--cd", default=".", metavar="DIR", help="workspace folder (default: current directory)"
-    )
-    ex.add_argument("--dry-run", action="store_true", help="print the diff instead of writing files")
-    ex.add_argument("-m", "--model", help="model to use (default: from the configuration)")
-    _add_config_arguments(ex)
-    ex.add_argument("--thread", metavar="ID", help="continue a saved thread")
-    ex.add_argument("--shell", action="store_true", help="offer the shell tool (each command is approved)")
-    ex.add_argument("--allow", action="append", default=[], metavar="CMD", help="run CMD without asking")
-    ex.set_defaults(handler=_cmd_exec)
+    _add_exec_command(sub)
 
     th = sub.add_parser(
         "threads",

@@ -4,17 +4,23 @@ The same agent as in the editor, with the disk as its workspace and the terminal
 the agent's text streams to stdout as it arrives, everything else (patches, commands, retries)
 is reported on stderr, and patches are written atomically — or, with ``--dry-run``, kept in
 memory and printed as one diff at the end. Exit status: 0 completed, 1 failed, 130 interrupted.
+
+What ``codex exec`` does around the turn, exec does too, in its words: it refuses a folder outside a Git
+repository unless ``--skip-git-repo-check`` (:func:`git_repo_root`); ``--json`` prints the events as Codex's
+JSON Lines instead (:mod:`codex_lsp.exec_jsonl`); ``-o FILE`` receives the last agent message when the turn
+completes; ``--ephemeral`` saves no thread; ``--oss`` runs a local model (:mod:`codex_lsp.local_models`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shlex
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -44,14 +50,32 @@ from codex_lsp.agent import (
     TurnResult,
     default_state_dir,
 )
-from codex_lsp.model import ConfigRequest, ModelClient, ModelError
+from codex_lsp.exec_jsonl import JsonlPrinter
+from codex_lsp.local_models import (
+    DEFAULT_OSS_MODELS,
+    LocalModelError,
+    check_local_server,
+    oss_provider,
+    with_local_base_url,
+)
+from codex_lsp.model import (
+    ConfigRequest,
+    ModelClient,
+    ModelError,
+    ModelSettings,
+    codex_home,
+    load_config,
+    load_settings,
+)
 
-__all__ = ["EventPrinter", "run_exec", "run_threads"]
+__all__ = ["NOT_IN_A_REPOSITORY", "EventPrinter", "git_repo_root", "run_exec", "run_threads"]
 
 EXIT_CODES = {"completed": 0, "failed": 1, "interrupted": 130}
 MAX_FILES_LISTED = 10
 """A patch note names this many files, then says how many more."""
 MAX_NOTE_CHARS = 300
+NOT_IN_A_REPOSITORY = "Not inside a trusted directory and --skip-git-repo-check was not specified."
+"""Codex's words when exec runs outside a Git repository (trusting the folder does not change it)."""
 
 
 class EventPrinter:
@@ -158,6 +182,69 @@ def _wake() -> None:
     """Nothing: scheduling it wakes the event loop from its wait."""
 
 
+def git_repo_root(folder: Path) -> Path | None:
+    """The folder at or above ``folder`` where a Git repository starts, found as ``codex exec`` finds it
+    (checked against the pinned Codex): a ``.git`` file (a worktree's or submodule's link, whatever it
+    says) or a ``.git`` directory holding ``HEAD``; an empty ``.git`` directory does not count and the
+    search goes on upwards. No ``git`` runs, and whether the folder is trusted does not matter."""
+    start = folder.resolve()
+    for directory in (start, *start.parents):
+        dot_git = directory / ".git"
+        if dot_git.is_file() or (dot_git / "HEAD").exists():
+            return directory
+    return None
+
+
+def _oss_request(request: ConfigRequest, local_provider: str | None) -> ConfigRequest:
+    """``request`` with the local provider ``--oss`` selects, and its default model unless ``-m`` names
+    one, laid over the configuration as flags."""
+    _, layered = load_config(
+        codex_home(),
+        profile=request.profile,
+        cwd=request.cwd,
+        overrides=request.overrides,
+        flags=request.flags,
+    )
+    provider = oss_provider(local_provider, layered.merged)
+    flags = {**request.flags, "model_provider": provider}
+    if flags.get("model") is None:
+        flags["model"] = DEFAULT_OSS_MODELS.get(provider)
+    return dataclasses.replace(request, flags=flags)
+
+
+async def _model_settings(request: ConfigRequest, oss: bool, local_provider: str | None) -> ModelSettings:
+    """The model configuration exec runs with; for ``--oss``, after checking that the local server answers."""
+    if oss:
+        request = _oss_request(request, local_provider)
+    settings = with_local_base_url(load_settings(request=request))
+    if oss:
+        await check_local_server(settings)
+    return settings
+
+
+def _open_last_message(path: Path) -> str | None:
+    """Create ``-o``'s file if it does not exist (an existing one keeps its text until the turn completes),
+    as Codex does before the turn; the error, in Codex's words, when that fails."""
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return f'Failed to open last message file "{path}": {exc.strerror} (os error {exc.errno})'
+    return None
+
+
+def _write_last_message(path: Path, result: TurnResult, notes: EventPrinter) -> None:
+    """``-o``: a completed turn's last agent message, as is (no newline added); an empty file, with Codex's
+    warning, when the turn said nothing."""
+    try:
+        path.write_text(result.message, encoding="utf-8")
+    except OSError as exc:
+        notes.warning(f'cannot write the last message to "{path}": {exc.strerror}')
+        return
+    if not result.message:
+        notes.warning(f"no last agent message; wrote empty content to {path}")
+
+
 async def run_exec(
     prompt: str,
     *,
@@ -167,31 +254,51 @@ async def run_exec(
     thread_id: str | None = None,
     settings: AgentSettings | None = None,
     config: ConfigRequest | None = None,
+    json_events: bool = False,
+    last_message: Path | None = None,
+    ephemeral: bool = False,
+    skip_git_repo_check: bool = False,
+    oss: bool = False,
+    local_provider: str | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
     """Run one turn on ``cd`` and return the exit status; ``config`` says which profile, overrides and
-    flags to lay over ``$CODEX_HOME`` (the project layers are ``cd``'s)."""
+    flags to lay over ``$CODEX_HOME`` (the project layers are ``cd``'s). ``json_events`` prints Codex's
+    JSON Lines on ``out`` instead of the text; ``last_message`` receives the final message of a completed
+    turn; ``ephemeral`` keeps the thread in memory only; ``oss`` runs the local provider."""
     out, err = out or sys.stdout, err or sys.stderr
+    if not skip_git_repo_check and git_repo_root(cd) is None:
+        err.write(f"codex-lsp exec: {NOT_IN_A_REPOSITORY}\n")
+        return 1
+    if last_message is not None and (problem := _open_last_message(last_message)) is not None:
+        err.write(f"codex-lsp exec: {problem}\n")
+        return 1
     try:
-        client = ModelClient.from_codex_home(request=config or ConfigRequest(cwd=cd))
-    except (ModelError, ValueError) as exc:
+        model_settings = await _model_settings(config or ConfigRequest(cwd=cd), oss, local_provider)
+    except (ModelError, ValueError, LocalModelError) as exc:
         err.write(f"codex-lsp exec: {exc}\n")
         return 1
-    for warning in client.settings.config_warnings:
-        err.write(f"warning: {warning}\n")
+    client = ModelClient(model_settings)
     workspace = LocalWorkspace(cd)
+    notes = EventPrinter(out, err)
+    if json_events:
+        emit: Callable[[TurnEvent], None] = JsonlPrinter(out, workspace.root, model_settings.config_warnings)
+    else:
+        emit = notes
+        for warning in model_settings.config_warnings:
+            err.write(f"warning: {warning}\n")
     applier = DryRunApplier(workspace) if dry_run else DiskApplier(workspace)
-    printer = EventPrinter(out, err)
+    store = ThreadStore(None) if ephemeral else ThreadStore(default_state_dir(), on_warning=notes.warning)
     async with client:
         agent = Agent(
             client=client,
             workspace=workspace,
             approver=TerminalApprover(),
             applier=applier,
-            emit=printer,
+            emit=emit,
             settings=settings,
-            store=ThreadStore(default_state_dir(), on_warning=printer.warning),
+            store=store,
         )
         request = TurnRequest(prompt=prompt, model=model, thread_id=thread_id)
         task = asyncio.ensure_future(agent.run_turn(request))
@@ -209,9 +316,13 @@ async def run_exec(
             err.write("[codex] turn interrupted\n")
             return EXIT_CODES["interrupted"]
     if isinstance(applier, DryRunApplier):
-        out.write(applier.diff())
-    saved = agent.threads[result.thread_id].saved
-    err.write(f"[codex] thread {result.thread_id}" + ("" if saved else " (not saved)") + "\n")
+        # With --json, stdout holds the events and nothing else.
+        (err if json_events else out).write(applier.diff())
+    if last_message is not None and result.status == "completed":
+        _write_last_message(last_message, result, notes)
+    if not json_events:
+        saved = agent.threads[result.thread_id].saved
+        err.write(f"[codex] thread {result.thread_id}" + ("" if saved else " (not saved)") + "\n")
     return EXIT_CODES[result.status]
 
 

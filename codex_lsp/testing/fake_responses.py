@@ -145,6 +145,11 @@ class FakeResponsesServer:
         """Every JSON event sent, with the transport it went over."""
         self.other_requests: list[tuple[str, str]] = []
         """Requests to paths other than ``/v1/responses`` (method, path)."""
+        self.get_routes: dict[str, Any] = {}
+        """JSON answers to ``GET`` requests by path (e.g. ``/v1/models`` and ``/api/version`` for a local
+        model server's readiness check); any other ``GET`` is a 404."""
+        self.gets: list[tuple[str, dict[str, str]]] = []
+        """The ``GET`` requests answered from :attr:`get_routes` (path, headers)."""
         self.accepted_tokens: Container[str] | None = None
         """When set, only ``Authorization: Bearer <one of these>`` is let in; anything else gets 401."""
         self.attempts: list[tuple[Literal["websocket", "http"], str, dict[str, str]]] = []
@@ -454,6 +459,10 @@ class FakeResponsesServer:
         writer: asyncio.StreamWriter,
     ) -> None:
         raw = await read_body(headers, reader)
+        if method == "GET" and path in self.get_routes:
+            self.gets.append((path, headers))
+            await reply(writer, 200, self.get_routes[path])
+            return
         if method != "POST" or not path.split("?", 1)[0].rstrip("/").endswith("/responses"):
             self.other_requests.append((method, path))
             await reply(writer, 404, {"error": {"code": "not_found", "message": f"no route {method} {path}"}})

@@ -61,6 +61,7 @@ async def _spawn(
         "exec",
         "--cd",
         str(tmp_path / "ws"),
+        "--skip-git-repo-check",
         *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

@@ -60,6 +60,7 @@ async def run_exec(tmp_path: Path, issuer: FakeIssuer) -> tuple[int, str, str]:
         "exec",
         "--cd",
         str(tmp_path / "ws"),
+        "--skip-git-repo-check",
         "say hi",
         env=env,
         stdin=asyncio.subprocess.DEVNULL,

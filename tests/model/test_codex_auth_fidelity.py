@@ -96,6 +96,7 @@ async def _ours(home: Path, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
         "exec",
         "--cd",
         str(cwd),
+        "--skip-git-repo-check",
         "Say hi.",
         env={**clean_env(home), **env, "CODEX_LSP_STATE_DIR": str(home.parent / "state")},
         stdin=asyncio.subprocess.DEVNULL,

@@ -187,6 +187,7 @@ async def test_exec_prints_the_fallback_once_and_accurately(
         "exec",
         "--cd",
         str(workspace),
+        "--skip-git-repo-check",
         "say something",
         cwd=REPO,
         env=env,
