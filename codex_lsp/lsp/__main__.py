@@ -1,9 +1,9 @@
 """``python -m codex_lsp.lsp --stdio [--log-level LEVEL]``: the language server over stdin/stdout.
 
 ``codex-lsp --stdio`` is the usual way in (it also offers the socket modes and logging flags);
-this entry point is the plain stdio server, logging to stderr (warnings and above by default) —
-never to stdout, which carries the protocol. The arguments are read by hand: argparse alone would
-add a noticeable share to the server's start-up.
+this entry point is the plain stdio server (the same reader, framing and exit statuses), logging to
+stderr (warnings and above by default) — never to stdout, which carries the protocol. The arguments
+are read by hand: argparse alone would add a noticeable share to the server's start-up.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import gc
 import logging
 import sys
 
+from codex_lsp.lsp.serve import run_stdio
 from codex_lsp.lsp.server import build_server
 
 USAGE = "usage: python -m codex_lsp.lsp [--stdio] [--log-level DEBUG|INFO|WARNING|ERROR]"
@@ -40,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     level = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     gc.freeze()  # the modules loaded so far live as long as the process (see serve.settle_heap)
-    build_server().start_io()
-    return 0
+    return run_stdio(build_server)
 
 
 if __name__ == "__main__":

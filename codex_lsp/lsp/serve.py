@@ -65,6 +65,13 @@ AUTH_MESSAGE_LIMIT = 1024 * 1024
 _READ_CHUNK = 64 * 1024
 
 
+PARSE_ERROR = -32700
+PARSED = "Parse error: the message is not JSON"
+EXIT_BROKEN_FRAMING = 76
+"""The status when the client broke the LSP framing (sysexits' ``EX_PROTOCOL``): neither a clean stop (0)
+nor ``exit`` without ``shutdown`` (1)."""
+
+
 class FramingError(Exception):
     """The byte stream is not LSP base-protocol framing; the connection cannot be resynchronised."""
 
@@ -128,13 +135,34 @@ def frame(body: bytes) -> bytes:
 
 
 def dispatch(server: LanguageServer, body: bytes) -> None:
-    """Hand one message to the server's protocol; a bad message is reported, not fatal (as in pygls)."""
+    """Hand one message to the server's protocol; a bad message is reported, not fatal (as in pygls).
+
+    A body that is not JSON (or not UTF-8, or nested too deep to parse, or with ``NaN``) is answered
+    with JSON-RPC's Parse error and ``"id": null``: no id can be read from it, and its sender may be
+    waiting.
+    """
     protocol = server.protocol
     try:
-        protocol.handle_message(json.loads(body, object_hook=protocol.structure_message))
+        message = json.loads(body, object_hook=protocol.structure_message, parse_constant=_not_json)
+    except (ValueError, RecursionError) as exc:
+        logger.warning("Answered a message that is not JSON: %s", f"{exc}"[:200])
+        # pygls has no public way to send a response of its own; _send_data frames it as every message.
+        protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR, "message": PARSED}})
+        return
     except Exception as exc:
         logger.exception("Unable to handle message")
         server.report_server_error(exc, JsonRpcException)
+        return
+    try:
+        protocol.handle_message(message)
+    except Exception as exc:
+        logger.exception("Unable to handle message")
+        server.report_server_error(exc, JsonRpcException)
+
+
+def _not_json(constant: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (Python's parser takes them, and would write them back)."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 async def _pump(server: LanguageServer, next_body: Callable[[], Awaitable[bytes | None]]) -> None:
@@ -159,7 +187,7 @@ async def serve_stdio(server: LanguageServer, stdin_fd: int, stdout: BinaryIO) -
     try:
         await _pump(server, lambda: read_frame(reader))
     except FramingError as exc:
-        logger.error("Closing: the client broke the framing on stdin: %s", exc)
+        raise FramingError(f"the client broke the LSP framing on stdin ({exc}); stopping") from None
     logger.info("stdin closed; stopping")
 
 
@@ -204,6 +232,8 @@ class _OneClient:
     def __init__(self) -> None:
         self.taken = False
         self.gone = asyncio.Event()
+        self.broken: FramingError | None = None
+        """Why it went, when it broke the framing (the process then ends with its own status)."""
 
 
 async def serve_tcp(
@@ -229,6 +259,8 @@ async def serve_tcp(
         if on_listening:
             on_listening(_bound(address, listener.sockets[0].getsockname()))
         await client.gone.wait()
+    if client.broken is not None:
+        raise client.broken
 
 
 async def _tcp_connection(
@@ -262,7 +294,9 @@ async def _tcp_connection(
     try:
         dispatch(server, admitted)
         await _pump(server, lambda: read_frame(reader))
-    except (FramingError, ConnectionError) as exc:
+    except FramingError as exc:
+        client.broken = FramingError(f"the client {peer} broke the LSP framing ({exc}); stopping")
+    except ConnectionError as exc:
         logger.error("Closing the connection from %s: %s", peer, exc)
     finally:
         logger.info("Client %s disconnected; stopping", peer)
@@ -396,11 +430,16 @@ def run(options: ServeOptions, build: ServerFactory | None = None) -> int:
         return 1
     settle_heap()
     if options.transport == "stdio":
-        stdin_fd, stdout = claim_stdio()  # first, so that nothing built next can write to stdout
-        return _run_loop(factory(), lambda s: serve_stdio(s, stdin_fd, stdout))
+        return run_stdio(factory)
     if options.address is None or token is None:
         raise ValueError(f"--{options.transport} needs an address")
     return _run_socket(options, options.address, token, factory())
+
+
+def run_stdio(factory: ServerFactory) -> int:
+    """Serve the server ``factory`` builds on this process's stdin/stdout; the exit status."""
+    stdin_fd, stdout = claim_stdio()  # first, so that nothing built next can write to stdout
+    return _run_loop(factory(), lambda s: serve_stdio(s, stdin_fd, stdout))
 
 
 def _run_socket(options: ServeOptions, address: ListenAddress, token: str, server: LanguageServer) -> int:
@@ -422,13 +461,19 @@ def _run_socket(options: ServeOptions, address: ListenAddress, token: str, serve
 
 
 def _run_loop(server: LanguageServer, main: Callable[[LanguageServer], Coroutine[Any, Any, None]]) -> int:
-    """Run one transport to its end; ``exit`` (or the server ending itself) gives the status."""
+    """Run one transport to its end; ``exit`` (or the server ending itself) gives the status, and a client
+    that broke the framing :data:`EXIT_BROKEN_FRAMING`, with the reason in one line on stderr."""
     try:
         asyncio.run(main(server))
     except SystemExit as exc:
         return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
         return 130
+    except FramingError as exc:
+        logger.error("%s", exc)
+        if not _logs_to_stderr():
+            _say(f"error: {exc}")
+        return EXIT_BROKEN_FRAMING
     finally:
         server.shutdown()  # type: ignore[no-untyped-call]  # pygls leaves it unannotated
     return 0
@@ -465,6 +510,10 @@ def _default_factory() -> ServerFactory | None:
         return None
     factory: ServerFactory = module.build_server
     return factory
+
+
+def _logs_to_stderr() -> bool:
+    return any(getattr(handler, "stream", None) is sys.stderr for handler in logging.getLogger().handlers)
 
 
 def _say(text: str) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp import __version__
@@ -119,6 +120,17 @@ class CodexServer(LanguageServer):
     def log(self, message: str, kind: types.MessageType = types.MessageType.Debug) -> None:
         """Write to the editor's log for this server (``window/logMessage``), with secrets removed."""
         self.window_log_message(types.LogMessageParams(type=kind, message=self.state.scrub(message)))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A failure no request answer reports (a notification's handler failed): logged with its
+        traceback here, one line in the editor's log (``window/logMessage``). pygls would show every
+        such failure as an "Error in server: …" popup."""
+        if source is FeatureRequestError:
+            return  # the request was answered with the error
+        data = getattr(error, "data", None)
+        trace = data.get("traceback") if isinstance(data, dict) else None
+        log.error("internal error: %s%s", error, "\n" + "".join(trace) if isinstance(trace, list) else "")
+        self.log(f"codex-lsp: internal error: {error}", types.MessageType.Error)
 
     def notify(self, method: str, params: Any) -> None:
         """Send a notification."""

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from codex_lsp.lsp.access import ListenAddress
-from codex_lsp.lsp.serve import serve_tcp, serve_ws
+from codex_lsp.lsp.serve import FramingError, serve_tcp, serve_ws
 from tests.lsp_serve.tiny import TinyServer, build_tiny_server
 from tests.lsp_serve.wire import WAIT
 
@@ -54,7 +54,7 @@ async def _running(serve: Serve) -> AsyncIterator[Running]:
         yield running
     finally:
         running.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, SystemExit):
+        with contextlib.suppress(asyncio.CancelledError, SystemExit, FramingError):
             await running.task
 
 

@@ -5,7 +5,7 @@ collection, pay for it otherwise)."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -49,11 +49,16 @@ def test_serve_builds_the_server_on_a_frozen_heap(
 def test_the_module_entry_point_builds_on_a_frozen_heap(
     unfrozen: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class Server:
-        def start_io(self) -> None:
-            unfrozen.append(gc.get_freeze_count())
+    def build() -> TinyServer:
+        unfrozen.append(gc.get_freeze_count())
+        return build_tiny_server()
 
-    monkeypatch.setattr(module_entry, "build_server", Server)
+    def run_stdio(factory: Callable[[], TinyServer]) -> int:
+        factory()
+        return 0
+
+    monkeypatch.setattr(module_entry, "build_server", build)
+    monkeypatch.setattr(module_entry, "run_stdio", run_stdio)
     assert module_entry.main(["--stdio"]) == 0
     (frozen,) = unfrozen
     assert frozen > 10_000

@@ -94,7 +94,8 @@ async def test_broken_framing_on_stdin_ends_the_server_with_a_message() -> None:
     await proc.stdin.drain()
     stdout, stderr = await asyncio.wait_for(proc.communicate(), WAIT)
     assert stdout == b""
-    assert "broke the framing on stdin" in stderr.decode()
+    assert "broke the LSP framing on stdin" in stderr.decode()
+    assert _returned(stderr) == proc.returncode == 76
 
 
 async def test_a_non_blocking_stdin_from_the_parent_is_not_mistaken_for_its_end() -> None:

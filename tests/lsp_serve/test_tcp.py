@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import pytest
+
 from codex_lsp.lsp.access import ListenAddress
-from codex_lsp.lsp.serve import AUTH_MESSAGE_LIMIT
+from codex_lsp.lsp.serve import AUTH_MESSAGE_LIMIT, FramingError
 from tests.lsp_serve.conftest import TOKEN, Running
 from tests.lsp_serve.tiny import ECHO
 from tests.lsp_serve.wire import WAIT, initialize, receive, request, response, send
@@ -123,3 +125,15 @@ async def test_one_client_per_process_and_serving_ends_when_it_goes(tcp: Running
         assert not tcp.task.done()
     await tcp.ended()
     assert tcp.server.calls == ["initialize", ECHO]
+
+
+async def test_the_client_breaking_the_framing_ends_serving_with_the_reason(tcp: Running) -> None:
+    """Unlike a client that disconnects, one that breaks the framing ends the process with its own status
+    (``serve.run`` turns this error into :data:`~codex_lsp.lsp.serve.EXIT_BROKEN_FRAMING`)."""
+    async with connect(tcp.address) as (reader, writer):
+        await send(writer, initialize(TOKEN))
+        await response(reader, 1)
+        writer.write(b"Content-Length: 5\r\n\r\n{}")
+        writer.write_eof()
+        with pytest.raises(FramingError, match=r"broke the LSP framing \(the stream ended inside a message"):
+            await tcp.ended()
