@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from acp import PROTOCOL_VERSION, RequestError, run_agent
+from acp.core import DEFAULT_STDIO_BUFFER_LIMIT_BYTES
 from acp.interfaces import Agent, Client
 from acp.schema import (
     AcpMcpServer,
@@ -47,9 +48,11 @@ from acp.schema import (
     SetSessionModeResponse,
     SseMcpServer,
 )
+from acp.stdio import stdio_streams
 
 from codex_lsp import __version__
 from codex_lsp.acp.auth import SignIn, auth_required
+from codex_lsp.acp.lines import LineTransport
 from codex_lsp.acp.prompt import PromptBlock
 from codex_lsp.acp.session import AcpSession, EditMode, mode_state
 from codex_lsp.agent import AgentSettings, ThreadNotFoundError, ThreadStore, default_state_dir
@@ -274,10 +277,12 @@ async def run_acp(
     command line's ``--profile`` and ``-c`` (each session adds its folder's project layers)."""
     configure_logging(log_level)
     agent = CodexAcpAgent(settings=settings, config=config)
+    reader, writer = await stdio_streams(limit=DEFAULT_STDIO_BUFFER_LIMIT_BYTES)
     try:
         # The SDK routes each request by attribute; those we do not implement (fork, resume…) answer
-        # "method not found", so the agent need not be the SDK's whole Agent protocol.
-        await run_agent(cast("Agent", agent))
+        # "method not found", so the agent need not be the SDK's whole Agent protocol. Lines are read
+        # by our transport, which answers the ones that break JSON-RPC's rules (acp/lines.py).
+        await run_agent(cast("Agent", agent), LineTransport(reader, writer))
     finally:
         await agent.aclose()
     return 0
