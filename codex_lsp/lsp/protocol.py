@@ -105,7 +105,7 @@ class CodexProtocol(LanguageServerProtocol):
             self._refuse(checked.id, jsonrpc.INVALID_REQUEST, checked.reason, checked.answer)
             return
         if checked.kind == "response":
-            super().handle_message(super().structure_message(checked.data))
+            self._handle_client_response(checked.data)
             return
         refusal = self._lifecycle_refusal(checked)
         if refusal is not None:
@@ -114,11 +114,27 @@ class CodexProtocol(LanguageServerProtocol):
         structured = self._structure(checked)
         if structured is None:
             return
+        if checked.method == types.CANCEL_REQUEST and not jsonrpc.valid_id(structured.params.id):
+            log.warning("Dropped a $/cancelRequest whose id is not an integer or a string")
+            return
         if checked.method == types.INITIALIZE:
             self.initialize_received = True
         elif checked.method == types.SHUTDOWN:
             self.shutdown_received = True
         super().handle_message(structured)
+
+    def _handle_client_response(self, data: dict[str, Any]) -> None:
+        """The client's answer to one of the server's requests. One whose result does not parse fails
+        the request (its caller gets an error) rather than leaving it waiting forever."""
+        try:
+            response = super().structure_message(data)
+        except Exception as exc:
+            log.warning("The client's answer to %.40r does not parse: %s", data.get("id"), exc)
+            future = self._request_futures.pop(data["id"], None) if jsonrpc.valid_id(data["id"]) else None
+            if future is not None and not future.done():
+                future.set_exception(JsonRpcInvalidParams(message="the client's answer does not parse"))
+            return
+        super().handle_message(response)
 
     def _structure(self, message: jsonrpc.Message) -> Any | None:
         """The message as lsprotocol's type for its method; ``None`` when it does not fit (answered)."""
