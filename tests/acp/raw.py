@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +66,11 @@ class RawAgent:
             if _is_response(message, request_id):
                 return message
 
+    async def read_until(self, done: Callable[[], bool]) -> None:
+        """Read on until ``done()`` (checked before each read; every message is kept in :attr:`received`)."""
+        while not done():
+            assert await self.next_message() is not None, "the agent ended first"
+
     async def finish(self) -> tuple[int, str]:
         """Close stdin, read stdout to its end, wait for the process: its status and its stderr."""
         assert self.proc.stdin is not None
@@ -74,6 +79,12 @@ class RawAgent:
             pass
         status = await asyncio.wait_for(self.proc.wait(), TIMEOUT)
         return status, self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    async def kill(self) -> None:
+        """End the process now if it is still running."""
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
 
     def responses(self, request_id: Any) -> list[dict[str, Any]]:
         """Every response read so far whose id is ``request_id`` (JSON-equal: ``1`` is not ``1.0``)."""
@@ -89,15 +100,15 @@ def _is_response(message: dict[str, Any], request_id: Any) -> bool:
     return "method" not in message and "id" in message and same_json(message["id"], request_id)
 
 
-@asynccontextmanager
-async def raw_agent(tmp: Path, *args: str) -> AsyncIterator[RawAgent]:
-    """Start ``codex-lsp acp ARGS`` in ``tmp``; kill it on the way out if the test did not end it."""
-    home = tmp / "home"
-    home.mkdir(exist_ok=True)
+async def start_raw_agent(tmp: Path, *args: str, home: Path | None = None) -> RawAgent:
+    """Start ``codex-lsp acp ARGS`` in ``tmp`` (with the Codex home ``home``; default: an empty one)."""
+    if home is None:
+        home = tmp / "home"
+        home.mkdir(exist_ok=True)
     env = clean_env(home)
     env["CODEX_LSP_STATE_DIR"] = str(tmp / "state")
     stderr_path = tmp / "agent-stderr.log"
-    with stderr_path.open("wb") as stderr:
+    with stderr_path.open("ab") as stderr:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -111,9 +122,14 @@ async def raw_agent(tmp: Path, *args: str) -> AsyncIterator[RawAgent]:
             stderr=stderr,
             limit=1 << 24,
         )
+    return RawAgent(proc, stderr_path)
+
+
+@asynccontextmanager
+async def raw_agent(tmp: Path, *args: str) -> AsyncIterator[RawAgent]:
+    """Start ``codex-lsp acp ARGS`` in ``tmp``; kill it on the way out if the test did not end it."""
+    agent = await start_raw_agent(tmp, *args)
     try:
-        yield RawAgent(proc, stderr_path)
+        yield agent
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await agent.kill()
