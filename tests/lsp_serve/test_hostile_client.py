@@ -328,3 +328,33 @@ async def _end(server: RawSession, ending: str) -> tuple[int, str]:
         await server.write_raw(b"garbage\r\n\r\n")
     server.proc.stdin.close()
     return await server.finish()
+
+
+# -- found by the fuzz: a client answer that does not parse -------------------------------------------
+
+
+async def test_an_answer_that_does_not_parse_fails_the_servers_request_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    """This client answers ``workspace/applyEdit`` with ``null``, not an ``ApplyWorkspaceEditResult``: the
+    turn is told the edit failed and the command is answered (the server's request used to wait forever)."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "app.py").write_text("x = 1\n", encoding="utf-8")
+    edit = "*** Begin Patch\n*** Update File: app.py\n@@\n-x = 1\n+x = 2\n*** End Patch\n"
+    steps = [{"output": [{"type": "custom_tool_call", "name": "apply_patch", "input": edit}]}]
+    steps.append({"output": [{"type": "message", "text": "done"}]})
+    async with FakeResponsesServer() as fake:
+        fake.load(Script.model_validate({"turns": [{"requests": steps}]}))
+        home = make_codex_home(tmp_path, fake.base_url, websockets=True)
+        async with raw_server(tmp_path, home=home) as server:
+            await started(server, folder=workspace, capabilities={"workspace": {"applyEdit": True}})
+            await server.send(command(2, "codex.ask", {"prompt": "set x to 2"}))
+            answer = await server.answer(2)
+            status, stderr = await server.stop()
+    assert server.answered_server >= 1, "the server asked for the edit"
+    assert answer["result"]["status"] == "completed"
+    assert answer["result"]["changedFiles"] == []
+    assert (workspace / "app.py").read_text(encoding="utf-8") == "x = 1\n"
+    assert status == 0
+    assert_clean(server, stderr)
