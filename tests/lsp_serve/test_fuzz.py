@@ -5,8 +5,8 @@ which has been initialized as VS Code initializes it. After each batch:
 
 - every request got exactly one answer, with its id; every body JSON-RPC says is answered with
   ``"id": null`` got one; nothing else was answered;
-- nothing the server sent carries a traceback (in a message, or as an error's ``data``), and no
-  "Error in server" popup;
+- nothing the server sent carries a traceback (in a message, or as an error's ``data``), no
+  "Error in server" popup, and no notification's handler failed (an "internal error" log line);
 - the server still serves: ``codex.status`` is answered with a result.
 
 At the end the server is shut down (``shutdown`` answered, ``exit`` → status 0), no request was ever
@@ -153,6 +153,8 @@ def assert_no_traceback(messages: list[dict[str, Any]]) -> None:
         assert "Error in server" not in text, message
         data = message.get("error", {}).get("data") if isinstance(message.get("error"), dict) else None
         assert not (isinstance(data, dict) and "traceback" in data), message
+        if message.get("method") == "window/logMessage":
+            assert "internal error" not in message["params"]["message"], "a handler failed"
 
 
 @pytest.fixture(scope="module")
