@@ -24,7 +24,8 @@ here, on the server's side):
 - An internal error is answered with its one-line message; pygls would add the traceback as the
   error's ``data``.
 - ``didChange`` for a document that was never opened is logged and ignored (pygls fails with a
-  ``KeyError`` the editor shows as "Error in server").
+  ``KeyError`` the editor shows as "Error in server"); notebook notifications are ignored, since the
+  server does not offer notebook synchronisation (pygls fails the same way on an unknown notebook).
 - A handler pygls runs as a step of one of its own (``initialized`` waiting for the client's
   configuration, a command) may be cancelled when the server stops: pygls would then print an asyncio
   traceback on stderr; its request is answered as cancelled instead.
@@ -223,6 +224,21 @@ class CodexProtocol(LanguageServerProtocol):
             log.warning("didChange for %s, which is not open (didOpen comes first): ignored", uri)
             return
         yield from super().lsp_text_document__did_change(params)
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def lsp_notebook_document__did_open(self, params: Any) -> None:
+        """Notebooks are not synchronised (the server does not offer ``notebookDocumentSync``)."""
+        log.info("notebookDocument/didOpen ignored: this server does not synchronise notebooks")
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def lsp_notebook_document__did_change(self, params: Any) -> None:
+        """Ignored, as every notebook notification (pygls fails with a ``KeyError`` on an unknown one)."""
+        log.info("notebookDocument/didChange ignored: this server does not synchronise notebooks")
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def lsp_notebook_document__did_close(self, params: Any) -> None:
+        """Ignored, as every notebook notification."""
+        log.info("notebookDocument/didClose ignored: this server does not synchronise notebooks")
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:

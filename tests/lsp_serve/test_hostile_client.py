@@ -220,9 +220,11 @@ async def test_did_change_for_a_document_never_opened_is_ignored_without_a_popup
     }
     async with raw_server(tmp_path) as server:
         await started(server)
+        notebook = {"notebookDocument": {"uri": "file:///nowhere/n.ipynb", "version": 1}, "change": {}}
         await server.send(
             notification("textDocument/didChange", whole),
             notification("textDocument/didChange", part),
+            notification("notebookDocument/didChange", notebook),
             code_action(2),
             notification("textDocument/didOpen", {"textDocument": _item(DOC, 1, "x = 1\n")}),
             notification("textDocument/didChange", {**part, "textDocument": {"uri": DOC, "version": 2}}),
@@ -234,6 +236,7 @@ async def test_did_change_for_a_document_never_opened_is_ignored_without_a_popup
     assert before["arguments"][0]["version"] is None, "the change did not open the document"
     assert after["arguments"][0]["version"] == 2, "a change to an open document still applies"
     assert not server.notifications("window/showMessage")
+    assert not server.notifications("window/logMessage"), "nothing failed"
     assert "KeyError" not in server.texts()
     assert "which is not open" in stderr, "the server's log says what it ignored"
     assert status == 0
