@@ -3,7 +3,8 @@ hypothesis profile, small JSON values, values that fit no field, and breaking on
 
 The profile is deterministic (``derandomize``, no example database) with a bounded number of examples and no
 deadline, so a CI run is stable and takes seconds; ``CODEX_LSP_FUZZ_EXAMPLES=N`` runs N examples from a
-random seed instead, to fuzz further locally (the timeout grows with N).
+random seed instead, to fuzz further locally (the timeout grows with N); ``CODEX_LSP_FUZZ_SHRINK=0`` skips
+shrinking.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 __all__ = [
@@ -28,7 +29,11 @@ __all__ = [
 EXAMPLES = int(os.environ.get("CODEX_LSP_FUZZ_EXAMPLES", "40"))
 TIMEOUT = 90 + 3 * EXAMPLES
 """The test's own time limit (pytest-timeout), for a run of :data:`EXAMPLES` examples."""
+SHRINK = os.environ.get("CODEX_LSP_FUZZ_SHRINK", "1") != "0"
+"""``CODEX_LSP_FUZZ_SHRINK=0``: report the first failing example as found, without shrinking it (quicker,
+when a slow failure such as a missing answer only needs to be seen)."""
 FUZZ = settings(
+    phases=tuple(Phase) if SHRINK else (Phase.explicit, Phase.reuse, Phase.generate),
     max_examples=EXAMPLES,
     derandomize="CODEX_LSP_FUZZ_EXAMPLES" not in os.environ,
     database=None,

@@ -152,6 +152,7 @@ async def test_requests_before_initialize_answer_server_not_initialized(tmp_path
         (fallback,) = (await server.answer(6))["result"]
         status, stderr = await server.stop()
     assert fallback["arguments"][0]["version"] is None, "the didOpen before initialize was dropped"
+    assert not server.notifications("window/logMessage"), "dropped, not failed"
     assert [len(server.responses(i)) for i in range(1, 7)] == [1] * 6
     assert status == 0
     assert_clean(server, stderr)
