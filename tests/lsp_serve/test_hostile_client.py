@@ -117,9 +117,10 @@ async def test_code_action_and_code_lens_with_invalid_params_are_answered_invali
 async def test_what_is_not_a_json_rpc_object_is_answered_with_id_null(tmp_path: Path) -> None:
     garbage = [b"[1,2]", b"42", b'"text"', b"{not json", b"\xff\xfe", b"[" * 100_000, b"{}", b"NaN"]
     bad_ids = [{"jsonrpc": "2.0", "id": bad, "method": "shutdown"} for bad in (True, 1.5, None)]
+    cancels = [notification("$/cancelRequest", {"id": bad}) for bad in ([1], {"id": 1}, None, True)]
     async with raw_server(tmp_path) as server:
         await started(server)
-        await server.send(*garbage, *bad_ids, request("textDocument/didOpen", 2, {}))
+        await server.send(*garbage, *bad_ids, *cancels, request("textDocument/didOpen", 2, {}))
         await server.send(command(3, "codex.status"))
         assert "result" in await server.answer(3)
         assert "notification" in error_of(await server.answer(2), INVALID_REQUEST)
@@ -129,6 +130,7 @@ async def test_what_is_not_a_json_rpc_object_is_answered_with_id_null(tmp_path: 
     assert sorted(answer["error"]["code"] for answer in nulls) == sorted(
         [INVALID_REQUEST] * (4 + 3) + [PARSE_ERROR] * 4
     )
+    assert not server.notifications("window/logMessage"), "a $/cancelRequest with a bad id is dropped"
     assert status == 0
     assert_clean(server, stderr)
 
