@@ -26,7 +26,7 @@ __all__ = [
     "replaced",
 ]
 
-EXAMPLES = int(os.environ.get("CODEX_LSP_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("CODEX_LSP_FUZZ_EXAMPLES", "60"))
 TIMEOUT = 90 + 3 * EXAMPLES
 """The test's own time limit (pytest-timeout), for a run of :data:`EXAMPLES` examples."""
 SHRINK = os.environ.get("CODEX_LSP_FUZZ_SHRINK", "1") != "0"
