@@ -30,9 +30,19 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from codex_lsp.agent.unicode import escape_json, escape_surrogates
 
-__all__ = ["Thread", "ThreadStore", "ThreadSummary", "default_state_dir"]
+__all__ = ["TITLE_MAX_CHARS", "Thread", "ThreadStore", "ThreadSummary", "default_state_dir", "turn_title"]
 
 log = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 200
+"""How long a turn's title may be. The prompt is already in the thread (in the user message, with the
+editor context); the turn record and the editor's ``codex/turn/started`` need only a title."""
+
+
+def turn_title(prompt: str) -> str:
+    """A turn's title: the prompt, or its first ``TITLE_MAX_CHARS`` characters, the last one "…" to say
+    it was cut."""
+    return prompt if len(prompt) <= TITLE_MAX_CHARS else prompt[: TITLE_MAX_CHARS - 1] + "…"
 
 
 def default_state_dir() -> Path:
@@ -115,8 +125,9 @@ class Thread:
         self._write(_ItemRecord(turn_id=turn_id, item=item) for item in batch)
 
     def finish_turn(self, turn_id: str, status: str, prompt: str) -> None:
-        """Record that a turn ended (its items were appended as they happened)."""
-        prompt = escape_surrogates(prompt)
+        """Record that a turn ended (its items were appended as they happened), with its title
+        (:func:`turn_title`: the prompt itself is in the history already, written once)."""
+        prompt = escape_surrogates(turn_title(prompt))
         self.turns += 1
         self.prompts.append(prompt)
         self.updated_at = time.time()
