@@ -27,6 +27,7 @@ from acp.interfaces import Client
 from acp.schema import AllowedOutcome, PermissionOption, ToolCallUpdate
 
 from codex_lsp.acp.report import CURRENT_CALL, Reporter
+from codex_lsp.acp.updates import masked
 from codex_lsp.agent import ApprovalDecision, ApprovalRequest
 
 __all__ = ["ALLOW_ALWAYS", "ALLOW_ONCE", "REJECT", "PermissionApprover"]
@@ -65,8 +66,8 @@ class PermissionApprover:
         try:
             response = await self.client.request_permission(
                 session_id=self.stream.session_id,
-                tool_call=self._tool_call(request),
-                options=_options(request),
+                tool_call=masked(self._tool_call(request), self.stream.scrub),
+                options=[masked(option, self.stream.scrub) for option in _options(request)],
             )
         except (RequestError, ConnectionError) as exc:
             log.warning("permission request failed (%s): denied", exc)

@@ -149,6 +149,10 @@ class ModelClient:
         """``text`` with every secret masked."""
         return self.connections.scrub(text)
 
+    def secret_env_names(self) -> frozenset[str]:
+        """Environment variables that hold this client's secrets (see ``ModelSettings.secret_env_names``)."""
+        return self.settings.secret_env_names()
+
     async def aclose(self) -> None:
         """Close the cached socket and the HTTP client."""
         await self.connections.aclose()
