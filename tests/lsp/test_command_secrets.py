@@ -28,7 +28,16 @@ AZURE_KEY = "azure-SECRET-api-key-0123456789abcdef"
 HEADER_SECRET = "hdr-SECRET-in-config-toml-0123456789"
 UNUSED_OPENAI_KEY = "sk-openai-SECRET-other-provider-42"
 VISIBLE = "visible-value-of-a-harmless-variable"
-SECRET_NAMES = ("CODEX_LSP_TEST_KEY", "AZURE_TEST_API_KEY", "OPENAI_API_KEY", "KEY_COPY", "HEADER_COPY")
+SECRET_NAMES = (
+    "CODEX_LSP_TEST_KEY",
+    "AZURE_TEST_API_KEY",
+    "SHORT_HEADER_VAR",
+    "OPENAI_API_KEY",
+    "KEY_COPY",
+    "HEADER_COPY",
+)
+"""Every variable that must not reach the command. ``SHORT_HEADER_VAR`` is an ``env_http_headers``
+variable whose value is too short to be masked by value: only its name keeps it out."""
 SHELL = {"shell": {"enabled": True, "allow": ["printenv"]}}
 
 
@@ -42,7 +51,7 @@ model_provider = "azure-like"
 name = "Azure-like"
 base_url = "{fake.base_url}"
 env_key = "CODEX_LSP_TEST_KEY"
-env_http_headers = {{ "api-key" = "AZURE_TEST_API_KEY" }}
+env_http_headers = {{ "api-key" = "AZURE_TEST_API_KEY", "x-region" = "SHORT_HEADER_VAR" }}
 http_headers = {{ "x-api-key" = "{HEADER_SECRET}" }}
 supports_websockets = true
 request_max_retries = 1
@@ -78,6 +87,7 @@ async def test_printenv_shows_no_configured_secret_by_name_or_by_value(
     write_azure_home(tmp_path / "codex-home", fake)
     env = {
         "AZURE_TEST_API_KEY": AZURE_KEY,
+        "SHORT_HEADER_VAR": "eu",
         "OPENAI_API_KEY": UNUSED_OPENAI_KEY,
         "KEY_COPY": KEY,
         "HEADER_COPY": f"x-api-key: {HEADER_SECRET}",
