@@ -40,6 +40,14 @@ def test_a_short_secret_that_starts_a_longer_one_waits_for_the_rest() -> None:
     assert stream(["sk-abc", " then"]) == ["", "*** then", ""]
 
 
+def test_the_text_is_never_cut_through_a_secret() -> None:
+    """A secret whose end starts another one: holding back that start must not split the first."""
+    secrets = ("key-AAAA-BBBB", "BBBB-tail-CCCC")
+    mask = StreamMask(lambda text: text.replace(secrets[0], "***"), lambda: secrets)
+    shown = [mask.feed("say key-AAAA-BBBB"), mask.feed("-x"), mask.flush()]
+    assert shown == ["say ", "***-x", ""]
+
+
 def test_held_back_is_the_longest_end_that_starts_a_secret() -> None:
     assert held_back("x sk-abcdef", SECRETS) == len("sk-abcdef")
     assert held_back("x sk-abc", SECRETS) == len("sk-abc"), "a whole secret that is another's start"
