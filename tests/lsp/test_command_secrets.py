@@ -5,10 +5,12 @@ A real ``printenv`` runs through the server (allow-listed, sandboxed where bubbl
 while the environment carries every kind of configured secret: the provider's ``env_key``, an
 Azure-style ``env_http_headers`` ``api-key``, a secret ``http_headers`` value, OpenAI's key variable
 (set, though this provider does not use it), and copies of secrets under names nothing configures.
+The server logs at debug level meanwhile: its log shows none of them either.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -93,14 +95,18 @@ async def test_printenv_shows_no_configured_secret_by_name_or_by_value(
         "HEADER_COPY": f"x-api-key: {HEADER_SECRET}",
         "HARMLESS": VISIBLE,
     }
-    async with editor_session(tmp_path, fake, "vscode", init_options=SHELL, env=env) as ed:
+    log = tmp_path / "server.log"
+    debug = [sys.executable, "-m", "codex_lsp", "--stdio", "--log-level", "debug", "--log-file", str(log)]
+    async with editor_session(tmp_path, fake, "vscode", init_options=SHELL, env=env, command=debug) as ed:
         printed = await printenv_turn(ed, fake, f"the keys: {KEY} {AZURE_KEY} {HEADER_SECRET}")
         received = ed.everything_received()
     request = fake.generating_requests()[0]
     assert request.headers["api-key"] == AZURE_KEY, "the provider still gets its header"
     for name in SECRET_NAMES:
         assert f"{name}=" not in printed, f"{name} reached the command"
-    shown = printed + received + saved_threads(tmp_path)
+    logged = log.read_text(encoding="utf-8")
+    assert "Sending data" in logged, "the server logged every message it sent"
+    shown = printed + received + saved_threads(tmp_path) + logged
     assert "the keys: ***" in saved_threads(tmp_path), "the model's echo is saved, masked"
     for secret in (KEY, AZURE_KEY, HEADER_SECRET):
         assert secret not in shown
