@@ -10,6 +10,7 @@ generous (several times what the server needs) and far below what the bug it gua
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -118,3 +119,123 @@ async def test_fix_all_is_linear_in_the_diagnostics_not_diagnostics_times_file_s
     assert per_diagnostic < MARGINAL_CPU_PER_DIAGNOSTIC, (
         f"each diagnostic added {per_diagnostic * 1000:.1f} ms of server CPU"
     )
+
+
+# -- item 9: stdin back-pressure -----------------------------------------------------------------------
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def peak_rss_kib(pid: int) -> int:
+    """The process's peak resident set size so far (``VmHWM``): no sampling can miss it."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmHWM for process {pid}")
+
+
+class Answers:
+    """Reads the server's stdout once told to (the editor that stopped reading, reading again)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        self.stdout = process.stdout
+        self.ids: set[Any] = set()
+        self.arrived = asyncio.Event()
+
+    async def read(self) -> None:
+        while True:
+            length = 0
+            while (line := await self.stdout.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not line:
+                return
+            message = json.loads(await self.stdout.readexactly(length))
+            self.ids.add(message.get("id"))
+            self.arrived.set()
+
+    async def wait_for(self, msg_id: int) -> None:
+        async with asyncio.timeout(WAIT):
+            while msg_id not in self.ids:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+FLOOD_CHANGES = 400
+"""1 MiB changes, each followed by a ``codex.status`` request whose answer the editor does not read:
+after a few dozen the answers fill the pipe, and the server blocks writing (as pygls does)."""
+CHANGE_BYTES = 1024 * 1024
+HOLD_SECONDS = 5.0
+"""How long the editor keeps not reading, unless it has sent everything by then."""
+FLOOD_GROWTH_MIB = 100
+"""What the flood may add to the server's peak memory (it adds a few MiB; reading ahead of the
+server, it added hundreds: 450 MiB here, 960 MiB in the report)."""
+
+
+async def test_an_editor_that_stops_reading_cannot_flood_the_server_s_memory(tmp_path: Path) -> None:
+    """Item 9: while its output is not read, the server takes no more input than it can hold; the
+    editor's own writes wait instead, and when it reads again everything is served."""
+    home = make_codex_home(tmp_path, "http://127.0.0.1:9/v1", websockets=True)
+    env = {**clean_env(home), "CODEX_LSP_STATE_DIR": str(tmp_path / "state")}
+    command = [sys.executable, "-m", "codex_lsp", "--stdio", "--log-level", "warning"]
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        env=env,
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdin is not None
+    answers = Answers(process)
+    try:
+        uri = tmp_path.as_uri()
+        doc = (tmp_path / "a.py").as_uri()
+        init = {"processId": None, "rootUri": uri, "capabilities": {}}
+        process.stdin.write(frame({"id": 1, "method": "initialize", "params": init}))
+        process.stdin.write(frame({"method": "initialized", "params": {}}))
+        item = {"uri": doc, "languageId": "python", "version": 1, "text": "x = 1\n"}
+        process.stdin.write(frame({"method": "textDocument/didOpen", "params": {"textDocument": item}}))
+        status = {"command": "codex.status", "arguments": [{}]}
+        process.stdin.write(frame({"id": 2, "method": "workspace/executeCommand", "params": status}))
+        reading = asyncio.ensure_future(answers.read())
+        await answers.wait_for(2)  # up and serving, its agent side loaded
+        reading.cancel()
+        base = peak_rss_kib(process.pid)
+
+        async def flood() -> None:
+            """Each change followed by a request whose answer the editor does not read."""
+            assert process.stdin is not None
+            text = "y" * CHANGE_BYTES
+            for n in range(FLOOD_CHANGES):
+                change = {"textDocument": {"uri": doc, "version": n + 2}, "contentChanges": [{"text": text}]}
+                process.stdin.write(frame({"method": "textDocument/didChange", "params": change}))
+                process.stdin.write(
+                    frame({"id": 100 + n, "method": "workspace/executeCommand", "params": status})
+                )
+                await process.stdin.drain()
+
+        writer = asyncio.ensure_future(flood())
+        await asyncio.wait({writer}, timeout=HOLD_SECONDS)
+        peak_while_not_read = peak_rss_kib(process.pid)
+        held_back = not writer.done()
+        reading = asyncio.ensure_future(answers.read())  # the editor reads again
+        async with asyncio.timeout(WAIT * 2):
+            await writer
+        process.stdin.write(frame({"id": 3, "method": "workspace/executeCommand", "params": status}))
+        await answers.wait_for(3)
+        assert all(100 + n in answers.ids for n in range(FLOOD_CHANGES)), "every request was answered"
+        peak = peak_rss_kib(process.pid)
+    finally:
+        process.kill()
+        await process.wait()
+    growth = (peak - base) / 1024
+    print(
+        f"flood of {FLOOD_CHANGES} x 1 MiB unread: peak +{(peak_while_not_read - base) / 1024:.0f} MiB "
+        f"while not read (editor held back: {held_back}), +{growth:.0f} MiB in all"
+    )
+    assert growth < FLOOD_GROWTH_MIB
