@@ -24,6 +24,7 @@ from codex_lsp.testing import (
     clean_env,
     cpu_seconds,
     make_codex_home,
+    rss_kib,
 )
 
 WAIT = 60.0
@@ -195,7 +196,7 @@ async def test_an_editor_that_stops_reading_cannot_flood_the_server_s_memory(tmp
     try:
         uri = tmp_path.as_uri()
         doc = (tmp_path / "a.py").as_uri()
-        init = {"processId": None, "rootUri": uri, "capabilities": {}}
+        init: dict[str, Any] = {"processId": None, "rootUri": uri, "capabilities": {}}
         process.stdin.write(frame({"id": 1, "method": "initialize", "params": init}))
         process.stdin.write(frame({"method": "initialized", "params": {}}))
         item = {"uri": doc, "languageId": "python", "version": 1, "text": "x = 1\n"}
@@ -239,3 +240,38 @@ async def test_an_editor_that_stops_reading_cannot_flood_the_server_s_memory(tmp
         f"while not read (editor held back: {held_back}), +{growth:.0f} MiB in all"
     )
     assert growth < FLOOD_GROWTH_MIB
+
+
+# -- item 10: memory comes back after documents close --------------------------------------------------
+
+DOCUMENTS = 2_000
+DOCUMENT_BYTES = 200 * 1024
+HELD_AFTER_CLOSE_MIB = 60
+"""What may stay resident once every document is closed (about 10 MiB does; before the heap was
+trimmed, about 270 MiB stayed)."""
+
+
+async def test_documents_opened_then_closed_give_their_memory_back(tmp_path: Path) -> None:
+    """Item 10: 2,000 documents of 200 KB opened, then closed: the server's resident memory comes back
+    close to where it was (it would otherwise stay at the peak, held by the C allocator)."""
+    line = "x = 'a line of Python, some sixty characters long, give or take'\n"
+    text = line * (DOCUMENT_BYTES // len(line))
+    async with FakeResponsesServer() as fake, server(tmp_path, fake) as (client, workspace):
+        base = rss_kib(client.pid)
+        uris = [(workspace / f"module_{n}.py").as_uri() for n in range(DOCUMENTS)]
+        for n, uri in enumerate(uris):
+            item = {"uri": uri, "languageId": "python", "version": 1, "text": f"{text}# {n}\n"}
+            await client.notify("textDocument/didOpen", {"textDocument": item})
+        await execute(client, "codex.status")  # every open taken
+        opened = rss_kib(client.pid)
+        for uri in uris:
+            await client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        await execute(client, "codex.status")  # every close taken
+        closed = rss_kib(client.pid)
+    held = (closed - base) / 1024
+    print(
+        f"{DOCUMENTS:,} x {DOCUMENT_BYTES // 1024} KB: RSS {base / 1024:.0f} MiB, "
+        f"open {opened / 1024:.0f} MiB, closed {closed / 1024:.0f} MiB"
+    )
+    assert opened - base > DOCUMENTS * DOCUMENT_BYTES / 1024 / 2, "the documents were held while open"
+    assert held < HELD_AFTER_CLOSE_MIB
