@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import shlex
 import signal
 import sys
@@ -170,7 +171,7 @@ async def run_exec(
     err: TextIO | None = None,
 ) -> int:
     """Run one turn on ``cd`` and return the exit status."""
-    out, err = out or sys.stdout, err or sys.stderr
+    out, err = _lenient(out or sys.stdout), _lenient(err or sys.stderr)
     try:
         client = ModelClient.from_codex_home()
     except (ModelError, ValueError) as exc:
@@ -213,7 +214,7 @@ async def run_exec(
 
 def run_threads(*, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``codex-lsp threads``: the saved threads ``exec --thread`` can continue, newest first."""
-    out, err = out or sys.stdout, err or sys.stderr
+    out, err = _lenient(out or sys.stdout), _lenient(err or sys.stderr)
     store = ThreadStore(default_state_dir(), on_warning=EventPrinter(out, err).warning)
     summaries = store.list()
     if not summaries:
@@ -224,3 +225,11 @@ def run_threads(*, out: TextIO | None = None, err: TextIO | None = None) -> int:
         title = summary.title.splitlines()[0] if summary.title.strip() else "(no prompt)"
         out.write(f"{summary.id}  {created}  {title}\n")
     return 0
+
+
+def _lenient(stream: TextIO) -> TextIO:
+    """``stream``, writing what its encoding cannot carry (a lone surrogate the model sent, a file name
+    that is not UTF-8) as a backslash escape instead of failing the turn."""
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="backslashreplace")
+    return stream
