@@ -63,11 +63,12 @@ class PermissionApprover:
         if edit and call is not None:
             self.reporter.show_diffs(call, request.changes)
         await self.stream.flush()  # the client must know the card the question refers to
+        scrub = self.stream.masking()
         try:
             response = await self.client.request_permission(
                 session_id=self.stream.session_id,
-                tool_call=masked(self._tool_call(request), self.stream.scrub),
-                options=[masked(option, self.stream.scrub) for option in _options(request)],
+                tool_call=masked(self._tool_call(request), scrub),
+                options=[masked(option, scrub) for option in _options(request)],
             )
         except (RequestError, ConnectionError) as exc:
             log.warning("permission request failed (%s): denied", exc)

@@ -6,8 +6,9 @@ everything posted so far is on the wire: before a prompt's answer (the client mu
 whole turn first) and before a request that refers to an update (a permission request names a
 tool call the client must already know).
 
-No configured secret reaches the client: every string of an update is masked (``scrub``, the model
-client's) as it is posted — a key the model or a proxy streams back included, as in the LSP server.
+No configured secret reaches the client: every string of an update is masked as it is posted, with the
+model client's secrets read once per update (``masking``) — a key the model or a proxy streams back, or
+a command prints, included, as in the LSP server.
 """
 
 from __future__ import annotations
@@ -73,16 +74,24 @@ def _unchanged(text: str) -> str:
     return text
 
 
+def _no_secrets() -> Callable[[str], str]:
+    return _unchanged
+
+
 class UpdateStream:
     """Sends one session's updates in order; a failed send is logged and the stream goes on."""
 
     def __init__(
-        self, client: Client, session_id: str = "", scrub: Callable[[str], str] = _unchanged
+        self,
+        client: Client,
+        session_id: str = "",
+        masking: Callable[[], Callable[[str], str]] = _no_secrets,
     ) -> None:
         self.client = client
         self.session_id = session_id
-        self.scrub = scrub
-        """Masks the configured secrets in every update (and in the questions the session asks)."""
+        self.masking = masking
+        """A function masking the configured secrets as they are now (for every update, and for the
+        questions the session asks)."""
         self._queue: asyncio.Queue[SessionUpdate] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
 
@@ -90,7 +99,7 @@ class UpdateStream:
         """Queue ``update`` behind everything posted before it."""
         if self._sender is None:
             self._sender = asyncio.get_running_loop().create_task(self._send_all())
-        self._queue.put_nowait(masked(update, self.scrub))
+        self._queue.put_nowait(masked(update, self.masking()))
 
     async def flush(self) -> None:
         """Return once every update posted so far has been sent (or failed to be)."""

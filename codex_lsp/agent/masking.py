@@ -53,7 +53,9 @@ def safe_cut(text: str, secrets: tuple[str, ...]) -> int:
 class StreamMask:
     """Masks one streamed text (one item's deltas), holding back a possible start of a secret."""
 
-    def __init__(self, scrub: Callable[[str], str], secrets: Callable[[], tuple[str, ...]]) -> None:
+    def __init__(self, scrub: Callable[[str], str], secrets: tuple[str, ...]) -> None:
+        """``scrub`` masks ``secrets``, the values read when the item started (a token refreshed while one
+        item streams is masked in the completed item and in the thread file, read afresh)."""
         self._scrub = scrub
         self._secrets = secrets
         self._held = ""
@@ -61,7 +63,7 @@ class StreamMask:
     def feed(self, delta: str) -> str:
         """The part of ``held + delta`` that can be shown now, masked."""
         text = self._held + delta
-        cut = safe_cut(text, self._secrets())
+        cut = safe_cut(text, self._secrets)
         self._held = text[cut:]
         return self._scrub(text[:cut])
 

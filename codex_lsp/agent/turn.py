@@ -262,7 +262,7 @@ class TurnRunner:
         attempt.texts[ours] = attempt.texts.get(ours, "") + delta
         mask = attempt.masks.get(ours)
         if mask is None:
-            mask = attempt.masks[ours] = StreamMask(self.client.scrub, self.client.secrets)
+            mask = attempt.masks[ours] = StreamMask(*self.client.masking())
         self._emit_delta(ctx, ours, mask.feed(delta), reasoning=reasoning)
 
     def _emit_delta(self, ctx: ToolContext, item_id: str, shown: str, *, reasoning: bool) -> None:
