@@ -81,6 +81,7 @@ bench: $(DEV_STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/code_action.py
 	$(BIN)/python bench/turn_overhead.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/resources.py
 
 clean:
 	rm -rf $(VENV) tests/peers/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import io
 import shlex
 import signal
 import sys
@@ -267,7 +268,7 @@ async def run_exec(
     flags to lay over ``$CODEX_HOME`` (the project layers are ``cd``'s). ``json_events`` prints Codex's
     JSON Lines on ``out`` instead of the text; ``last_message`` receives the final message of a completed
     turn; ``ephemeral`` keeps the thread in memory only; ``oss`` runs the local provider."""
-    out, err = out or sys.stdout, err or sys.stderr
+    out, err = _lenient(out or sys.stdout), _lenient(err or sys.stderr)
     if not skip_git_repo_check and git_repo_root(cd) is None:
         err.write(f"codex-lsp exec: {NOT_IN_A_REPOSITORY}\n")
         return 1
@@ -328,7 +329,7 @@ async def run_exec(
 
 def run_threads(*, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``codex-lsp threads``: the saved threads ``exec --thread`` can continue, newest first."""
-    out, err = out or sys.stdout, err or sys.stderr
+    out, err = _lenient(out or sys.stdout), _lenient(err or sys.stderr)
     store = ThreadStore(default_state_dir(), on_warning=EventPrinter(out, err).warning)
     summaries = store.list()
     if not summaries:
@@ -339,3 +340,11 @@ def run_threads(*, out: TextIO | None = None, err: TextIO | None = None) -> int:
         title = summary.title.splitlines()[0] if summary.title.strip() else "(no prompt)"
         out.write(f"{summary.id}  {created}  {title}\n")
     return 0
+
+
+def _lenient(stream: TextIO) -> TextIO:
+    """``stream``, writing what its encoding cannot carry (a lone surrogate the model sent, a file name
+    that is not UTF-8) as a backslash escape instead of failing the turn."""
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="backslashreplace")
+    return stream

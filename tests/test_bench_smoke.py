@@ -42,6 +42,11 @@ def run_bench(name: str, *args: str) -> str:
             "ratio codeAction, cursor on a line:",
         ),
         ("memory.py", ["--turns", "2", "--no-codex"], "growth from turn 1 to turn 2:"),
+        (
+            "resources.py",
+            ["--lines", "400", "--diagnostics", "2", "20", "--documents", "20", "--flood", "3"],
+            "memory kept after closing:",
+        ),
     ],
 )
 def test_the_bench_runs(name: str, args: list[str], expected: str) -> None:

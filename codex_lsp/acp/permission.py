@@ -27,6 +27,7 @@ from acp.interfaces import Client
 from acp.schema import AllowedOutcome, PermissionOption, ToolCallUpdate
 
 from codex_lsp.acp.report import CURRENT_CALL, Reporter
+from codex_lsp.acp.updates import masked
 from codex_lsp.agent import ApprovalDecision, ApprovalRequest
 
 __all__ = ["ALLOW_ALWAYS", "ALLOW_ONCE", "REJECT", "PermissionApprover"]
@@ -62,11 +63,12 @@ class PermissionApprover:
         if edit and call is not None:
             self.reporter.show_diffs(call, request.changes)
         await self.stream.flush()  # the client must know the card the question refers to
+        scrub = self.stream.masking()
         try:
             response = await self.client.request_permission(
                 session_id=self.stream.session_id,
-                tool_call=self._tool_call(request),
-                options=_options(request),
+                tool_call=masked(self._tool_call(request), scrub),
+                options=[masked(option, scrub) for option in _options(request)],
             )
         except (RequestError, ConnectionError) as exc:
             log.warning("permission request failed (%s): denied", exc)

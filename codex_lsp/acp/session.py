@@ -124,7 +124,7 @@ class AcpSession:
         self.mode = mode
         self.base_settings = settings
         self.review_settings = settings.model_copy(update={"approval_policy": "untrusted"})
-        self.stream = UpdateStream(client)
+        self.stream = UpdateStream(client, masking=lambda: model.masking()[0])
         self.reporter = Reporter(self.stream, root)
         fs = capabilities.fs if capabilities is not None else None
         self.editor: AcpEditor | None = None

@@ -68,13 +68,20 @@ if TYPE_CHECKING:
     )
     from codex_lsp.agent.sandbox import SandboxStatus, sandbox_status
     from codex_lsp.agent.settings import AgentSettings
-    from codex_lsp.agent.threads import ThreadStore, ThreadSummary, default_state_dir
+    from codex_lsp.agent.threads import (
+        TITLE_MAX_CHARS,
+        ThreadStore,
+        ThreadSummary,
+        default_state_dir,
+        turn_title,
+    )
     from codex_lsp.agent.tools.base import Tool, ToolCall, ToolContext, ToolResult
     from codex_lsp.agent.tools.walk import find_git_root, workspace_relative
     from codex_lsp.agent.turn import ABORTED
 
 __all__ = [
     "ABORTED",
+    "TITLE_MAX_CHARS",
     "Agent",
     "AgentMessageDelta",
     "AgentMessageItem",
@@ -137,6 +144,7 @@ __all__ = [
     "find_git_root",
     "read_workspace_text",
     "sandbox_status",
+    "turn_title",
     "workspace_relative",
 ]
 
@@ -187,7 +195,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "proposals": ("Decision", "HunkState", "Prepared", "Proposal", "ProposalEvent", "ProposalStore"),
     "sandbox": ("SandboxStatus", "sandbox_status"),
     "settings": ("AgentSettings",),
-    "threads": ("ThreadStore", "ThreadSummary", "default_state_dir"),
+    "threads": ("TITLE_MAX_CHARS", "ThreadStore", "ThreadSummary", "default_state_dir", "turn_title"),
     "tools.base": ("Tool", "ToolCall", "ToolContext", "ToolResult"),
     "tools.walk": ("find_git_root", "workspace_relative"),
     "turn": ("ABORTED",),

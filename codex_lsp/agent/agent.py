@@ -193,8 +193,6 @@ class Agent:
         return "\n\n".join(parts)
 
     def _tool_context(self, turn_id: str) -> ToolContext:
-        env_key = self.client.settings.provider.env_key
-        secrets = frozenset({"OPENAI_API_KEY", "CODEX_API_KEY", *([env_key] if env_key else [])})
         review = self.settings.edit_mode == "review"
         return ToolContext(
             workspace=PendingWorkspace(self.workspace, self.proposals, turn_id) if review else self.workspace,
@@ -203,5 +201,6 @@ class Agent:
             settings=self.settings,
             turn_id=turn_id,
             emit=self.emit,
-            secret_env_names=secrets,
+            secret_env_names=self.client.secret_env_names(),
+            secret_values=self.client.secrets,
         )

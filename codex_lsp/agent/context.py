@@ -44,6 +44,11 @@ OVERRIDE_NAME = "AGENTS.override.md"
 DEFAULT_NAME = "AGENTS.md"
 FIX_CONTEXT_LINES = 3
 FIX_MAX_RANGE_LINES = 20
+FIX_MAX_SHOWN = 200
+"""Diagnostics a fix turn shows with the code around them; the next ones get one line each."""
+FIX_MAX_LISTED = 2_000
+"""Diagnostics a fix turn names at all; the rest are counted. "Fix all" of 100,000 problems would
+otherwise be a prompt of tens of megabytes, which no model takes (and no one turn fixes)."""
 
 
 def default_codex_home() -> Path:
@@ -224,18 +229,23 @@ def _excerpt(diagnostic: Diagnostic, lines: list[str]) -> str:
 
 
 def _fix_entry(number: int, diagnostic: Diagnostic, lines: _Lines) -> str:
-    start = _position(diagnostic.start_line, diagnostic.start_character)
-    end = _position(diagnostic.end_line, diagnostic.end_character)
-    severity = diagnostic.severity or "problem"
-    head = f"{number}. {diagnostic.path} {start}-{end}: {severity}: {diagnostic.message}{_labels(diagnostic)}"
+    head = _fix_line(number, diagnostic)
     text = lines.of(diagnostic.path)
     if text is None or diagnostic.start_line >= len(text):
         return head + "\n(The file cannot be read or is shorter than this range.)"
     return f"{head}\n{_excerpt(diagnostic, text)}"
 
 
+def _fix_line(number: int, diagnostic: Diagnostic) -> str:
+    start = _position(diagnostic.start_line, diagnostic.start_character)
+    end = _position(diagnostic.end_line, diagnostic.end_character)
+    severity = diagnostic.severity or "problem"
+    return f"{number}. {diagnostic.path} {start}-{end}: {severity}: {diagnostic.message}{_labels(diagnostic)}"
+
+
 def render_fix_request(diagnostics: Sequence[Diagnostic], workspace: Workspace) -> str:
-    """The task of a "Fix with Codex" turn: each diagnostic with its range and the code around it."""
+    """The task of a "Fix with Codex" turn: each diagnostic with its range and the code around it — the
+    first ``FIX_MAX_SHOWN``; then one line each up to ``FIX_MAX_LISTED``; then how many more there are."""
     count = len(diagnostics)
     noun = "this problem" if count == 1 else f"these {count} problems"
     intro = (
@@ -243,4 +253,14 @@ def render_fix_request(diagnostics: Sequence[Diagnostic], workspace: Workspace) 
         "of the code as it is. Positions are line:column, 1-based; lines marked > are the range."
     )
     lines = _Lines(workspace)
-    return "\n\n".join([intro, *(_fix_entry(i, d, lines) for i, d in enumerate(diagnostics, start=1))])
+    parts = [intro, *(_fix_entry(i, d, lines) for i, d in enumerate(diagnostics[:FIX_MAX_SHOWN], start=1))]
+    listed = diagnostics[FIX_MAX_SHOWN:FIX_MAX_LISTED]
+    if listed:
+        rows = (_fix_line(i, d) for i, d in enumerate(listed, start=FIX_MAX_SHOWN + 1))
+        parts.append("The next ones, without their code (read it as you need it):\n" + "\n".join(rows))
+    if count > FIX_MAX_LISTED:
+        parts.append(
+            f"{count - FIX_MAX_LISTED} more problems are not listed here: fix the ones above first; the "
+            "editor reports what remains."
+        )
+    return "\n\n".join(parts)

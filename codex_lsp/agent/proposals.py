@@ -15,6 +15,7 @@ workspace's proposals and makes the decisions.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -192,7 +193,12 @@ class Prepared(NamedTuple):
 
 
 class ProposalStore:
-    """Proposals saved as JSON files, one per proposal, under ``directory`` (``None``: memory only)."""
+    """Proposals saved as JSON files, one per proposal, under ``directory`` (``None``: memory only).
+
+    A proposal is file content, so its text is kept exactly, including what UTF-8 cannot encode (a
+    lone surrogate the model streamed, or an editor's buffer held): the file is ASCII JSON, where such a
+    code point is a ``\\udXXX`` escape that reads back as it was.
+    """
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
@@ -204,7 +210,7 @@ class ProposalStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             temporary = path.with_suffix(".json.tmp")
-            temporary.write_text(proposal.model_dump_json(), encoding="utf-8")
+            temporary.write_text(json.dumps(proposal.model_dump(mode="json")), encoding="ascii")
             os.replace(temporary, path)
         except OSError as exc:
             log.warning("cannot save proposal %s in %s: %s", proposal.id, self.directory, exc)
@@ -223,7 +229,7 @@ class ProposalStore:
         found = []
         for path in sorted(self.directory.glob("*.json")):
             try:
-                proposal = Proposal.model_validate_json(path.read_text(encoding="utf-8"))
+                proposal = Proposal.model_validate(json.loads(path.read_text(encoding="utf-8")))
             except (OSError, ValueError, ValidationError) as exc:
                 log.warning("skipping damaged proposal file %s: %s", path, exc)
                 continue

@@ -8,6 +8,11 @@ skips the whole file with a warning — a damaged thread never stops the server.
 best effort in the same way: when the state directory cannot be created or written (it is a
 file, it is read-only, the disk is full), a warning names the path and the reason and the thread
 lives on in memory only, so the turn still runs.
+
+Text no encoder accepts (lone surrogates: a prompt's or the model's ``"\\ud800"``, a file name that is
+not UTF-8) is escaped as it enters a thread (:mod:`codex_lsp.agent.unicode`), in memory as in the
+file: the record can always be written, and the next request sends the model the same text the file
+keeps.
 """
 
 from __future__ import annotations
@@ -23,9 +28,21 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-__all__ = ["Thread", "ThreadStore", "ThreadSummary", "default_state_dir"]
+from codex_lsp.agent.unicode import escape_json, escape_surrogates
+
+__all__ = ["TITLE_MAX_CHARS", "Thread", "ThreadStore", "ThreadSummary", "default_state_dir", "turn_title"]
 
 log = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 200
+"""How long a turn's title may be. The prompt is already in the thread (in the user message, with the
+editor context); the turn record and the editor's ``codex/turn/started`` need only a title."""
+
+
+def turn_title(prompt: str) -> str:
+    """A turn's title: the prompt, or its first ``TITLE_MAX_CHARS`` characters, the last one "…" to say
+    it was cut."""
+    return prompt if len(prompt) <= TITLE_MAX_CHARS else prompt[: TITLE_MAX_CHARS - 1] + "…"
 
 
 def default_state_dir() -> Path:
@@ -102,13 +119,15 @@ class Thread:
         return self._path is not None
 
     def append(self, turn_id: str, items: Iterable[dict[str, Any]]) -> None:
-        """Add items to the history and to the file."""
-        batch = list(items)
+        """Add items to the history and to the file (their text escaped where UTF-8 cannot carry it)."""
+        batch = [escape_json(item) for item in items]
         self.history.extend(batch)
         self._write(_ItemRecord(turn_id=turn_id, item=item) for item in batch)
 
     def finish_turn(self, turn_id: str, status: str, prompt: str) -> None:
-        """Record that a turn ended (its items were appended as they happened)."""
+        """Record that a turn ended (its items were appended as they happened), with its title
+        (:func:`turn_title`: the prompt itself is in the history already, written once)."""
+        prompt = escape_surrogates(turn_title(prompt))
         self.turns += 1
         self.prompts.append(prompt)
         self.updated_at = time.time()

@@ -18,6 +18,11 @@ The loop keeps three promises:
 
 All requests of a turn go through one :class:`TurnSession`, so they share the turn-state token;
 the next turn gets a fresh session, hence none.
+
+The events a turn emits never show a configured secret (the model, or a proxy, may stream a key
+back): text deltas go through a :class:`~codex_lsp.agent.masking.StreamMask` per item, completed
+items and the final message through the client's ``scrub``. The history keeps the model's words as
+they were; the thread file masks them as it writes them.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from codex_lsp.agent.events import (
     TurnStatus,
     UsageTotals,
 )
+from codex_lsp.agent.masking import StreamMask
 from codex_lsp.agent.threads import Thread
 from codex_lsp.agent.tools.base import ToolCall, ToolContext, ToolInterrupted, ToolRegistry, ToolResult
 from codex_lsp.model import (
@@ -84,6 +90,9 @@ class _Attempt:
     outputs: dict[str, ToolResult] = field(default_factory=dict)
     item_ids: dict[str, str] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    masks: dict[str, StreamMask] = field(default_factory=dict)
+    """Our item id → what of its streamed text is held back (a possible start of a secret; shown when
+    the item completes, never when the turn is interrupted first)."""
     last_message: str | None = None
     recorded: bool = False
     """Whether ``items`` are in the thread history already."""
@@ -196,7 +205,7 @@ class TurnRunner:
             thread_id=thread.id,
             turn_id=turn_id,
             status=status,
-            message=message,
+            message=self.client.scrub(message),
             changed_files=tuple(ctx.changed_files),
             usage=totals.frozen(),
             error=error,
@@ -251,10 +260,24 @@ class TurnRunner:
         if ours is None:
             return
         attempt.texts[ours] = attempt.texts.get(ours, "") + delta
+        mask = attempt.masks.get(ours)
+        if mask is None:
+            mask = attempt.masks[ours] = StreamMask(*self.client.masking())
+        self._emit_delta(ctx, ours, mask.feed(delta), reasoning=reasoning)
+
+    def _emit_delta(self, ctx: ToolContext, item_id: str, shown: str, *, reasoning: bool) -> None:
+        if not shown:
+            return
         if reasoning:
-            self.emit(ReasoningSummaryDelta(turn_id=ctx.turn_id, item_id=ours, delta=delta))
+            self.emit(ReasoningSummaryDelta(turn_id=ctx.turn_id, item_id=item_id, delta=shown))
         else:
-            self.emit(AgentMessageDelta(turn_id=ctx.turn_id, item_id=ours, delta=delta))
+            self.emit(AgentMessageDelta(turn_id=ctx.turn_id, item_id=item_id, delta=shown))
+
+    def _flush_mask(self, ctx: ToolContext, attempt: _Attempt, item_id: str, *, reasoning: bool) -> None:
+        """Show what the item's mask still holds back (the item ended)."""
+        mask = attempt.masks.pop(item_id, None)
+        if mask is not None:
+            self._emit_delta(ctx, item_id, mask.flush(), reasoning=reasoning)
 
     def _item_done(self, ctx: ToolContext, attempt: _Attempt, item: OutputItem) -> None:
         attempt.items.append(item.as_input())
@@ -264,13 +287,15 @@ class TurnRunner:
         if item.type not in ("message", "reasoning"):
             return
         ours = attempt.item_ids.get(item.id or "") or ctx.new_item_id("msg")
+        scrub = self.client.scrub
+        self._flush_mask(ctx, attempt, ours, reasoning=item.type == "reasoning")
         if item.type == "message":
             text = _message_text(item) or attempt.texts.get(ours, "")
             attempt.last_message = text
-            self.emit(ItemCompleted(turn_id=ctx.turn_id, item=AgentMessageItem(id=ours, text=text)))
+            self.emit(ItemCompleted(turn_id=ctx.turn_id, item=AgentMessageItem(id=ours, text=scrub(text))))
         else:
             summary = _reasoning_text(item) or attempt.texts.get(ours, "")
-            self.emit(ItemCompleted(turn_id=ctx.turn_id, item=ReasoningItem(id=ours, summary=summary)))
+            self.emit(ItemCompleted(turn_id=ctx.turn_id, item=ReasoningItem(id=ours, summary=scrub(summary))))
 
     def _call_done(self, ctx: ToolContext, attempt: _Attempt, item: OutputItem) -> None:
         extra = item.model_extra or {}

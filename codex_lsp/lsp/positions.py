@@ -83,6 +83,13 @@ class LineIndex:
         start = self.starts[line]
         return line, unit_length(self.text[start:offset], self.encoding)
 
+    def point(self, offset: int) -> tuple[int, int]:
+        """The ``(line, column)`` of code-point ``offset`` with the column in code points, whatever the
+        index's encoding (what the agent counts in): one index converts both ways."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect_right(self.starts, offset) - 1
+        return line, min(offset, self.line_end(line)) - self.starts[line]
+
     def offset(self, line: int, character: int) -> int:
         """The code-point offset of an LSP position (clamped as the specification asks)."""
         if line < 0:

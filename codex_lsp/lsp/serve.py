@@ -178,29 +178,85 @@ async def serve_stdio(server: LanguageServer, stdin_fd: int, stdout: BinaryIO) -
 
     stdin is read by a daemon thread, not by a thread-pool worker as in pygls: a worker blocked in
     ``read`` would keep the interpreter from exiting after ``exit`` or when the server ends itself.
+    The thread reads only as fast as the server takes messages (:class:`StdinFeed`), so an editor that
+    sends faster than the server handles — or stops reading while the server's answers fill stdout,
+    which blocks the server — is held back by its own pipe instead of filling the server's memory.
     """
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_READ_CHUNK, loop=loop)
-    threading.Thread(target=_feed, args=(stdin_fd, loop, reader), name="codex-lsp-stdin", daemon=True).start()
+    feed = StdinFeed(stdin_fd, loop, reader)
+    threading.Thread(target=feed.run, name="codex-lsp-stdin", daemon=True).start()
     server.protocol.set_writer(StdoutWriter(stdout))
     logger.info("Serving on stdio")
     try:
         await _pump(server, lambda: read_frame(reader))
     except FramingError as exc:
         raise FramingError(f"the client broke the LSP framing on stdin ({exc}); stopping") from None
+    finally:
+        feed.stop()
     logger.info("stdin closed; stopping")
 
 
-def _feed(fd: int, loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader) -> None:
-    try:
-        while chunk := os.read(fd, _READ_CHUNK):
-            loop.call_soon_threadsafe(reader.feed_data, chunk)
-    except OSError as exc:
-        logger.debug("stdin read failed: %s", exc)
-    except RuntimeError:  # the loop is closed: the server has finished and nobody reads any more
-        return
-    with contextlib.suppress(RuntimeError):
-        loop.call_soon_threadsafe(reader.feed_eof)
+class StdinFeed:
+    """Feeds stdin to an ``asyncio.StreamReader`` from a thread, with the reader's own flow control.
+
+    To the reader it is the transport: the reader pauses it (``pause_reading``) once it buffers more than
+    twice its limit and resumes it when it needs data — a message bigger than that is still read whole.
+    The thread reads nothing while paused, and at most ``IN_FLIGHT`` chunks are on their way to the
+    loop at once, so what stdin costs in memory is bounded by the largest message plus a few chunks,
+    whatever the client sends.
+    """
+
+    IN_FLIGHT = 4
+
+    def __init__(self, fd: int, loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader) -> None:
+        self._fd = fd
+        self._loop = loop
+        self._reader = reader
+        self._reading = threading.Event()
+        self._reading.set()
+        self._slots = threading.Semaphore(self.IN_FLIGHT)
+        self._stopped = False
+        reader.set_transport(self)  # type: ignore[arg-type]  # a reader calls only the two methods below
+
+    def pause_reading(self) -> None:
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        self._reading.set()
+
+    def stop(self) -> None:
+        """Serving ended: let the thread go (it ends at its next wake-up)."""
+        self._stopped = True
+        self._reading.set()
+        self._slots.release()
+
+    def run(self) -> None:
+        try:
+            while self._next():
+                pass
+        except OSError as exc:
+            logger.debug("stdin read failed: %s", exc)
+        except RuntimeError:  # the loop is closed: the server has finished and nobody reads any more
+            return
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._reader.feed_eof)
+
+    def _next(self) -> bool:
+        """Read and hand over one chunk once the reader wants more; ``False`` at the end of stdin."""
+        self._reading.wait()
+        self._slots.acquire()
+        if self._stopped:
+            return False
+        chunk = os.read(self._fd, _READ_CHUNK)
+        if not chunk:
+            return False
+        self._loop.call_soon_threadsafe(self._deliver, chunk)
+        return True
+
+    def _deliver(self, chunk: bytes) -> None:
+        self._slots.release()
+        self._reader.feed_data(chunk)
 
 
 def claim_stdio() -> tuple[int, BinaryIO]:

@@ -23,6 +23,7 @@ from codex_lsp import __version__
 from codex_lsp.lsp.capabilities import ClientCaps
 from codex_lsp.lsp.documents import DocumentStore
 from codex_lsp.lsp.features.diagnostics import DiagnosticStore
+from codex_lsp.lsp.heap import HeapTrimmer
 from codex_lsp.lsp.protocol import CodexProtocol
 from codex_lsp.lsp.settings import Settings
 from codex_lsp.lsp.turns import TurnRegistry
@@ -44,6 +45,8 @@ class ServerState:
         """The settings ``initializationOptions`` gave; ``workspace/configuration`` is laid over them."""
         self.settings = Settings()
         self.documents = DocumentStore()
+        self.heap = HeapTrimmer()
+        """Gives the memory of closed and rewritten documents back to the system."""
         self.diagnostics = DiagnosticStore()
         self.turns = TurnRegistry()
         self.tasks: set[asyncio.Task[Any]] = set()

@@ -9,7 +9,7 @@ dependencies point one way: client → session → connections.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -153,6 +153,17 @@ class ModelClient:
     def scrub(self, text: str) -> str:
         """``text`` with every secret masked."""
         return self.connections.scrub(text)
+
+    def masking(self) -> tuple[Callable[[str], str], tuple[str, ...]]:
+        """The current secrets read once: a function masking them, and their values (longest first). For
+        text masked piece by piece (a stream), where reading the secrets for each piece costs more than
+        the masking."""
+        redactor = self.connections.redactor()
+        return redactor.scrub, redactor.values
+
+    def secret_env_names(self) -> frozenset[str]:
+        """Environment variables that hold this client's secrets (see ``ModelSettings.secret_env_names``)."""
+        return self.settings.secret_env_names()
 
     async def aclose(self) -> None:
         """Close the cached socket and the HTTP client."""

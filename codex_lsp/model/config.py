@@ -55,6 +55,7 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 """The ``openai`` provider's base URL with an API key."""
 CHATGPT_BASE_URL = "https://chatgpt.com/backend-api/codex"
 """The ``openai`` provider's base URL with a ChatGPT sign-in."""
+OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
 
 
 class ProviderConfig(BaseModel):
@@ -198,6 +199,18 @@ class ModelSettings(BaseModel):
             for header, variable in self.provider.env_http_headers.items()
             if environ.get(variable)
         }
+
+    def secret_env_names(self) -> frozenset[str]:
+        """The environment variables this configuration reads a secret from: OpenAI's key variables (the
+        sign-in reads them), the provider's ``env_key`` and every ``env_http_headers`` variable (such as an
+        Azure ``api-key``). Commands the agent runs never inherit them."""
+        from codex_lsp.auth import CODEX_API_KEY_ENV
+
+        provider = self.provider
+        names = {OPENAI_API_KEY_ENV, CODEX_API_KEY_ENV, *provider.env_http_headers.values()}
+        if provider.env_key:
+            names.add(provider.env_key)
+        return frozenset(names)
 
     def resolved_headers(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         """Provider ``http_headers`` plus the set ``env_http_headers`` (which win)."""
@@ -382,7 +395,7 @@ def _account_mode(home: Path, environ: Mapping[str, str]) -> Literal["chatgpt", 
         raise ConfigError(exc.message, path=exc.path) from None
     if file is not None:
         return file.mode
-    return "apikey" if environ.get("OPENAI_API_KEY") else None
+    return "apikey" if environ.get(OPENAI_API_KEY_ENV) else None
 
 
 def credential_fields(

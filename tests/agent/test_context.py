@@ -226,3 +226,28 @@ def test_fix_request_for_an_unreadable_file(workspace: DiskWorkspace) -> None:
     text = render_fix_request([diagnostic("gone.py", 0)], workspace)
     assert text.startswith("Fix this problem")
     assert "cannot be read" in text
+
+
+def test_a_fix_request_of_many_problems_stays_a_prompt(workspace: DiskWorkspace) -> None:
+    """The first FIX_MAX_SHOWN with their code, the next ones a line each up to FIX_MAX_LISTED, then a
+    count: a "fix all" of 100,000 problems is not a prompt of tens of megabytes."""
+    from codex_lsp.agent.context import FIX_MAX_LISTED, FIX_MAX_SHOWN
+
+    many = [diagnostic("app.py", n % 20, message=f"problem {n}") for n in range(FIX_MAX_LISTED + 7)]
+    text = render_fix_request(many, workspace)
+    assert text.startswith(f"Fix these {len(many)} problems")
+    assert text.count("\n```\n") == 2 * FIX_MAX_SHOWN, "one fenced excerpt for each shown"
+    assert f"{FIX_MAX_SHOWN}. app.py " in text
+    shown_last = text.index(f"{FIX_MAX_SHOWN}. app.py ")
+    listed = text.index(f"\n{FIX_MAX_SHOWN + 1}. app.py ")
+    assert "```" not in text[listed:], "the next ones without code"
+    assert shown_last < listed
+    assert f"\n{FIX_MAX_LISTED}. app.py " in text
+    assert f"{FIX_MAX_LISTED + 1}. app.py" not in text
+    assert text.endswith(
+        "7 more problems are not listed here: fix the ones above first; the editor reports what remains."
+    )
+    assert len(text) < 300_000
+    exactly = render_fix_request(many[:FIX_MAX_SHOWN], workspace)
+    assert "The next ones" not in exactly
+    assert "not listed" not in render_fix_request(many[:FIX_MAX_LISTED], workspace)

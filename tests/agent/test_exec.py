@@ -277,3 +277,25 @@ async def test_exec_reports_each_refused_patch_on_one_line(tmp_path: Path) -> No
     assert "app.py" in refusals[2]
     assert not (tmp_path / "outside.txt").exists()
     assert (tmp_path / "ws" / "twice.py").read_text() == "x = 1\n\nx = 1\n"
+
+
+async def test_exec_prints_what_utf8_cannot_carry_escaped_and_the_thread_goes_on(tmp_path: Path) -> None:
+    """Issue 15, item 4, in exec: the model streams a lone surrogate; the terminal gets it escaped, the
+    turn completes, and the thread continues in a second exec."""
+    (tmp_path / "ws").mkdir()
+    script = Script.model_validate(
+        {
+            "turns": [
+                {"requests": [{"output": [say("half \ud83d emoji")]}]},
+                {"requests": [{"output": [say("again")]}]},
+            ]
+        }
+    )
+    async with FakeResponsesServer(script) as fake:
+        code, out, err = await _exec(tmp_path, fake, "say caf\udce9 in Latin-1")  # argv bytes not UTF-8
+        assert code == 0, err
+        assert out == "half \\ud83d emoji\n"
+        thread_id = re.findall(r"\[codex\] thread (\S+)", err)[-1]
+        code, out, err = await _exec(tmp_path, fake, "--thread", thread_id, "and again")
+    assert code == 0, err
+    assert out == "again\n"

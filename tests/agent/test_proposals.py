@@ -221,3 +221,17 @@ async def test_a_move_stays_one_hunk_through_later_patches(tmp_path: Path) -> No
     await book.accept(proposal.id, None, DiskApplier(workspace))
     assert not (tmp_path / "src.py").exists()
     assert (tmp_path / "dst.py").read_text() == "un\n"
+
+
+async def test_a_proposal_with_a_lone_surrogate_is_saved_and_restored_exactly(tmp_path: Path) -> None:
+    """A patch may carry text UTF-8 cannot encode (the model streamed ``"\\ud800"``); the proposal
+    file keeps it losslessly (a proposal is file content: escaping it would change what is applied)."""
+    root, state = tmp_path / "ws", tmp_path / "state"
+    root.mkdir()
+    book, _ = setup_book(root, ProposalStore(state))
+    book.start_turn("thread", "turn-1")
+    propose(book, "turn-1", "*** Begin Patch\n*** Add File: odd.txt\n+half \ud83d emoji\n*** End Patch")
+    (saved,) = book.listed()
+    (restored,) = setup_book(root, ProposalStore(state))[0].restore()
+    assert restored == saved
+    assert "half \ud83d emoji" in restored.hunks[0].diff()

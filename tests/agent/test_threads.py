@@ -95,3 +95,25 @@ def test_a_failed_append_stops_saving_the_thread_but_not_the_turn(tmp_path: Path
     assert thread.history == [_item("one"), _item("two")]
     (warning,) = heard
     assert warning == f"cannot write {path} ({path}: Is a directory); the rest of this thread is not saved"
+
+
+def test_a_turn_title_is_the_prompt_up_to_its_limit_then_cut_and_marked() -> None:
+    from codex_lsp.agent.threads import TITLE_MAX_CHARS, turn_title
+
+    exact = "p" * TITLE_MAX_CHARS
+    assert turn_title(exact) is exact
+    longer = exact + "q"
+    assert turn_title(longer) == "p" * (TITLE_MAX_CHARS - 1) + "…"
+    assert len(turn_title(longer * 1000)) == TITLE_MAX_CHARS
+
+
+def test_the_turn_record_keeps_a_title_not_the_prompt_again(tmp_path: Path) -> None:
+    thread = ThreadStore(tmp_path).create("/p")
+    prompt = "y" * 10_000 + "TAIL"
+    thread.append("t1", [_item(prompt)])
+    thread.finish_turn("t1", "completed", prompt)
+    raw = (tmp_path / "threads" / f"{thread.id}.jsonl").read_text()
+    assert raw.count("TAIL") == 1
+    loaded = ThreadStore(tmp_path).load(thread.id)
+    assert loaded is not None
+    assert loaded.history == [_item(prompt)]

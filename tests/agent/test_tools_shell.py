@@ -243,3 +243,38 @@ def test_capped_output_counts_lines_and_cuts_on_characters() -> None:
     assert output.cut_bytes == 100 * 101 - 1024
     assert "\ufffd" not in output.text()
     assert sys.getsizeof(output.head) < 4096
+
+
+async def test_a_bearer_token_and_header_secrets_never_reach_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, item 13, with the client's own view of its secrets: a provider with a bearer token in
+    config.toml, an ``env_http_headers`` key and a secret ``http_headers`` value. Variables named by the
+    configuration are left out by name; copies of a secret under other names, by value."""
+    from dataclasses import replace
+
+    from pydantic import SecretStr
+
+    from codex_lsp.model import ModelClient, ModelSettings, ProviderConfig
+
+    provider = ProviderConfig(
+        base_url="http://127.0.0.1:9/v1",
+        experimental_bearer_token=SecretStr("bearer-SECRET-from-config-1234"),
+        env_http_headers={"api-key": "AZURE_OPENAI_API_KEY"},
+        http_headers={"x-api-key": "hdr-SECRET-value-5678"},
+    )
+    client = ModelClient(ModelSettings(provider=provider))
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-SECRET-9999")
+    monkeypatch.setenv("BEARER_COPY", "Bearer bearer-SECRET-from-config-1234")
+    monkeypatch.setenv("HEADER_COPY", "hdr-SECRET-value-5678")
+    monkeypatch.setenv("CODEX_LSP_VISIBLE", "visible")
+    ctx, _, _ = context(tmp_path, ALLOW_SH)
+    ctx = replace(ctx, secret_env_names=client.secret_env_names(), secret_values=client.secrets)
+    try:
+        result = await call_tool(TOOL, ctx, command=["sh", "-c", "env"])
+    finally:
+        await client.aclose()
+    assert "CODEX_LSP_VISIBLE=visible" in result.output
+    for name in ("AZURE_OPENAI_API_KEY", "BEARER_COPY", "HEADER_COPY"):
+        assert f"{name}=" not in result.output
+    assert "SECRET" not in result.output

@@ -16,6 +16,7 @@ from codex_lsp.agent.events import (
     FileChangeItem,
     FileChangeProposed,
     ItemCompleted,
+    ReasoningSummaryDelta,
     TransportNotice,
     TurnCompleted,
     TurnEvent,
@@ -357,3 +358,40 @@ async def test_apply_patch_as_a_json_function(tmp_path: Path) -> None:
         assert outputs(h.generating[1])[-1].startswith("Exit code: 0")
         sent = h.generating[0].body["tools"]
         assert [t["name"] for t in sent if t["type"] == "function"][:1] == ["apply_patch"]
+
+
+async def test_a_key_the_model_streams_back_is_masked_in_every_event_but_kept_in_the_history(
+    tmp_path: Path,
+) -> None:
+    """The key split across deltas (chunks of 3 characters), in a message and in a reasoning summary:
+    no event shows it, not even in pieces; the deltas still add up to the masked text; the history
+    keeps the model's own words (the next request sends them back); the thread file masks them."""
+    key = "sk-fake-server-key"
+    async with harness(tmp_path) as h:
+        h.load(
+            [
+                {
+                    "output": [
+                        {"type": "reasoning", "summary": [f"they gave me {key}"]},
+                        say(f"your key is {key}."),
+                    ],
+                    "chunk_size": 3,
+                }
+            ]
+        )
+        agent = h.agent()
+        result = await agent.run_turn(TurnRequest(prompt="what is my key?"))
+    assert result.status == "completed", result.error
+    assert result.message == "your key is ***."
+    deltas = "".join(e.delta for e in h.of_type(AgentMessageDelta))
+    assert deltas == "your key is ***."
+    thoughts = "".join(e.delta for e in h.of_type(ReasoningSummaryDelta))
+    assert thoughts == "they gave me ***"
+    shown = repr(h.events)
+    assert key not in shown
+    assert not any(key[:4] in e.delta for e in h.of_type(AgentMessageDelta)), "not even its start"
+    (thread,) = agent.threads.values()
+    assert f"your key is {key}." in repr(thread.history)
+    saved = "".join(p.read_text() for p in h.state.rglob("*.jsonl"))
+    assert key not in saved
+    assert "your key is ***." in saved

@@ -91,3 +91,12 @@ def test_positions_match_the_reference(text: str, data: st.DataObject) -> None:
     assert index.position(offset) == expected
     back = index.offset(*expected)
     assert reference_position(text, back, encoding) == expected
+
+
+@given(st.text(alphabet="ab\r\n\u00e9\U0001f600\u2028", max_size=30), st.integers(-2, 40))
+def test_point_counts_code_points_whatever_the_encoding(text: str, offset: int) -> None:
+    """``point`` is what a code-point index's ``position`` says, from an index of any encoding (so one
+    index per text converts a client's positions to the agent's)."""
+    expected = LineIndex(text, "utf-32").position(offset)
+    for encoding in ("utf-8", "utf-16", "utf-32"):
+        assert LineIndex(text, encoding).point(offset) == expected

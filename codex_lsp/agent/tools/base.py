@@ -84,7 +84,10 @@ class ToolContext:
     changed_files: list[str] = field(default_factory=list)
     """Paths changed by this turn so far, in first-change order."""
     secret_env_names: frozenset[str] = frozenset({"OPENAI_API_KEY", "CODEX_API_KEY"})
-    """Environment variables a child process must never inherit (API keys)."""
+    """Environment variables a child process must never inherit (the configuration's secrets)."""
+    secret_values: Callable[[], tuple[str, ...]] = field(default=tuple)
+    """The configuration's secret values now (a sign-in's tokens change as it refreshes): no variable
+    holding one reaches a child process, whatever its name."""
     _ids: Iterator[int] = field(default_factory=itertools.count)
 
     def new_item_id(self, prefix: str) -> str:

@@ -4,8 +4,8 @@ A command runs without asking only when it matches a ``settings.shell_allow`` en
 :mod:`codex_lsp.agent.tools.allowlist`), or when the user approved that exact argv "for this turn";
 everything else goes to the :class:`Approver` first — or, under the approval policy ``never``, is
 declined without asking. Interrupting the turn while the question is open answers it as denied.
-Commands run sandboxed when :mod:`codex_lsp.agent.sandbox` says so, never inherit the API key
-variables, and are killed (with their children) on timeout or when the turn is cancelled.
+Commands run sandboxed when :mod:`codex_lsp.agent.sandbox` says so, never inherit a configured secret
+(see :func:`child_env`), and are killed (with their children) on timeout or when the turn is cancelled.
 
 Events: ``ItemStarted`` (a ``commandExecution`` item, ``inProgress``) once the call is valid;
 ``CommandStarted`` when the process starts; ``CommandFinished`` and ``ItemCompleted`` at the end,
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -63,9 +64,21 @@ class ShellArgs(ToolArgs):
     timeout_ms: int | None = Field(default=None, ge=1)
 
 
-def child_env(secret_names: frozenset[str], sandboxed: bool) -> dict[str, str]:
-    """This process's environment without the secrets; flags the sandbox as Codex does."""
-    env = {name: value for name, value in os.environ.items() if name not in secret_names}
+def child_env(
+    secret_names: frozenset[str], sandboxed: bool, secret_values: Iterable[str] = ()
+) -> dict[str, str]:
+    """This process's environment without the configuration's secrets; flags the sandbox as Codex does.
+
+    A variable is left out by name (the key variables, the provider's ``env_key``, each
+    ``env_http_headers`` variable) and by value: any variable whose value holds a secret, whatever it is
+    called (a key copied under another name, a bearer token or a sign-in's token a wrapper exported).
+    """
+    values = tuple(v for v in secret_values if v)
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in secret_names and not any(secret in value for secret in values)
+    }
     if sandboxed:
         env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
     return env
@@ -152,7 +165,9 @@ class _Execution:
         ctx = self.ctx
         root = ctx.workspace.root
         cwd = _root_path(root, self.workdir)
-        search_path = child_env(ctx.secret_env_names, self.sandboxed).get("PATH", os.defpath)
+        search_path = child_env(ctx.secret_env_names, self.sandboxed, ctx.secret_values()).get(
+            "PATH", os.defpath
+        )
         allowed = is_allowed(self.command, ctx.settings, root=root, cwd=cwd, search_path=search_path)
         if allowed or self.command in ctx.approved_for_turn:
             return None
@@ -194,7 +209,7 @@ class _Execution:
             outcome = await run_process(
                 self.argv,
                 cwd=_root_path(ctx.workspace.root, self.workdir),
-                env=child_env(ctx.secret_env_names, self.sandboxed),
+                env=child_env(ctx.secret_env_names, self.sandboxed, ctx.secret_values()),
                 timeout_s=self.timeout_ms / 1000,
                 max_output_bytes=ctx.settings.shell_output_max_bytes,
             )

@@ -9,7 +9,8 @@
   ``codex/item/reasoning/summaryDelta``, ``codex/item/completed``, ``codex/turn/completed``, and
   ``codex/turn/plan/updated``, ``codex/turn/fileChange/proposed``, ``codex/turn/command/started``,
   ``codex/turn/command/finished``, ``codex/turn/transport``), with camelCase fields;
-  ``codex/turn/started`` also carries the turn's ``title`` (the prompt, or "Fix: <message>").
+  ``codex/turn/started`` also carries the turn's ``title`` (the prompt, or "Fix: <message>"; at most
+  ``TITLE_MAX_CHARS`` characters, the last one "…" when it was cut: a title, not the prompt again).
 - **Log lines** (``window/logMessage``, level ``Debug``) for every event except text deltas.
 
 Deltas are **coalesced**: those arriving within one frame (16 ms) are sent as one notification per
@@ -113,9 +114,12 @@ class TurnReporter:
     """Reports one turn to the editor; ``push`` each agent event, ``end`` once."""
 
     def __init__(self, server: CodexServer, turn_id: str, title: str) -> None:
+        from codex_lsp.agent import turn_title  # the agent loads with the first turn, not at start-up
+
         self.server = server
         self.turn_id = turn_id
-        self.title = title
+        self.title = turn_title(title)
+        """The prompt (or the fix) as a title: cut, ending in "…", when longer than ``TITLE_MAX_CHARS``."""
         self.token: types.ProgressToken | None = None
         self.streaming = server.state.caps.codex_streaming
         self._pending: dict[tuple[str, str], list[str]] = {}

@@ -48,7 +48,7 @@ from codex_lsp.lsp.host.applier import LspApplier
 from codex_lsp.lsp.host.approver import LspApprover, ask
 from codex_lsp.lsp.host.base_url import DONT_SEND, SEND, Redirect, redirect_of
 from codex_lsp.lsp.host.boundary import Boundary, trusted_projects
-from codex_lsp.lsp.host.workspace import Expected, LspWorkspace, agent_diagnostic
+from codex_lsp.lsp.host.workspace import Expected, LspWorkspace, agent_diagnostics
 from codex_lsp.lsp.positions import LineIndex
 from codex_lsp.lsp.settings import Settings
 from codex_lsp.lsp.uris import BadUri, file_path, real_path
@@ -446,7 +446,7 @@ class Host:
         lsp_diagnostics = list(command.diagnostics)
         if command.all_diagnostics and command.uri and document is not None:
             lsp_diagnostics = self.state.diagnostics.for_document(command.uri, document.version)
-        diagnostics = tuple(agent_diagnostic(relative or "", text, d, encoding) for d in lsp_diagnostics)
+        diagnostics = tuple(agent_diagnostics(relative or "", text, lsp_diagnostics, encoding))
         fixing = command.kind == "fix"
         if fixing and not diagnostics:
             raise CommandError(
@@ -482,11 +482,10 @@ class Host:
     def _selection(self, text: str, rng: types.Range | None) -> Selection | None:
         if rng is None:
             return None
-        client = LineIndex(text, self.state.caps.position_encoding)
-        points = LineIndex(text, "utf-32")
-        start = client.offset(rng.start.line, rng.start.character)
-        end = client.offset(rng.end.line, rng.end.character)
-        (sl, sc), (el, ec) = points.position(start), points.position(end)
+        index = LineIndex(text, self.state.caps.position_encoding)
+        start = index.offset(rng.start.line, rng.start.character)
+        end = index.offset(rng.end.line, rng.end.character)
+        (sl, sc), (el, ec) = index.point(start), index.point(end)
         return Selection(
             start_line=sl, start_character=sc, end_line=el, end_character=ec, text=text[start:end]
         )

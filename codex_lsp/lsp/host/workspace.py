@@ -12,6 +12,7 @@ Paths are workspace-relative and confined to the folder by the patch layer's pat
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,7 +26,7 @@ from codex_lsp.lsp.host.edits import Current
 from codex_lsp.lsp.positions import Encoding, LineIndex
 from codex_lsp.patch import DiskFileSource, PatchError, PathKind, Snapshot
 
-__all__ = ["BufferFileSource", "Expected", "LspWorkspace", "agent_diagnostic"]
+__all__ = ["BufferFileSource", "Expected", "LspWorkspace", "agent_diagnostics"]
 
 _SEVERITY = {1: "error", 2: "warning", 3: "information", 4: "hint"}
 
@@ -117,11 +118,22 @@ class BufferFileSource:
         return self.disk.snapshot(path)
 
 
-def agent_diagnostic(path: str, text: str, d: types.Diagnostic, encoding: Encoding) -> Diagnostic:
-    """An LSP diagnostic (positions in the client's encoding) as the agent's, in code points."""
-    client, points = LineIndex(text, encoding), LineIndex(text, "utf-32")
-    start = points.position(client.offset(d.range.start.line, d.range.start.character))
-    end = points.position(client.offset(d.range.end.line, d.range.end.character))
+def agent_diagnostics(
+    path: str, text: str, diagnostics: Iterable[types.Diagnostic], encoding: Encoding
+) -> list[Diagnostic]:
+    """LSP diagnostics (positions in the client's encoding) as the agent's, in code points, all against
+    one line index of ``text``: a "fix all" of thousands of diagnostics on a large file costs one pass
+    over the file, not one (or two) per diagnostic."""
+    found = list(diagnostics)
+    if not found:
+        return []
+    index = LineIndex(text, encoding)
+    return [_agent_diagnostic(path, index, d) for d in found]
+
+
+def _agent_diagnostic(path: str, index: LineIndex, d: types.Diagnostic) -> Diagnostic:
+    start = index.point(index.offset(d.range.start.line, d.range.start.character))
+    end = index.point(index.offset(d.range.end.line, d.range.end.character))
     return Diagnostic(
         path=path,
         start_line=start[0],
@@ -194,8 +206,9 @@ class LspWorkspace:
             relative = self.relative(document.path) if document.path else None
             if relative is None or (path is not None and relative != path):
                 continue
-            for d in self.store.for_document(document.uri, document.version):
-                found.append(agent_diagnostic(relative, document.text, d, self.encoding))
+            content = document.content  # one snapshot: the diagnostics' version and its text
+            known = self.store.for_document(document.uri, content.version)
+            found += agent_diagnostics(relative, content.text, known, self.encoding)
         return found
 
     def file_source(self) -> BufferFileSource:
