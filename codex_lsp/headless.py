@@ -44,7 +44,7 @@ from codex_lsp.agent import (
     TurnResult,
     default_state_dir,
 )
-from codex_lsp.model import ConfigRequest, ModelClient, ModelError
+from codex_lsp.model import ConfigRequest, ModelClient, ModelError, load_permissions
 
 __all__ = ["EventPrinter", "run_exec", "run_threads"]
 
@@ -171,10 +171,13 @@ async def run_exec(
     err: TextIO | None = None,
 ) -> int:
     """Run one turn on ``cd`` and return the exit status; ``config`` says which profile, overrides and
-    flags to lay over ``$CODEX_HOME`` (the project layers are ``cd``'s)."""
+    flags to lay over ``$CODEX_HOME`` (the project layers are ``cd``'s). The configuration's sandbox,
+    shell environment and approval policies are laid over ``settings``."""
     out, err = out or sys.stdout, err or sys.stderr
+    asked = config or ConfigRequest(cwd=cd)
     try:
-        client = ModelClient.from_codex_home(request=config or ConfigRequest(cwd=cd))
+        client = ModelClient.from_codex_home(request=asked)
+        settings = (settings or AgentSettings()).configured(load_permissions(request=asked))
     except (ModelError, ValueError) as exc:
         err.write(f"codex-lsp exec: {exc}\n")
         return 1

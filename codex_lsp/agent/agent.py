@@ -193,8 +193,15 @@ class Agent:
         return "\n\n".join(parts)
 
     def _tool_context(self, turn_id: str) -> ToolContext:
-        env_key = self.client.settings.provider.env_key
-        secrets = frozenset({"OPENAI_API_KEY", "CODEX_API_KEY", *([env_key] if env_key else [])})
+        provider = self.client.settings.provider
+        secrets = frozenset(
+            {
+                "OPENAI_API_KEY",
+                "CODEX_API_KEY",
+                *([provider.env_key] if provider.env_key else []),
+                *provider.env_http_headers.values(),
+            }
+        )
         review = self.settings.edit_mode == "review"
         return ToolContext(
             workspace=PendingWorkspace(self.workspace, self.proposals, turn_id) if review else self.workspace,

@@ -84,7 +84,8 @@ class ToolContext:
     changed_files: list[str] = field(default_factory=list)
     """Paths changed by this turn so far, in first-change order."""
     secret_env_names: frozenset[str] = frozenset({"OPENAI_API_KEY", "CODEX_API_KEY"})
-    """Environment variables a child process must never inherit (API keys)."""
+    """Environment variables a child process must never inherit (the API key variables, the provider's
+    ``env_key`` and ``env_http_headers`` variables)."""
     _ids: Iterator[int] = field(default_factory=itertools.count)
 
     def new_item_id(self, prefix: str) -> str:
