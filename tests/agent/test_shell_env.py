@@ -1,5 +1,5 @@
 """A command's environment, built from ``[shell_environment_policy]`` as Codex 0.169 builds it (each rule
-here; the same cases against the pinned binary in tests/agent/test_shell_env_codex.py), and never with the
+here; the same cases against the pinned binary in tests/agent/test_permissions_codex.py), and never with the
 configuration's secrets."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The environment of a shell command, built as Codex 0.169 builds it from ``[shell_environment_policy]``.
 
-In order (each step checked against the pinned Codex: ``tests/agent/test_shell_env_codex.py``):
+In order (each step checked against the pinned Codex: ``tests/agent/test_permissions_codex.py``):
 
 1. **inherit**: ``all`` (the default) starts from this process's environment, ``core`` from its
    :data:`CORE_VARS` only, ``none`` from nothing;
