@@ -221,3 +221,13 @@ def test_codex_agrees_on_what_it_refuses(tmp_path: Path) -> None:
     assert "expected one of `core`, `all`, `none`" in (
         _codex_refusal(tmp_path, 'shell_environment_policy.inherit="some"')
     )
+
+
+def test_codex_lsp_config_says_what_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codex_lsp.config_report import report
+
+    home = tmp_path / "home"
+    write(home / "config.toml", 'sandbox_mode = "read-only"\n')
+    monkeypatch.setenv("CODEX_HOME", str(home))
+    resolved = report(ConfigRequest(overrides=('approval_policy="on-failure"',)))["resolved"]
+    assert (resolved["sandboxMode"], resolved["approvalPolicy"]) == ("read-only", "on-request")
