@@ -31,6 +31,7 @@ def _config(base_url: str, top: str) -> str:
     return (
         f'model = "gpt-5.5"\nmodel_provider = "fake"\n{top}\n'
         f'[model_providers.fake]\nbase_url = "{base_url}"\nenv_key = "FAKE_KEY"\n'
+        'env_http_headers = { "x-tenant-key" = "FAKE_HEADER" }\n'
         "stream_max_retries = 1\nrequest_max_retries = 1\n"
     )
 
@@ -150,17 +151,22 @@ async def test_the_network_is_there_only_with_network_access(tmp_path: Path) -> 
     assert with_access.endswith("connected\n")
 
 
-async def test_a_command_sees_the_environment_the_policy_builds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("default_excludes", [False, True])
+async def test_a_command_sees_the_environment_the_policy_builds(
+    tmp_path: Path, default_excludes: bool
+) -> None:
     top = (
         "[shell_environment_policy]\n"
-        'inherit = "all"\nignore_default_excludes = false\nexclude = ["CLSP_DROP*"]\n'
-        'include_only = ["CLSP_*", "FAKE_*", "PATH"]\nset = { CLSP_SET = "set", CLSP_SET_TOKEN = "kept" }\n'
+        f'inherit = "all"\nignore_default_excludes = {str(not default_excludes).lower()}\n'
+        'exclude = ["CLSP_DROP*"]\ninclude_only = ["CLSP_*", "FAKE_*", "PATH"]\n'
+        'set = { CLSP_SET = "set", CLSP_SET_TOKEN = "kept" }\n'
     )
     env = {
         "CLSP_PLAIN": "plain",
-        "CLSP_API_KEY": "default-excluded",
+        "CLSP_API_KEY": "key",
         "CLSP_DROP_ME": "excluded",
-        "CLSP_SECRETIVE": "default-excluded",
+        "CLSP_SECRETIVE": "secret",
+        "FAKE_HEADER": "a secret sent as a header",
     }
     code, err, (printed,) = await run_exec(
         tmp_path, [call("shell", command=["printenv"]), say("done")], "--allow", "printenv", top=top, env=env
@@ -169,12 +175,15 @@ async def test_a_command_sees_the_environment_the_policy_builds(tmp_path: Path) 
     seen = dict(line.split("=", 1) for line in printed.split("Output:\n", 1)[1].splitlines())
     seen.pop("PWD", None)  # bubblewrap's --chdir sets it
     assert seen.pop("PATH")
-    assert seen == {
+    expected = {
         "CLSP_PLAIN": "plain",
         "CLSP_SET": "set",
         "CLSP_SET_TOKEN": "kept",
         "CODEX_SANDBOX_NETWORK_DISABLED": "1",
-    }, "FAKE_KEY, the provider's key, is never passed on"
+    }
+    if not default_excludes:
+        expected.update(CLSP_API_KEY="key", CLSP_SECRETIVE="secret")
+    assert seen == expected, "FAKE_KEY and FAKE_HEADER, the provider's key and header, are never passed on"
 
 
 async def test_a_granular_policy_runs_the_turn_and_each_switch_decides(tmp_path: Path) -> None:
