@@ -52,7 +52,9 @@ async def _one(fake: FakeResponsesServer, root: Path, step: dict[str, Any], wait
             approver=_Deny(),
             applier=DiskApplier(workspace),
             emit=emit,
-            settings=AgentSettings(shell_enabled=True, shell_allow=("sleep",), sandbox="off"),
+            settings=AgentSettings(
+                shell_enabled=True, shell_allow=("sleep",), sandbox_mode="danger-full-access"
+            ),
         )
         task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="go")))
         if wait_for is None:

@@ -2,9 +2,9 @@
 
 Every setting of every layer (config.toml, the ``--profile`` file, the trusted project's
 ``.codex/config.toml``, ``-c`` overrides and flags) is printed once, with the layer that set it last; then
-what results — the provider and its base URL, the model, the credential's kind and source — and the warnings
-Codex would give. Secrets never appear: values under secret-looking names (``api-key`` headers, bearer
-tokens) and values that look like keys are masked.
+what results — the provider and its base URL, the model, the credential's kind and source, the sandbox mode,
+the approval policy — and the warnings Codex would give. Secrets never appear: values under secret-looking
+names (``api-key`` headers, bearer tokens) and values that look like keys are masked.
 """
 
 from __future__ import annotations
@@ -14,7 +14,15 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from codex_lsp.model import AuthError, ConfigError, ConfigRequest, codex_home, load_config, load_settings
+from codex_lsp.model import (
+    AuthError,
+    ConfigError,
+    ConfigRequest,
+    codex_home,
+    load_config,
+    load_permissions,
+    load_settings,
+)
 
 __all__ = ["flatten", "run_config"]
 
@@ -50,6 +58,8 @@ def report(request: ConfigRequest) -> dict[str, Any]:
         home, profile=request.profile, cwd=request.cwd, overrides=request.overrides, flags=request.flags
     )
     settings = load_settings(home, request=request)
+    permissions = load_permissions(home, request=request)
+    policy = permissions.approval_policy
     account = settings.account()
     return {
         "codexHome": str(home),
@@ -65,6 +75,8 @@ def report(request: ConfigRequest) -> dict[str, Any]:
             "credential": account.mode or ("missing" if account.problem else "none"),
             "credentialSource": account.source,
             "problem": account.problem,
+            "sandboxMode": permissions.sandbox_mode,
+            "approvalPolicy": policy if policy is None or isinstance(policy, str) else policy.model_dump(),
         },
         "warnings": list(settings.config_warnings),
     }
@@ -76,7 +88,11 @@ def _text(data: dict[str, Any]) -> str:
         lines.append(f"{row['key']} = {json.dumps(row['value'], ensure_ascii=False)}    # {row['from']}")
     resolved = data["resolved"]
     lines += ["", "resolved:"]
-    lines += [f"  {name}: {value}" for name, value in resolved.items() if value is not None]
+    lines += [
+        f"  {name}: {value if isinstance(value, str) else json.dumps(value)}"
+        for name, value in resolved.items()
+        if value is not None
+    ]
     lines += [f"warning: {warning}" for warning in data["warnings"]]
     return "\n".join(lines) + "\n"
 

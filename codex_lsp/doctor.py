@@ -49,6 +49,7 @@ from codex_lsp.model import (
     TurnSession,
     UpgradeRequired,
     codex_home,
+    load_permissions,
     load_settings,
 )
 
@@ -354,11 +355,15 @@ async def _probe(client: ModelClient, report: DoctorReport) -> None:
     report.stage = "done"
 
 
-async def _sandbox(report: DoctorReport) -> None:
-    """Whether shell commands would run sandboxed (bubblewrap), with the agent's default settings."""
+async def _sandbox(report: DoctorReport, home: Path, env: Mapping[str, str] | None) -> None:
+    """Whether shell commands would run sandboxed (bubblewrap), in the sandbox config.toml names."""
     from codex_lsp.agent import AgentSettings, sandbox_status
 
-    status = await asyncio.to_thread(sandbox_status, AgentSettings())
+    try:
+        settings = AgentSettings().configured(load_permissions(home, env))
+    except ConfigError:
+        settings = AgentSettings()  # the configuration's own problem is reported below
+    status = await asyncio.to_thread(sandbox_status, settings)
     report.sandbox = {"active": status.active, "tool": status.tool, "detail": status.detail}
 
 
@@ -381,7 +386,7 @@ async def diagnose(
     report = DoctorReport(codex_home=str(home))
     _describe_home(report, home)
     if check_sandbox:
-        await _sandbox(report)
+        await _sandbox(report, home, env)
     try:
         settings = load_settings(home, env)
     except ConfigError as exc:

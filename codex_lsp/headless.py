@@ -66,6 +66,7 @@ from codex_lsp.model import (
     ModelSettings,
     codex_home,
     load_config,
+    load_permissions,
     load_settings,
 )
 
@@ -267,7 +268,8 @@ async def run_exec(
     """Run one turn on ``cd`` and return the exit status; ``config`` says which profile, overrides and
     flags to lay over ``$CODEX_HOME`` (the project layers are ``cd``'s). ``json_events`` prints Codex's
     JSON Lines on ``out`` instead of the text; ``last_message`` receives the final message of a completed
-    turn; ``ephemeral`` keeps the thread in memory only; ``oss`` runs the local provider."""
+    turn; ``ephemeral`` keeps the thread in memory only; ``oss`` runs the local provider. The
+    configuration's sandbox, shell environment and approval policies are laid over ``settings``."""
     out, err = _lenient(out or sys.stdout), _lenient(err or sys.stderr)
     if not skip_git_repo_check and git_repo_root(cd) is None:
         err.write(f"codex-lsp exec: {NOT_IN_A_REPOSITORY}\n")
@@ -275,8 +277,10 @@ async def run_exec(
     if last_message is not None and (problem := _open_last_message(last_message)) is not None:
         err.write(f"codex-lsp exec: {problem}\n")
         return 1
+    asked = config or ConfigRequest(cwd=cd)
     try:
-        model_settings = await _model_settings(config or ConfigRequest(cwd=cd), oss, local_provider)
+        model_settings = await _model_settings(asked, oss, local_provider)
+        settings = (settings or AgentSettings()).configured(load_permissions(request=asked))
     except (ModelError, ValueError, LocalModelError) as exc:
         err.write(f"codex-lsp exec: {exc}\n")
         return 1

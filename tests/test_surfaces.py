@@ -172,7 +172,10 @@ HEAVY = ("httpx", "websockets", "unidiff")
     [
         ("from codex_lsp.patch import run_apply_patch", set()),
         ("from codex_lsp.model import ConfigError", {"codex_lsp.model.errors"}),
-        ("from codex_lsp.agent import AgentSettings", {"codex_lsp.agent.settings"}),
+        (
+            "from codex_lsp.agent import AgentSettings",
+            {"codex_lsp.agent.settings", "codex_lsp.model.permissions"},  # the types of its policies
+        ),
         ("from codex_lsp.testing import codex_binary", {"codex_lsp.testing.peers"}),
     ],
 )

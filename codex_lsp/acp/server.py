@@ -56,7 +56,14 @@ from codex_lsp.acp.lines import LineTransport
 from codex_lsp.acp.prompt import PromptBlock
 from codex_lsp.acp.session import AcpSession, EditMode, mode_state
 from codex_lsp.agent import AgentSettings, ThreadNotFoundError, ThreadStore, default_state_dir
-from codex_lsp.model import AuthError, ConfigRequest, ModelClient, ModelError, load_settings
+from codex_lsp.model import (
+    AuthError,
+    ConfigRequest,
+    ModelClient,
+    ModelError,
+    load_permissions,
+    load_settings,
+)
 from codex_lsp.model import codex_home as default_codex_home
 
 __all__ = ["CodexAcpAgent", "configure_logging", "run_acp"]
@@ -223,11 +230,20 @@ class CodexAcpAgent:
             self.capabilities,
             self._model(root.resolve()),
             root.resolve(),
-            settings=self.settings,
+            settings=self._settings(root.resolve()),
             store=self.store,
             codex_home=self.codex_home,
             mode=EditMode.AUTO,
         )
+
+    def _settings(self, root: Path) -> AgentSettings:
+        """The agent's settings for a session in ``root``: the command line's, with the sandbox, shell
+        environment and approval policies of ``root``'s configuration (the session's mode goes on top)."""
+        try:
+            permissions = load_permissions(self.codex_home, request=replace(self.config, cwd=root))
+        except (ModelError, ValueError) as exc:
+            raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
+        return self.settings.configured(permissions)
 
     def _model(self, root: Path) -> ModelClient:
         """The model client for a session in ``root`` (its credential re-reads auth.json as it changes),

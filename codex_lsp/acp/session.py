@@ -12,9 +12,12 @@ The modes are the agent's edit modes as an ACP editor offers them:
   question.)
 - ``read-only``: no edit, no command.
 
-Commands ask in every mode but read-only (unless allow-listed). ``session/set_mode`` applies from
-the next tool call on, in a running turn too: a call already asking or writing finishes under the
-mode it started in.
+Commands ask in every mode but read-only (unless allow-listed). Below the modes lies the folder's
+configuration, as in ``exec`` and the language server: ``approval_policy`` (a policy that may not ask —
+``never``, a granular switch set to ``false`` — refuses instead of asking; review mode still asks for
+every edit), ``sandbox_mode`` and ``[sandbox_workspace_write]`` (the sandbox commands run in) and
+``[shell_environment_policy]``. ``session/set_mode`` applies from the next tool call on, in a running
+turn too: a call already asking or writing finishes under the mode it started in.
 
 A session owns an :class:`~codex_lsp.agent.agent.Agent` whose host objects talk to this session's
 client: the workspace and applier (through the editor when the client offers ``fs``, else the disk

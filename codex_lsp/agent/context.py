@@ -20,7 +20,6 @@ from typing import Any
 
 from codex_lsp.agent.approval import model_policy
 from codex_lsp.agent.interfaces import Diagnostic, EditorContext, OpenBuffer, Selection, Workspace
-from codex_lsp.agent.sandbox import sandbox_status
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.tools.read_file import split_lines
 from codex_lsp.agent.tools.text import fence, truncate_utf8, utf8_len
@@ -127,19 +126,21 @@ def environment_context_message(
 ) -> dict[str, Any]:
     """The ``<environment_context>`` message: what the agent may do here and how.
 
+    ``sandbox_mode`` is the configured one (commands run in it, or are refused when it cannot run).
     Without a shell the agent only edits through patches inside the workspace and runs nothing
-    (``never`` asks, ``workspace-write``, network ``restricted``). With a shell, every command not
-    allow-listed is put to the user (``untrusted``), and the sandbox decides the rest. A policy
-    set to ``untrusted`` or ``never`` is passed on as it is (:func:`~codex_lsp.agent.approval.model_policy`).
+    (``never`` asks, network ``restricted``). With a shell, every command not allow-listed is put to
+    the user (``untrusted``), and the sandbox decides the rest. A policy set to ``untrusted`` or
+    ``never`` is passed on as it is (:func:`~codex_lsp.agent.approval.model_policy`).
     """
     settings = settings or AgentSettings(shell_enabled=shell_enabled)
     policy = model_policy(settings.model_copy(update={"shell_enabled": shell_enabled}))
-    fields = {"cwd": str(cwd), "approval_policy": policy, "sandbox_mode": "workspace-write"}
-    fields["network_access"] = "restricted"
+    mode = settings.sandbox_mode
+    network = mode == "danger-full-access" or (
+        mode == "workspace-write" and settings.sandbox_workspace_write.network_access
+    )
+    fields = {"cwd": str(cwd), "approval_policy": policy, "sandbox_mode": mode}
+    fields["network_access"] = "enabled" if shell_enabled and network else "restricted"
     if shell_enabled:
-        active = sandbox_status(settings).active
-        fields["sandbox_mode"] = "workspace-write" if active else "danger-full-access"
-        fields["network_access"] = "restricted" if active else "enabled"
         fields["shell"] = Path(os.environ.get("SHELL") or "bash").name
     body = "\n".join(f"  <{key}>{value}</{key}>" for key, value in fields.items())
     return user_message(f"<environment_context>\n{body}\n</environment_context>")

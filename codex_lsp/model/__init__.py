@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         ProviderConfig,
         codex_home,
         load_config,
+        load_permissions,
         load_settings,
         read_auth_key,
         read_config,
@@ -63,6 +64,15 @@ if TYPE_CHECKING:
         Usage,
     )
     from codex_lsp.model.notices import FallbackNotice, RetryNotice
+    from codex_lsp.model.permissions import (
+        ApprovalPolicy,
+        Granular,
+        GranularApproval,
+        Permissions,
+        SandboxMode,
+        SandboxWorkspaceWrite,
+        ShellEnvironmentPolicy,
+    )
     from codex_lsp.model.request import Prompt
     from codex_lsp.model.retry import RetryPolicy
     from codex_lsp.model.session import StreamEvent, TurnSession
@@ -70,6 +80,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUILTIN_PROVIDERS",
+    "ApprovalPolicy",
     "AuthError",
     "ConfigError",
     "ConfigRequest",
@@ -77,6 +88,8 @@ __all__ = [
     "ConnectionLimitReached",
     "FallbackNotice",
     "FatalModelError",
+    "Granular",
+    "GranularApproval",
     "IdleTimeout",
     "ModelClient",
     "ModelError",
@@ -85,6 +98,7 @@ __all__ = [
     "OutputItemAdded",
     "OutputItemDone",
     "OutputTextDelta",
+    "Permissions",
     "Prompt",
     "ProtocolError",
     "ProviderConfig",
@@ -94,8 +108,11 @@ __all__ = [
     "RetriesExhausted",
     "RetryNotice",
     "RetryPolicy",
+    "SandboxMode",
+    "SandboxWorkspaceWrite",
     "ServerError",
     "ServerOverloaded",
+    "ShellEnvironmentPolicy",
     "StreamClosed",
     "StreamEvent",
     "TransportError",
@@ -104,6 +121,7 @@ __all__ = [
     "Usage",
     "codex_home",
     "load_config",
+    "load_permissions",
     "load_settings",
     "read_auth_key",
     "read_config",
@@ -119,6 +137,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "ProviderConfig",
         "codex_home",
         "load_config",
+        "load_permissions",
         "load_settings",
         "read_auth_key",
         "read_config",
@@ -150,6 +169,15 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "Usage",
     ),
     "notices": ("FallbackNotice", "RetryNotice"),
+    "permissions": (
+        "ApprovalPolicy",
+        "Granular",
+        "GranularApproval",
+        "Permissions",
+        "SandboxMode",
+        "SandboxWorkspaceWrite",
+        "ShellEnvironmentPolicy",
+    ),
     "request": ("Prompt",),
     "retry": ("RetryPolicy",),
     "session": ("StreamEvent", "TurnSession"),

@@ -32,6 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from codex_lsp.model.errors import AuthError, ConfigError
 from codex_lsp.model.layers import Layered, load_layers, read_toml
+from codex_lsp.model.permissions import (
+    ConfigApprovalPolicy,
+    Permissions,
+    SandboxMode,
+    SandboxWorkspaceWrite,
+    ShellEnvironmentPolicy,
+    check_approval_policy,
+    resolve_permissions,
+)
 
 if TYPE_CHECKING:
     from codex_lsp.auth import AccountInfo, Credential
@@ -46,6 +55,7 @@ __all__ = [
     "ProviderConfig",
     "codex_home",
     "load_config",
+    "load_permissions",
     "load_settings",
 ]
 
@@ -127,14 +137,19 @@ class CodexConfig(BaseModel):
     """ChatGPT workspaces (account ids) a sign-in must belong to; one id or a list in the file."""
     cli_auth_credentials_store: Literal["file", "keyring", "auto", "ephemeral"] = "file"
     """Where Codex keeps the sign-in; codex-lsp reads only the file."""
-    approval_policy: Any = None
-    """Not the model layer's: read here so that config.toml is parsed in one place. Codex's
-    values (``untrusted``, ``on-failure``, ``on-request``, ``never``, or a table); the language
-    server interprets it (``lsp/host/runtime.py``), so an unusual value never fails the config."""
+    approval_policy: ConfigApprovalPolicy | None = None
+    """Not the model layer's, nor the next three: what commands and edits may do, typed here so that
+    the configuration is checked in one place (:mod:`codex_lsp.model.permissions`); a value Codex
+    would refuse fails the configuration, naming the key and its file."""
+    sandbox_mode: SandboxMode | None = None
+    sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
+    shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
     projects: Any = None
     """Not the model layer's either: Codex's ``[projects."<path>"]`` tables (``trust_level = "trusted"``
     is written by Codex when you trust a folder). The language server lets the agent work in a trusted
     folder outside the editor's open ones (``lsp/host/boundary.py``); any value is accepted here."""
+
+    _approval_policy = field_validator("approval_policy", mode="before")(check_approval_policy)
 
     @field_validator("forced_chatgpt_workspace_id", mode="before")
     @classmethod
@@ -466,3 +481,17 @@ def load_settings(
         source=path if path.is_file() else None,
         **credential_fields(provider, config, home, environ),
     )
+
+
+def load_permissions(
+    home: Path | None = None, env: Mapping[str, str] | None = None, *, request: ConfigRequest | None = None
+) -> Permissions:
+    """What commands and edits may do for the run ``request`` describes (its ``cwd`` is the working folder):
+    the sandbox, the shell's environment policy and the approval policy, from every layer; raises
+    ``ConfigError``."""
+    home = home if home is not None else codex_home(env)
+    asked = request or ConfigRequest()
+    config, layered = load_config(
+        home, profile=asked.profile, cwd=asked.cwd, overrides=asked.overrides, flags=asked.flags
+    )
+    return resolve_permissions(config, layered, asked.cwd)

@@ -15,9 +15,9 @@ From lowest to highest precedence:
 
 Tables merge key by key; anything else is replaced. The merged table is what
 :class:`~codex_lsp.model.config.CodexConfig` validates. Settings Codex removed are refused with Codex's own
-words (``wire_api = "chat"``, the legacy ``profile = "x"``, redefined built-in providers); keys Codex does
-not know are reported with its warning (``Codex is ignoring N unrecognized configuration settings``) —
-:data:`KNOWN_KEYS` is checked against the pinned Codex by a test.
+words (``wire_api = "chat"``, the legacy ``profile = "x"``, redefined built-in providers, ``approval_policy =
+"untrusted"``); keys Codex does not know are reported with its warning (``Codex is ignoring N unrecognized
+configuration settings``) — :data:`KNOWN_KEYS` is checked against the pinned Codex by a test.
 """
 
 from __future__ import annotations
@@ -265,6 +265,11 @@ def _refuse_removed(layer: Layer) -> None:
         raise ConfigError(
             f"legacy `profile = {name!r}` config is no longer supported; use `--profile {name}` with "
             f"`{name}.config.toml` instead ({layer.label})".replace("'", '"'),
+            path=layer.path,
+        )
+    if data.get("approval_policy") == "untrusted":
+        raise ConfigError(
+            f'approval_policy = "untrusted" is no longer supported; remove this setting ({layer.label})',
             path=layer.path,
         )
     providers = data.get("model_providers")

@@ -14,7 +14,9 @@ from codex_lsp.agent.tools.allowlist import is_allowed, resolve_executable
 from codex_lsp.agent.tools.shell import ShellTool
 from tests.agent.fakes import DiskWorkspace, EventLog, ScriptedApprover, call_tool, tool_context
 
-GIT_STATUS = AgentSettings(shell_enabled=True, sandbox="off", shell_allow=("git status", "pytest"))
+GIT_STATUS = AgentSettings(
+    shell_enabled=True, sandbox_mode="danger-full-access", shell_allow=("git status", "pytest")
+)
 
 
 def _program(path: Path, body: str = "exit 0") -> Path:

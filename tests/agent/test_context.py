@@ -148,7 +148,7 @@ def test_environment_context_without_shell() -> None:
 
 def test_environment_context_with_shell_follows_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHELL", "/usr/bin/zsh")
-    settings = AgentSettings(shell_enabled=True, sandbox="off")
+    settings = AgentSettings(shell_enabled=True, sandbox_mode="danger-full-access")
     text = environment_context_message("/w", shell_enabled=True, settings=settings)["content"][0]["text"]
     assert "<approval_policy>untrusted</approval_policy>" in text
     assert "<sandbox_mode>danger-full-access</sandbox_mode>" in text

@@ -29,8 +29,8 @@ from tests.agent.fakes import DiskWorkspace, EventLog, ScriptedApprover, call_to
 from tests.agent.procs import unique_sleep, wait_until_gone, wait_until_running
 
 TOOL = ShellTool()
-OFF = AgentSettings(shell_enabled=True, sandbox="off")
-ALLOW_SH = AgentSettings(shell_enabled=True, sandbox="off", shell_allow=("sh -c",))
+OFF = AgentSettings(shell_enabled=True, sandbox_mode="danger-full-access")
+ALLOW_SH = AgentSettings(shell_enabled=True, sandbox_mode="danger-full-access", shell_allow=("sh -c",))
 EXEC_OUTPUT = re.compile(
     r"Exit code: (-?\d+)\nWall time: (\d+\.\d) seconds\n(Total output lines: \d+\n)?Output:\n"
 )
@@ -52,7 +52,7 @@ def completed_item(log: EventLog) -> CommandExecutionItem:
 
 async def test_allow_listed_command_runs_without_asking(tmp_path: Path) -> None:
     ctx, log, approver = context(
-        tmp_path, AgentSettings(shell_enabled=True, sandbox="off", shell_allow=("echo",))
+        tmp_path, AgentSettings(shell_enabled=True, sandbox_mode="danger-full-access", shell_allow=("echo",))
     )
     result = await call_tool(TOOL, ctx, command=["echo", "hello"])
     assert result.success
@@ -118,7 +118,9 @@ async def test_timeout_kills_and_reports(tmp_path: Path) -> None:
 
 
 async def test_settings_timeout_caps_the_call_timeout(tmp_path: Path) -> None:
-    settings = AgentSettings(shell_enabled=True, sandbox="off", shell_allow=("sleep",), shell_timeout_ms=200)
+    settings = AgentSettings(
+        shell_enabled=True, sandbox_mode="danger-full-access", shell_allow=("sleep",), shell_timeout_ms=200
+    )
     ctx, log, _ = context(tmp_path, settings)
     await call_tool(TOOL, ctx, command=["sleep", "5"], timeout_ms=60_000)
     assert completed_item(log).status == "timedOut"
@@ -135,7 +137,10 @@ async def test_failing_command_reports_exit_code_and_stderr(tmp_path: Path) -> N
 
 async def test_output_is_capped_keeping_head_and_tail(tmp_path: Path) -> None:
     settings = AgentSettings(
-        shell_enabled=True, sandbox="off", shell_allow=("seq",), shell_output_max_bytes=1024
+        shell_enabled=True,
+        sandbox_mode="danger-full-access",
+        shell_allow=("seq",),
+        shell_output_max_bytes=1024,
     )
     ctx, _, _ = context(tmp_path, settings)
     result = await call_tool(TOOL, ctx, command=["seq", "1", "20000"])
@@ -158,7 +163,9 @@ async def test_api_keys_never_reach_the_command(tmp_path: Path, monkeypatch: pyt
 
 async def test_workdir_inside_the_workspace(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
-    ctx, log, _ = context(tmp_path, AgentSettings(shell_enabled=True, sandbox="off", shell_allow=("pwd",)))
+    ctx, log, _ = context(
+        tmp_path, AgentSettings(shell_enabled=True, sandbox_mode="danger-full-access", shell_allow=("pwd",))
+    )
     result = await call_tool(TOOL, ctx, command=["pwd"], workdir="sub")
     assert result.output.endswith(f"Output:\n{(tmp_path / 'sub').resolve()}\n")
     assert completed_item(log).cwd == "sub"
@@ -177,7 +184,9 @@ async def test_bad_workdir_is_refused_before_asking(tmp_path: Path, workdir: str
 
 
 async def test_missing_program_is_a_failure(tmp_path: Path) -> None:
-    settings = AgentSettings(shell_enabled=True, sandbox="off", shell_allow=("no-such-program-xyz",))
+    settings = AgentSettings(
+        shell_enabled=True, sandbox_mode="danger-full-access", shell_allow=("no-such-program-xyz",)
+    )
     ctx, log, _ = context(tmp_path, settings)
     result = await call_tool(TOOL, ctx, command=["no-such-program-xyz"])
     assert not result.success

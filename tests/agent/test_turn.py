@@ -167,7 +167,7 @@ async def test_cancel_mid_stream_ends_interrupted_and_keeps_the_connection_for_o
 async def test_cancel_mid_tool_answers_the_call_as_aborted(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         h.load([{"output": [call("shell", command=["sleep", "30"])]}], [{"output": [say("fine")]}])
-        agent = h.agent(shell_enabled=True, shell_allow=("sleep",), sandbox="off")
+        agent = h.agent(shell_enabled=True, shell_allow=("sleep",), sandbox_mode="danger-full-access")
         task = asyncio.create_task(agent.run_turn(TurnRequest(prompt="wait")))
         await h.until(lambda e: e.type == "turn/command/started")
         result = await h.interrupt(task, agent.interrupt)
@@ -243,7 +243,9 @@ async def test_shell_denied_by_the_user_is_reported_to_the_model(tmp_path: Path)
     async with harness(tmp_path) as h:
         h.approver = ScriptedApprover(ApprovalDecision.DENY)
         h.load([{"output": [call("shell", command=["touch", "x"])]}, {"output": [say("ok")]}])
-        await h.agent(shell_enabled=True, sandbox="off").run_turn(TurnRequest(prompt="touch"))
+        await h.agent(shell_enabled=True, sandbox_mode="danger-full-access").run_turn(
+            TurnRequest(prompt="touch")
+        )
         assert [r.command for r in h.approver.requests] == [("touch", "x")]
         assert "declined" in outputs(h.generating[1])[-1]
         assert not (h.root / "x").exists()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from codex_lsp.testing import FakeResponsesServer
-from tests.lsp.harness import Editor, editor_session, load, outputs, patch, say, write_codex_home
+from tests.lsp.harness import Editor, call, editor_session, load, outputs, patch, say, write_codex_home
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -107,20 +107,81 @@ async def test_always_ask_rules_and_never(tmp_path: Path, fake: FakeResponsesSer
 async def test_config_toml_sets_the_policy_unless_the_editor_does(
     tmp_path: Path, fake: FakeResponsesServer
 ) -> None:
+    """``on-failure`` (deprecated by Codex) is ``on-request``; ``sandbox_mode = "read-only"`` makes every
+    change a question, as in Codex; the editor's policy wins over the file's."""
     home = tmp_path / "codex-home"
     write_codex_home(home, fake)
     config = home / "config.toml"
-    config.write_text('approval_policy = "untrusted"\n' + config.read_text())  # a top-level key
+    config.write_text('approval_policy = "on-failure"\nsandbox_mode = "read-only"\n' + config.read_text())
     async with editor_session(tmp_path, fake, "neovim") as ed:
         lay_out(ed)
         ed.answer = "Approve for this turn"
-        assert (await ed.execute("codex.status"))["approvalPolicy"] == "untrusted"
+        status = await ed.execute("codex.status")
+        assert (status["approvalPolicy"], status["sandboxMode"]) == ("on-request", "read-only")
         load(fake, TWO_PATCHES)
         await ed.execute("codex.ask", {"prompt": "translate"})
         assert len(ed.questions) == 1
-    async with editor_session(tmp_path, fake, "neovim", init_options={"approvalPolicy": "ask"}) as ed:
+        assert "writing is blocked by the read-only sandbox" in ed.questions[0].message
+        assert (ed.text("a.txt"), ed.text("b.txt")) == ("uno\n", "dos\n")
+    async with editor_session(tmp_path, fake, "neovim", init_options={"approvalPolicy": "deny"}) as ed:
         status = await ed.execute("codex.status")
-        assert status["approvalPolicy"] == "on-request", "the editor's setting wins; 'ask' is on-request"
+        assert status["approvalPolicy"] == "never", "the editor's setting wins; 'deny' is never"
+        load(fake, [patch("*** Begin Patch\n*** Add File: c.txt\n+three\n*** End Patch"), say("done")])
+        await ed.execute("codex.ask", {"prompt": "add"})
+        assert not ed.questions
+        assert (
+            "read-only sandbox (sandbox_mode = read-only), and the approval policy is never"
+            in (outputs(fake)[-1])
+        )
+        assert not (ed.root / "c.txt").exists()
+
+
+GRANULAR = (
+    "approval_policy = { granular = { sandbox_approval = false, rules = true, mcp_elicitations = false } }\n"
+)
+
+
+async def test_a_granular_policy_runs_turns_and_each_switch_decides_its_questions(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """Once every turn failed with ``TypeError: unhashable type: 'dict'``. ``sandbox_approval = false``
+    refuses a command without asking; ``rules = true`` lets the always-ask rule for deletions ask."""
+    home = tmp_path / "codex-home"
+    write_codex_home(home, fake)
+    config = home / "config.toml"
+    config.write_text(GRANULAR + config.read_text())
+    options = {"shell": {"enabled": True}, "alwaysAsk": {"deletions": True}}
+    async with editor_session(tmp_path, fake, "vscode", init_options=options) as ed:
+        lay_out(ed)
+        ed.answer = "Approve"
+        status = await ed.execute("codex.status")
+        assert status["approvalPolicy"] == {
+            "granular": {
+                "sandbox_approval": False,
+                "rules": True,
+                "skill_approval": False,
+                "request_permissions": False,
+                "mcp_elicitations": False,
+            }
+        }
+        load(
+            fake,
+            [
+                call("shell", {"command": ["touch", "made-by-the-shell"]}),
+                patch("*** Begin Patch\n*** Delete File: b.txt\n*** End Patch"),
+                say("done"),
+            ],
+        )
+        result = await ed.execute("codex.ask", {"prompt": "go"})
+        assert result["status"] == "completed", result
+        command_output, patch_output = outputs(fake)[-2:]
+        assert "declined without asking" in command_output
+        assert "granular with sandbox_approval = false" in command_output
+        assert not (ed.root / "made-by-the-shell").exists()
+        (question,) = ed.questions
+        assert "it deletes b.txt" in question.message
+        assert "Exit code: 0" in patch_output
+        assert not (ed.root / "b.txt").exists()
 
 
 async def test_an_interrupt_answers_the_open_question_as_denied(

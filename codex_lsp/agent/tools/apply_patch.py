@@ -18,7 +18,7 @@ import re
 import time
 from typing import Any, ClassVar, Literal
 
-from codex_lsp.agent.approval import patch_reasons
+from codex_lsp.agent.approval import patch_reasons, patch_refusal
 from codex_lsp.agent.events import (
     FileChangeEntry,
     FileChangeItem,
@@ -166,13 +166,12 @@ async def _approval(
     declined output (the item completes ``declined``). Interrupting the turn while the question
     is open answers it as denied."""
     reasons = patch_reasons(result.changes, ctx.settings, (b.path for b in ctx.workspace.open_buffers()))
+    refusal = patch_refusal(reasons, ctx.settings)
+    if refusal is not None:
+        return _declined(ctx, item, f"apply_patch refused: {refusal}. No file was changed.")
     if not reasons or ctx.changes_approved_for_turn:
         return None
-    why = "; ".join(reasons)
-    if ctx.settings.approval_policy == "never":
-        return _declined(
-            ctx, item, f"apply_patch refused: {why}, and the approval policy is never. No file was changed."
-        )
+    why = "; ".join(reason.text for reason in reasons)
     paths = tuple(dict.fromkeys(p for change in result.changes for p in _paths(change)))
     request = ApprovalRequest(
         kind="patch",

@@ -2,10 +2,13 @@
 
 A command runs without asking only when it matches a ``settings.shell_allow`` entry (see
 :mod:`codex_lsp.agent.tools.allowlist`), or when the user approved that exact argv "for this turn";
-everything else goes to the :class:`Approver` first — or, under the approval policy ``never``, is
-declined without asking. Interrupting the turn while the question is open answers it as denied.
-Commands run sandboxed when :mod:`codex_lsp.agent.sandbox` says so, never inherit a configured secret
-(see :func:`child_env`), and are killed (with their children) on timeout or when the turn is cancelled.
+everything else goes to the :class:`Approver` first — or, when the approval policy may not ask
+(``never``, or granular with ``sandbox_approval = false``), is declined without asking. Interrupting
+the turn while the question is open answers it as denied. Commands run in the sandbox ``sandbox_mode``
+names (:mod:`codex_lsp.agent.sandbox`; refused when it cannot run), with the environment
+``shell_environment_policy`` builds (:mod:`codex_lsp.agent.tools.shell_env`) minus every configured
+secret (see :func:`child_env`), and are killed (with their children) on timeout or when the turn is
+cancelled.
 
 Events: ``ItemStarted`` (a ``commandExecution`` item, ``inProgress``) once the call is valid;
 ``CommandStarted`` when the process starts; ``CommandFinished`` and ``ItemCompleted`` at the end,
@@ -24,6 +27,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from codex_lsp.agent.approval import command_refusal
 from codex_lsp.agent.events import (
     CommandExecutionItem,
     CommandFinished,
@@ -32,11 +36,13 @@ from codex_lsp.agent.events import (
     ItemStarted,
 )
 from codex_lsp.agent.interfaces import ApprovalDecision, ApprovalRequest
-from codex_lsp.agent.sandbox import SandboxError, sandboxed_argv
+from codex_lsp.agent.sandbox import SandboxError, sandbox_status, sandboxed_argv
+from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.tools.allowlist import is_allowed
 from codex_lsp.agent.tools.args import ArgsTool, ToolArgs, failure, workspace_path
 from codex_lsp.agent.tools.base import ToolContext, ToolInterrupted, ToolResult, function_spec
 from codex_lsp.agent.tools.process import ProcessOutcome, run_process
+from codex_lsp.agent.tools.shell_env import shell_environment
 
 __all__ = ["ShellTool", "child_env", "format_exec_output"]
 
@@ -47,10 +53,6 @@ DESCRIPTION = (
     "Do not use it to edit files: use apply_patch."
 )
 DECLINED = "The user declined to run this command."
-NEVER_ASKS = (
-    "The command was declined without asking: it needs the user's approval (it is not allow-listed) "
-    "and the approval policy is never."
-)
 INTERRUPTED_APPROVAL = (
     "Not run: the turn was interrupted while this command waited for the user's approval (denied)."
 )
@@ -65,21 +67,20 @@ class ShellArgs(ToolArgs):
 
 
 def child_env(
-    secret_names: frozenset[str], sandboxed: bool, secret_values: Iterable[str] = ()
+    settings: AgentSettings, secret_names: frozenset[str], secret_values: Iterable[str] = ()
 ) -> dict[str, str]:
-    """This process's environment without the configuration's secrets; flags the sandbox as Codex does.
-
-    A variable is left out by name (the key variables, the provider's ``env_key``, each
-    ``env_http_headers`` variable) and by value: any variable whose value holds a secret, whatever it is
-    called (a key copied under another name, a bearer token or a sign-in's token a wrapper exported).
-    """
+    """The environment of a command: built from this process's by ``shell_environment_policy``
+    (:mod:`codex_lsp.agent.tools.shell_env`), without the configuration's secrets — by name (the key
+    variables, the provider's ``env_key``, each ``env_http_headers`` variable) and by value (any variable
+    whose value holds a secret, whatever it is called: a key copied under another name, a bearer token or a
+    sign-in's token a wrapper exported); flags a sandbox without network as Codex does."""
     values = tuple(v for v in secret_values if v)
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in secret_names and not any(secret in value for secret in values)
-    }
-    if sandboxed:
+    built = shell_environment(os.environ, settings.shell_environment_policy, secrets=secret_names)
+    env = {name: value for name, value in built.items() if not any(secret in value for secret in values)}
+    network = settings.sandbox_mode == "danger-full-access" or (
+        settings.sandbox_mode == "workspace-write" and settings.sandbox_workspace_write.network_access
+    )
+    if not network:
         env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
     return env
 
@@ -125,7 +126,7 @@ class ShellTool(ArgsTool[ShellArgs]):
                 sandboxed_argv, args.command, root, ctx.settings, root / workdir
             )
         except SandboxError as exc:
-            return failure(f"Cannot run commands: the sandbox is required but unavailable. {exc}")
+            return failure(f"Not run: {exc}")
         return await _Execution(ctx, args, workdir or ".", argv, sandboxed).run()
 
 
@@ -165,14 +166,15 @@ class _Execution:
         ctx = self.ctx
         root = ctx.workspace.root
         cwd = _root_path(root, self.workdir)
-        search_path = child_env(ctx.secret_env_names, self.sandboxed, ctx.secret_values()).get(
+        search_path = child_env(ctx.settings, ctx.secret_env_names, ctx.secret_values()).get(
             "PATH", os.defpath
         )
         allowed = is_allowed(self.command, ctx.settings, root=root, cwd=cwd, search_path=search_path)
         if allowed or self.command in ctx.approved_for_turn:
             return None
-        if ctx.settings.approval_policy == "never":
-            return NEVER_ASKS
+        refusal = command_refusal(ctx.settings)
+        if refusal is not None:
+            return refusal
         try:
             decision = await ctx.approver.request(self._request())
         except asyncio.CancelledError:
@@ -185,7 +187,7 @@ class _Execution:
     def _request(self) -> ApprovalRequest:
         where = "the workspace root" if self.workdir == "." else self.workdir
         reason = (
-            "Runs sandboxed: workspace writable, rest of the filesystem read-only, no network."
+            f"Runs sandboxed ({sandbox_status(self.ctx.settings).detail})"
             if self.sandboxed
             else "Runs without a sandbox, with your permissions."
         )
@@ -209,7 +211,7 @@ class _Execution:
             outcome = await run_process(
                 self.argv,
                 cwd=_root_path(ctx.workspace.root, self.workdir),
-                env=child_env(ctx.secret_env_names, self.sandboxed, ctx.secret_values()),
+                env=child_env(ctx.settings, ctx.secret_env_names, ctx.secret_values()),
                 timeout_s=self.timeout_ms / 1000,
                 max_output_bytes=ctx.settings.shell_output_max_bytes,
             )

@@ -15,8 +15,11 @@
   kept across agents (a settings change builds a new agent, not a new book) with its own applier,
   so deciding on a hunk needs no model connection. Books are saved under the state directory and
   restored at start-up; what happens to them is shown by :mod:`codex_lsp.lsp.features.review`.
-- **Approval policy**: the editor's ``approvalPolicy``, else config.toml's ``approval_policy``
-  (Codex's values; ``on-failure``, which Codex deprecated, means ``on-request``), else ``on-request``.
+- **What commands and edits may do**, per folder, from the same configuration layers as the model
+  client: ``sandbox_mode`` and ``[sandbox_workspace_write]`` (the sandbox commands run in),
+  ``[shell_environment_policy]`` (their environment) and ``approval_policy`` (Codex's values, a granular
+  table included; ``on-failure``, which Codex deprecated, means ``on-request``) — the editor's
+  ``approvalPolicy``, when set, over it; neither set, ``on-request``.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from codex_lsp.model import (
     ModelClient,
     ModelSettings,
     codex_home,
+    load_permissions,
     load_settings,
     read_config,
 )
@@ -70,14 +74,6 @@ if TYPE_CHECKING:
 __all__ = ["CommandError", "Host", "model_settings"]
 
 log = logging.getLogger(__name__)
-
-_CONFIG_POLICIES = {
-    "untrusted": "untrusted",
-    "on-request": "on-request",
-    "on-failure": "on-request",
-    "never": "never",
-}
-Policy = Literal["untrusted", "on-request", "never"]
 
 
 class CommandError(Exception):
@@ -307,32 +303,25 @@ class Host:
             self.state.caps.position_encoding,
         )
 
-    def agent_settings(self) -> AgentSettings:
-        """The agent's settings from the editor's (and config.toml's approval policy)."""
+    def agent_settings(self, folder: Path | None = None) -> AgentSettings:
+        """The agent's settings: the editor's, over ``folder``'s configuration (its sandbox, shell
+        environment and approval policies; the editor's ``approvalPolicy`` wins). Raises ``ConfigError``."""
         settings = self.state.settings
-        return AgentSettings(
+        base = AgentSettings(
             shell_enabled=settings.shell_enabled,
             shell_allow=settings.shell_allow,
             edit_mode="review" if settings.edit_mode == "review" else "auto",
-            approval_policy=cast(Policy, settings.approval_policy or self.config_policy()),
             ask_for_deletions=settings.ask_for_deletions,
             ask_outside_open_buffers=settings.ask_outside_open_buffers,
             ask_for_paths=settings.ask_for_paths,
         )
-
-    def config_policy(self) -> Policy:
-        """config.toml's ``approval_policy`` as one of ours (``on-request`` when unset or unknown)."""
-        try:
-            value = read_config(self.home / "config.toml").approval_policy
-        except ConfigError:
-            return "on-request"
-        if value is not None and value not in _CONFIG_POLICIES:
-            log.warning(
-                "approval_policy = %r in config.toml is not one codex-lsp knows; using on-request", value
-            )
-        return cast(
-            Policy, _CONFIG_POLICIES.get(value, "on-request") if isinstance(value, str) else "on-request"
+        configured = base.configured(
+            load_permissions(self.home, os.environ, request=ConfigRequest(cwd=folder))
         )
+        if settings.approval_policy:
+            editor = cast(Literal["untrusted", "on-request", "never"], settings.approval_policy)
+            configured = configured.model_copy(update={"approval_policy": editor})
+        return configured
 
     def book(self, folder: Path) -> tuple[ProposalBook, LspApplier]:
         """The folder's proposals and the applier its decisions go through (made on first use)."""
@@ -376,7 +365,7 @@ class Host:
     def agent(self, folder: Path) -> Agent:
         """The folder's agent for the current settings; raises ``ConfigError``."""
         client = self.client(folder)
-        settings = self.agent_settings()
+        settings = self.agent_settings(folder)
         key = (id(client), settings)
         agent = self.agents.get(folder)
         if agent is not None and self._agent_keys.get(folder) == key:
@@ -521,7 +510,6 @@ class Host:
             "version": __version__,
             "positionEncoding": state.caps.position_encoding,
             "editMode": state.settings.edit_mode,
-            "approvalPolicy": state.settings.approval_policy or self.config_policy(),
             "pendingProposals": sum(len(book.listed()) for book, _ in self.books.values()),
             "shellEnabled": state.settings.shell_enabled,
             "runningTurns": list(state.turns.running),
@@ -531,8 +519,13 @@ class Host:
         folder = next(iter(self.folders()), None)
         try:
             client = self.client(folder)
+            agent_settings = self.agent_settings(folder)
         except ConfigError as exc:
+            status["approvalPolicy"] = state.settings.approval_policy
             return {**status, "configError": exc.message, "keyFound": False, "connection": "not configured"}
+        policy = agent_settings.approval_policy
+        status["approvalPolicy"] = policy if isinstance(policy, str) else policy.model_dump()
+        status["sandboxMode"] = agent_settings.sandbox_mode
         settings = client.settings
         redirect = self.pending_redirect(folder)
         if redirect is not None:
