@@ -53,7 +53,18 @@ async def run_exec(
             CODEX_HOME=str(home), FAKE_KEY=KEY, CODEX_LSP_STATE_DIR=str(tmp_path / "state"), **(env or {})
         )
         process = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "codex_lsp", "exec", "--cd", str(root), "--shell", *args, "go"),
+            *(
+                sys.executable,
+                "-m",
+                "codex_lsp",
+                "exec",
+                "--skip-git-repo-check",
+                "--cd",
+                str(root),
+                "--shell",
+                *args,
+                "go",
+            ),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -138,6 +138,7 @@ async def both(
                     "-m",
                     "codex_lsp",
                     "exec",
+                    "--skip-git-repo-check",
                     "--cd",
                     str(root),
                     "--shell",
