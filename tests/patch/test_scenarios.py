@@ -177,7 +177,8 @@ def test_scenario(
         missing_notes = [line for line in notes if line not in err]
         assert not missing_notes, f"stderr lacks the notes {missing_notes}\nstderr:\n{err}"
         assert notes or not err, f"a patch that needed no repair printed on stderr:\n{err}"
-        assert all(line.startswith("note: ") for line in err.splitlines()), f"stderr holds more than notes:\n{err}"
+        stray = [line for line in err.splitlines() if not line.startswith("note: ")]
+        assert not stray, f"stderr holds more than notes:\n{err}"
     else:
         assert code == 1, f"expected failure (exit 1), got exit {code}\nstdout:\n{out}\nstderr:\n{err}"
         missing = [line for line in errors if line not in err]
