@@ -17,9 +17,10 @@ the model); a text with two readings is refused, naming them. The text is scanne
   any word, ``<<-``, the ``apply_patch`` command before it and text around it are ours. A heredoc
   fed to anything else (``cd src && apply_patch <<'EOF'``) is refused: the command would read the
   paths from another folder;
-- a *patch* runs from ``*** Begin Patch`` through its hunks to ``*** End Patch``. The hunks'
-  grammar says where it ends, so an end marker quoted as a context line does not end it, and a
-  padded end marker ends it only as the last line, as Codex reads one;
+- a *patch* runs from a line ``*** Begin Patch`` (at column 0: a diff's context line quoting the
+  marker starts with a space) through its hunks to ``*** End Patch``. The hunks' grammar says where
+  it ends, so an end marker quoted as a context line does not end it, and a padded end marker ends
+  it only as the last line, as Codex reads one;
 - a *unified diff* is a fenced block, a heredoc or the rest of the text with a ``diff --git`` line
   or a ``---``/``+++`` pair.
 
@@ -213,7 +214,7 @@ def _scan(lines: list[str]) -> list[_Found]:
     at, total = 0, len(lines)
     while at < total:
         line = lines[at]
-        if line.strip() == BEGIN_PATCH:
+        if line.rstrip() == BEGIN_PATCH:
             end, ended = _extent(lines, at)
             found.append(_Found(at, end, ended, False, tuple(stack)))
             at = end

@@ -1,5 +1,5 @@
 from src.app import greet
 
 
-def test_greet():
+def check_greet():
     assert greet("Ada") == "Hello, Ada!"
