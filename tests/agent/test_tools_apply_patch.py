@@ -144,7 +144,8 @@ FENCED = (
 FENCE_NOTES = [
     "note: read the patch inside a ```diff fence; send the patch alone, without a fence",
     "note: ignored the text before the patch; send the patch alone",
-    "note: read the unified header `@@ -1 +1 @@` as a bare `@@` with a line hint; write a bare `@@` next time",
+    "note: read the unified header `@@ -1 +1 @@` as a bare `@@` with a line hint; "
+    "write a bare `@@` next time",
     "note: read `a/a.txt` as `a.txt` without git's a/ and b/ prefixes; write paths relative to the workspace "
     "root, without them",
 ]
