@@ -14,8 +14,9 @@ turn any offset into a position the same way.
 
 This module names what the other layers may use (``__all__``); they import nothing else of the
 package (tests/test_surfaces.py enforces it). Everything here is standard library, so hosts and
-``codex-lsp apply-patch`` pay little to import it; ``run_apply_patch`` loads on first use, and
-``unidiff`` only when a unified diff is parsed.
+``codex-lsp apply-patch`` pay little to import it; ``run_apply_patch`` loads on first use,
+``unidiff`` only when a unified diff is parsed, and the search for a wrapped patch only for a text
+that is not a bare one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import itertools
 from typing import TYPE_CHECKING
 
 from codex_lsp.patch.engine import PatchResult, compute_changes
-from codex_lsp.patch.envelope import refuse_several, unwrap
 from codex_lsp.patch.errors import (
     PatchApplyError,
     PatchError,
@@ -142,10 +142,14 @@ def parse_patch(text: str) -> Patch:
         try:
             return read_headers(parse_apply_patch(text))
         except PatchParseError as exc:
+            from codex_lsp.patch.envelope import refuse_several
+
             refuse_several(text)  # two patches in one text are named, rather than a line between them
             raise exc from None
     if not any(mark in text for mark in _WRAPPING) and _looks_like_unified_diff(stripped):
         return _parse_unified(text)
+    from codex_lsp.patch.envelope import unwrap  # loads only for a text that is not a bare patch
+
     envelope = unwrap(text)
     if envelope is None:
         return parse_apply_patch(text)  # raises the grammar's own error

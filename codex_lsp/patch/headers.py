@@ -25,7 +25,8 @@ from codex_lsp.patch.parser import CONTEXT_PREFIX
 
 __all__ = ["read_headers"]
 
-_HEADER = re.compile(r"-(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(?:[ \t]+(.*?))?[ \t]*")
+_HEADER = r"-(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(?:[ \t]+(.*?))?[ \t]*"
+"""A unified header after ``@@ ``; compiled (and cached by :mod:`re`) on first use, off the start-up path."""
 
 
 def read_headers(patch: Patch) -> Patch:
@@ -39,7 +40,7 @@ def read_headers(patch: Patch) -> Patch:
 
 def _has_header(hunk: object) -> bool:
     return isinstance(hunk, UpdateFile) and any(
-        context[:1] == "-" and _HEADER.fullmatch(context)
+        context[:1] == "-" and re.fullmatch(_HEADER, context)
         for chunk in hunk.chunks
         for context in chunk.contexts
     )
@@ -51,7 +52,7 @@ def _read_hunk(hunk: UpdateFile, headers: list[str]) -> UpdateFile:
 
 
 def _read(hunk: UpdateFile, number: int, chunk: Chunk, headers: list[str]) -> Chunk:
-    found = [(at, match) for at, text in enumerate(chunk.contexts) if (match := _HEADER.fullmatch(text))]
+    found = [(at, match) for at, text in enumerate(chunk.contexts) if (match := re.fullmatch(_HEADER, text))]
     if not found:
         return chunk
     if len(found) > 1:
