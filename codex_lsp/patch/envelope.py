@@ -157,6 +157,8 @@ def _patch(lines: list[str], one: _Found) -> Envelope:
     body = lines[one.start : one.end]
     notes = [*_container_notes(one.inside), *_prose_note(lines, one)]
     if not one.ended:
+        while body and not body[-1]:  # the text's own final newlines, not empty context lines
+            body.pop()
         body.append(END_PATCH)
         notes.append(f"note: added the missing `{END_PATCH}` line at the end; end every patch with it")
     return Envelope("\n".join(body) + "\n", False, tuple(notes), one.start)
