@@ -141,7 +141,7 @@ def unwrap(text: str) -> Envelope | None:
                 "the workspace root"
             )
     if one.unified:
-        return _unified(lines, one)
+        return _unified(text, lines, one)
     return _patch(lines, one)
 
 
@@ -164,9 +164,9 @@ def _patch(lines: list[str], one: _Found) -> Envelope:
     return Envelope("\n".join(body) + "\n", False, tuple(notes), one.start)
 
 
-def _unified(lines: list[str], one: _Found) -> Envelope:
-    if not one.inside:  # the whole text: unidiff skips what is not part of a diff
-        return Envelope("\n".join(lines), True, (), 0)
+def _unified(text: str, lines: list[str], one: _Found) -> Envelope:
+    if not one.inside:  # the whole text, unchanged: unidiff skips what is not part of a diff
+        return Envelope(text, True, (), 0)
     container = one.inside[-1]
     start = container.start + 1
     body = lines[start : container.end]

@@ -36,6 +36,7 @@ from codex_lsp.patch import (
 )
 from codex_lsp.patch.cli import run_apply_patch
 from codex_lsp.patch.readings import PathReader
+from codex_lsp.patch.unified import parse_unified_diff
 from tests.patch.memory import MemorySource
 from tests.patch.trees import snapshot
 
@@ -342,3 +343,11 @@ def _hunk(kind: str, path: str, to: str) -> AddFile | DeleteFile | UpdateFile:
     if kind == "delete":
         return DeleteFile(path)
     return UpdateFile(path, (), to if kind == "move" else None)
+
+
+@pytest.mark.parametrize("mark", ["<<", "```", "~~~", "*** Begin Patch"])
+def test_a_bare_unified_diff_is_read_as_before_whatever_its_lines_hold(mark: str) -> None:
+    """A diff whose lines quote a wrapper's mark goes through the search for a wrapped patch, and
+    comes out as the very text unidiff always got (CRLF line endings included)."""
+    diff = f"--- a/n.md\r\n+++ b/n.md\r\n@@ -1 +1,2 @@\r\n x\r\n+{mark} y\r\n"
+    assert parse_patch(diff) == parse_unified_diff(diff)
