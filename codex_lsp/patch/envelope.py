@@ -11,12 +11,13 @@ the model); a text with two readings is refused, naming them. The text is scanne
   patch's own lines never start at column 0 with a backtick or a tilde (they start with ``***``,
   ``@@``, a space, ``+`` or ``-``), so a fence quoted inside a patch (a context line
   `` ```python``) is no fence;
-- a *heredoc* is a line ``[apply_patch] <<[-]WORD`` (``WORD`` bare or quoted) up to the line
-  ``WORD``. Its body is taken literally, as Codex takes it (no ``$`` expansion). Codex accepts a
-  bare ``<<EOF``, ``<<'EOF'`` or ``<<"EOF"`` on the first line and a last line ending in ``EOF``;
-  any word, ``<<-``, the ``apply_patch`` command before it and text around it are ours. A heredoc
-  fed to anything else (``cd src && apply_patch <<'EOF'``) is refused: the command would read the
-  paths from another folder;
+- a *heredoc* is a line ``[$ ][apply_patch] <<[-]WORD`` (``WORD`` bare or quoted) up to the line
+  ``WORD``. Its body is taken literally, as Codex takes it (no ``$`` expansion). Codex's engine
+  accepts a bare ``<<EOF``, ``<<'EOF'`` or ``<<"EOF"`` as the first line and a last line ending in
+  ``EOF``; any word, ``<<-``, the ``apply_patch`` command before it and text around it are ours. A
+  longer command ending in ``apply_patch`` (``cd src && apply_patch <<'EOF'``) is refused: it would
+  read the paths from another folder. Another command's heredoc (``cat > fix.patch <<'EOF'``) is
+  no container, only text around the patch;
 - a *patch* runs from a line ``*** Begin Patch`` (at column 0: a diff's context line quoting the
   marker starts with a space) through its hunks to ``*** End Patch``. The hunks' grammar says where
   it ends, so an end marker quoted as a context line does not end it, and a padded end marker ends
