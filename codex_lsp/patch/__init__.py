@@ -14,8 +14,9 @@ turn any offset into a position the same way.
 
 This module names what the other layers may use (``__all__``); they import nothing else of the
 package (tests/test_surfaces.py enforces it). Everything here is standard library, so hosts and
-``codex-lsp apply-patch`` pay little to import it; ``run_apply_patch`` loads on first use, and
-``unidiff`` only when a unified diff is parsed.
+``codex-lsp apply-patch`` pay little to import it; ``run_apply_patch`` loads on first use,
+``unidiff`` only when a unified diff is parsed, and the search for a wrapped patch only for a text
+that is not a bare one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from codex_lsp.patch.errors import (
     PatchStaleError,
     clip,
 )
+from codex_lsp.patch.headers import read_headers
 from codex_lsp.patch.hunks import (
     DiffHunk,
     PlacedHunk,
@@ -56,7 +58,7 @@ from codex_lsp.patch.model import (
     TextEdit,
     UpdateFile,
 )
-from codex_lsp.patch.parser import parse_apply_patch
+from codex_lsp.patch.parser import BEGIN_PATCH, END_PATCH, parse_apply_patch
 from codex_lsp.patch.paths import check_inside, normalise_path
 from codex_lsp.patch.positions import line_starts, offset_to_line_col
 from codex_lsp.patch.render import render_apply_patch_update, render_change, render_unified_diff
@@ -126,13 +128,51 @@ def __getattr__(name: str) -> object:
 
 
 def parse_patch(text: str) -> Patch:
-    """Parse ``text`` as an apply_patch patch, or as a unified diff when it clearly is one."""
-    stripped = text.lstrip()
-    if not stripped.startswith(("*** Begin Patch", "<<")) and _looks_like_unified_diff(stripped):
-        from codex_lsp.patch.unified import parse_unified_diff  # unidiff loads only when needed
+    """Parse what a model sent: an apply_patch patch or a unified diff, repaired where one reading exists.
 
-        return parse_unified_diff(text)
-    return parse_apply_patch(text)
+    A text that is a patch by the grammar is read as Codex reads it (:func:`parse_apply_patch`).
+    Otherwise the one patch in it is found (:mod:`codex_lsp.patch.envelope`: a markdown fence, a
+    heredoc, prose around it, a missing ``*** End Patch``), and two patches are refused. In an
+    apply_patch patch, a unified ``@@ -a,b +c,d @@`` header is read as a bare ``@@`` and a line
+    hint (:mod:`codex_lsp.patch.headers`). What was repaired is in ``Patch.notes``; a refusal
+    after a repair carries them in ``PatchError.notes``.
+    """
+    stripped = text.strip()
+    if stripped.startswith(BEGIN_PATCH) and stripped.endswith(END_PATCH):
+        try:
+            return read_headers(parse_apply_patch(text))
+        except PatchParseError as exc:
+            from codex_lsp.patch.envelope import refuse_several
+
+            refuse_several(text)  # two patches in one text are named, rather than a line between them
+            raise exc from None
+    if not any(mark in text for mark in _WRAPPING) and _looks_like_unified_diff(stripped):
+        return _parse_unified(text)
+    from codex_lsp.patch.envelope import unwrap  # loads only for a text that is not a bare patch
+
+    envelope = unwrap(text)
+    if envelope is None:
+        return parse_apply_patch(text)  # raises the grammar's own error
+    try:
+        if envelope.unified:
+            return _parse_unified(envelope.text)._replace(notes=envelope.notes)
+        patch = parse_apply_patch(envelope.text)
+        return read_headers(patch._replace(notes=envelope.notes))
+    except PatchParseError as exc:
+        if exc.line is not None and envelope.first_line:
+            exc = PatchParseError(exc.reason, exc.line + envelope.first_line)
+        exc.notes = envelope.notes
+        raise exc from None
+
+
+_WRAPPING = (BEGIN_PATCH, "```", "~~~", "<<")
+"""What a wrapped patch holds somewhere; a text with none of these is a bare unified diff or no patch."""
+
+
+def _parse_unified(text: str) -> Patch:
+    from codex_lsp.patch.unified import parse_unified_diff  # unidiff loads only when needed
+
+    return parse_unified_diff(text)
 
 
 def _looks_like_unified_diff(text: str) -> bool:

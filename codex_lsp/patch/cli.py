@@ -1,4 +1,8 @@
-"""``codex-lsp apply-patch``: the engine on plain files, printing what the reference tool prints."""
+"""``codex-lsp apply-patch``: the engine on plain files, printing what the reference tool prints.
+
+What was repaired to read the patch (a fence, git's ``a/`` prefix…) goes to stderr, one note a
+line, so stdout stays the reference tool's; on failure the notes follow the error.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +33,12 @@ def run_apply_patch(patch_file: str, *, root: str = ".") -> int:
         result = compute_changes(parse_patch(text), source)
         write_changes(source.root, result.changes)
     except PatchError as exc:
-        print(exc, file=sys.stderr)
+        print(exc, *exc.notes, sep="\n", file=sys.stderr)
         return 1
     except OSError as exc:  # the engine turns these into PatchFileError; a last line of defence
         print(f"apply-patch: {exc.strerror or exc}; no file was changed", file=sys.stderr)
         return 1
     sys.stdout.write(result.success_message())
+    for note in result.notes:
+        print(note, file=sys.stderr)
     return 0

@@ -9,6 +9,9 @@ distinguishes us from the reference tool, which leaves earlier hunks applied.
 Every path a hunk changes passes the workspace rules here, whatever the source: the source's
 ``resolve`` confines it to the workspace, and nothing inside ``.git`` is changed (see
 :mod:`codex_lsp.patch.paths`), so every host (the command, ``exec``, the editor) inherits them.
+Paths are read through a :class:`~codex_lsp.patch.readings.PathReader` first (git's ``a/``/``b/``
+prefixes where one reading exists); its notes join the patch's own in :attr:`PatchResult.notes`,
+or in the raised error's ``notes``.
 
 Each file is read once, as a :class:`~codex_lsp.patch.model.Snapshot` (text with a buffer version
 or a disk stamp), and each change carries the snapshot it was computed against (``base``), so the
@@ -19,18 +22,20 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from codex_lsp.patch.errors import PatchApplyError, PatchFileError
+from codex_lsp.patch.errors import PatchApplyError, PatchError, PatchFileError
 from codex_lsp.patch.model import (
     AddFile,
     ChangeKind,
     DeleteFile,
     FileChange,
+    Hunk,
     Patch,
     Snapshot,
     TextEdit,
     UpdateFile,
 )
 from codex_lsp.patch.paths import check_not_git
+from codex_lsp.patch.readings import PathReader
 from codex_lsp.patch.source import FileSource, PathKind, snapshot_of
 from codex_lsp.patch.text import minimal_edits
 from codex_lsp.patch.update import UpdatedText, update_text
@@ -41,10 +46,15 @@ SUCCESS_HEADER = "Success. Updated the following files:"
 
 
 class PatchResult(NamedTuple):
-    """What a successful patch does: net changes per path, and the per-hunk summary lines."""
+    """What a successful patch does: net changes per path, and the per-hunk summary lines.
+
+    ``notes`` say what was repaired to read the patch (one line each, for the model; hosts show
+    them after the success message, the command on stderr).
+    """
 
     changes: tuple[FileChange, ...]
     summary: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
     def success_message(self) -> str:
         """The text the reference tool prints on success (also the tool output to the model)."""
@@ -59,10 +69,11 @@ class _Overlay:
     text, but anything that would write it again still raises the reading error.
     """
 
-    __slots__ = ("current", "moves", "opaque", "original", "source", "touches", "updates")
+    __slots__ = ("current", "moves", "opaque", "original", "reader", "source", "touches", "updates")
 
-    def __init__(self, source: FileSource) -> None:
+    def __init__(self, source: FileSource, reader: PathReader) -> None:
         self.source = source
+        self.reader = reader
         self.current: dict[str, str | None] = {}
         self.original: dict[str, Snapshot | None] = {}
         self.opaque: dict[str, PatchFileError] = {}
@@ -71,8 +82,8 @@ class _Overlay:
         self.moves: list[tuple[str, str]] = []
 
     def resolve(self, raw: str) -> str:
-        """The source's resolved path for ``raw``, refused when it lies in ``.git``."""
-        path = self.source.resolve(raw)
+        """The resolved path for ``raw``, as the reader reads it; refused when it lies in ``.git``."""
+        path = self.reader.resolve(raw)
         check_not_git(path)
         return path
 
@@ -109,21 +120,31 @@ class _Overlay:
 
 
 def compute_changes(patch: Patch, source: FileSource) -> PatchResult:
-    """Apply ``patch`` to ``source`` in memory; raise a ``PatchError`` if any hunk fails."""
-    if not patch.hunks:
-        raise PatchApplyError("No files were modified.")
-    overlay = _Overlay(source)
-    summary: list[str] = []
-    for hunk in patch.hunks:
-        if isinstance(hunk, AddFile):
-            summary.append(_add(overlay, hunk))
-        elif isinstance(hunk, DeleteFile):
-            summary.append(_delete(overlay, hunk))
-        else:
-            summary.append(_update(overlay, hunk))
+    """Apply ``patch`` to ``source`` in memory; raise a ``PatchError`` if any hunk fails.
+
+    The error carries the notes of the repairs made until then (``PatchError.notes``).
+    """
+    reader = PathReader(patch, source)
+    try:
+        if not patch.hunks:
+            raise PatchApplyError("No files were modified.")
+        overlay = _Overlay(source, reader)
+        summary = [_apply(overlay, hunk) for hunk in patch.hunks]
+        changes = _net_changes(overlay)
+    except PatchError as exc:
+        exc.notes = (*patch.notes, *reader.notes)
+        raise
     # The reference tool lists added, then modified, then deleted paths, each in hunk order.
     ordered = sorted(summary, key=lambda line: "AMD".index(line[0]))
-    return PatchResult(_net_changes(overlay), tuple(ordered))
+    return PatchResult(changes, tuple(ordered), (*patch.notes, *reader.notes))
+
+
+def _apply(overlay: _Overlay, hunk: Hunk) -> str:
+    if isinstance(hunk, AddFile):
+        return _add(overlay, hunk)
+    if isinstance(hunk, DeleteFile):
+        return _delete(overlay, hunk)
+    return _update(overlay, hunk)
 
 
 def _add(overlay: _Overlay, hunk: AddFile) -> str:
@@ -151,7 +172,9 @@ def _update(overlay: _Overlay, hunk: UpdateFile) -> str:
         reason = "it is a directory" if kind is PathKind.DIRECTORY else "No such file or directory"
         raise PatchApplyError(f"Failed to read file to update {path}: {reason}")
     text = overlay.read(path)
-    always_eol = all(chunk.eol_at_end is None and chunk.hint_line is None for chunk in hunk.chunks)
+    always_eol = all(
+        chunk.eol_at_end is None and (chunk.hint_line is None or bool(chunk.header)) for chunk in hunk.chunks
+    )
     updated = update_text(path, text, hunk.chunks, always_final_eol=always_eol) if hunk.chunks else None
     new_text = updated.text if updated else text
     destination = path

@@ -15,6 +15,10 @@ corrected patch.
 - :class:`PatchFileError` — a file cannot be used: binary or not UTF-8, read-only, or the
   operating system refused to read or write it.
 
+A patch that needed repairs to be read (a markdown fence taken off, git's ``a/`` prefix dropped)
+and then failed carries them as ``notes``, one line each, for the host to show after the message
+(as the model is told them after a success), so the model learns the format either way.
+
 Messages quote what the model sent and what the files hold, and either can be a line of megabytes:
 :func:`clip` shortens each quoted line and every message is cut at :data:`MAX_MESSAGE` characters.
 """
@@ -56,6 +60,9 @@ def describe_os_error(exc: OSError, name: str) -> str:
 
 class PatchError(Exception):
     """Base of every error of the patch layer; the message is complete, model-readable, capped."""
+
+    notes: tuple[str, ...] = ()
+    """What was repaired to read the patch before this failure; shown after the message."""
 
     def __init__(self, message: str) -> None:
         if len(message) > MAX_MESSAGE:

@@ -44,6 +44,10 @@ class Chunk(NamedTuple):
     """The chunk's lines in patch order, one character each: ``" "`` context, ``"-"`` removed,
     ``"+"`` added. It lets the engine keep the file's own text for context lines and replace only
     the removed/added runs, as the reference does; empty when unknown."""
+    header: str = ""
+    """The unified-diff header (``@@ -12,3 +12,4 @@``) an apply_patch chunk carried where a bare
+    ``@@`` belongs, as the model wrote it; ``hint_line`` then holds its old start. The chunk stays
+    an apply_patch chunk (its result ends with a newline); empty for every other chunk."""
 
 
 class AddFile(NamedTuple):
@@ -71,9 +75,14 @@ Hunk = AddFile | DeleteFile | UpdateFile
 
 
 class Patch(NamedTuple):
-    """A parsed patch: its hunks in the order they must be applied."""
+    """A parsed patch: its hunks in the order they must be applied.
+
+    ``notes`` say what was repaired to read it (a fence taken off, a unified header read as a
+    hint), one line each, written for the model; empty for a patch sent as the format wants it.
+    """
 
     hunks: tuple[Hunk, ...]
+    notes: tuple[str, ...] = ()
 
 
 class ChangeKind(StrEnum):

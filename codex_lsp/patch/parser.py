@@ -15,7 +15,9 @@ Several consecutive ``@@ text`` lines narrow the search step by step (class, the
 Codex parsers accept this and models emit it. Two parse modes exist because models do not always
 send a bare patch: *strict* checks the Begin/End markers; *lenient* additionally unwraps a heredoc
 (``<<'EOF'`` … ``EOF``) that a model copied from a shell invocation. Error messages and their line
-numbers follow the reference tool's so a model trained on them understands ours.
+numbers follow the reference tool's so a model trained on them understands ours. What models send
+beyond both modes (a markdown fence, prose, a missing end marker, unified headers) is read by
+:func:`codex_lsp.patch.parse_patch` where one reading exists; this parser stays Codex's.
 
 One refusal is ours alone: an added line holding a NUL character. The engine refuses files with NUL
 bytes as binary, so writing one would leave a file that no later patch could touch.

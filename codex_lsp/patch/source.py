@@ -105,14 +105,17 @@ class DiskFileSource:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.realpath(root)
+        self._roots = tuple(dict.fromkeys((os.path.abspath(root), self.root)))
 
     def resolve(self, raw: str) -> str:
         """The normalised relative path of ``raw``, checked against the links on the way.
 
-        A path that reaches ``.git`` only through a link is refused even for reading: the engine
+        An absolute path under the root (as given, or with its links resolved) is read as the
+        relative path it names; any other absolute path is refused as outside the workspace. A
+        path that reaches ``.git`` only through a link is refused even for reading: the engine
         writes what it resolved, and through the link ``.git`` would be writable under another name.
         """
-        relative = normalise_path(raw)
+        relative = normalise_path(self._under_root(raw))
         real = real_relative(self.root, relative)
         if real != relative and is_git_path(real) and not is_git_path(relative):
             raise PatchPathError(
@@ -120,6 +123,17 @@ class DiskFileSource:
                 ".git is read-only: a patch may not change the repository's metadata"
             )
         return relative
+
+    def _under_root(self, raw: str) -> str:
+        """``raw`` relative to the root when it is an absolute path under it; else ``raw`` unchanged."""
+        if not os.path.isabs(raw):
+            return raw
+        normal = os.path.normpath(raw)
+        for root in self._roots:
+            prefix = root.rstrip(os.sep) + os.sep
+            if normal.startswith(prefix):
+                return normal[len(prefix) :].replace(os.sep, "/")
+        return raw
 
     def absolute(self, path: str) -> str:
         """The on-disk location of the resolved relative ``path``."""

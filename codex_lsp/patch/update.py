@@ -7,9 +7,12 @@ so a later chunk never sees an earlier chunk's output.
 Beyond the reference: a chunk whose old lines fit **more than one place** is refused rather than
 applied at the first — a wrong-place edit is worse than none. Fits are counted from the cursor, at
 the first pass that matches. Two things legitimately pick a place: ``@@`` context (matches before
-the context line's next occurrence are preferred) and a unified diff's line number (the nearest
-fit wins; a tie is refused). Several chunks with identical old lines may edit the same number of
-identical places, in order, because then the assignment is forced.
+the context line's next occurrence are preferred) and then a line number — a unified diff's, or a
+unified header written inside an apply_patch chunk (:mod:`codex_lsp.patch.headers`): the nearest
+fit wins and a tie is refused. A line number only chooses among places where the lines fit; a
+chunk of added lines only goes where the format puts it (an apply_patch chunk at the end of the
+file, so a header naming another line is refused). Several chunks with identical old lines may
+edit the same number of identical places, in order, because then the assignment is forced.
 
 The ``@@`` line itself can be ambiguous too: ``@@ def f():`` in a file where two classes define
 ``f``. Its occurrences are weighed by what follows: the chunk's lines (and any further ``@@``
@@ -64,6 +67,7 @@ def update_text(path: str, text: str, chunks: Sequence[Chunk], *, always_final_e
     """
     split = SplitText(text)
     wanted = [line for chunk in chunks for line in (*chunk.old_lines, *chunk.contexts)]
+    wanted += [_literal(chunk) for chunk in chunks if chunk.header]
     cursor = _Cursor(path, split, LineIndex(split.contents, wanted), len(chunks))
     remaining = Counter(chunk.old_lines for chunk in chunks)
     scoped = Counter((chunk.contexts, chunk.old_lines) for chunk in chunks if chunk.contexts)
@@ -89,9 +93,11 @@ def _place_chunk(
     remaining: Counter[tuple[str, ...]],
     scoped: Counter[tuple[tuple[str, ...], tuple[str, ...]]],
 ) -> list[Region]:
+    if chunk.header:
+        _refuse_literal_header(cursor, chunk, number)
     scope_end = _seek_contexts(cursor, chunk, number, scoped[chunk.contexts, chunk.old_lines])
     if not chunk.old_lines:
-        return _insertion(cursor, chunk)
+        return _insertion(cursor, chunk, number)
     old, new, found = _find_old(cursor, chunk, cursor.position)
     if not found:
         raise _not_found(cursor, chunk, number)
@@ -203,13 +209,22 @@ def _settle_context(
     return occurrences[fits[0] :]
 
 
-def _insertion(cursor: _Cursor, chunk: Chunk) -> list[Region]:
-    """A chunk without old lines: at its diff line if it has one, else at the end of the file."""
+def _insertion(cursor: _Cursor, chunk: Chunk, number: int) -> list[Region]:
+    """A chunk without old lines: at its diff line if it has one, else at the end of the file.
+
+    An apply_patch chunk goes to the end of the file even under a unified header; a header naming
+    another place is a second reading, refused.
+    """
     contents = cursor.split.contents
-    if chunk.hint_line is not None:
-        at = min(max(chunk.hint_line, 0), len(contents))
-    else:
-        at = len(contents) - 1 if contents and contents[-1] == "" else len(contents)
+    end = len(contents) - 1 if contents and contents[-1] == "" else len(contents)
+    if chunk.header and chunk.hint_line != end:
+        raise PatchApplyError(
+            f"Chunk {number} of {cursor.total} in {cursor.path} has only added lines, which apply_patch "
+            f"adds at the end of the file (after line {end}), but its header '{clip(chunk.header)}' puts "
+            f"them after line {chunk.hint_line}. Include the unchanged lines around the insertion as "
+            "context lines (starting with a space), so that the place is certain."
+        )
+    at = end if chunk.hint_line is None else min(max(chunk.hint_line, 0), len(contents))
     lines = _with_eol(chunk.new_lines, cursor.split.eol, strip_last_eol=chunk.eol_at_end is False)
     return [Region(at, at, lines)] if lines else []
 
@@ -219,15 +234,15 @@ def _choose(
 ) -> int:
     if chunk.is_end_of_file:
         return found[0]
-    if chunk.hint_line is not None:
-        hint = chunk.hint_line
-        ranked = sorted(found, key=lambda p: (abs(p - hint), p))
-        if len(ranked) > 1 and abs(ranked[0] - hint) == abs(ranked[1] - hint):
-            raise _ambiguous(cursor, number, ranked[:2])
-        return ranked[0]
     candidates = found
     if scope_end is not None:
         candidates = [p for p in found if p < scope_end] or found
+    if chunk.hint_line is not None:
+        hint = chunk.hint_line
+        ranked = sorted(candidates, key=lambda p: (abs(p - hint), p))
+        if len(ranked) > 1 and abs(ranked[0] - hint) == abs(ranked[1] - hint):
+            raise _ambiguous(cursor, number, ranked[:2], hint)
+        return ranked[0]
     if len(candidates) > max(same, 1):
         raise _ambiguous(cursor, number, candidates)
     return candidates[0]
@@ -323,10 +338,31 @@ def _ambiguous_context(
     )
 
 
-def _ambiguous(cursor: _Cursor, number: int, candidates: Sequence[int]) -> PatchApplyError:
+def _ambiguous(
+    cursor: _Cursor, number: int, candidates: Sequence[int], hint: int | None = None
+) -> PatchApplyError:
+    tie = "" if hint is None else f", as near to line {hint + 1} (its line number) as each other"
     return PatchApplyError(
         f"The expected lines of chunk {number} of {cursor.total} in {cursor.path} are ambiguous: "
-        f"they match at {format_line_numbers(candidates)}. Add an '@@' line naming the enclosing "
+        f"they match at {format_line_numbers(candidates)}{tie}. Add an '@@' line naming the enclosing "
         "class or function, or include more unchanged lines around the change, so that the chunk "
         "fits exactly one place."
     )
+
+
+def _literal(chunk: Chunk) -> str:
+    """The ``@@`` context text the grammar reads in a chunk's unified header."""
+    return chunk.header.removeprefix("@@ ")
+
+
+def _refuse_literal_header(cursor: _Cursor, chunk: Chunk, number: int) -> None:
+    """Refuse a unified header that the file also holds as a line: the grammar reads it as ``@@`` context."""
+    _, found = cursor.index.find([_literal(chunk)], 0)
+    if found:
+        line = found[0]
+        raise PatchApplyError(
+            f"The line '{clip(chunk.header)}' of chunk {number} of {cursor.total} in {cursor.path} reads "
+            f"two ways: as a unified hunk header (a line number), or as an '@@' line naming line {line + 1} "
+            f"of the file, '{clip(cursor.index.lines[line])}'. Start the chunk with a bare '@@' line, then "
+            "'@@ ' and that line if the chunk comes after it."
+        )

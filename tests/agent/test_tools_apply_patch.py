@@ -136,3 +136,49 @@ async def test_a_dry_run_deletes_a_binary_file_without_reading_it(tmp_path: Path
     )
     assert (tmp_path / "blob.bin").read_bytes() == data
     assert (tmp_path / "a.txt").read_text() == "a\n"
+
+
+FENCED = (
+    "Here is the fix:\n\n```diff\n" + _patch("*** Update File: a/a.txt", "@@ -1 +1 @@", "-a", "+b") + "```\n"
+)
+FENCE_NOTES = [
+    "note: read the patch inside a ```diff fence; send the patch alone, without a fence",
+    "note: ignored the text before the patch; send the patch alone",
+    "note: read the unified header `@@ -1 +1 @@` as a bare `@@` with a line hint; "
+    "write a bare `@@` next time",
+    "note: read `a/a.txt` as `a.txt` without git's a/ and b/ prefixes; write paths relative to the workspace "
+    "root, without them",
+]
+
+
+async def test_what_was_repaired_follows_the_success_one_note_a_line(tmp_path: Path) -> None:
+    """The model reads what it got wrong, so that its next patch needs no repair."""
+    (tmp_path / "a.txt").write_text("a\n")
+    workspace = LocalWorkspace(tmp_path)
+    result = await _apply(_context(workspace, DiskApplier(workspace)), FENCED)
+    assert result.success, result.output
+    lines = result.output.splitlines()
+    assert lines[3:] == ["Success. Updated the following files:", "M a.txt", *FENCE_NOTES]
+    assert (tmp_path / "a.txt").read_text() == "b\n"
+
+
+async def test_what_was_repaired_follows_a_refusal_too(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("c\n")
+    workspace = LocalWorkspace(tmp_path)
+    result = await _apply(_context(workspace, DiskApplier(workspace)), FENCED)
+    assert not result.success
+    lines = result.output.splitlines()
+    assert lines[0] == "apply_patch verification failed: Failed to find expected lines in a.txt:"
+    assert lines[-4:] == FENCE_NOTES
+    refused = await _apply(_context(workspace, _Refuse("the editor is busy.")), FENCED.replace("-a", "-c"))
+    assert refused.output.splitlines()[1:] == FENCE_NOTES
+
+
+async def test_a_patch_sent_as_the_format_wants_it_gets_no_note(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a\n")
+    workspace = LocalWorkspace(tmp_path)
+    result = await _apply(
+        _context(workspace, DiskApplier(workspace)), _patch("*** Update File: a.txt", "@@", "-a", "+b")
+    )
+    assert result.success
+    assert "note:" not in result.output

@@ -4,6 +4,15 @@ The patch is rendered so that every chunk fits one place only (our stricter rule
 Codex's first-match rule), and its context lines are optionally roughened — trailing spaces,
 different indentation, typographic quotes and dashes in the file — so the fuzzy passes are
 exercised on both sides too. ``CODEX_LSP_FUZZ_EXAMPLES`` raises the example count for a deeper run.
+
+Differences by design, each checked to still be one:
+
+- a chunk that fits several places at the loosest pass: Codex edits the first, we refuse;
+- the wrappings models put around a patch (``WRAPPINGS``: a markdown fence, prose, a heredoc fed to
+  ``apply_patch``, a missing ``*** End Patch``, unified ``@@ -a,b +c,d @@`` headers): Codex refuses
+  them, we read the one patch inside and give the bare patch's result. Codex's own heredoc form
+  (``<<'EOF'`` … ``EOF``) is read alike by both. Texts with two readings are refused by both (the
+  scenarios 108-114 show it), so they are no difference.
 """
 
 from __future__ import annotations
@@ -11,12 +20,13 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codex_lsp.patch import PatchError, compute_changes, parse_apply_patch
+from codex_lsp.patch import PatchError, compute_changes, parse_apply_patch, parse_patch, split_hunks
 from codex_lsp.patch.render import render_apply_patch_update
 from codex_lsp.testing import codex_binary
 from tests.patch.memory import MemorySource
@@ -77,3 +87,65 @@ def test_codex_and_codex_lsp_agree(
         assert theirs is not None
         return
     assert ours == theirs, f"patch:\n{patch}\nfile:\n{old!r}"
+
+
+def _hunked_patch(old: str, new: str, *, headers: bool = False) -> str:
+    """An apply_patch Update of ``f.txt`` from the hunks ``git diff`` would cut (each fits one place)."""
+    out = ["*** Begin Patch", "*** Update File: f.txt"]
+    for hunk in split_hunks(old, new):
+        out += [hunk.header if headers else "@@", *hunk.diff_lines()]
+    return "\n".join([*out, "*** End Patch"]) + "\n"
+
+
+CODEX_READS = "Codex reads it too"
+WRAPPINGS: dict[str, tuple[Callable[[str, str], str], str]] = {
+    "heredoc, Codex's form": (lambda old, new: f"<<'EOF'\n{_hunked_patch(old, new)}EOF\n", CODEX_READS),
+    "markdown fence": (
+        lambda old, new: f"```diff\n{_hunked_patch(old, new)}```\n",
+        "Codex wants '*** Begin Patch' on the first line; we read the one fenced patch",
+    ),
+    "prose around": (
+        lambda old, new: f"Here is the patch:\n\n{_hunked_patch(old, new)}\nThis fixes it.\n",
+        "Codex wants the markers on the first and last lines; we read the one patch among the prose",
+    ),
+    "apply_patch heredoc": (
+        lambda old, new: f"apply_patch <<'PATCH'\n{_hunked_patch(old, new)}PATCH\n",
+        "Codex's parser takes only a bare <<EOF, <<'EOF' or <<\"EOF\" line; we read apply_patch's heredoc",
+    ),
+    "missing End Patch": (
+        lambda old, new: _hunked_patch(old, new).removesuffix("*** End Patch\n"),
+        "Codex wants '*** End Patch' last; we add it when nothing follows the patch",
+    ),
+    "unified headers": (
+        lambda old, new: _hunked_patch(old, new, headers=True),
+        "Codex reads '@@ -a,b +c,d @@' as context '-a,b +c,d @@' and finds no such line; we read a line hint",
+    ),
+}
+"""How models wrap a patch, and whether Codex reads each: where it does not, the reason we do."""
+
+
+@given(LINES, LINES, st.sampled_from(sorted(WRAPPINGS)))
+@settings(max_examples=int(os.environ.get("CODEX_LSP_FUZZ_EXAMPLES", "60")), deadline=None)
+def test_wrapped_patches_differ_from_codex_only_where_listed(
+    old_lines: list[str], new_lines: list[str], wrapping: str
+) -> None:
+    """Ours: every wrapping gives the bare patch's result. Codex: the same where it reads the wrapping,
+    a refusal (changing nothing) where ``WRAPPINGS`` says it does not."""
+    old, new = "\n".join(old_lines) + "\n", "\n".join(new_lines) + "\n"
+    if old == new:
+        return
+    wrap, codex = WRAPPINGS[wrapping]
+    text = wrap(old, new)
+    strict = compute_changes(parse_apply_patch(_hunked_patch(old, new)), MemorySource({"f.txt": old})).changes
+    expected = (strict[0].new_text or "").encode() if strict else old.encode()
+    assert compute_changes(parse_patch(text), MemorySource({"f.txt": old})).changes == strict, text
+    with tempfile.TemporaryDirectory() as name:
+        root = Path(name)
+        (root / "f.txt").write_text(old, encoding="utf-8")
+        theirs = _codex(root, text)
+        untouched = (root / "f.txt").read_bytes() == old.encode()
+    if codex == CODEX_READS:
+        assert theirs == expected, f"Codex read {wrapping} differently:\n{text}"
+    else:
+        assert theirs is None, f"Codex now reads {wrapping}; update WRAPPINGS:\n{text}"
+        assert untouched, f"Codex changed the file while refusing {wrapping}:\n{text}"

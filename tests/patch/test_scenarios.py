@@ -4,10 +4,13 @@ Each folder under ``scenarios/`` (layout in ``scenarios/README.md``) is one patc
 tree. ``test_scenario`` checks codex-lsp against it. ``test_codex_agrees`` checks the fixture itself against
 the real Codex engine wherever codex-lsp means to behave like upstream, and ``test_codex_differs`` checks that
 every documented deliberate difference is still a real one, so a stale ``codex_differs.txt`` is noticed.
+Folders with a ``deviation.txt`` are the corpus of model-style deviations (fences, heredocs, prose, unified
+headers, git prefixes…): each has its one intended result or its refusal.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -23,6 +26,9 @@ SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 SUCCESS_BANNER = "Success. Updated the following files:"
 UNSAFE_MARKER = "unsafe-to-run"
 CODEX_TIMEOUT_SECONDS = 60
+WORKSPACE_TOKEN = "@WORKSPACE@"
+"""Stands in ``patch.txt`` for the absolute path of the workspace the scenario runs in."""
+CORPUS_MINIMUM = 40
 
 Entry = tuple[str, bytes]
 """A tree entry: ``("file", content)`` or ``("link", target)``."""
@@ -53,6 +59,19 @@ def expected_errors(scenario: Path) -> list[str] | None:
     path = scenario / "expected_error.txt"
     if not path.is_file():
         return None
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def patch_text(scenario: Path, workspace: Path) -> str:
+    """The scenario's patch, with :data:`WORKSPACE_TOKEN` replaced by the workspace's absolute path."""
+    return (scenario / "patch.txt").read_text(encoding="utf-8").replace(WORKSPACE_TOKEN, str(workspace))
+
+
+def expected_notes(scenario: Path) -> list[str]:
+    """The substrings the notes on stderr must contain after a success; none: stderr stays empty."""
+    path = scenario / "expected_notes.txt"
+    if not path.is_file():
+        return []
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -111,14 +130,14 @@ def escaped_writes(tmp_path: Path) -> list[str]:
     return sorted(stray)
 
 
-def run_codex(workspace: Path, patch_text: str) -> subprocess.CompletedProcess[str]:
-    """Run the reference engine standalone on ``patch_text`` with ``workspace`` as its working directory."""
+def run_codex(workspace: Path, patch: str) -> subprocess.CompletedProcess[str]:
+    """Run the reference engine standalone on ``patch`` with ``workspace`` as its working directory."""
     try:
         binary = codex_binary()
     except PeerNotInstalled as exc:
         pytest.fail(f"the reference Codex binary is required for this test: {exc}")
     return subprocess.run(
-        [str(binary), "--codex-run-as-apply-patch", patch_text],
+        [str(binary), "--codex-run-as-apply-patch", patch],
         cwd=workspace,
         capture_output=True,
         text=True,
@@ -138,16 +157,28 @@ def scenario_id(scenario: Path) -> str:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
-def test_scenario(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_scenario(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """codex-lsp produces the expected tree, exit code and messages, and writes nothing outside the root."""
     workspace = prepare_workspace(scenario, tmp_path)
-    code = main(["apply-patch", "--root", str(workspace), str(scenario / "patch.txt")])
+    patch_file = str(scenario / "patch.txt")
+    if WORKSPACE_TOKEN in (scenario / "patch.txt").read_text(encoding="utf-8"):
+        monkeypatch.setattr("sys.stdin", io.StringIO(patch_text(scenario, workspace)))
+        patch_file = "-"
+    code = main(["apply-patch", "--root", str(workspace), patch_file])
     out, err = capsys.readouterr()
 
     errors = expected_errors(scenario)
     if errors is None:
         assert code == 0, f"expected success, got exit {code}\nstdout:\n{out}\nstderr:\n{err}"
         assert out.startswith(SUCCESS_BANNER), f"stdout lacks the success banner:\n{out}"
+        notes = expected_notes(scenario)
+        missing_notes = [line for line in notes if line not in err]
+        assert not missing_notes, f"stderr lacks the notes {missing_notes}\nstderr:\n{err}"
+        assert notes or not err, f"a patch that needed no repair printed on stderr:\n{err}"
+        stray = [line for line in err.splitlines() if not line.startswith("note: ")]
+        assert not stray, f"stderr holds more than notes:\n{err}"
     else:
         assert code == 1, f"expected failure (exit 1), got exit {code}\nstdout:\n{out}\nstderr:\n{err}"
         missing = [line for line in errors if line not in err]
@@ -165,7 +196,7 @@ def test_codex_agrees(scenario: Path, tmp_path: Path) -> None:
     Only the outcome is compared: error wording is codex-lsp's own where upstream has none to copy.
     """
     workspace = prepare_workspace(scenario, tmp_path)
-    result = run_codex(workspace, (scenario / "patch.txt").read_text(encoding="utf-8"))
+    result = run_codex(workspace, patch_text(scenario, workspace))
     transcript = f"Codex exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
 
     if expected_errors(scenario) is None:
@@ -180,7 +211,7 @@ def test_codex_agrees(scenario: Path, tmp_path: Path) -> None:
 def test_codex_differs(scenario: Path, tmp_path: Path) -> None:
     """Codex's outcome (success or failure, and tree) still differs where ``codex_differs.txt`` says so."""
     workspace = prepare_workspace(scenario, tmp_path)
-    result = run_codex(workspace, (scenario / "patch.txt").read_text(encoding="utf-8"))
+    result = run_codex(workspace, patch_text(scenario, workspace))
 
     same_status = (result.returncode == 0) == (expected_errors(scenario) is None)
     same_tree = read_tree(workspace) == read_tree(scenario / "expected")
@@ -188,3 +219,9 @@ def test_codex_differs(scenario: Path, tmp_path: Path) -> None:
         "Codex now behaves as this fixture expects; codex_differs.txt is stale\n"
         f"Codex exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     )
+
+
+def test_the_corpus_of_model_deviations_is_large_enough() -> None:
+    """Issue 16's bar: at least forty model-style deviations, each with its one result or refusal."""
+    corpus = [s for s in SCENARIOS if (s / "deviation.txt").is_file()]
+    assert len(corpus) >= CORPUS_MINIMUM, [s.name for s in corpus]

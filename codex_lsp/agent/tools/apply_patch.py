@@ -4,7 +4,9 @@ Two variants, as Codex offers them: a freeform ``custom`` tool constrained by a 
 model sends raw patch text) and a JSON ``function`` with one ``input`` string (for models without
 freeform tools). Either way the patch is parsed and matched against the :class:`Workspace`'s
 file source — editor buffers first — so it fits what the user sees. Failures go back to the
-model as output with the engine's hints (and to the host as a ``failed`` file-change item);
+model as output with the engine's hints (and to the host as a ``failed`` file-change item), and
+what the engine repaired to read the patch (a fence, a unified header…) follows the output, one
+``note:`` line each, applied or not, so the model learns the format;
 success hands the changes to the :class:`ChangeApplier` — after asking the user when the approval
 policy says so (:mod:`codex_lsp.agent.approval`; a denied change is a ``declined`` item). In review
 mode the applier holds the changes instead, and the output says they are pending the user's review.
@@ -105,7 +107,8 @@ class ApplyPatchTool(Tool):
             # (a cancel included) meanwhile.
             result = await asyncio.to_thread(_compute, text, ctx.workspace.file_source())
         except PatchError as exc:
-            return _refused(ctx, f"apply_patch verification failed: {exc}", str(exc))
+            output = _with_notes(f"apply_patch verification failed: {exc}", exc.notes)
+            return _refused(ctx, output, str(exc))
         return await _propose(result, ctx, started)
 
 
@@ -233,15 +236,14 @@ def _record(
     if not outcome.applied:
         done = item.model_copy(update={"status": "failed", "message": outcome.message})
         ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
-        return ToolResult(output=_not_applied(outcome.message), success=False)
+        return ToolResult(output=_with_notes(_not_applied(outcome.message), result.notes), success=False)
     done = item.model_copy(update={"status": "applied", "message": outcome.message})
     ctx.emit(ItemCompleted(turn_id=ctx.turn_id, item=done))
     ctx.note_changed(path for change in result.changes for path in _paths(change))
     note = f"\n{outcome.message}" if outcome.message else ""
     wall = time.monotonic() - started
-    return ToolResult(
-        output=f"Exit code: 0\nWall time: {wall:.1f} seconds\nOutput:\n{result.success_message()}{note}"
-    )
+    output = f"Exit code: 0\nWall time: {wall:.1f} seconds\nOutput:\n{result.success_message()}{note}"
+    return ToolResult(output=_with_notes(output, result.notes))
 
 
 _SAYS_WHAT_CHANGED = re.compile(
@@ -274,9 +276,17 @@ def _held(
     ctx.proposal_id = outcome.proposal_id or ctx.proposal_id
     wall = time.monotonic() - started
     listed = "\n".join(result.summary)
-    return ToolResult(
-        output=f"Exit code: 0\nWall time: {wall:.1f} seconds\nOutput:\n{outcome.message}\n{listed}\n"
-    )
+    output = f"Exit code: 0\nWall time: {wall:.1f} seconds\nOutput:\n{outcome.message}\n{listed}\n"
+    return ToolResult(output=_with_notes(output, result.notes))
+
+
+def _with_notes(output: str, notes: tuple[str, ...]) -> str:
+    """``output`` followed by the repair notes, one a line (a final newline stays final)."""
+    if not notes:
+        return output
+    if output.endswith("\n"):
+        return output + "\n".join(notes) + "\n"
+    return output + "\n" + "\n".join(notes)
 
 
 def _entry(change: FileChange) -> FileChangeEntry:

@@ -1,0 +1,13 @@
+import sys
+
+
+def greet(name):
+    return "Hello, " + name
+
+
+def main():
+    print(greet(sys.argv[1]))
+
+
+if __name__ == "__main__":
+    main()

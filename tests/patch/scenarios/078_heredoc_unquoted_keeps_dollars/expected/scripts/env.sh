@@ -1,0 +1,1 @@
+echo "home is $HOME, today is `date`"

@@ -1,0 +1,10 @@
+class Cart:
+    def __init__(self):
+        self.items = []
+
+    def add(self, item):
+        if item not in self.items:
+            self.items.append(item)
+
+    def total(self):
+        return sum(item.price for item in self.items)

@@ -1,0 +1,10 @@
+class Square:
+    def __init__(self, size):
+        self.size = size
+        self.color = None
+
+
+class Circle:
+    def __init__(self, size):
+        self.size = size
+        self.color = None
