@@ -137,7 +137,7 @@ def build_body(
         reasoning=reasoning,
         store=False,
         stream=True,
-        include=["reasoning.encrypted_content"] if reasoning is not None else [],
+        include=list(decided.get("include", [])),
         prompt_cache_key=prompt_cache_key,
     )
     service_tier = prompt.service_tier or decided.get("service_tier")
