@@ -61,6 +61,9 @@ from tests.model.codex_peer import codex_exec
 REPO = Path(__file__).resolve().parents[2]
 PROMPT = "say hi"
 WORKSPACE_WRITE = 'sandbox_mode = "workspace-write"'
+MODEL_WARNINGS = ("Model metadata for", "Configured service tier")
+"""The warnings compared: those about the model and its service tier. Codex also warns when AGENTS.md
+files exceed ``project_doc_max_bytes``; codex-lsp does not yet."""
 CONCURRENT_ROWS = 4
 """Rows run at once (two processes each); more only makes the two cores queue."""
 
@@ -104,7 +107,8 @@ class Row:
     """Where both run, under the row's root."""
     shows: dict[str, Any] = field(default_factory=dict)
     """What Codex's request must carry for the row to show anything: a field's value, the hosted tools
-    (``web_search``), the names of the freeform tools (``custom_tools``), texts found in ``input``."""
+    (``web_search``), the names of the freeform tools (``custom_tools``), texts found in ``input``, the
+    ``warnings``."""
 
 
 AGENTS = {"codex-home/AGENTS.md": "Global rule.\n", "ws/AGENTS.md": "Project rule one.\n"}
@@ -162,6 +166,10 @@ ROWS = [
             "reasoning": {"summary": "auto"},
             "web_search": [{"type": "web_search", "external_web_access": False}],
             "custom_tools": [],
+            "warnings": [
+                "Model metadata for `qwen3-coder:30b` not found. Defaulting to fallback metadata; this can "
+                "degrade performance and cause issues."
+            ],
         },
     ),
     Row(
@@ -227,15 +235,20 @@ ROWS = [
 ]
 
 
-def unexercised(row: Row, codex: dict[str, Any]) -> list[str]:
-    """What ``row`` means to show that Codex's request does not carry: a row whose setting Codex ignored
-    would otherwise pass with both sides equally empty."""
-    tools = codex.get("tools", [])
-    seen = {**codex, "web_search": _hosted(tools), "custom_tools": _custom(tools)}
+def unexercised(row: Row, codex: Seen) -> list[str]:
+    """What ``row`` means to show that Codex's request (or its warnings) does not carry: a row whose
+    setting Codex ignored would otherwise pass with both sides equally empty."""
+    tools = codex.body.get("tools", [])
+    seen = {
+        **codex.body,
+        "web_search": _hosted(tools),
+        "custom_tools": _custom(tools),
+        "warnings": codex.warnings,
+    }
     missing = []
     for key, expected in row.shows.items():
         if key == "input":
-            text = json.dumps(codex["input"])
+            text = json.dumps(codex.body["input"])
             missing += [
                 f"input lacks {needle!r}" for needle in expected if json.dumps(needle)[1:-1] not in text
             ]
@@ -282,8 +295,17 @@ async def _ours(home: Path, cwd: Path, args: tuple[str, ...]) -> tuple[int, str]
     return process.returncode or 0, out.decode() + err.decode()
 
 
-async def _first_body(row: Row, root: Path, peer: str) -> dict[str, Any]:
-    """The first request body ``peer`` sends for ``row``, with ``root`` written as ``<root>``."""
+@dataclass(frozen=True)
+class Seen:
+    """What one side did for a row: its first request body (``root`` written as ``<root>``) and the
+    warnings it gave the user."""
+
+    body: dict[str, Any]
+    warnings: list[str]
+
+
+async def _first_body(row: Row, root: Path, peer: str) -> Seen:
+    """What ``peer`` sends and says for ``row``."""
     root.mkdir(parents=True)  # noqa: ASYNC240 (a test's temporary folder)
     script = Script.model_validate(
         {"turns": [{"requests": [{"output": [{"type": "message", "text": "ok"}]}]}]}
@@ -291,16 +313,21 @@ async def _first_body(row: Row, root: Path, peer: str) -> dict[str, Any]:
     async with FakeResponsesServer(script) as fake:
         home = _setup(row, root, fake.base_url)
         if peer == "codex":
-            code, _, err = await codex_exec(home, root / row.cwd, PROMPT, args=row.args, sandbox=None)
+            code, events, err = await codex_exec(home, root / row.cwd, PROMPT, args=row.args, sandbox=None)
+            items = [event.get("item") or {} for event in events]
+            warnings = [str(item["message"]) for item in items if item.get("type") == "error"]
         else:
             code, err = await _ours(home, root / row.cwd, row.args)
+            warnings = [
+                line.removeprefix("warning: ") for line in err.splitlines() if line.startswith("warning: ")
+            ]
         assert code == 0, f"{peer}, {row.name}: {err[-2000:]}"
         request = fake.generating_requests()[0]
     body: dict[str, Any] = json.loads(json.dumps(request.body).replace(str(root), "<root>"))
-    return body
+    return Seen(body, warnings)
 
 
-async def _both(row: Row, tmp: Path, gate: asyncio.Semaphore) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _both(row: Row, tmp: Path, gate: asyncio.Semaphore) -> tuple[Seen, Seen]:
     async with gate:
         codex, ours = await asyncio.gather(
             _first_body(row, tmp / "codex", "codex"), _first_body(row, tmp / "ours", "ours")
@@ -336,9 +363,13 @@ def _custom(tools: list[dict[str, Any]]) -> list[str]:
     return sorted(str(tool["name"]) for tool in tools if tool["type"] == "custom")
 
 
-def differences(row: Row, codex: dict[str, Any], ours: dict[str, Any]) -> list[str]:
-    """Every field where the two first requests differ, other than by design."""
+def differences(row: Row, theirs: Seen, mine: Seen) -> list[str]:
+    """Every field where the two first requests differ, other than by design, and the warnings."""
+    codex, ours = theirs.body, mine.body
     found = []
+    warned = [w for w in theirs.warnings if w.startswith(MODEL_WARNINGS)], mine.warnings
+    if warned[0] != [w for w in warned[1] if w.startswith(MODEL_WARNINGS)]:
+        found.append(f"warnings: codex {warned[0]}, ours {warned[1]}")
     by_design = {"input", "tools", "prompt_cache_key", "client_metadata"}
     for key in sorted((set(codex) | set(ours)) - by_design):
         if codex.get(key, "<absent>") != ours.get(key, "<absent>"):
@@ -354,9 +385,14 @@ def differences(row: Row, codex: dict[str, Any], ours: dict[str, Any]) -> list[s
             found.append(f"custom tools: codex {_custom(codex_tools)}, ours {_custom(our_tools)}")
     elif _hosted(our_tools):
         found.append(f"hosted tools: codex none (Responses Lite), ours {_hosted(our_tools)}")
-    theirs, mine = _parts(codex, base_prompt=row.base_prompt), _parts(ours, base_prompt=row.base_prompt)
-    if theirs != mine:
-        found.append(f"input: codex {json.dumps(theirs, indent=1)}\nours {json.dumps(mine, indent=1)}")
+    codex_parts, our_parts = (
+        _parts(codex, base_prompt=row.base_prompt),
+        _parts(ours, base_prompt=row.base_prompt),
+    )
+    if codex_parts != our_parts:
+        found.append(
+            f"input: codex {json.dumps(codex_parts, indent=1)}\nours {json.dumps(our_parts, indent=1)}"
+        )
     return found
 
 
