@@ -185,6 +185,13 @@ ROWS = [
         shows={"input": ["You are a test model. Reply ok.", "Claude rules."]},
     ),
     Row(
+        "model_instructions_file in config.toml (relative to it) wins over instructions",
+        top=WORKSPACE_WRITE + '\nmodel_instructions_file = "base.md"\ninstructions = "Not this."',
+        files={"codex-home/base.md": "From the home.\n", "ws/base.md": "Not this either.\n"},
+        base_prompt=True,
+        shows={"input": ["From the home."]},
+    ),
+    Row(
         "instructions, web search disabled, project_doc_max_bytes = 0",
         top=WORKSPACE_WRITE
         + '\ninstructions = "  Inline base prompt.\\n"\nweb_search = "disabled"\nproject_doc_max_bytes = 0',
