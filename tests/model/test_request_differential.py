@@ -288,6 +288,7 @@ async def _ours(home: Path, cwd: Path, args: tuple[str, ...]) -> tuple[int, str]
         "-m",
         "codex_lsp",
         "exec",
+        "--skip-git-repo-check",
         "--cd",
         str(cwd),
         *args,
