@@ -20,14 +20,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_lsp.agent.interfaces import Diagnostic, EditorContext, OpenBuffer, Selection, Workspace
 from codex_lsp.agent.tools.read_file import split_lines
 from codex_lsp.agent.tools.text import fence, truncate_utf8, utf8_len
 from codex_lsp.agent.tools.walk import find_git_root
-from codex_lsp.model import PromptSettings
 from codex_lsp.patch import PatchError
+
+if TYPE_CHECKING:
+    from codex_lsp.model import PromptSettings
 
 __all__ = [
     "agents_md_message",
