@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,10 +51,10 @@ from codex_lsp.testing import (
     FakeResponsesServer,
     PeerNotInstalled,
     Script,
-    clean_env,
     codex_binary,
     make_codex_home,
 )
+from tests.agent.exec_process import ours_exec
 from tests.model.codex_peer import codex_exec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -282,27 +281,6 @@ def _setup(row: Row, root: Path, base_url: str) -> Path:
     return home
 
 
-async def _ours(home: Path, cwd: Path, args: tuple[str, ...]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codex_lsp",
-        "exec",
-        "--skip-git-repo-check",
-        "--cd",
-        str(cwd),
-        *args,
-        PROMPT,
-        env={**clean_env(home), "CODEX_LSP_STATE_DIR": str(home.parent / "state")},
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 90)
-    return process.returncode or 0, out.decode() + err.decode()
-
-
 @dataclass(frozen=True)
 class Seen:
     """What one side did for a row: its first request body (``root`` written as ``<root>``) and the
@@ -322,13 +300,11 @@ async def _first_body(row: Row, root: Path, peer: str) -> Seen:
         home = _setup(row, root, fake.base_url)
         if peer == "codex":
             code, events, err = await codex_exec(home, root / row.cwd, PROMPT, args=row.args, sandbox=None)
-            items = [event.get("item") or {} for event in events]
-            warnings = [str(item["message"]) for item in items if item.get("type") == "error"]
         else:
-            code, err = await _ours(home, root / row.cwd, row.args)
-            warnings = [
-                line.removeprefix("warning: ") for line in err.splitlines() if line.startswith("warning: ")
-            ]
+            run = await ours_exec(home, root / row.cwd, PROMPT, "--skip-git-repo-check", *row.args)
+            code, events, err = run.code, run.events, run.stderr
+        items = [event.get("item") or {} for event in events]
+        warnings = [str(item["message"]) for item in items if item.get("type") == "error"]
         assert code == 0, f"{peer}, {row.name}: {err[-2000:]}"
         request = fake.generating_requests()[0]
     body: dict[str, Any] = json.loads(json.dumps(request.body).replace(str(root), "<root>"))
