@@ -327,7 +327,7 @@ async def _handshake(client: ModelClient, session: TurnSession, report: DoctorRe
 async def _request(client: ModelClient, session: TurnSession, report: DoctorReport) -> None:
     """Send the tiny request and time its first event."""
     message = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": PROBE_TEXT}]}
-    prompt = Prompt(input=[message])
+    prompt = Prompt(input=[message], hosted_tools=False)
     started = time.perf_counter()
     report.transport = client.transport
     async for event in session.stream(prompt):

@@ -25,7 +25,11 @@ from codex_lsp.agent import ABORTED, PlanStep
 
 __all__ = ["replay"]
 
-_OURS = ("# AGENTS.md instructions for ", "<environment_context>")
+_OURS = (
+    "# AGENTS.md instructions for ",
+    "# AGENTS.md instructions\n\n<INSTRUCTIONS>",
+    "<environment_context>",
+)
 """How the messages the agent adds to a thread's first turn begin."""
 _CALLS = {"function_call", "custom_tool_call"}
 

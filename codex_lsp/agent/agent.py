@@ -17,16 +17,18 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from codex_lsp.agent import context
+from codex_lsp.agent.approval import model_policy
 from codex_lsp.agent.book import ProposalBook
 from codex_lsp.agent.errors import ThreadNotFoundError, TurnBusyError
 from codex_lsp.agent.events import TurnEvent, TurnResult
 from codex_lsp.agent.instructions import base_instructions, developer_message
 from codex_lsp.agent.interfaces import Approver, ChangeApplier, Diagnostic, EditorContext, Workspace
+from codex_lsp.agent.permissions import permissions_text, writable_roots
 from codex_lsp.agent.review import PendingWorkspace, ReviewApplier
 from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.threads import Thread, ThreadStore, ThreadSummary
@@ -34,7 +36,7 @@ from codex_lsp.agent.tools.apply_patch import ApplyPatchTool
 from codex_lsp.agent.tools.base import Tool, ToolContext, ToolRegistry
 from codex_lsp.agent.tools.registry import build_registry
 from codex_lsp.agent.turn import TurnRunner
-from codex_lsp.model import ModelClient
+from codex_lsp.model import ModelClient, model_info
 
 __all__ = ["Agent", "TurnRequest"]
 
@@ -85,20 +87,29 @@ class Agent:
         self.codex_home = codex_home or context.default_codex_home()
         self.proposals = proposals or ProposalBook(workspace)
         self.registry: ToolRegistry = build_registry(
-            self.settings, extra=[ApplyPatchTool(self.settings.apply_patch_tool)], wrap=tool_wrapper
+            self.settings, extra=[ApplyPatchTool(self._apply_patch_form())], wrap=tool_wrapper
         )
         self.threads: dict[str, Thread] = {}
         self.running: dict[str, tuple[str, asyncio.Task[TurnResult]]] = {}
         """thread id → (turn id, task) of the turn running on it."""
-        shell = self.settings.shell_enabled
+        base = client.settings.prompt.base_instructions
+        if base is None:
+            base = base_instructions(shell_enabled=self.settings.shell_enabled)
         self.runner = TurnRunner(
             client,
             self.registry,
             self._tool_context,
             emit,
-            instructions=developer_message(base_instructions(shell_enabled=shell)),
+            instructions=developer_message(base) if base else None,
             max_rounds=self.settings.max_tool_rounds,
         )
+
+    def _apply_patch_form(self) -> Literal["freeform", "function"]:
+        """The apply_patch tool's form: as set, else as Codex's catalog says of the client's model (a
+        model without the freeform form, or one Codex does not know, gets the JSON function)."""
+        if self.settings.apply_patch_tool != "auto":
+            return self.settings.apply_patch_tool
+        return "freeform" if model_info(self.client.settings.model).apply_patch == "freeform" else "function"
 
     # -- threads ----------------------------------------------------------------------------------
 
@@ -169,17 +180,31 @@ class Agent:
     # -- input ------------------------------------------------------------------------------------
 
     def _thread_start_items(self) -> list[dict[str, Any]]:
+        """What a thread's first turn says before the user's words, in Codex's order: the developer
+        message (``developer_instructions``, the permissions), AGENTS.md, the environment."""
         root = self.workspace.root
-        items: list[dict[str, Any]] = []
-        docs = context.discover_instructions(root, self.codex_home, self.settings)
-        if docs:
-            items.append(context.instructions_message(root, docs))
-        items.append(
-            context.environment_context_message(
-                root, shell_enabled=self.settings.shell_enabled, settings=self.settings
-            )
-        )
+        prompt = self.client.settings.prompt
+        parts = [prompt.developer_instructions] if prompt.developer_instructions else []
+        items = [context.developer_context_message([*parts, self._permissions()])]
+        docs = context.agents_md_message(root, self.codex_home, prompt)
+        if docs is not None:
+            items.append(docs)
+        items.append(context.environment_context_message(root, shell_enabled=self.settings.shell_enabled))
         return items
+
+    def _permissions(self) -> str:
+        """What the model is told of the sandbox commands run in: the agent's own (the configuration's, as
+        every host lays it over its settings), in Codex's words."""
+        mode = self.settings.sandbox_mode
+        write = self.settings.sandbox_workspace_write
+        network = mode == "danger-full-access" or (mode == "workspace-write" and write.network_access)
+        roots = writable_roots(
+            self.workspace.root,
+            write.writable_roots,
+            exclude_slash_tmp=write.exclude_slash_tmp,
+            exclude_tmpdir_env_var=write.exclude_tmpdir_env_var,
+        )
+        return permissions_text(mode, network=network, policy=model_policy(self.settings), roots=roots)
 
     def _user_text(self, request: TurnRequest, note: str | None = None) -> str:
         parts = [note] if note else []

@@ -1,12 +1,16 @@
-"""What a turn tells the model besides the user's words: project instructions, the environment,
-and where the user is in the editor.
+"""What a turn tells the model besides the user's words: project instructions, permissions, the
+environment, and where the user is in the editor.
 
-- **AGENTS.md**, as Codex reads it: the global ``$CODEX_HOME/AGENTS.override.md`` or ``AGENTS.md``
-  (the first non-empty), then one project file per directory from the git root down to the
-  workspace root (``AGENTS.override.md``, ``AGENTS.md``, then the configured fallback names; the
-  first non-empty wins), joined root-first under a byte budget. Sent, global text first, as a user
-  message ``# AGENTS.md instructions for <cwd>`` wrapping ``<INSTRUCTIONS>``, as Codex does.
-- ``<environment_context>``: cwd, approval policy, sandbox mode, network access, shell.
+- **AGENTS.md**, as Codex 0.169 reads it: the global ``$CODEX_HOME/AGENTS.override.md`` or ``AGENTS.md``
+  (the first non-empty, trimmed), then one project file per directory from the git root down to the
+  workspace root (``AGENTS.override.md``, ``AGENTS.md``, then ``project_doc_fallback_filenames``; the
+  first non-empty wins), joined root-first under ``project_doc_max_bytes`` (0 leaves the project files
+  out). Sent as a user message wrapping ``<INSTRUCTIONS>``: ``# AGENTS.md instructions for <cwd>`` when
+  project files were read, the global text first and ``--- project-doc ---`` between the two; without
+  project files the heading names no folder.
+- The developer message after the base prompt: ``developer_instructions`` then Codex's
+  ``<permissions instructions>`` (:mod:`codex_lsp.agent.permissions`).
+- ``<environment_context>``: cwd, and the shell when the agent has one.
 - Editor context and "Fix with Codex" requests, rendered from what the editor shows (unsaved
   buffer text included, read through the :class:`Workspace`).
 """
@@ -16,19 +20,21 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codex_lsp.agent.approval import model_policy
 from codex_lsp.agent.interfaces import Diagnostic, EditorContext, OpenBuffer, Selection, Workspace
-from codex_lsp.agent.settings import AgentSettings
 from codex_lsp.agent.tools.read_file import split_lines
 from codex_lsp.agent.tools.text import fence, truncate_utf8, utf8_len
 from codex_lsp.agent.tools.walk import find_git_root
 from codex_lsp.patch import PatchError
 
+if TYPE_CHECKING:
+    from codex_lsp.model import PromptSettings
+
 __all__ = [
+    "agents_md_message",
     "default_codex_home",
-    "discover_instructions",
+    "developer_context_message",
     "environment_context_message",
     "global_instructions",
     "instructions_message",
@@ -41,6 +47,8 @@ __all__ = [
 
 OVERRIDE_NAME = "AGENTS.override.md"
 DEFAULT_NAME = "AGENTS.md"
+PROJECT_DOC_SEPARATOR = "\n\n--- project-doc ---\n\n"
+"""Between the global instructions and the project's, as Codex joins them."""
 FIX_CONTEXT_LINES = 3
 FIX_MAX_RANGE_LINES = 20
 FIX_MAX_SHOWN = 200
@@ -73,27 +81,27 @@ def _first_nonempty(directory: Path, names: Iterable[str]) -> tuple[Path, str] |
 
 
 def global_instructions(codex_home: Path) -> str | None:
-    """The user's own instructions for every project."""
+    """The user's own instructions for every project, trimmed."""
     found = _first_nonempty(codex_home, (OVERRIDE_NAME, DEFAULT_NAME))
-    return found[1] if found else None
+    return found[1].strip() if found else None
 
 
-def project_doc_paths(root: Path, settings: AgentSettings) -> list[Path]:
+def project_doc_paths(root: Path, fallback_names: Sequence[str] = ()) -> list[Path]:
     """The project instruction files that apply to ``root``, root-most first (one per directory)."""
     root = root.resolve()
     top = find_git_root(root) or root
     below = root.relative_to(top).parts
     directories = [top.joinpath(*below[:depth]) for depth in range(len(below) + 1)]
-    names = (OVERRIDE_NAME, DEFAULT_NAME, *settings.project_doc_fallback_filenames)
+    names = (OVERRIDE_NAME, DEFAULT_NAME, *fallback_names)
     found = (_first_nonempty(directory, names) for directory in directories)
     return [hit[0] for hit in found if hit is not None]
 
 
-def project_docs(root: Path, settings: AgentSettings) -> str | None:
+def project_docs(root: Path, prompt: PromptSettings) -> str | None:
     """The project instructions joined by blank lines, cut at ``project_doc_max_bytes``."""
-    remaining = settings.project_doc_max_bytes
+    remaining = prompt.project_doc_max_bytes
     parts: list[str] = []
-    for path in project_doc_paths(root, settings) if remaining else ():
+    for path in project_doc_paths(root, prompt.project_doc_fallback_filenames) if remaining else ():
         full = _read_nonempty(path) or ""
         text = truncate_utf8(full, remaining)
         if text.strip():
@@ -104,42 +112,37 @@ def project_docs(root: Path, settings: AgentSettings) -> str | None:
     return "\n\n".join(parts) or None
 
 
-def discover_instructions(root: Path, codex_home: Path | None, settings: AgentSettings) -> str | None:
-    """Global instructions then project docs, as one text (None when there are none)."""
-    home = codex_home or default_codex_home()
-    parts = [text for text in (global_instructions(home), project_docs(root, settings)) if text]
-    return "\n\n".join(parts) or None
-
-
 def user_message(text: str) -> dict[str, Any]:
     """A user-role input item of the Responses API."""
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
 
 
-def instructions_message(cwd: Path | str, text: str) -> dict[str, Any]:
-    """The AGENTS.md instructions as Codex sends them: a user message naming the cwd."""
-    return user_message(f"# AGENTS.md instructions for {cwd}\n\n<INSTRUCTIONS>\n{text}\n</INSTRUCTIONS>")
+def instructions_message(cwd: Path | str | None, text: str) -> dict[str, Any]:
+    """The AGENTS.md instructions as Codex sends them: a user message, naming ``cwd`` when given."""
+    heading = f"# AGENTS.md instructions for {cwd}" if cwd is not None else "# AGENTS.md instructions"
+    return user_message(f"{heading}\n\n<INSTRUCTIONS>\n{text}\n</INSTRUCTIONS>")
 
 
-def environment_context_message(
-    cwd: Path | str, *, shell_enabled: bool, settings: AgentSettings | None = None
-) -> dict[str, Any]:
-    """The ``<environment_context>`` message: what the agent may do here and how.
+def agents_md_message(root: Path, codex_home: Path | None, prompt: PromptSettings) -> dict[str, Any] | None:
+    """The global and project instructions for ``root`` as one message, or ``None`` when there are none."""
+    home = codex_home or default_codex_home()
+    own, project = global_instructions(home), project_docs(root, prompt)
+    if project is None:
+        return instructions_message(None, own) if own else None
+    return instructions_message(root, f"{own}{PROJECT_DOC_SEPARATOR}{project}" if own else project)
 
-    ``sandbox_mode`` is the configured one (commands run in it, or are refused when it cannot run).
-    Without a shell the agent only edits through patches inside the workspace and runs nothing
-    (``never`` asks, network ``restricted``). With a shell, every command not allow-listed is put to
-    the user (``untrusted``), and the sandbox decides the rest. A policy set to ``untrusted`` or
-    ``never`` is passed on as it is (:func:`~codex_lsp.agent.approval.model_policy`).
-    """
-    settings = settings or AgentSettings(shell_enabled=shell_enabled)
-    policy = model_policy(settings.model_copy(update={"shell_enabled": shell_enabled}))
-    mode = settings.sandbox_mode
-    network = mode == "danger-full-access" or (
-        mode == "workspace-write" and settings.sandbox_workspace_write.network_access
-    )
-    fields = {"cwd": str(cwd), "approval_policy": policy, "sandbox_mode": mode}
-    fields["network_access"] = "enabled" if shell_enabled and network else "restricted"
+
+def developer_context_message(parts: Sequence[str]) -> dict[str, Any]:
+    """The developer message after the base prompt: one text part each (``developer_instructions``, the
+    permissions), as Codex sends it."""
+    content = [{"type": "input_text", "text": text} for text in parts]
+    return {"type": "message", "role": "developer", "content": content}
+
+
+def environment_context_message(cwd: Path | str, *, shell_enabled: bool) -> dict[str, Any]:
+    """The ``<environment_context>`` message: where the agent works, and its shell when it has one (the
+    sandbox and the approval policy are in the permissions, :mod:`codex_lsp.agent.permissions`)."""
+    fields = {"cwd": str(cwd)}
     if shell_enabled:
         fields["shell"] = Path(os.environ.get("SHELL") or "bash").name
     body = "\n".join(f"  <{key}>{value}</{key}>" for key, value in fields.items())

@@ -45,11 +45,9 @@ class AgentSettings(BaseModel):
     read_max_lines: int = Field(default=2_000, ge=1)
     search_max_results: int = Field(default=200, ge=1)
     list_max_entries: int = Field(default=500, ge=1)
-    project_doc_max_bytes: int = Field(default=32 * 1024, ge=0)
-    """Budget for AGENTS.md project instructions; 0 disables them."""
-    project_doc_fallback_filenames: tuple[str, ...] = ()
-    apply_patch_tool: Literal["freeform", "function"] = "freeform"
-    """``freeform``: a custom tool with a grammar (GPT-5-class models); ``function``: JSON ``input``."""
+    apply_patch_tool: Literal["auto", "freeform", "function"] = "auto"
+    """``freeform``: a custom tool with a grammar; ``function``: JSON ``input``; ``auto``: as Codex's
+    catalog says of the model (a model it does not know gets the function)."""
     max_tool_rounds: int = Field(default=64, ge=1)
     """Model requests one turn may make before it stops with an error (a runaway guard)."""
     edit_mode: Literal["auto", "review"] = "auto"

@@ -152,7 +152,7 @@ class TurnRunner:
         make_context: Callable[[str], ToolContext],
         emit: Callable[[TurnEvent], None],
         *,
-        instructions: dict[str, Any],
+        instructions: dict[str, Any] | None,
         max_rounds: int,
     ) -> None:
         self.client = client
@@ -220,7 +220,8 @@ class TurnRunner:
         self, session: TurnSession, thread: Thread, ctx: ToolContext, attempt: _Attempt, totals: _Totals
     ) -> None:
         """Stream one model request into ``attempt`` (emptied again when the transport retries)."""
-        prompt = Prompt(input=[self.instructions, *thread.history], tools=self.registry.specs())
+        head = [self.instructions] if self.instructions is not None else []
+        prompt = Prompt(input=[*head, *thread.history], tools=self.registry.specs())
         async with aclosing(session.stream(prompt)) as events:
             async for event in events:
                 await checkpoint()

@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING
 from codex_lsp._exports import lazy_exports
 
 if TYPE_CHECKING:
+    from codex_lsp.model.catalog import ModelInfo, default_model, model_info
     from codex_lsp.model.client import ModelClient
     from codex_lsp.model.config import (
         BUILTIN_PROVIDERS,
         ConfigRequest,
         ModelSettings,
+        PromptSettings,
         ProviderConfig,
         codex_home,
         load_config,
@@ -93,6 +95,7 @@ __all__ = [
     "IdleTimeout",
     "ModelClient",
     "ModelError",
+    "ModelInfo",
     "ModelSettings",
     "OutputItem",
     "OutputItemAdded",
@@ -100,6 +103,7 @@ __all__ = [
     "OutputTextDelta",
     "Permissions",
     "Prompt",
+    "PromptSettings",
     "ProtocolError",
     "ProviderConfig",
     "RateLimited",
@@ -120,20 +124,24 @@ __all__ = [
     "UpgradeRequired",
     "Usage",
     "codex_home",
+    "default_model",
     "load_config",
     "load_permissions",
     "load_settings",
+    "model_info",
     "read_auth_key",
     "read_config",
     "websocket_url",
 ]
 
 _LAZY: dict[str, tuple[str, ...]] = {
+    "catalog": ("ModelInfo", "default_model", "model_info"),
     "client": ("ModelClient",),
     "config": (
         "BUILTIN_PROVIDERS",
         "ConfigRequest",
         "ModelSettings",
+        "PromptSettings",
         "ProviderConfig",
         "codex_home",
         "load_config",

@@ -1,9 +1,11 @@
 """Provider settings: ``$CODEX_HOME/config.toml`` and the user's sign-in, resolved as Codex resolves them.
 
 ``CODEX_HOME`` defaults to ``~/.codex``. From ``config.toml`` we take ``model``, ``model_provider``, the
-reasoning/verbosity knobs, the ``[model_providers.<id>]`` tables and the sign-in keys
-(``forced_login_method``, ``forced_chatgpt_workspace_id``, ``cli_auth_credentials_store``); unknown keys
-are ignored because Codex's file holds many settings that are not ours.
+reasoning/verbosity knobs, ``service_tier``, ``web_search``, the ``[model_providers.<id>]`` tables, the
+sign-in keys (``forced_login_method``, ``forced_chatgpt_workspace_id``, ``cli_auth_credentials_store``) and
+what the model is told (:class:`PromptSettings`: the instructions keys, the project-doc limits, the sandbox
+mode); unknown keys are ignored here (:mod:`codex_lsp.model.layers` reports them as Codex does). What each
+model changes in a request comes from Codex's catalog (:mod:`codex_lsp.model.catalog`).
 
 Which credential a provider's requests carry (Codex 0.169, checked against the binary):
 
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from codex_lsp.model import catalog
 from codex_lsp.model.errors import AuthError, ConfigError
 from codex_lsp.model.layers import Layered, load_layers, read_toml
 from codex_lsp.model.permissions import (
@@ -52,6 +55,7 @@ __all__ = [
     "CodexConfig",
     "ConfigRequest",
     "ModelSettings",
+    "PromptSettings",
     "ProviderConfig",
     "codex_home",
     "load_config",
@@ -60,7 +64,10 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "gpt-5.5"
-"""Used when config.toml names no model; a name Codex knows, so the server offers the usual tools."""
+"""The model of settings built by hand (tests); a configuration that names no model gets Codex's default
+from its catalog (:func:`codex_lsp.model.catalog.default_model`)."""
+PROJECT_DOC_MAX_BYTES = 32 * 1024
+"""Codex's default budget for project instructions (AGENTS.md)."""
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 """The ``openai`` provider's base URL with an API key."""
 CHATGPT_BASE_URL = "https://chatgpt.com/backend-api/codex"
@@ -119,6 +126,25 @@ BUILTIN_PROVIDERS: dict[str, ProviderConfig] = {
 }
 
 
+class WebSearchOptions(BaseModel):
+    """``[tools.web_search]``: how the hosted web search tool searches."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    context_size: Literal["low", "medium", "high"] | None = None
+    allowed_domains: tuple[str, ...] = ()
+    location: dict[str, str] | None = None
+    """``country``, ``region``, ``city``, ``timezone``: sent as the tool's approximate ``user_location``."""
+
+
+class ToolsConfig(BaseModel):
+    """``[tools]``; ``tools.web_search = true|false`` is still accepted and changes nothing (as in Codex)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    web_search: bool | WebSearchOptions | None = None
+
+
 class CodexConfig(BaseModel):
     """The parts of ``config.toml`` the model layer reads."""
 
@@ -126,9 +152,23 @@ class CodexConfig(BaseModel):
 
     model: str | None = None
     model_provider: str = "openai"
-    model_reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    model_reasoning_effort: (
+        Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"] | None
+    ) = None
     model_reasoning_summary: Literal["auto", "concise", "detailed", "none"] | None = None
     model_verbosity: Literal["low", "medium", "high"] | None = None
+    service_tier: str | None = None
+    """``fast`` (= ``priority``), ``flex``, ``default``, or a tier the model advertises."""
+    web_search: Literal["disabled", "cached", "indexed", "live"] | None = None
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    instructions: str | None = None
+    """Replaces the base prompt (``model_instructions_file`` wins over it)."""
+    model_instructions_file: str | None = None
+    """A file whose text replaces the base prompt; relative to the folder of the file that names it."""
+    developer_instructions: str | None = None
+    """Extra developer text, sent after the base prompt."""
+    project_doc_max_bytes: int = Field(default=PROJECT_DOC_MAX_BYTES, ge=0)
+    project_doc_fallback_filenames: tuple[str, ...] = ()
     openai_base_url: str | None = None
     model_providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     forced_login_method: Literal["chatgpt", "api"] | None = None
@@ -156,6 +196,29 @@ class CodexConfig(BaseModel):
     def _one_workspace_or_many(cls, value: Any) -> Any:
         """Codex's file may name one workspace (a string) or several (a list)."""
         return (value,) if isinstance(value, str) else value
+
+
+class PromptSettings(BaseModel):
+    """What the configuration says the model is told, besides the user's words (the agent renders it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_instructions: str | None = None
+    """The user's base prompt (``model_instructions_file`` or ``instructions``); ``None``: the agent's own,
+    ``""``: none at all."""
+    developer_instructions: str | None = None
+    project_doc_max_bytes: int = Field(default=PROJECT_DOC_MAX_BYTES, ge=0)
+    """Budget for the project's AGENTS.md files; 0 leaves them out (the global one is still sent)."""
+    project_doc_fallback_filenames: tuple[str, ...] = ()
+    """Read in a folder without AGENTS.md (``CLAUDE.md``…)."""
+    sandbox_mode: SandboxMode | None = None
+    """``None``: the host's default."""
+    network_access: bool = False
+    """``sandbox_workspace_write.network_access``."""
+    writable_roots: tuple[str, ...] = ()
+    """``sandbox_workspace_write.writable_roots`` (the workspace, ``/tmp`` and ``$TMPDIR`` come on top)."""
+    exclude_tmpdir_env_var: bool = False
+    exclude_slash_tmp: bool = False
 
 
 class ModelSettings(BaseModel):
@@ -188,11 +251,33 @@ class ModelSettings(BaseModel):
     reasoning_effort: str | None = None
     reasoning_summary: str | None = None
     verbosity: str | None = None
+    service_tier: str | None = None
+    """As configured; what is sent depends on the model (:func:`~codex_lsp.model.catalog.service_tier`)."""
+    web_search: Literal["disabled", "cached", "indexed", "live"] | None = None
+    web_search_options: WebSearchOptions | None = None
+    prompt: PromptSettings = Field(default_factory=PromptSettings)
     source: Path | None = None
     """The config.toml that was read, if any."""
     config_warnings: tuple[str, ...] = ()
     """What the user should hear about the configuration (unknown keys, an untrusted project's file), in
     Codex's words; each host says it once."""
+
+    def request_fields(self, model: str) -> dict[str, Any]:
+        """The fields of a request to ``model`` that these settings and Codex's catalog decide:
+        ``reasoning``, ``include``, ``parallel_tool_calls``, ``text``, ``service_tier`` and the hosted
+        ``tools`` (web search), as Codex 0.169 sends them (:mod:`codex_lsp.model.catalog`)."""
+        info = catalog.model_info(model)
+        fields = catalog.request_fields(
+            info, effort=self.reasoning_effort, summary=self.reasoning_summary, verbosity=self.verbosity
+        )
+        tier, _ = catalog.service_tier(info, self.service_tier)
+        if tier:
+            fields["service_tier"] = tier
+        options = self.web_search_options.model_dump() if self.web_search_options else None
+        full_access = self.prompt.sandbox_mode == "danger-full-access"
+        search = catalog.web_search_tool(info, self.web_search, options, full_access=full_access)
+        fields["tools"] = [search] if search else []
+        return fields
 
     @property
     def base_url(self) -> str:
@@ -470,14 +555,23 @@ def load_settings(
     if provider_id is not None:
         config = config.model_copy(update={"model_provider": provider_id})
     provider = _resolve_provider(config, _origin_path(layered, "model_provider") or path)
+    model = config.model or catalog.default_model()
+    info = catalog.model_info(model)
+    tier_warning = catalog.service_tier(info, config.service_tier)[1]
+    warnings = (*layered.warnings, catalog.unknown_model_warning(model), tier_warning)
+    search = config.tools.web_search
     return ModelSettings(
-        config_warnings=layered.warnings,
-        model=config.model or DEFAULT_MODEL,
+        config_warnings=tuple(warning for warning in warnings if warning),
+        model=model,
         provider_id=config.model_provider,
         provider=provider,
         reasoning_effort=config.model_reasoning_effort,
         reasoning_summary=config.model_reasoning_summary,
         verbosity=config.model_verbosity,
+        service_tier=config.service_tier,
+        web_search=config.web_search,
+        web_search_options=search if isinstance(search, WebSearchOptions) else None,
+        prompt=_prompt_settings(config, layered, asked.cwd),
         source=path if path.is_file() else None,
         **credential_fields(provider, config, home, environ),
     )
@@ -495,3 +589,38 @@ def load_permissions(
         home, profile=asked.profile, cwd=asked.cwd, overrides=asked.overrides, flags=asked.flags
     )
     return resolve_permissions(config, layered, asked.cwd)
+
+
+def _base_instructions(config: CodexConfig, layered: Layered, cwd: Path | None) -> str | None:
+    """``model_instructions_file``'s text, trimmed (the path relative to the folder of the file that names
+    it, or to the working folder for ``-c``; an empty file is an error), else ``instructions`` as written;
+    ``None`` when neither is set."""
+    if config.model_instructions_file is None:
+        return config.instructions
+    named = Path(config.model_instructions_file).expanduser()
+    origin = _origin_path(layered, "model_instructions_file")
+    base = origin.parent if origin is not None else (cwd or Path.cwd())
+    path = named if named.is_absolute() else base / named
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
+        raise ConfigError(f"failed to read model instructions file {path}: {reason}", path=origin) from None
+    if not text:
+        raise ConfigError(f"model instructions file is empty: {path}", path=origin)
+    return text
+
+
+def _prompt_settings(config: CodexConfig, layered: Layered, cwd: Path | None) -> PromptSettings:
+    workspace_write = config.sandbox_workspace_write
+    return PromptSettings(
+        base_instructions=_base_instructions(config, layered, cwd),
+        developer_instructions=config.developer_instructions or None,
+        project_doc_max_bytes=config.project_doc_max_bytes,
+        project_doc_fallback_filenames=config.project_doc_fallback_filenames,
+        sandbox_mode=config.sandbox_mode,
+        network_access=workspace_write.network_access,
+        writable_roots=workspace_write.writable_roots,
+        exclude_tmpdir_env_var=workspace_write.exclude_tmpdir_env_var,
+        exclude_slash_tmp=workspace_write.exclude_slash_tmp,
+    )

@@ -49,6 +49,9 @@ class Prompt(BaseModel):
     text: dict[str, Any] | None = None
     """Overrides the configured ``model_verbosity``."""
     service_tier: str | None = None
+    hosted_tools: bool = True
+    """Add the hosted tools the configuration offers (web search); a probe that only checks the connection
+    turns them off."""
 
 
 @dataclass(frozen=True)
@@ -115,48 +118,35 @@ class LastExchange:
 
 
 def build_body(
-    prompt: Prompt,
-    model: str,
-    *,
-    prompt_cache_key: str,
-    effort: str | None = None,
-    summary: str | None = None,
-    verbosity: str | None = None,
+    prompt: Prompt, model: str, *, prompt_cache_key: str, fields: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The transport-neutral body: every field of a ``response.create`` except ``type``, ``generate`` and
-    ``client_metadata``, which depend on the transport."""
-    reasoning = prompt.reasoning if prompt.reasoning is not None else _reasoning(effort, summary)
+    ``client_metadata``, which depend on the transport. ``fields`` are what the configuration and the
+    model's catalog entry decide (:meth:`~codex_lsp.model.config.ModelSettings.request_fields`); the
+    prompt's own ``reasoning``, ``text`` and ``service_tier`` win over them."""
+    decided = fields or {}
+    reasoning = prompt.reasoning if prompt.reasoning is not None else decided.get("reasoning")
     body: dict[str, Any] = {"model": model}
     if prompt.instructions:
         body["instructions"] = prompt.instructions
     body.update(
         input=list(prompt.input),
-        tools=list(prompt.tools),
+        tools=[*prompt.tools, *(decided.get("tools", []) if prompt.hosted_tools else [])],
         tool_choice="auto",
-        parallel_tool_calls=prompt.parallel_tool_calls,
+        parallel_tool_calls=prompt.parallel_tool_calls and decided.get("parallel_tool_calls", True),
         reasoning=reasoning,
         store=False,
         stream=True,
-        include=["reasoning.encrypted_content"] if reasoning else [],
+        include=list(decided.get("include", [])),
         prompt_cache_key=prompt_cache_key,
     )
-    if prompt.service_tier:
-        body["service_tier"] = prompt.service_tier
-    text = prompt.text if prompt.text is not None else ({"verbosity": verbosity} if verbosity else None)
+    service_tier = prompt.service_tier or decided.get("service_tier")
+    if service_tier:
+        body["service_tier"] = service_tier
+    text = prompt.text if prompt.text is not None else decided.get("text")
     if text:
         body["text"] = text
     return body
-
-
-def _reasoning(effort: str | None, summary: str | None) -> dict[str, Any] | None:
-    if effort is None and summary in (None, "none"):
-        return None
-    reasoning: dict[str, Any] = {}
-    if effort is not None:
-        reasoning["effort"] = effort
-    if summary not in (None, "none"):
-        reasoning["summary"] = summary
-    return reasoning
 
 
 def settings_of(body: dict[str, Any]) -> dict[str, Any]:

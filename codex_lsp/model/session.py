@@ -265,12 +265,7 @@ class TurnSession:
     def _body(self, prompt: Prompt, model: str) -> dict[str, Any]:
         settings = self.connections.settings
         return build_body(
-            prompt,
-            model,
-            prompt_cache_key=self.thread_id,
-            effort=settings.reasoning_effort,
-            summary=settings.reasoning_summary,
-            verbosity=settings.verbosity,
+            prompt, model, prompt_cache_key=self.thread_id, fields=settings.request_fields(model)
         )
 
     def _attempt(

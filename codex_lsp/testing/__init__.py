@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         clean_env,
         codex_acp_binary,
         codex_binary,
+        codex_models,
         make_codex_home,
     )
 
@@ -59,6 +60,7 @@ __all__ = [
     "clean_env",
     "codex_acp_binary",
     "codex_binary",
+    "codex_models",
     "cpu_seconds",
     "id_token",
     "jwt",
@@ -91,6 +93,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "clean_env",
         "codex_acp_binary",
         "codex_binary",
+        "codex_models",
         "make_codex_home",
     ),
 }

@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ __all__ = [
     "clean_env",
     "codex_acp_binary",
     "codex_binary",
+    "codex_models",
     "make_codex_home",
     "peers_dir",
 ]
@@ -129,6 +132,23 @@ def clean_env(home: Path) -> dict[str, str]:
         HTTPS_PROXY=dead_proxy, HTTP_PROXY=dead_proxy, ALL_PROXY=dead_proxy, NO_PROXY="127.0.0.1,localhost"
     )
     return env
+
+
+def codex_models() -> tuple[str, dict[str, Any]]:
+    """The pinned Codex's version (``codex-cli 0.169.0``) and its bundled model catalog (``codex debug models
+    --bundled``), read with a throwaway home and no network."""
+    with tempfile.TemporaryDirectory(prefix="codex-models-") as scratch:
+        home = Path(scratch) / "codex-home"
+        home.mkdir()
+        env = clean_env(home)
+        version, catalog = (
+            subprocess.run(
+                [str(codex_binary()), *args], env=env, capture_output=True, text=True, check=True, timeout=60
+            ).stdout
+            for args in (["--version"], ["debug", "models", "--bundled"])
+        )
+    parsed: dict[str, Any] = json.loads(catalog)
+    return version.strip(), parsed
 
 
 class AppServer:

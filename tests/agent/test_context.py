@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.agent.context import (
-    discover_instructions,
+    agents_md_message,
     environment_context_message,
     global_instructions,
     instructions_message,
@@ -17,10 +17,10 @@ from codex_lsp.agent.context import (
     render_fix_request,
 )
 from codex_lsp.agent.interfaces import Diagnostic, EditorContext, OpenBuffer, Selection
-from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.model import PromptSettings
 from tests.agent.fakes import DiskWorkspace, write_files
 
-DEFAULTS = AgentSettings()
+DEFAULTS = PromptSettings()
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def repo(tmp_path: Path) -> Path:
 
 def test_one_file_per_directory_from_git_root_down(repo: Path) -> None:
     workspace = repo / "pkg" / "app"
-    assert project_doc_paths(workspace, DEFAULTS) == [
+    assert project_doc_paths(workspace) == [
         repo / "AGENTS.md",
         repo / "pkg" / "AGENTS.override.md",
         workspace / "AGENTS.md",
@@ -53,7 +53,7 @@ def test_one_file_per_directory_from_git_root_down(repo: Path) -> None:
 
 def test_git_file_marks_the_root_too(repo: Path) -> None:
     (repo / "pkg" / ".git").write_text("gitdir: ../.git/worktrees/pkg\n")
-    assert project_doc_paths(repo / "pkg" / "app", DEFAULTS)[0] == repo / "pkg" / "AGENTS.override.md"
+    assert project_doc_paths(repo / "pkg" / "app")[0] == repo / "pkg" / "AGENTS.override.md"
 
 
 def test_without_git_only_the_workspace_is_searched(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_empty_files_are_skipped_and_fallbacks_used(repo: Path) -> None:
     (repo / "pkg" / "AGENTS.override.md").write_text("  \n")
     (repo / "AGENTS.md").unlink()
     (repo / "CLAUDE.md").write_text("fallback rules\n")
-    settings = AgentSettings(project_doc_fallback_filenames=("CLAUDE.md",))
+    settings = PromptSettings(project_doc_fallback_filenames=("CLAUDE.md",))
     assert project_docs(repo / "pkg", settings) == "fallback rules\n\n\npkg shadowed\n"
     assert project_docs(repo / "pkg", DEFAULTS) == "pkg shadowed\n"
 
@@ -84,40 +84,61 @@ def test_symlinked_file_is_followed(tmp_path: Path) -> None:
 
 def test_budget_cuts_on_a_character_boundary_and_stops(repo: Path) -> None:
     (repo / "AGENTS.md").write_text("é" * 10)
-    settings = AgentSettings(project_doc_max_bytes=7)
+    settings = PromptSettings(project_doc_max_bytes=7)
     assert project_docs(repo / "pkg" / "app", settings) == "ééé"
 
 
 def test_budget_spans_files(repo: Path) -> None:
-    settings = AgentSettings(project_doc_max_bytes=len("root rules\n") + 3)
+    settings = PromptSettings(project_doc_max_bytes=len("root rules\n") + 3)
     assert project_docs(repo / "pkg" / "app", settings) == "root rules\n\n\npkg"
 
 
 def test_zero_budget_disables_project_docs(repo: Path) -> None:
-    assert project_docs(repo / "pkg" / "app", AgentSettings(project_doc_max_bytes=0)) is None
+    assert project_docs(repo / "pkg" / "app", PromptSettings(project_doc_max_bytes=0)) is None
 
 
-def test_global_override_wins_then_plain(tmp_path: Path) -> None:
+def test_global_override_wins_then_plain_and_is_trimmed(tmp_path: Path) -> None:
     home = tmp_path / "codex"
-    write_files(home, {"AGENTS.md": "plain\n", "AGENTS.override.md": "override\n"})
-    assert global_instructions(home) == "override\n"
+    write_files(home, {"AGENTS.md": "plain\n", "AGENTS.override.md": "\n override\n\n"})
+    assert global_instructions(home) == "override"
     (home / "AGENTS.override.md").write_text("")
-    assert global_instructions(home) == "plain\n"
+    assert global_instructions(home) == "plain"
     assert global_instructions(tmp_path / "missing") is None
 
 
+def _text(message: dict[str, object] | None) -> str:
+    assert message is not None
+    content = message["content"]
+    assert isinstance(content, list)
+    return str(content[0]["text"])
+
+
 def test_global_text_comes_first_and_is_not_budgeted(repo: Path, tmp_path: Path) -> None:
+    """As Codex 0.169 joins them: the global text, ``--- project-doc ---``, the project's (cut at the
+    budget), under a heading naming the folder."""
     home = tmp_path / "codex"
     write_files(home, {"AGENTS.md": "my global rules\n"})
-    settings = AgentSettings(project_doc_max_bytes=4)
-    assert discover_instructions(repo / "pkg" / "app", home, settings) == "my global rules\n\n\nroot"
-    assert discover_instructions(tmp_path / "nothing", tmp_path / "none", DEFAULTS) is None
+    workspace = repo / "pkg" / "app"
+    assert _text(agents_md_message(workspace, home, PromptSettings(project_doc_max_bytes=4))) == (
+        f"# AGENTS.md instructions for {workspace}\n\n<INSTRUCTIONS>\nmy global rules\n\n"
+        "--- project-doc ---\n\nroot\n</INSTRUCTIONS>"
+    )
+    assert agents_md_message(tmp_path / "nothing", tmp_path / "none", DEFAULTS) is None
+
+
+def test_without_project_docs_the_heading_names_no_folder(repo: Path, tmp_path: Path) -> None:
+    """A zero budget leaves the project's files out; the global ones still go, as Codex sends them."""
+    home = tmp_path / "codex"
+    write_files(home, {"AGENTS.md": "my global rules\n"})
+    message = agents_md_message(repo, home, PromptSettings(project_doc_max_bytes=0))
+    assert _text(message) == "# AGENTS.md instructions\n\n<INSTRUCTIONS>\nmy global rules\n</INSTRUCTIONS>"
+    assert agents_md_message(repo, tmp_path / "none", PromptSettings(project_doc_max_bytes=0)) is None
 
 
 def test_codex_home_from_the_environment(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_files(tmp_path / "env-home", {"AGENTS.md": "from env\n"})
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "env-home"))
-    assert (discover_instructions(repo, None, DEFAULTS) or "").startswith("from env\n")
+    assert "<INSTRUCTIONS>\nfrom env\n\n--- project-doc ---" in _text(agents_md_message(repo, None, DEFAULTS))
 
 
 def test_instructions_message_shape() -> None:
@@ -134,26 +155,14 @@ def test_instructions_message_shape() -> None:
     }
 
 
-def test_environment_context_without_shell() -> None:
+def test_environment_context_names_the_folder_and_the_shell_when_there_is_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     text = environment_context_message("/work/app", shell_enabled=False)["content"][0]["text"]
-    assert text == (
-        "<environment_context>\n"
-        "  <cwd>/work/app</cwd>\n"
-        "  <approval_policy>never</approval_policy>\n"
-        "  <sandbox_mode>workspace-write</sandbox_mode>\n"
-        "  <network_access>restricted</network_access>\n"
-        "</environment_context>"
-    )
-
-
-def test_environment_context_with_shell_follows_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert text == "<environment_context>\n  <cwd>/work/app</cwd>\n</environment_context>"
     monkeypatch.setenv("SHELL", "/usr/bin/zsh")
-    settings = AgentSettings(shell_enabled=True, sandbox_mode="danger-full-access")
-    text = environment_context_message("/w", shell_enabled=True, settings=settings)["content"][0]["text"]
-    assert "<approval_policy>untrusted</approval_policy>" in text
-    assert "<sandbox_mode>danger-full-access</sandbox_mode>" in text
-    assert "<network_access>enabled</network_access>" in text
-    assert "<shell>zsh</shell>" in text
+    text = environment_context_message("/w", shell_enabled=True)["content"][0]["text"]
+    assert text == "<environment_context>\n  <cwd>/w</cwd>\n  <shell>zsh</shell>\n</environment_context>"
 
 
 @pytest.fixture

@@ -31,17 +31,24 @@ TIMEOUT = 90
 
 
 async def codex_exec(
-    home: Path, cwd: Path, prompt: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    home: Path,
+    cwd: Path,
+    prompt: str,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    *,
+    sandbox: str | None = "workspace-write",
 ) -> tuple[int, list[dict[str, Any]], str]:
     """Run ``codex exec --json [args…] prompt`` once (``env`` added to the clean environment); return its
-    exit code, its JSON event lines and its stderr."""
+    exit code, its JSON event lines and its stderr. ``sandbox`` is given as ``--sandbox`` (which beats
+    the configuration); ``None`` leaves the sandbox to the configuration."""
+    flags = ("--sandbox", sandbox) if sandbox is not None else ()
     process = await asyncio.create_subprocess_exec(
         str(codex_binary()),
         "exec",
         "--skip-git-repo-check",
         "--json",
-        "--sandbox",
-        "workspace-write",
+        *flags,
         "-c",
         'approval_policy="never"',
         *args,

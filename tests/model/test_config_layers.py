@@ -206,7 +206,7 @@ def test_settings_codex_removed_are_refused_in_its_words(tmp_path: Path, config:
 
 def test_unknown_keys_are_reported_once_each_with_their_file(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    write(home / "config.toml", 'model = "m"\nmodel_max_output_tokens = 5\nbogus = 1\n')
+    write(home / "config.toml", 'model = "gpt-5.5"\nmodel_max_output_tokens = 5\nbogus = 1\n')
     write(home / "p.config.toml", "other_bogus = true\n")
     (warning,) = load_settings(home, {}, request=ConfigRequest(profile="p")).config_warnings
     assert warning.splitlines() == [
