@@ -2,8 +2,8 @@
 
 Codex's own words for each sandbox mode and for the ``never`` policy are compared with the binary in
 tests/model/test_request_differential.py; here: the rules that test does not reach (a single root, the
-exclusions, a policy that asks), and the agent's choices: the configured mode, the truth when commands
-would run unsandboxed, the developer message's order, the user's base prompt, the apply_patch form.
+exclusions, a policy that asks), and the agent's choices: the sandbox of its own settings (where every
+host lays the configuration), the developer message's order, the user's base prompt, the apply_patch form.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ async def test_the_configured_sandbox_and_developer_instructions_follow_the_base
     tmp_path: Path,
 ) -> None:
     async with harness(tmp_path) as h:
-        prompt = PromptSettings(sandbox_mode="read-only", developer_instructions="Be brief.")
-        base, developer, *rest = await _first_request(h, prompt)
+        prompt = PromptSettings(developer_instructions="Be brief.")
+        base, developer, *rest = await _first_request(h, prompt, sandbox_mode="read-only")
     assert base[0][0] == "developer"
     assert "codex-lsp" in base[0][1], "codex-lsp's own base prompt"
     assert developer[0] == ("developer", "Be brief.")
@@ -72,11 +72,13 @@ async def test_the_configured_sandbox_and_developer_instructions_follow_the_base
     assert [part[0][1].split("\n")[0] for part in rest] == ["<environment_context>", "hi"]
 
 
-async def test_unsandboxed_commands_are_told_as_full_access(tmp_path: Path) -> None:
-    """With the shell on and the sandbox off, the configured workspace-write would be a lie."""
+async def test_full_access_is_told_as_full_access_with_the_network(tmp_path: Path) -> None:
+    """Commands run unsandboxed only under ``danger-full-access`` (without a sandbox that works, the others
+    refuse to run them), so that is the only mode the model is told commands have the network in."""
     async with harness(tmp_path) as h:
-        prompt = PromptSettings(sandbox_mode="workspace-write")
-        _, developer, *_ = await _first_request(h, prompt, shell_enabled=True, sandbox="off")
+        _, developer, *_ = await _first_request(
+            h, PromptSettings(), shell_enabled=True, sandbox_mode="danger-full-access"
+        )
     (permissions,) = developer
     assert "`sandbox_mode` is `danger-full-access`" in permissions[1]
     assert "Network access is enabled." in permissions[1]
