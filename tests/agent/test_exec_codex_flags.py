@@ -31,7 +31,6 @@ from codex_lsp.headless import NOT_IN_A_REPOSITORY
 from codex_lsp.local_models import LMSTUDIO_DOWN, NO_PROVIDER, OLLAMA_DOWN
 from codex_lsp.testing import (
     FakeResponsesServer,
-    PeerNotInstalled,
     Script,
     clean_env,
     codex_binary,
@@ -39,14 +38,7 @@ from codex_lsp.testing import (
     write_chatgpt_auth,
 )
 from tests.agent.exec_process import Run, ours_exec, state_dir
-from tests.model.codex_peer import codex_exec
-
-try:
-    codex_binary()
-    PEER = True
-except PeerNotInstalled:
-    PEER = False
-needs_codex = pytest.mark.skipif(not PEER, reason="the pinned Codex is not installed (make test installs it)")
+from tests.model.codex_peer import codex_exec, needs_codex
 
 PROMPT = "do the task"
 AFTER_INTERRUPT_S = 10

@@ -36,18 +36,11 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from codex_lsp.testing import FakeResponsesServer, PeerNotInstalled, Script, codex_binary, make_codex_home
+from codex_lsp.testing import FakeResponsesServer, Script, make_codex_home
 from tests.agent.exec_process import ours_exec
-from tests.model.codex_peer import codex_exec
+from tests.model.codex_peer import codex_exec, needs_codex
 
-try:
-    codex_binary()
-    PEER = True
-except PeerNotInstalled:
-    PEER = False
-pytestmark = pytest.mark.skipif(not PEER, reason="the pinned Codex is not installed (make test installs it)")
+pytestmark = needs_codex
 
 PROMPT = "do the task"
 FILES = {"a.txt": "one\ntwo\n", "b.txt": "bee\n", "c.txt": "sea\n"}

@@ -7,10 +7,7 @@ traceback, never a token), and the exit status.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from codex_lsp.testing import (
     write_chatgpt_auth,
     write_chatgpt_home,
 )
+from tests.agent.exec_process import ours_exec
 
 
 def answer(text: str) -> Script:
@@ -48,27 +46,17 @@ def setup_home(tmp_path: Path, model: FakeResponsesServer, websockets: bool, **a
 
 
 async def run_exec(tmp_path: Path, issuer: FakeIssuer) -> tuple[int, str, str]:
+    """``codex-lsp exec`` on ``tmp_path/ws`` with the home ``setup_home`` wrote, signing in at ``issuer``."""
     (tmp_path / "ws").mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "CODEX_"))}
-    env.update(
-        issuer.env(), CODEX_HOME=str(tmp_path / "codex-home"), CODEX_LSP_STATE_DIR=str(tmp_path / "state")
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codex_lsp",
-        "exec",
-        "--cd",
-        str(tmp_path / "ws"),
-        "--skip-git-repo-check",
+    done = await ours_exec(
+        tmp_path / "codex-home",
+        tmp_path / "ws",
         "say hi",
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        "--skip-git-repo-check",
+        env={**issuer.env(), "CODEX_LSP_STATE_DIR": str(tmp_path / "state")},
+        json_events=False,
     )
-    out, err = await asyncio.wait_for(process.communicate(), TIMEOUT)
-    return process.returncode or 0, out.decode(), err.decode()
+    return done.code, done.stdout, done.stderr
 
 
 def no_secret(written: dict[str, Any], issuer: FakeIssuer, *texts: str) -> None:

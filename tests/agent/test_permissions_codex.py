@@ -27,18 +27,13 @@ from typing import Any
 
 import pytest
 
-from codex_lsp.testing import FakeResponsesServer, PeerNotInstalled, Script, codex_binary, make_codex_home
+from codex_lsp.testing import FakeResponsesServer, Script, codex_binary, make_codex_home
 from tests.agent.test_sandbox import needs_bwrap
-from tests.model.codex_peer import clean_env
+from tests.model.codex_peer import clean_env, needs_codex
 
-try:
-    codex_binary()
-    PEER = True
-except PeerNotInstalled:
-    PEER = False
 pytestmark = [
     needs_bwrap,
-    pytest.mark.skipif(not PEER, reason="the pinned Codex is not installed (make test installs it)"),
+    needs_codex,
 ]
 
 CODEX_ADDS = frozenset(

@@ -12,8 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import codex_lsp.testing
-from codex_lsp.testing import CODEX_KEY, AppServer, clean_env, codex_binary
+from codex_lsp.testing import CODEX_KEY, AppServer, PeerNotInstalled, clean_env, codex_binary
 from codex_lsp.testing import make_codex_home as codex_home
 
 __all__ = [
@@ -24,9 +26,24 @@ __all__ = [
     "codex_app_server_session",
     "codex_exec",
     "codex_home",
+    "needs_codex",
 ]
 
 SCRIPTS = Path(codex_lsp.testing.__file__).parent / "scripts"
+
+
+def _peer_installed() -> bool:
+    try:
+        codex_binary()
+    except PeerNotInstalled:
+        return False
+    return True
+
+
+needs_codex = pytest.mark.skipif(
+    not _peer_installed(), reason="the pinned Codex is not installed (make test installs it)"
+)
+"""Marks a test that runs the pinned Codex (``make test`` installs it, so there it always runs)."""
 TIMEOUT = 90
 
 

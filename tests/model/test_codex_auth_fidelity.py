@@ -29,12 +29,10 @@ Differences by design, each asserted as such below (anything else fails):
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import stat
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,13 +43,12 @@ from codex_lsp.testing import (
     AppServer,
     FakeIssuer,
     FakeResponsesServer,
-    PeerNotInstalled,
     access_token,
-    codex_binary,
     make_codex_home,
     write_chatgpt_auth,
 )
-from tests.model.codex_peer import clean_env, codex_exec
+from tests.agent.exec_process import ours_exec
+from tests.model.codex_peer import codex_exec, needs_codex
 from tests.model.helpers import say, script
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,10 +56,7 @@ TIMEOUT = 90
 AUTH_HEADERS = ("authorization", "chatgpt-account-id", "x-openai-fedramp")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 
-try:
-    codex_binary()
-except PeerNotInstalled as missing:
-    pytestmark = pytest.mark.skip(reason=str(missing))
+pytestmark = needs_codex
 
 
 @dataclass
@@ -86,26 +80,6 @@ class Run:
 
 def _auth(headers: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k in AUTH_HEADERS}
-
-
-async def _ours(home: Path, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codex_lsp",
-        "exec",
-        "--cd",
-        str(cwd),
-        "--skip-git-repo-check",
-        "Say hi.",
-        env={**clean_env(home), **env, "CODEX_LSP_STATE_DIR": str(home.parent / "state")},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), TIMEOUT)
-    return process.returncode or 0, out.decode() + err.decode()
 
 
 async def run_both(
@@ -146,7 +120,10 @@ async def run_both(
                 code, events, err = await codex_exec(home, root / "ws", "Say hi.", env)
                 output = json.dumps(events) + err
             else:
-                code, output = await _ours(home, root / "ws", env)
+                done = await ours_exec(
+                    home, root / "ws", "Say hi.", "--skip-git-repo-check", env=env, json_events=False
+                )
+                code, output = done.code, done.stdout + done.stderr
             runs.append(Run(home, fake, code, output))
         finally:
             await fake.stop()

@@ -7,10 +7,8 @@ warnings for unknown keys, and the errors for settings Codex removed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +16,9 @@ import pytest
 
 from codex_lsp.model import ConfigError, ConfigRequest, load_settings
 from codex_lsp.model.layers import KNOWN_KEYS, load_layers, parse_override
-from codex_lsp.testing import FakeResponsesServer, PeerNotInstalled, Script, codex_binary, make_codex_home
-from tests.model.codex_peer import clean_env, codex_exec
+from codex_lsp.testing import FakeResponsesServer, Script, make_codex_home
+from tests.agent.exec_process import ours_exec
+from tests.model.codex_peer import codex_exec, needs_codex
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -219,12 +218,6 @@ def test_unknown_keys_are_reported_once_each_with_their_file(tmp_path: Path) -> 
 
 # -- against the pinned Codex --------------------------------------------------------------------------------
 
-try:
-    codex_binary()
-    PEER = True
-except PeerNotInstalled:
-    PEER = False
-needs_codex = pytest.mark.skipif(not PEER, reason="the pinned Codex is not installed (make test installs it)")
 
 EVERY_KNOWN_KEY = """model = "gpt-5.5"
 review_model = "gpt-5.5"
@@ -321,26 +314,6 @@ async def test_codex_knows_every_key_we_call_known_and_warns_about_the_same_unkn
     assert (written | tables) - {"bogus_one", "model_max_output_tokens"} <= KNOWN_KEYS
 
 
-async def _ours(home: Path, cwd: Path, *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codex_lsp",
-        "exec",
-        "--cd",
-        str(cwd),
-        *args,
-        "say hi",
-        env={**clean_env(home), "CODEX_LSP_STATE_DIR": str(home.parent / "state")},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 90)
-    return process.returncode or 0, out.decode() + err.decode()
-
-
 @needs_codex
 async def test_profile_project_and_overrides_reach_the_model_as_codexs_do(tmp_path: Path, repo: Path) -> None:
     """The same layers for both (user: effort low; profile: verbosity high; trusted repo root: effort
@@ -367,7 +340,8 @@ async def test_profile_project_and_overrides_reach_the_model_as_codexs_do(tmp_pa
             if peer == "codex":
                 code, _, err = await codex_exec(home, repo / "sub", "say hi", args=args)
             else:
-                code, err = await _ours(home, repo / "sub", *args)
+                done = await ours_exec(home, repo / "sub", "say hi", *args, json_events=False)
+                code, err = done.code, done.stdout + done.stderr
             assert code == 0, err
             (request,) = fake.generating_requests()
             bodies.append({k: request.body[k] for k in ("reasoning", "text")})

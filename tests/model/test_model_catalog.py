@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from codex_lsp.model import ConfigRequest, load_settings
 from codex_lsp.model.catalog import (
     CATALOG_FILE,
@@ -36,20 +34,11 @@ from codex_lsp.model.catalog import (
 from codex_lsp.testing import (
     CODEX_KEY,
     FakeResponsesServer,
-    PeerNotInstalled,
     Script,
-    codex_binary,
     codex_models,
     make_codex_home,
 )
-from tests.model.codex_peer import codex_exec
-
-try:
-    codex_binary()
-    PEER = True
-except PeerNotInstalled:
-    PEER = False
-needs_codex = pytest.mark.skipif(not PEER, reason="the pinned Codex is not installed (make test installs it)")
+from tests.model.codex_peer import codex_exec, needs_codex
 
 SHIPPED: dict[str, Any] = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
 SLUGS = [entry["slug"] for entry in SHIPPED["models"]]

@@ -21,15 +21,8 @@ from codex_lsp.model import (
     ShellEnvironmentPolicy,
     load_permissions,
 )
-from codex_lsp.testing import PeerNotInstalled, codex_binary
-from tests.model.codex_peer import clean_env
-
-try:
-    codex_binary()
-    PEER = True
-except PeerNotInstalled:
-    PEER = False
-needs_codex = pytest.mark.skipif(not PEER, reason="the pinned Codex is not installed (make test installs it)")
+from codex_lsp.testing import codex_binary
+from tests.model.codex_peer import clean_env, needs_codex
 
 
 def write(path: Path, text: str) -> Path:

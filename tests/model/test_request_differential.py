@@ -45,17 +45,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from codex_lsp.testing import (
     FakeResponsesServer,
-    PeerNotInstalled,
     Script,
-    codex_binary,
     make_codex_home,
 )
 from tests.agent.exec_process import ours_exec
-from tests.model.codex_peer import codex_exec
+from tests.model.codex_peer import codex_exec, needs_codex
 
 REPO = Path(__file__).resolve().parents[2]
 PROMPT = "say hi"
@@ -79,12 +75,7 @@ CODEX_ONLY_PARTS = (
 """Text parts only one side sends, by design (module docstring): Codex's features codex-lsp does not have,
 and each side's own environment context."""
 
-try:
-    codex_binary()
-    PEER = True
-except PeerNotInstalled:
-    PEER = False
-pytestmark = pytest.mark.skipif(not PEER, reason="the pinned Codex is not installed (make test installs it)")
+pytestmark = needs_codex
 
 
 @dataclass(frozen=True)
