@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PEERS_STAMP := tests/peers/node_modules/.installed
+CLIENTS_STAMP := tests/clients/node_modules/.installed
 VSCODE_EXT := editors/vscode
 VSCODE_STAMP := $(VSCODE_EXT)/node_modules/.installed
 
@@ -27,6 +28,11 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 
 $(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
 	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Third-party editor clients the end-to-end tests drive (CodeMirror's LSP client, the ACP TypeScript SDK).
+$(CLIENTS_STAMP): tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(VSCODE_STAMP): $(VSCODE_EXT)/package.json $(VSCODE_EXT)/package-lock.json
@@ -65,11 +71,11 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(PEERS_STAMP) system-deps editor-deps vscode-ext
+test: lint $(PEERS_STAMP) $(CLIENTS_STAMP) system-deps editor-deps vscode-ext
 	CODEX_LSP_REQUIRE_SANDBOX=1 CODEX_LSP_REQUIRE_EDITORS=1 $(BIN)/pytest -q
 
 # Only the end-to-end tests in real editors (Neovim, VS Code): the quick loop while working on editors/.
-test-editors: $(DEV_STAMP) editor-deps vscode-ext
+test-editors: $(DEV_STAMP) $(CLIENTS_STAMP) editor-deps vscode-ext
 	CODEX_LSP_REQUIRE_EDITORS=1 $(BIN)/pytest -q -m editor
 
 bench: $(DEV_STAMP) $(PEERS_STAMP)
