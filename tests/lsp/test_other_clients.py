@@ -306,3 +306,23 @@ async def test_async_commands_can_be_chosen_either_way(tmp_path: Path, fake: Fak
         result = await ed.execute("codex.ask", {"prompt": "hello"})
         assert result["status"] == "started"
         await eventually(lambda: "Codex: Not waited for." in shown(ed))
+
+
+async def test_a_fix_for_an_inverted_diagnostic_reads_it_in_order(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """ALE's flake8 diagnostics without an end column end before they start; the fix still names
+    the span in order (and marks its line)."""
+    async with client(tmp_path, fake, generic()) as ed:
+        uri = ed.open("app.py")
+        load(fake, [patch(FIX), say("Fixed.")])
+        diagnostic = {
+            "range": {"start": {"line": 1, "character": 26}, "end": {"line": 1, "character": 23}},
+            "message": UNDEFINED.message,
+            "source": "flake8",
+        }
+        result = await execute(ed, "codex.fixDiagnostics", [{"uri": uri, "diagnostics": [diagnostic]}])
+        assert result["status"] == "completed", result
+        prompt = user_texts(fake)[-1]
+        assert "app.py 2:24-2:26: problem: F821 undefined name 'nam'" in prompt, prompt
+        assert "> 2 |     return 'hello ' + nam" in prompt
