@@ -219,13 +219,17 @@ class CodexAcpAgent:
         session.cancel()
 
     async def set_session_mode(self, session_id: str, mode_id: str, **kwargs: Any) -> SetSessionModeResponse:
-        self._session(session_id).set_mode(mode_id)
+        session = self._session(session_id)
+        session.set_mode(mode_id)
+        await session.stream.flush()  # the client hears of the change before the answer
         return SetSessionModeResponse()
 
     async def set_config_option(
         self, config_id: str, session_id: str, value: str | bool, **kwargs: Any
     ) -> SetSessionConfigOptionResponse:
-        options = self._session(session_id).set_config_option(config_id, value)
+        session = self._session(session_id)
+        options = session.set_config_option(config_id, value)
+        await session.stream.flush()
         return SetSessionConfigOptionResponse(config_options=options)
 
     def _session(self, session_id: str) -> AcpSession:
