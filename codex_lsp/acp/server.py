@@ -105,6 +105,7 @@ class CodexAcpAgent:
         self.sessions: dict[str, AcpSession] = {}
         self.client: Client | None = None
         self.capabilities: ClientCapabilities | None = None
+        self.client_info: Implementation | None = None
         self.signin = SignIn(codex_home or default_codex_home())
 
     def on_connect(self, conn: Client) -> None:
@@ -127,6 +128,7 @@ class CodexAcpAgent:
         **kwargs: Any,
     ) -> InitializeResponse:
         self.capabilities = client_capabilities
+        self.client_info = client_info
         if client_info is not None:
             log.info("client: %s %s", client_info.name, client_info.version)
         return InitializeResponse(
@@ -257,6 +259,7 @@ class CodexAcpAgent:
             codex_home=self.codex_home,
             mode=EditMode.AUTO,
             models=lambda model, effort: self._model(folder, model=model, effort=effort),
+            client_info=self.client_info,
         )
 
     def _settings(self, root: Path) -> AgentSettings:

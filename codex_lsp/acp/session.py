@@ -44,6 +44,7 @@ from acp.schema import (
     ClientCapabilities,
     ConfigOptionUpdate,
     CurrentModeUpdate,
+    Implementation,
     PromptResponse,
     SessionMode,
     SessionModeState,
@@ -52,7 +53,7 @@ from acp.schema import (
     Usage,
 )
 
-from codex_lsp.acp.editor import AcpEditor, EditorApplier, EditorWorkspace
+from codex_lsp.acp.editor import AcpEditor, EditorApplier, EditorWorkspace, files_through_editor
 from codex_lsp.acp.options import MODE, Choices, ConfigOption, chosen, config_options
 from codex_lsp.acp.permission import PermissionApprover
 from codex_lsp.acp.prompt import PromptBlock, prompt_text
@@ -130,9 +131,11 @@ class AcpSession:
         codex_home: Path | None = None,
         mode: EditMode = EditMode.AUTO,
         models: ModelFactory | None = None,
+        client_info: Implementation | None = None,
     ) -> None:
-        """``models`` builds the client for another model or effort chosen in the session's options
-        (without it, the options offer them but a choice keeps ``model``'s settings)."""
+        """``client_info`` is the client's ``initialize`` name (some clients' files are read on disk, see
+        :func:`~codex_lsp.acp.editor.files_through_editor`); ``models`` builds the client for another model
+        or effort chosen in the session's options (without it, a choice keeps ``model``'s settings)."""
         self.root = root
         self.mode = mode
         self.base_settings = settings
@@ -146,12 +149,11 @@ class AcpSession:
         """The reasoning effort chosen for the next prompts (``None``: the model's default)."""
         self.stream = UpdateStream(client, masking=lambda: self.agent.client.masking()[0])
         self.reporter = Reporter(self.stream, root)
-        fs = capabilities.fs if capabilities is not None else None
         self.editor: AcpEditor | None = None
         self.editor_workspace: EditorWorkspace | None = None
         self.workspace: Workspace
         self.applier: ChangeApplier
-        if fs is not None and fs.read_text_file and fs.write_text_file:
+        if files_through_editor(capabilities, client_info):
             self.editor = AcpEditor(client, "")
             self.workspace = self.editor_workspace = EditorWorkspace(root, self.editor)
             self.applier = EditorApplier(self.editor_workspace)
