@@ -4,8 +4,9 @@ reasoning effort for clients that read options only (CodeCompanion.nvim does), k
 Compared with Zed's codex-acp 0.16.0 (``session/new`` against the fake server, same throwaway home): it
 offers ``mode`` (category ``mode``, its own approval presets), ``model`` (``model``) and
 ``reasoning_effort`` (``thought_level``), all ``select``; ``session/set_config_option`` answers the whole
-set; ``session/set_mode`` sends a ``config_option_update``, but ``session/set_config_option`` of the mode
-sends no ``current_mode_update``, so a client that reads modes misses it. We keep its ids and categories,
+set; ``session/set_mode`` sends a ``config_option_update`` (and no ``current_mode_update``), but
+``session/set_config_option`` of the mode sends no ``current_mode_update``, so a client that reads modes
+misses it. We keep its ids and categories,
 offer our own modes under them, and report a mode change both ways whichever request made it.
 """
 
