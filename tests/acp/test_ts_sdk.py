@@ -6,9 +6,9 @@ with ``session/set_config_option``, a prompt whose scripted apply_patch asks for
 "allow once") and edits a file whose editor buffer holds an unsaved line (served by the client's
 ``fs/read_text_file``), then a second prompt cancelled with ``session/cancel``.
 
-Needs ``node`` (20 or later) on PATH and ``tests/clients/node_modules`` (``make test`` runs ``npm ci``
-there); without them the test is skipped with the command that installs them, or fails under
-``CODEX_LSP_REQUIRE_EDITORS=1``.
+Needs Node 20 or later (``node`` on PATH, else the editor tests' pinned Node) and
+``tests/clients/node_modules`` (``make test`` runs ``npm ci`` there); without them the test is skipped
+with the command that installs them, or fails under ``CODEX_LSP_REQUIRE_EDITORS=1``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from codex_lsp.testing import Script
 from tests.acp.harness import patch_call, say, setup, step
 from tests.acp.test_turns import silent_before_completion
 from tests.agent.harness import outputs, user_texts
-from tests.editors.deps import REPO_ROOT, EditorDepsMissing, editor_deps_unavailable
+from tests.editors.deps import REPO_ROOT, EditorDepsMissing, cache_dir, editor_deps_unavailable, pins
 
 pytestmark = [pytest.mark.editor, pytest.mark.timeout(90)]
 
@@ -42,19 +42,22 @@ UNSAVED = "# unsaved: typed in the editor, not on disk\n" + DISK
 PATCH = "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
 
 
+def _major(binary: str) -> int:
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout
+    match = re.match(r"v(\d+)\.", version.strip())
+    return int(match.group(1)) if match else 0
+
+
 def node() -> str:
-    """``node`` from PATH (20 or later), once the pinned SDK is installed; else skip (or fail) saying how."""
-    found = shutil.which("node")
-    if found is None:
-        editor_deps_unavailable(
-            EditorDepsMissing("no `node` on PATH (Node 20 or later; e.g. apt-get install nodejs)")
-        )
-    version = subprocess.run([found, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    match = re.match(r"v(\d+)\.", version)
-    if match is None or int(match.group(1)) < 20:
-        editor_deps_unavailable(
-            EditorDepsMissing(f"`node` on PATH is {version or 'unknown'}; Node 20+ needed")
-        )
+    """A Node 20 or later — ``node`` from PATH, else the pinned Node of the editor tests (``make
+    editor-deps``) — once the pinned SDK is installed; else skip (or fail) saying how to install them."""
+    candidates = [found] if (found := shutil.which("node")) else []
+    pinned = cache_dir() / f"node-{pins()['NODE_VERSION']}"
+    if (pinned / ".installed").is_file():
+        candidates.append(str(pinned / "bin" / "node"))
+    usable = [binary for binary in candidates if _major(binary) >= 20]
+    if not usable:
+        editor_deps_unavailable(EditorDepsMissing("no Node 20 or later on PATH; run `make editor-deps`"))
     if not SDK.is_file() or json.loads(SDK.read_text(encoding="utf-8"))["version"] != SDK_VERSION:
         editor_deps_unavailable(
             EditorDepsMissing(
@@ -62,7 +65,7 @@ def node() -> str:
                 "(or `cd tests/clients && npm ci`)"
             )
         )
-    return found
+    return usable[0]
 
 
 async def run_client(node_bin: str, config: dict[str, Any]) -> dict[str, Any]:
