@@ -1,0 +1,282 @@
+"""Codex in a real Vim 9 with ALE 3.3 (Debian's vim and vim-ale), beside flake8, end to end.
+
+Vim runs in a tmux terminal and is configured with the README's own snippet (section "Vim + ALE"), so what
+the README tells people to write is what runs here; the test types what a person types (``:ALENext``,
+``:ALECodeAction``, a number and Enter at ALE's menu, ``:CodexAsk ...``) and reads the screen and Vim's
+state back (tests/editors/ale_driver.py). codex-lsp talks to the fake Responses server through a
+throwaway CODEX_HOME.
+
+ALE 3.3 as a client, as met here: its ``initialize`` has no ``clientInfo`` and declares
+``workspace.applyEdit: false``, no ``workspace/configuration``, no ``window`` capabilities (no work-done
+progress, no ``showDocument``) and no ``experimental.codex``. Its code-action request has no
+``triggerKind``, always a range at least one character wide, and carries the diagnostic ALE knows at the
+cursor only when the cursor is on the start of a word — with ``end`` at line 0 when the linter gave no end
+(flake8), so its range is inverted. It shows ``window/showMessage`` of at most the severity
+``g:ale_lsp_show_message_severity`` (``error`` by default): ``echo`` for a short one-line message (not kept
+in ``:messages``), its preview window for a longer one. It never shows a command's result or error, and
+cannot send ``$/cancelRequest``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_lsp.testing import Script
+from tests.editors.ale_driver import Vim, ale_version
+from tests.editors.background import HostedFake
+from tests.editors.deps import EditorDepsMissing, editor_deps_unavailable, vim_ale_deps
+from tests.editors.emacs_driver import processes_with_env
+from tests.lsp.harness import KEY, write_codex_home
+from tests.readme import fenced_blocks, section
+
+SOURCE = '"""Greeting."""\n\nimport os\n\nprint("hi")\n'
+FIXED = '"""Greeting."""\n\nprint("hi")\n'
+FLAKE8 = "'os' imported but unused"
+FIX_TITLE = f"Fix with Codex: F401 {FLAKE8}"
+LINE_TITLE = "Codex: fix the problems on this line"
+SELECTION_ACTIONS = ["Codex: explain this code", "Codex: add docstrings", "Codex: write tests for this code"]
+DISK = "'initialization_options': {'codex': {'editFallback': 'disk'}},"
+REFUSAL = "Codex: this editor cannot apply edits"
+
+
+@pytest.fixture(scope="module")
+def ale() -> str:
+    """The vim-ale version (the tests skip, or fail under make test, without Vim, ALE, flake8 and tmux)."""
+    try:
+        vim_ale_deps()
+    except EditorDepsMissing as error:
+        editor_deps_unavailable(error)
+    return ale_version()
+
+
+def readme_vimrc() -> str:
+    """The README's Vim + ALE snippet, as a person pastes it into their vimrc."""
+    (snippet,) = fenced_blocks(section("Vim + ALE"), "vim")
+    return snippet
+
+
+@dataclass
+class Session:
+    """One test's surroundings: the project (a git repository), the Codex home, the fake model, Vims."""
+
+    root: Path
+    tmp: Path
+    codex_home: Path
+    fake: HostedFake
+    vims: list[Vim]
+
+    def vim(self, file: str, *, vimrc: str | None = None) -> Vim:
+        """Vim on ``file`` of the project, configured with ``vimrc`` (default: the README's snippet)."""
+        env = {
+            "CODEX_HOME": str(self.codex_home),
+            "CODEX_LSP_STATE_DIR": str(self.tmp / "codex-state"),
+            "CODEX_LSP_TEST_KEY": KEY,
+            "OPENAI_API_KEY": "",
+            "CODEX_API_KEY": "",
+        }
+        home = self.tmp / f"vim-home-{len(self.vims)}"
+        vim = Vim.start(home, readme_vimrc() if vimrc is None else vimrc, cwd=self.root, file=file, env=env)
+        self.vims.append(vim)
+        return vim
+
+    def requests(self, *, prewarm: bool = False) -> list[str]:
+        """What the model was sent, one JSON text per generating request (and prewarm if ``prewarm``)."""
+        return self.fake.read(
+            lambda s: [
+                json.dumps(r.effective_input) for r in (s.requests if prewarm else s.generating_requests())
+            ]
+        )
+
+
+@pytest.fixture
+def session(ale: str, fake_responses: HostedFake, tmp_path: Path) -> Iterator[Session]:
+    root = tmp_path / "project"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True, timeout=30)
+    codex_home = tmp_path / "codex-home"
+    write_codex_home(codex_home, fake_responses.server)
+    session = Session(root, tmp_path, codex_home, fake_responses, [])
+    yield session
+    for vim in session.vims:
+        vim.close()
+    left = processes_with_env("CODEX_HOME", str(codex_home))
+    for pid in left:  # ours: they carry this test's CODEX_HOME
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert left == [], "codex-lsp outlived Vim"
+
+
+def script(*turns: list[list[dict[str, Any]]]) -> Script:
+    """A fake-model script: each turn a list of steps, each step the model's output items."""
+    return Script.model_validate({"turns": [{"requests": [{"output": s} for s in t]} for t in turns]})
+
+
+def patch(path: str, body: str) -> dict[str, Any]:
+    """An apply_patch call updating ``path`` with the hunk ``body``."""
+    text = f"*** Begin Patch\n*** Update File: {path}\n@@\n{body}*** End Patch\n"
+    return {"type": "custom_tool_call", "name": "apply_patch", "input": text}
+
+
+def say(text: str) -> dict[str, Any]:
+    return {"type": "message", "text": text, "phase": "final_answer"}
+
+
+def open_with_flake8_problem(session: Session, vimrc: str | None = None) -> Vim:
+    (session.root / "app.py").write_text(SOURCE)
+    vim = session.vim("app.py", vimrc=vimrc)
+    vim.wait_until("len(CodexTestProblems('app.py'))", "flake8's problem in ALE")
+    return vim
+
+
+def code_action_menu(vim: Vim, ex: str = "ALECodeAction") -> list[str]:
+    """Run ``:ALECodeAction`` (or ``ex``) and return the titles of ALE's numbered menu, in order."""
+    vim.command(ex)
+    vim.wait_screen(r"^Type number and <Enter> \(empty cancels\):\s*\Z", "ALE's code-action menu")
+    screen = vim.screen()
+    menu = screen[screen.rindex("Code Fixes:") :]
+    return re.findall(r"^\d+\) (.*?)\s*$", menu, re.MULTILINE)
+
+
+def pick(vim: Vim, menu: list[str], title: str) -> None:
+    """Type the number of ``title`` and Enter at ALE's menu."""
+    vim.type(str(menu.index(title) + 1))
+    vim.keys("Enter")
+
+
+def code_action_requests(vim: Vim) -> list[dict[str, Any]]:
+    return [m["params"] for d, m in vim.lsp_messages() if m.get("method") == "textDocument/codeAction"]
+
+
+def shown(vim: Vim) -> str:
+    """What ALE shows of the server's messages: the screen, and the text of its preview windows."""
+    previews = vim.state("app.py")["previews"]
+    return vim.screen() + "\n".join("\n".join(lines) for lines in previews)
+
+
+# --- the tests ---
+
+
+def test_fix_is_offered_for_flake8s_problem_and_refused_clearly_without_an_edit_fallback(
+    session: Session,
+) -> None:
+    vimrc = readme_vimrc()
+    assert DISK in vimrc
+    vim = open_with_flake8_problem(session, vimrc.replace(DISK, ""))
+    (problem,) = vim.problems("app.py")
+    assert (problem["lnum"], problem["col"], problem["code"], problem["text"]) == (3, 1, "F401", FLAKE8)
+    assert problem["end_lnum"] is None  # flake8 gives no end: ALE sends end before start (item 3)
+
+    # The cursor inside a word: ALE sends no diagnostic, and a one-character range with no triggerKind.
+    vim.command("ALENext")
+    vim.keys("l")
+    menu = code_action_menu(vim)
+    assert menu[0] == LINE_TITLE, menu  # item 2: no triggerKind counts as invoked
+    vim.keys("Enter")  # empty cancels
+    # On the first character of the problem (where :ALENext puts it) ALE sends flake8's diagnostic.
+    vim.command("ALENext")
+    menu = code_action_menu(vim)
+    assert menu[0] == FIX_TITLE, menu  # item 3: the inverted range is not dropped
+
+    inside, at_start = code_action_requests(vim)
+    for request in (inside, at_start):
+        assert "triggerKind" not in request["context"]
+    assert inside["context"]["diagnostics"] == []
+    assert inside["range"] == {"start": {"line": 2, "character": 0}, "end": {"line": 2, "character": 6}}
+    (diagnostic,) = at_start["context"]["diagnostics"]
+    assert diagnostic["range"] == {"start": {"line": 2, "character": 0}, "end": {"line": 0, "character": 0}}
+
+    pick(vim, menu, FIX_TITLE)
+    vim.wait_for(lambda: REFUSAL in shown(vim), "the refusal in Vim")  # item 1
+    message = shown(vim)
+    assert "codex.editFallback" in message
+    assert "Error:codex: " + REFUSAL in message.replace("\n", "")
+    assert session.requests(prewarm=True) == []  # refused up front: nothing reached the model server
+    assert (session.root / "app.py").read_text() == SOURCE
+    assert vim.state("app.py")["text"] == SOURCE
+
+    # What ALE 3.3 declares, as it says it.
+    ((_, initialize), *_) = [(d, m) for d, m in vim.lsp_messages() if m.get("method") == "initialize"]
+    params = initialize["params"]
+    assert "clientInfo" not in params
+    assert params["initializationOptions"] == {}
+    capabilities = params["capabilities"]
+    assert capabilities["workspace"]["applyEdit"] is False
+    assert capabilities["workspace"]["configuration"] is False
+    assert "window" not in capabilities
+    assert "experimental" not in capabilities
+    refused = [m for d, m in vim.lsp_messages() if d == "received" and "error" in m]
+    assert [m["error"]["code"] for m in refused] == [-32803]
+
+
+def test_fix_with_the_disk_fallback_writes_the_file_and_vim_reloads_it(session: Session) -> None:
+    session.fake.load(script([[patch("app.py", '-import os\n-\n print("hi")\n')], [say("Removed it.")]]))
+    vim = open_with_flake8_problem(session)
+    vim.command("ALENext")
+    menu = code_action_menu(vim)
+    pick(vim, menu, FIX_TITLE)
+    vim.wait_for(lambda: (session.root / "app.py").read_text() == FIXED, "Codex to write app.py")
+    vim.wait_for(lambda: "Codex: Removed it." in shown(vim), "the turn's answer in Vim")
+    assert vim.state("app.py")["text"] == SOURCE  # Vim has not looked at the disk yet
+    said = [m["params"] for d, m in vim.lsp_messages() if m.get("method") == "window/showMessage"]
+    assert {"type": 3, "message": "Codex changed app.py on disk"} in said, said
+    vim.command("checktime")
+    vim.wait_until(f"CodexTestState('app.py').text ==# {json.dumps(FIXED)}", "Vim to reload app.py")
+    assert vim.state("app.py")["modified"] == 0
+    vim.wait_until("empty(CodexTestProblems('app.py'))", "flake8 to find nothing left")
+    (first, *_) = [r for r in session.requests() if "imported but unused" in r]
+    assert FLAKE8.replace("'", "\\u0027") in first or FLAKE8 in first  # flake8's words reached the model
+
+
+def test_ask_and_explain_show_their_answers_in_vim(session: Session) -> None:
+    long_answer = "\n".join(f"Line {n} of the explanation." for n in range(1, 9))
+    session.fake.load(script([[say("It prints hi.")]], [[say(long_answer)]]))
+    (session.root / "app.py").write_text(SOURCE)
+    vim = session.vim("app.py")
+    vim.command("CodexAsk what does this file print?")
+    vim.wait_screen(r"Info:codex: Codex: It prints hi\.", "the short answer on the command line")
+
+    # A selection, then :'<,'>ALECodeAction: the refactor actions; "explain" answers at length.
+    vim.command("5")
+    vim.keys("V")
+    menu = code_action_menu(vim, "ALECodeAction")  # typing ':' in Visual mode inserts '<,'>
+    assert menu == SELECTION_ACTIONS, menu
+    pick(vim, menu, "Codex: explain this code")
+    preview = vim.wait_until(
+        "filter(CodexTestState('app.py').previews, {_, p -> join(p) =~# 'Line 8 of'})",
+        "the long answer in ALE's preview window",
+    )
+    assert "\n".join(preview[0]).endswith(long_answer)
+    asked, explained = [json.loads(r) for r in session.requests()]
+    assert "what does this file print?" in json.dumps(asked)
+    assert 'print(\\"hi\\")' in json.dumps(explained) or "print" in json.dumps(explained)
+
+
+def test_codex_stop_interrupts_a_running_turn(session: Session) -> None:
+    slow = {"output": [say("Thinking it over. " * 40), patch("app.py", "-import os\n")]}
+    session.fake.load(
+        Script.model_validate({"turns": [{"requests": [{**slow, "delay_ms": 50, "chunk_size": 4}]}]})
+    )
+    (session.root / "app.py").write_text(SOURCE)
+    vim = session.vim("app.py")
+    vim.command("CodexAsk rewrite this file")
+    vim.wait_for(session.requests, "the turn to reach the model")
+    vim.command("CodexStop")
+    answers = vim.wait_for(
+        lambda: [m for d, m in vim.lsp_messages() if d == "received" and "interrupted" in json.dumps(m)],
+        "the interrupted turn's answer",
+    )
+    results = [m["result"] for m in answers if isinstance(m.get("result"), dict) and "status" in m["result"]]
+    assert [r["status"] for r in results] == ["interrupted"], answers
+    assert (session.root / "app.py").read_text() == SOURCE
+    assert len(session.requests()) == 1
