@@ -43,7 +43,7 @@ from tests.readme import fenced_blocks, section
 SOURCE = '"""Greeting."""\n\nimport os\n\nprint("hi")\n'
 FIXED = '"""Greeting."""\n\nprint("hi")\n'
 FLAKE8 = "'os' imported but unused"
-FIX_TITLE = f"Fix with Codex: F401 {FLAKE8}"
+FIX_TITLE = f"Fix with Codex: {FLAKE8}"
 LINE_TITLE = "Codex: fix the problems on this line"
 SELECTION_ACTIONS = ["Codex: explain this code", "Codex: add docstrings", "Codex: write tests for this code"]
 DISK = "'initialization_options': {'codex': {'editFallback': 'disk'}},"
