@@ -183,8 +183,8 @@ def test_fix_is_offered_for_flake8s_problem_and_refused_clearly_without_an_edit_
     menu = code_action_menu(vim)
     assert menu[0] == LINE_TITLE, menu  # item 2: no triggerKind counts as invoked
     vim.keys("Enter")  # empty cancels
-    # On the first character of the problem (where :ALENext puts it) ALE sends flake8's diagnostic.
-    vim.command("ALENext")
+    # On the first character of the problem (where :ALEFirst puts it) ALE sends flake8's diagnostic.
+    vim.command("ALEFirst")
     menu = code_action_menu(vim)
     assert menu[0] == FIX_TITLE, menu  # item 3: the inverted range is not dropped
 
@@ -229,7 +229,7 @@ def test_fix_with_the_disk_fallback_writes_the_file_and_vim_reloads_it(session: 
     vim.wait_for(lambda: "Codex: Removed it." in shown(vim), "the turn's answer in Vim")
     assert vim.state("app.py")["text"] == SOURCE  # Vim has not looked at the disk yet
     said = [m["params"] for d, m in vim.lsp_messages() if m.get("method") == "window/showMessage"]
-    assert {"type": 3, "message": "Codex changed app.py on disk"} in said, said
+    assert any(s["type"] == 3 and s["message"].startswith("Codex changed app.py on disk") for s in said), said
     vim.command("checktime")
     vim.wait_until(f"CodexTestState('app.py').text ==# {json.dumps(FIXED)}", "Vim to reload app.py")
     assert vim.state("app.py")["modified"] == 0
@@ -250,7 +250,7 @@ def test_ask_and_explain_show_their_answers_in_vim(session: Session) -> None:
     vim.command("5")
     vim.keys("V")
     menu = code_action_menu(vim, "ALECodeAction")  # typing ':' in Visual mode inserts '<,'>
-    assert menu == SELECTION_ACTIONS, menu
+    assert menu[-3:] == SELECTION_ACTIONS, menu
     pick(vim, menu, "Codex: explain this code")
     preview = vim.wait_until(
         "filter(CodexTestState('app.py').previews, {_, p -> join(p) =~# 'Line 8 of'})",
@@ -278,5 +278,7 @@ def test_codex_stop_interrupts_a_running_turn(session: Session) -> None:
     )
     results = [m["result"] for m in answers if isinstance(m.get("result"), dict) and "status" in m["result"]]
     assert [r["status"] for r in results] == ["interrupted"], answers
+    vim.wait_screen(r"^Codex: stopped 1 turn\(s\)", "what :CodexStop says")
     assert (session.root / "app.py").read_text() == SOURCE
-    assert len(session.requests()) == 1
+    assert vim.state("app.py")["text"] == SOURCE
+    assert len(session.requests()) == 1  # nothing further reached the model
