@@ -154,8 +154,9 @@ def pick(vim: Vim, menu: list[str], title: str) -> None:
     vim.keys("Enter")
 
 
-def code_action_requests(vim: Vim) -> list[dict[str, Any]]:
-    return [m["params"] for d, m in vim.lsp_messages() if m.get("method") == "textDocument/codeAction"]
+def sent(vim: Vim, method: str) -> list[dict[str, Any]]:
+    """The params of every ``method`` message ALE sent codex-lsp, in order."""
+    return [m["params"] for d, m in vim.lsp_messages() if d == "sent" and m.get("method") == method]
 
 
 def shown(vim: Vim) -> str:
@@ -188,7 +189,7 @@ def test_fix_is_offered_for_flake8s_problem_and_refused_clearly_without_an_edit_
     menu = code_action_menu(vim)
     assert menu[0] == FIX_TITLE, menu  # item 3: the inverted range is not dropped
 
-    inside, at_start = code_action_requests(vim)
+    inside, at_start = sent(vim, "textDocument/codeAction")
     for request in (inside, at_start):
         assert "triggerKind" not in request["context"]
     assert inside["context"]["diagnostics"] == []
@@ -282,3 +283,43 @@ def test_codex_stop_interrupts_a_running_turn(session: Session) -> None:
     assert (session.root / "app.py").read_text() == SOURCE
     assert vim.state("app.py")["text"] == SOURCE
     assert len(session.requests()) == 1  # nothing further reached the model
+
+
+def test_the_disk_fallback_leaves_a_file_with_unsaved_changes_alone(session: Session) -> None:
+    session.fake.load(
+        script([[patch("app.py", '-import os\n-\n print("hi")\n')], [say("I could not change app.py.")]])
+    )
+    vim = open_with_flake8_problem(session)
+    vim.wait_for(lambda: sent(vim, "textDocument/didOpen"), "ALE to open app.py in codex-lsp")
+    vim.keys("G", "o")
+    vim.type("# a draft")
+    vim.keys("Escape")
+    drafted = SOURCE + "# a draft\n"
+    vim.wait_for(  # ALE lints the changed buffer, and tells codex-lsp its text on the way
+        lambda: drafted in [p["contentChanges"][-1]["text"] for p in sent(vim, "textDocument/didChange")],
+        "ALE to send the unsaved text",
+    )
+    vim.command("ALEFirst")
+    pick(vim, code_action_menu(vim), FIX_TITLE)
+    vim.wait_for(lambda: "Codex: I could not change app.py." in shown(vim), "the turn's answer")
+    assert (session.root / "app.py").read_text() == SOURCE
+    state = vim.state("app.py")
+    assert (state["text"], state["modified"]) == (drafted, 1)
+    _, told = session.requests()  # the model heard why its patch did not land
+    assert "unsaved" in told
+
+
+def test_the_diff_fallback_shows_the_change_and_writes_nothing(session: Session) -> None:
+    session.fake.load(
+        script([[patch("app.py", '-import os\n-\n print("hi")\n')], [say("This removes the import.")]])
+    )
+    vim = open_with_flake8_problem(session, readme_vimrc().replace("'disk'", "'diff'"))
+    vim.command("ALEFirst")
+    pick(vim, code_action_menu(vim), FIX_TITLE)
+    preview = vim.wait_until(
+        "filter(CodexTestState('app.py').previews, {_, p -> join(p, \"\\n\") =~# '\\n-import os'})",
+        "the diff in ALE's preview window",
+    )
+    assert "+++ b/app.py" in "\n".join(preview[0])
+    assert (session.root / "app.py").read_text() == SOURCE
+    assert vim.state("app.py")["text"] == SOURCE
