@@ -126,11 +126,17 @@ class Vim:
         """Start ``vim -N -u VIMRC FILE`` in ``cwd``: the harness first, then ``vimrc`` (the test's)."""
         tools = vim_ale_deps()
         home.mkdir(parents=True, exist_ok=True)
-        rc, chlog = home / "vimrc", home / "channel.log"
+        rc, chlog, echoed = home / "vimrc", home / "channel.log", home / "echoed.log"
         rc.write_text(f"source {HARNESS}\n{vimrc}\n", encoding="utf-8")
         channel = _Channel()
         environment = isolated_env(
-            home, {**(env or {}), "CODEX_TEST_PORT": str(channel.port), "CODEX_TEST_CHLOG": str(chlog)}
+            home,
+            {
+                **(env or {}),
+                "CODEX_TEST_PORT": str(channel.port),
+                "CODEX_TEST_CHLOG": str(chlog),
+                "CODEX_TEST_ECHOED": str(echoed),
+            },
         )
         environment.pop("TMUX", None)
         environment["TERM"] = "xterm-256color"
@@ -188,6 +194,10 @@ class Vim:
     def problems(self, name: str) -> list[dict[str, Any]]:
         """ALE's problems for buffer ``name`` (``lnum``, ``col``, ``code``, ``text``, ``linter``...)."""
         return list(self.eval(f"CodexTestProblems({vim_string(name)})"))
+
+    def echoed(self) -> str:
+        """Everything Vim wrote to its message area so far (``echo`` included), in order."""
+        return str(self.eval("CodexTestEchoed()"))
 
     def screen(self) -> str:
         """What the terminal shows now, one line per row."""

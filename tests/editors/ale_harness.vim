@@ -12,6 +12,17 @@ set noswapfile nomore shortmess+=I
 set hidden
 
 call ch_logfile($CODEX_TEST_CHLOG, 'w')
+" Everything Vim writes to its message area (echo included, which :messages does not keep) also goes to
+" $CODEX_TEST_ECHOED, so a message that was shown and then replaced by the next one is still on record.
+execute 'redir >> ' . fnameescape($CODEX_TEST_ECHOED)
+
+" What Vim wrote to its message area so far (closing the file flushes it; recording goes on after).
+function! CodexTestEchoed() abort
+    redir END
+    let l:text = join(readfile($CODEX_TEST_ECHOED), "\n")
+    execute 'redir >> ' . fnameescape($CODEX_TEST_ECHOED)
+    return l:text
+endfunction
 let g:codex_test_channel = ch_open('127.0.0.1:' . $CODEX_TEST_PORT, {'mode': 'json', 'waittime': 10000})
 
 " What the test reads: the buffer of `name` (text and modified flag), where the cursor is, the windows of

@@ -139,13 +139,22 @@ def open_with_flake8_problem(session: Session, vimrc: str | None = None) -> Vim:
     return vim
 
 
+MENU_PROMPT = r"^Type number and <Enter> \(empty cancels\):\s*\Z"
+
+
 def code_action_menu(vim: Vim, ex: str = "ALECodeAction") -> list[str]:
     """Run ``:ALECodeAction`` (or ``ex``) and return the titles of ALE's numbered menu, in order."""
+    assert not re.search(MENU_PROMPT, vim.screen(), re.MULTILINE), "a menu is still open"
     vim.command(ex)
-    vim.wait_screen(r"^Type number and <Enter> \(empty cancels\):\s*\Z", "ALE's code-action menu")
-    screen = vim.screen()
+    screen = vim.wait_screen(MENU_PROMPT, "ALE's code-action menu").string
     menu = screen[screen.rindex("Code Fixes:") :]
     return re.findall(r"^\d+\) (.*?)\s*$", menu, re.MULTILINE)
+
+
+def cancel_menu(vim: Vim) -> None:
+    """Answer ALE's menu with an empty line (which cancels it) and wait for the menu to go."""
+    vim.keys("Enter")
+    vim.wait_for(lambda: not re.search(MENU_PROMPT, vim.screen(), re.MULTILINE), "the menu to close")
 
 
 def pick(vim: Vim, menu: list[str], title: str) -> None:
@@ -160,9 +169,13 @@ def sent(vim: Vim, method: str) -> list[dict[str, Any]]:
 
 
 def shown(vim: Vim) -> str:
-    """What ALE shows of the server's messages: the screen, and the text of its preview windows."""
+    """What ALE showed of the server's messages: the screen, its preview windows and every echo so far.
+
+    A short message is an ``echo``, which the next echo replaces (ALE's own, for the problem under the
+    cursor, among them) and ``:messages`` does not keep; Vim's record of its message area has it.
+    """
     previews = vim.state("app.py")["previews"]
-    return vim.screen() + "\n".join("\n".join(lines) for lines in previews)
+    return "\n".join([vim.screen(), *("\n".join(lines) for lines in previews), vim.echoed()])
 
 
 # --- the tests ---
@@ -183,7 +196,7 @@ def test_fix_is_offered_for_flake8s_problem_and_refused_clearly_without_an_edit_
     vim.keys("l")
     menu = code_action_menu(vim)
     assert menu[0] == LINE_TITLE, menu  # item 2: no triggerKind counts as invoked
-    vim.keys("Enter")  # empty cancels
+    cancel_menu(vim)
     # On the first character of the problem (where :ALEFirst puts it) ALE sends flake8's diagnostic.
     vim.command("ALEFirst")
     menu = code_action_menu(vim)
@@ -221,22 +234,33 @@ def test_fix_is_offered_for_flake8s_problem_and_refused_clearly_without_an_edit_
 
 
 def test_fix_with_the_disk_fallback_writes_the_file_and_vim_reloads_it(session: Session) -> None:
-    session.fake.load(script([[patch("app.py", '-import os\n-\n print("hi")\n')], [say("Removed it.")]]))
+    greeted = FIXED + 'print("bye")\n'
+    session.fake.load(
+        script(
+            [[patch("app.py", '-import os\n-\n print("hi")\n')], [say("Removed it.")]],
+            [[patch("app.py", ' print("hi")\n+print("bye")\n')], [say("Added it.")]],
+        )
+    )
     vim = open_with_flake8_problem(session)
     vim.command("ALENext")
     menu = code_action_menu(vim)
     pick(vim, menu, FIX_TITLE)
     vim.wait_for(lambda: (session.root / "app.py").read_text() == FIXED, "Codex to write app.py")
     vim.wait_for(lambda: "Codex: Removed it." in shown(vim), "the turn's answer in Vim")
+    assert "Info:codex: Codex changed app.py on disk" in shown(vim)
     assert vim.state("app.py")["text"] == SOURCE  # Vim has not looked at the disk yet
-    said = [m["params"] for d, m in vim.lsp_messages() if m.get("method") == "window/showMessage"]
-    assert any(s["type"] == 3 and s["message"].startswith("Codex changed app.py on disk") for s in said), said
     vim.command("checktime")
     vim.wait_until(f"CodexTestState('app.py').text ==# {json.dumps(FIXED)}", "Vim to reload app.py")
     assert vim.state("app.py")["modified"] == 0
     vim.wait_until("empty(CodexTestProblems('app.py'))", "flake8 to find nothing left")
-    (first, *_) = [r for r in session.requests() if "imported but unused" in r]
-    assert FLAKE8.replace("'", "\\u0027") in first or FLAKE8 in first  # flake8's words reached the model
+    (fix, *_) = session.requests()
+    assert FLAKE8 in fix  # flake8's words reached the model
+
+    # :CodexAsk reloads what its turn changed by itself (the README's handler runs :checktime).
+    vim.command("CodexAsk say bye at the end")
+    vim.wait_until(f"CodexTestState('app.py').text ==# {json.dumps(greeted)}", "Vim to reload app.py")
+    assert (session.root / "app.py").read_text() == greeted
+    assert vim.state("app.py")["modified"] == 0
 
 
 def test_ask_and_explain_show_their_answers_in_vim(session: Session) -> None:
@@ -273,12 +297,18 @@ def test_codex_stop_interrupts_a_running_turn(session: Session) -> None:
     vim.command("CodexAsk rewrite this file")
     vim.wait_for(session.requests, "the turn to reach the model")
     vim.command("CodexStop")
-    answers = vim.wait_for(
-        lambda: [m for d, m in vim.lsp_messages() if d == "received" and "interrupted" in json.dumps(m)],
-        "the interrupted turn's answer",
-    )
-    results = [m["result"] for m in answers if isinstance(m.get("result"), dict) and "status" in m["result"]]
-    assert [r["status"] for r in results] == ["interrupted"], answers
+    (ask,) = sent(vim, "workspace/executeCommand")[:1]
+    assert ask["command"] == "codex.ask"
+
+    def turn_results() -> list[dict[str, Any]]:
+        return [
+            m["result"]
+            for d, m in vim.lsp_messages()
+            if d == "received" and isinstance(m.get("result"), dict) and "status" in m["result"]
+        ]
+
+    (result,) = vim.wait_for(turn_results, "the ask's answer")
+    assert result["status"] == "interrupted"
     vim.wait_screen(r"^Codex: stopped 1 turn\(s\)", "what :CodexStop says")
     assert (session.root / "app.py").read_text() == SOURCE
     assert vim.state("app.py")["text"] == SOURCE
