@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any, Self
 
 from tests.editors.deps import vim_ale_deps
+from tests.editors.emacs_driver import processes_with_env
 from tests.editors.nvim_driver import isolated_env
-from tests.editors.processes import descendant_groups, group_members
+from tests.editors.processes import descendant_groups
 
 __all__ = ["WAIT", "Vim", "VimTimeout", "ale_version", "vim_string"]
 
@@ -263,7 +264,11 @@ class Vim:
 
     def report(self) -> str:
         """The screen, Vim's records and the end of the language-server traffic (for a failure message)."""
-        parts = [f"--- screen ---\n{self.screen().rstrip()}"]
+        parts = []
+        try:
+            parts.append(f"--- screen ---\n{self.screen().rstrip()}")
+        except subprocess.SubprocessError:
+            parts.append("--- screen ---\n(tmux is gone: Vim has exited)")
         with contextlib.suppress(Exception):
             state = self.eval("CodexTestState('%')", timeout=2)
             parts.append(f"--- messages ---\n{state['messages'].strip()}")
@@ -281,7 +286,11 @@ class Vim:
     # --- ending ---
 
     def close(self) -> None:
-        """End tmux, Vim and everything Vim started (language servers and linters included)."""
+        """End tmux, Vim and everything Vim started (language servers and linters included).
+
+        Every one of them inherited ``CODEX_TEST_CHLOG`` (this Vim's own log path), so whatever is left,
+        even a job started while tmux went down, is found by its environment and killed.
+        """
         groups: set[int] = set()
         if self._pids is not None:
             server, pane = self._pids
@@ -293,7 +302,12 @@ class Vim:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(group, signal.SIGKILL)
         deadline = time.monotonic() + 5
-        while any(group_members(g) for g in groups) and time.monotonic() < deadline:
+        while left := processes_with_env("CODEX_TEST_CHLOG", str(self.chlog)):
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            if time.monotonic() > deadline:
+                break
             time.sleep(0.02)  # SIGKILLed processes take a moment to exit
 
 

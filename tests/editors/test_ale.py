@@ -111,10 +111,12 @@ def session(ale: str, fake_responses: HostedFake, tmp_path: Path) -> Iterator[Se
     for vim in session.vims:
         vim.close()
     left = processes_with_env("CODEX_HOME", str(codex_home))
+    commands = []
     for pid in left:  # ours: they carry this test's CODEX_HOME
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(OSError):
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
             os.kill(pid, signal.SIGKILL)
-    assert left == [], "codex-lsp outlived Vim"
+    assert commands == [], "codex-lsp outlived Vim"
 
 
 def script(*turns: list[list[dict[str, Any]]]) -> Script:
@@ -314,6 +316,12 @@ def test_codex_stop_interrupts_a_running_turn(session: Session) -> None:
     assert vim.state("app.py")["text"] == SOURCE
     assert len(session.requests()) == 1  # nothing further reached the model
 
+    # Quitting Vim as a person does ends codex-lsp too (ALE stops its servers; stdin closes).
+    vim.command("qa!")
+    vim.wait_for(
+        lambda: not processes_with_env("CODEX_HOME", str(session.codex_home)), "codex-lsp to exit with Vim"
+    )
+
 
 def test_the_disk_fallback_leaves_a_file_with_unsaved_changes_alone(session: Session) -> None:
     session.fake.load(
@@ -336,7 +344,7 @@ def test_the_disk_fallback_leaves_a_file_with_unsaved_changes_alone(session: Ses
     state = vim.state("app.py")
     assert (state["text"], state["modified"]) == (drafted, 1)
     _, told = session.requests()  # the model heard why its patch did not land
-    assert "unsaved" in told
+    assert "app.py has changes the editor has not saved" in told
 
 
 def test_the_diff_fallback_shows_the_change_and_writes_nothing(session: Session) -> None:
