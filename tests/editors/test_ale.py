@@ -257,6 +257,9 @@ def test_fix_with_the_disk_fallback_writes_the_file_and_vim_reloads_it(session: 
     vim.wait_until("empty(CodexTestProblems('app.py'))", "flake8 to find nothing left")
     (fix, *_) = session.requests()
     assert FLAKE8 in fix  # flake8's words reached the model
+    # Nothing ALE did not ask for: no edit requests, progress, documents to show or streamed events.
+    methods = {m["method"] for d, m in vim.lsp_messages() if d == "received" and "method" in m}
+    assert methods == {"window/logMessage", "window/showMessage"}, methods
 
     # :CodexAsk reloads what its turn changed by itself (the README's handler runs :checktime).
     vim.command("CodexAsk say bye at the end")
