@@ -60,7 +60,6 @@ __all__ = ["DATA_KEY", "lazy", "resolve_action", "setup"]
 DATA_KEY = "codexResolve"
 """The key of a lazy action's ``data``: ``{"command": ..., "arguments": [...]}``."""
 _PARSERS = {ASK: parse_ask, FIX: parse_fix}
-_MAX_ANSWER = 500
 
 
 def lazy(action: types.CodeAction) -> types.CodeAction:
@@ -107,8 +106,7 @@ def _reviewing(agent: Agent) -> Agent:
 
 
 def _answer(result: TurnResult) -> str:
-    text = " ".join(result.message.split())
-    return text if len(text) <= _MAX_ANSWER else text[: _MAX_ANSWER - 1] + "…"
+    return result.message.strip()
 
 
 def _edit(server: CodexServer, host: Host, result: TurnResult, label: str) -> tuple[Any, str | None]:
