@@ -45,11 +45,12 @@ from tests.readme import fenced_blocks, section
 SECTION = "A browser editor: CodeMirror 6 over --ws"
 CLIENTS = REPO_ROOT / "tests" / "clients" / "node_modules"
 ESBUILD = CLIENTS / ".bin" / "esbuild"
-APP = "def greet(name):\n    return 'hello ' + nam\n"
-FIXED = "def greet(name):\n    return 'hello ' + name\n"
+APP = "def greet(name):\n    return '👋 hello ' + nam\n"
+"""An emoji before the fix: two UTF-16 units, one code point (the client counts UTF-16, declaring nothing)."""
+FIXED = "def greet(name):\n    return '👋 hello ' + name\n"
 FIX = (
-    "*** Begin Patch\n*** Update File: app.py\n@@\n-    return 'hello ' + nam\n"
-    "+    return 'hello ' + name\n*** End Patch"
+    "*** Begin Patch\n*** Update File: app.py\n@@\n-    return '👋 hello ' + nam\n"
+    "+    return '👋 hello ' + name\n*** End Patch"
 )
 TEST_ENTRY = """import { forEachDiagnostic, setDiagnostics } from "@codemirror/lint";
 import { getLanguageServerPlugin } from "@marimo-team/codemirror-languageserver";
@@ -390,9 +391,23 @@ def test_no_change_says_why_in_the_page(page: Any, setup: Setup) -> None:
     pick_title = "Codex: fix the problems on this line"
     assert pick_title in code_action_menu(page)
     pick(page, pick_title)
-    message = wait_message(page, "made no change")
+    message = wait_message(page, "nothing changed")
     assert "looks right to me" in message
     assert document(page) == APP
+
+
+def test_explain_this_code_answers_in_the_page(page: Any, setup: Setup) -> None:
+    open_editor(page, setup.url())
+    cursor_to(page, 1)
+    page.keyboard.press("Shift+Home")  # select the line's code
+    load(setup.fake, [say("It greets a person by name.")])
+    assert "Codex: explain this code" in code_action_menu(page)
+    pick(page, "Codex: explain this code")
+    assert "It greets a person by name." in wait_message(page, "It greets a person by name.")
+    assert document(page) == APP
+    sent = setup.fake.read(lambda s: str(s.generating_requests()[0].effective_input))
+    assert "Explain what the selected code does." in sent
+    assert "return '👋 hello ' + nam" in sent
 
 
 def refused_in_the_browser(chromium: Any, url: str) -> list[str]:

@@ -186,7 +186,7 @@ async def test_no_change_answers_without_an_edit_and_says_why(ed: Editor, fake: 
     load(fake, [say("I could not find the problem.")])
     resolved = await ed.client.code_action_resolve_async(action)
     assert resolved.edit is None
-    await ed.until(lambda: any("made no change" in m and "could not find" in m for m in messages(ed)))
+    await ed.until(lambda: any("nothing changed" in m and "could not find" in m for m in messages(ed)))
 
 
 async def test_a_failed_turn_answers_without_an_edit(ed: Editor, fake: FakeResponsesServer) -> None:

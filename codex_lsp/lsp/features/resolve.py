@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DATA_KEY", "lazy", "resolve_action", "setup"]
 
+NO_CHANGE = "nothing changed"
 DATA_KEY = "codexResolve"
 """The key of a lazy action's ``data``: ``{"command": ..., "arguments": [...]}``."""
 _PARSERS = {ASK: parse_ask, FIX: parse_fix}
@@ -115,7 +116,7 @@ def _edit(server: CodexServer, host: Host, result: TurnResult, label: str) -> tu
     from codex_lsp.lsp.host.edits import EditConflict, plan_edit
 
     if result.proposal_id is None:
-        return None, "Codex made no change"
+        return None, NO_CHANGE
     book, _ = host.proposal(result.proposal_id)
     try:
         prepared = book.prepare(result.proposal_id, None)
@@ -135,7 +136,7 @@ def _edit(server: CodexServer, host: Host, result: TurnResult, label: str) -> tu
             "nothing was changed"
         )
     if plan.edit is None:
-        return None, "Codex made no change"
+        return None, NO_CHANGE
     return plan.edit, None
 
 
@@ -184,8 +185,10 @@ async def resolve_action(
     finally:
         reporter.end(status, error)
         state.turns.remove(turn_id)
-    if why is not None:
-        server.show(f"Codex: {action.title}: {why}" + (f". {answer}" if answer else ""), kind)
+    if why == NO_CHANGE and answer:  # the answer says why (or is what was asked: "explain this code")
+        server.show(f"Codex ({NO_CHANGE}): {answer}", types.MessageType.Info)
+    elif why is not None:
+        server.show(f"Codex: {action.title}: {why}", kind)
     elif answer:
         server.show(f"Codex: {answer}", types.MessageType.Info)
     return attrs.evolve(action, edit=edit)
