@@ -28,8 +28,8 @@ the edit itself (CodeMirror: to its document, one undo step).
 The action comes back without an ``edit`` when there is nothing to apply, and a
 ``window/showMessage`` says why: the turn failed or was interrupted, made no change, the text moved
 where the change goes, or the change needs file operations (create, delete, rename) the client
-cannot do. The turn's final answer is shown too (``window/showMessage``), since this client displays
-nothing else of a turn.
+cannot do. The turn's final answer is shown as every command's is (:mod:`codex_lsp.lsp.features.answers`,
+``showAnswers``): this client displays nothing else of a turn.
 
 The turn is a running turn like a command's: ``$/cancelRequest`` of the resolve (pygls cancels the
 handler's task), ``codex.interrupt`` and a progress cancel all interrupt it. An action that carries
@@ -46,6 +46,7 @@ import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 
+from codex_lsp.lsp.features.answers import show_answer, wants_answers
 from codex_lsp.lsp.features.commands import ASK, FIX, TurnCommand, parse_ask, parse_fix
 from codex_lsp.lsp.features.progress import TurnReporter
 from codex_lsp.lsp.state import CodexServer  # at run time: pygls reads handler annotations
@@ -185,12 +186,12 @@ async def resolve_action(
     finally:
         reporter.end(status, error)
         state.turns.remove(turn_id)
-    if why == NO_CHANGE and answer:  # the answer says why (or is what was asked: "explain this code")
-        server.show(f"Codex ({NO_CHANGE}): {answer}", types.MessageType.Info)
+    if why == NO_CHANGE and answer and wants_answers(server):  # the answer says why ("explain": is it)
+        await show_answer(server, turn_id, f"{NO_CHANGE}. {answer}")
     elif why is not None:
         server.show(f"Codex: {action.title}: {why}", kind)
-    elif answer:
-        server.show(f"Codex: {answer}", types.MessageType.Info)
+    elif answer and wants_answers(server):
+        await show_answer(server, turn_id, answer)
     return attrs.evolve(action, edit=edit)
 
 
