@@ -39,7 +39,7 @@ import pytest
 from codex_lsp.testing import Script
 from tests.editors.background import HostedFake
 from tests.editors.deps import REPO_ROOT, EditorDepsMissing, editor_deps_unavailable, pins, venv_bin
-from tests.lsp.harness import server_env, write_codex_home
+from tests.lsp.harness import server_env, silent_before_completion, write_codex_home
 from tests.readme import fenced_blocks, section
 
 SECTION = "A browser editor: CodeMirror 6 over --ws"
@@ -300,6 +300,14 @@ def what_the_page_says(page: Any) -> str:
     return f"console: {getattr(page, 'console_lines', [])}; tooltips: {tips}; messages: {page_messages(page)}"
 
 
+def wait_until(predicate: Any, what: str, seconds: float = WAIT_MS / 1000) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
 def document(page: Any) -> str:
     return str(page.evaluate("() => codexTest.view.state.doc.toString()"))
 
@@ -408,6 +416,23 @@ def test_explain_this_code_answers_in_the_page(page: Any, setup: Setup) -> None:
     sent = setup.fake.read(lambda s: str(s.generating_requests()[0].effective_input))
     assert "Explain what the selected code does." in sent
     assert "return '👋 hello ' + nam" in sent
+
+
+def test_closing_the_page_ends_a_running_fix_and_the_server(page: Any, setup: Setup) -> None:
+    """The client cannot cancel a request (no ``$/cancelRequest``); closing the page is what stops a
+    turn: the socket closes, the server interrupts the turn and exits, and nothing is written."""
+    open_editor(page, setup.url())
+    cursor_to(page, 1)
+    load(setup.fake, [silent_before_completion(say("Working on it."))])
+    assert "Codex: fix the problems on this line" in code_action_menu(page)
+    pick(page, "Codex: fix the problems on this line")
+    wait_until(lambda: setup.fake.read(lambda s: len(s.generating_requests())) == 1, "the turn's request")
+    page.close()
+    setup.server.process.wait(10)
+    assert (setup.project / "app.py").read_text() == APP
+    logged = "".join(setup.server.stderr)
+    assert "disconnected; stopping" in logged
+    assert "Traceback" not in logged, logged  # the turn's last messages had nowhere to go: dropped
 
 
 def refused_in_the_browser(chromium: Any, url: str) -> list[str]:
