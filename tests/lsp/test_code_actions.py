@@ -148,6 +148,7 @@ async def test_no_trigger_kind_counts_as_invoked(ed: Editor) -> None:
         ((1, 0), (2, 0), True),  # the whole line, newline included
         ((1, 2), (1, 3), True),  # a word
         ((1, 5), (1, 0), True),  # the same line, ends swapped
+        ((2, 0), (1, 0), True),  # the whole line, ends swapped
         ((0, 0), (2, 0), False),  # two lines: a selection
         ((1, 0), (2, 1), False),
     ],

@@ -306,3 +306,57 @@ async def test_async_commands_can_be_chosen_either_way(tmp_path: Path, fake: Fak
         result = await ed.execute("codex.ask", {"prompt": "hello"})
         assert result["status"] == "started"
         await eventually(lambda: "Codex: Not waited for." in shown(ed))
+
+
+async def test_a_fix_for_an_inverted_diagnostic_reads_it_in_order(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """ALE's flake8 diagnostics without an end column end before they start; the fix still names
+    the span in order (and marks its line)."""
+    async with client(tmp_path, fake, generic()) as ed:
+        uri = ed.open("app.py")
+        load(fake, [patch(FIX), say("Fixed.")])
+        diagnostic = {
+            "range": {"start": {"line": 1, "character": 26}, "end": {"line": 1, "character": 23}},
+            "message": UNDEFINED.message,
+            "source": "flake8",
+        }
+        result = await execute(ed, "codex.fixDiagnostics", [{"uri": uri, "diagnostics": [diagnostic]}])
+        assert result["status"] == "completed", result
+        prompt = user_texts(fake)[-1]
+        assert "app.py 2:24-2:26: problem: F821 undefined name 'nam'" in prompt, prompt
+        assert "> 2 |     return 'hello ' + nam" in prompt
+
+
+COC = types.ClientCapabilities(
+    workspace=types.WorkspaceClientCapabilities(
+        apply_edit=True,
+        workspace_edit=types.WorkspaceEditClientCapabilities(
+            document_changes=True,
+            resource_operations=[
+                types.ResourceOperationKind.Create,
+                types.ResourceOperationKind.Rename,
+                types.ResourceOperationKind.Delete,
+            ],
+        ),
+    ),
+    window=types.WindowClientCapabilities(
+        work_done_progress=True, show_document=types.ShowDocumentClientCapabilities(support=True)
+    ),
+)
+"""What coc.nvim 0.0.82 declares that matters here (its language client's ``computeClientCapabilities``):
+coc.nvim itself cannot be installed from a registry this project reaches, so it is not driven for real."""
+
+
+async def test_coc_nvim_as_it_declares_itself(tmp_path: Path, fake: FakeResponsesServer) -> None:
+    """``:CocCommand codex.ask explain greet`` sends the words as string arguments; coc shows neither
+    the command's result nor our notifications, but opens documents and echoes messages."""
+    coc = types.ClientInfo(name="coc.nvim", version="0.0.82")
+    long = "\n".join(f"Step {n}: what greet does." for n in range(8))
+    async with client(tmp_path, fake, COC, client_info=coc) as ed:
+        load(fake, [say(long)])
+        result = await execute(ed, "codex.ask", ["explain", "greet"])
+        assert result["status"] == "completed", result  # coc waits: no answer at once
+        assert "explain greet" in user_texts(fake)[-1]
+        (document,) = ed.client.shown_documents
+        assert document.uri.endswith(f"/answers/{result['turnId']}.md")
