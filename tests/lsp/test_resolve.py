@@ -249,3 +249,18 @@ async def test_other_actions_resolve_unchanged(ed: Editor) -> None:
     assert resolved.command is not None
     assert resolved.command.command == "other.command"
     assert resolved.edit is None
+
+
+async def test_codex_interrupt_ends_a_resolve_without_an_edit(ed: Editor, fake: FakeResponsesServer) -> None:
+    path = "interrupt/app.py"
+    uri = ed.write(path, APP)
+    ed.open(path)
+    (action,) = await code_actions(ed, uri, CURSOR, [NAME_ERROR])
+    load(fake, [stuck_turn(path)])
+    future = asyncio.ensure_future(ed.client.code_action_resolve_async(action))
+    turn_id = await running_turn(ed)
+    assert (await ed.execute("codex.interrupt", {"turnId": turn_id}))["interrupted"] == [turn_id]
+    resolved = await asyncio.wait_for(future, 2.0)
+    assert resolved.edit is None
+    await ed.until(lambda: any("interrupted; nothing was changed" in m for m in messages(ed)))
+    assert (ed.root / path).read_text() == APP
