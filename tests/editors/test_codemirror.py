@@ -178,7 +178,7 @@ def start_ws(tmp: Path, fake: HostedFake, origin: str) -> WsServer:
     assert command[:2] == ["codex-lsp", "--ws"]
     home, state = tmp / "codex-home", tmp / "state"
     write_codex_home(home, fake)  # type: ignore[arg-type]
-    token = secrets.token_urlsafe(24)
+    token = secrets.token_urlsafe(24) + "&+/="  # characters a URL must encode (a token file may hold them)
     token_file = tmp / "token"
     token_file.write_text(token)
     token_file.chmod(0o600)
@@ -254,6 +254,7 @@ def setup(tmp_path: Path, site: Path, fake_responses: HostedFake) -> Iterator[Se
     served = _Site(site, project)
     server = start_ws(tmp_path, fake_responses, served.origin)
     yield Setup(project, served, server, fake_responses)
+    print(f"codex-lsp's stderr:\n{''.join(server.stderr)[-4000:]}")  # shown when the test failed
     if server.alive():
         os.killpg(server.process.pid, 15)
         server.process.wait(10)
