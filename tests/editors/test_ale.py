@@ -323,7 +323,9 @@ def test_codex_stop_interrupts_a_running_turn(session: Session) -> None:
 
     (result,) = vim.wait_for(turn_results, "the ask's answer")
     assert result["status"] == "interrupted"
-    vim.wait_screen(r"^Codex: stopped 1 turn\(s\)", "what :CodexStop says")
+    # Both are said (the snippet's echo and the server's message); the later one stays on screen.
+    vim.wait_for(lambda: "Codex: stopped 1 turn(s)" in vim.echoed(), "what :CodexStop says")
+    vim.wait_for(lambda: "Codex: The turn was interrupted." in vim.echoed(), "what the server says")
     assert (session.root / "app.py").read_text() == SOURCE
     assert vim.state("app.py")["text"] == SOURCE
     assert len(session.requests()) == 1  # nothing further reached the model

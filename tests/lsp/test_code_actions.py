@@ -170,23 +170,24 @@ async def test_a_range_within_one_line_still_gets_the_fallback(
 
 
 async def test_an_inverted_diagnostic_range_is_kept(ed: Editor) -> None:
-    """ALE sends a flake8 diagnostic without an end column with its end before its start."""
+    """ALE sends a flake8 diagnostic without an end column with its end at 0:0, before its start:
+    kept, as the place where the problem starts."""
     uri = ed.write("inverted.py", TEXT)
     ed.open("inverted.py")
     inverted = types.Diagnostic(
-        range=types.Range(types.Position(4, 9), types.Position(4, 0)), message="E225 missing whitespace"
+        range=types.Range(types.Position(4, 3), types.Position(0, 0)), message="E225 missing whitespace"
     )
-    found = await actions(ed, uri, at(4, 3), [inverted], trigger=None)
+    found = await actions(ed, uri, at(4, 3, 4), [inverted], trigger=None)
     assert titles(found)[0] == "Fix with Codex: E225 missing whitespace"
     (arguments,) = commands(found)[0].arguments or []
     assert arguments["diagnostics"][0]["range"] == {
-        "start": {"line": 4, "character": 0},
-        "end": {"line": 4, "character": 9},
+        "start": {"line": 4, "character": 3},
+        "end": {"line": 4, "character": 3},
     }
-    backwards = types.Range(types.Position(4, 8), types.Position(4, 1))
-    assert (
-        titles(await actions(ed, uri, backwards, [inverted]))[0] == "Fix with Codex: E225 missing whitespace"
-    )
+    backwards = types.Range(types.Position(4, 8), types.Position(4, 1))  # a selection made backwards
+    found = await actions(ed, uri, backwards, [inverted])
+    assert titles(found)[0] == "Fix with Codex: E225 missing whitespace"
+    assert "Codex: fix the problems on this line" not in titles(found)
 
 
 async def test_diagnostics_are_dropped_when_the_document_changes(ed: Editor) -> None:
@@ -215,3 +216,11 @@ async def test_llm_generated_tag_where_supported() -> None:
     plain = build_actions(ClientCaps(code_action_literals=True), params, 1, [problem(3)], 1, True)
     assert [getattr(a, "tags", "?") for a in tagged] == [[types.CodeActionTag.LlmGenerated]]
     assert [getattr(a, "tags", "?") for a in plain] == [None]
+
+
+async def test_resolve_is_offered_only_to_clients_whose_actions_need_it(ed: Editor) -> None:
+    """Every profile here applies edits and runs commands: a ``codeAction/resolve`` would be wasted."""
+    assert ed.init_result is not None
+    provider = ed.init_result.capabilities.code_action_provider
+    assert isinstance(provider, types.CodeActionOptions)
+    assert not provider.resolve_provider

@@ -253,6 +253,10 @@ async def test_string_arguments_and_null(tmp_path: Path, fake: FakeResponsesServ
         turn_id = await running_turn(ed)
         assert await execute(ed, "codex.interrupt", [turn_id]) == {"interrupted": [turn_id]}
         assert (await running)["status"] == "interrupted"
+        said = [
+            m for m in shown(ed, types.MessageType.Info) if m.startswith("Codex: The turn was interrupted.")
+        ]
+        assert said == ["Codex: The turn was interrupted."], said
 
 
 # -- 6. commands that answer at once ------------------------------------------------------------------
@@ -278,6 +282,7 @@ async def test_lsp_mode_gets_an_answer_at_once_and_cancels_by_progress(
             )
         )
         assert end.message == "interrupted"
+        await eventually(lambda: [m for m in shown(ed) if m.startswith("Codex: The turn was interrupted.")])
         assert ed.edits == []
         assert on_disk(ed) == APP
 
@@ -311,21 +316,22 @@ async def test_async_commands_can_be_chosen_either_way(tmp_path: Path, fake: Fak
 async def test_a_fix_for_an_inverted_diagnostic_reads_it_in_order(
     tmp_path: Path, fake: FakeResponsesServer
 ) -> None:
-    """ALE's flake8 diagnostics without an end column end before they start; the fix still names
-    the span in order (and marks its line)."""
+    """ALE's flake8 diagnostics without an end column end at 0:0, before they start; the fix names
+    where the problem starts and marks that line only, not every line before it."""
     async with client(tmp_path, fake, generic()) as ed:
         uri = ed.open("app.py")
         load(fake, [patch(FIX), say("Fixed.")])
         diagnostic = {
-            "range": {"start": {"line": 1, "character": 26}, "end": {"line": 1, "character": 23}},
+            "range": {"start": {"line": 1, "character": 23}, "end": {"line": 0, "character": 0}},
             "message": UNDEFINED.message,
             "source": "flake8",
         }
         result = await execute(ed, "codex.fixDiagnostics", [{"uri": uri, "diagnostics": [diagnostic]}])
         assert result["status"] == "completed", result
         prompt = user_texts(fake)[-1]
-        assert "app.py 2:24-2:26: problem: F821 undefined name 'nam'" in prompt, prompt
+        assert "app.py 2:24-2:24: problem: F821 undefined name 'nam'" in prompt, prompt
         assert "> 2 |     return 'hello ' + nam" in prompt
+        assert "> 1 |" not in prompt
 
 
 COC = types.ClientCapabilities(

@@ -16,7 +16,8 @@ Nothing here calls the model: every action is a command (``codex.fixDiagnostics`
   client) only ask when the user does. The range may be empty or lie within one line (or be that
   whole line): clients send the cursor's line or word as the range when nothing is selected.
 
-A range that ends before it starts (sent by some clients) means the same span in order.
+A request's range that ends before it starts (a selection made backwards) means the same span in
+order; a diagnostic's that does is where the problem starts (``ordered_diagnostic``).
 
 Never a ``source.fixAll`` kind: nothing may run a paid model on save.
 """

@@ -64,6 +64,8 @@ __all__ = ["COMMANDS", "TurnCommand", "setup"]
 ASK, FIX, INTERRUPT = "codex.ask", "codex.fixDiagnostics", "codex.interrupt"
 THREADS, NEW_THREAD, STATUS = "codex.threads", "codex.newThread", "codex.status"
 COMMANDS = (ASK, FIX, INTERRUPT, THREADS, NEW_THREAD, STATUS)
+INTERRUPTED = "The turn was interrupted."
+"""What editors that are not ours are told of an interrupted turn (they see no progress end)."""
 _ZERO_USAGE = {
     "inputTokens": 0,
     "cachedInputTokens": 0,
@@ -300,6 +302,8 @@ async def run_turn(
             server.show(f"Codex: the turn failed: {result.error}", types.MessageType.Error)
         elif wants_answers(server):
             text = answer_text(result.message, result.changed_files, result.diffs)
+            if result.status == "interrupted":
+                text = "\n\n".join(part for part in (INTERRUPTED, text) if part)
             await show_answer(server, turn_id, text)
         return {k: state.scrub(v) if isinstance(v, str) else v for k, v in result_payload(result).items()}
     except (CommandError, TurnError) as exc:
@@ -317,6 +321,8 @@ async def run_turn(
         return _ended(command, turn_id, status, state.scrub(exc.message))
     except asyncio.CancelledError:
         task.uncancel()
+        if wants_answers(server):
+            server.show(f"Codex: {INTERRUPTED}", types.MessageType.Info)
         return _ended(command, turn_id, "interrupted")
     finally:
         reporter.end(status, error)

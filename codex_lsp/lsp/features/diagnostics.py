@@ -46,11 +46,15 @@ def ordered(rng: types.Range) -> types.Range:
 
 
 def ordered_diagnostic(d: types.Diagnostic) -> types.Diagnostic:
-    """``d`` with an :func:`ordered` range (the same object when it already was)."""
-    rng = ordered(d.range)
-    if rng is d.range:
+    """``d`` with a range that ends where it starts when it ended before (the same object otherwise).
+
+    Such a diagnostic comes from ALE when the linter gave a line and a column but no end: its end is
+    0:0, meaning "none". Swapping the ends would stretch the problem over every line before it; what
+    is known is where it starts."""
+    rng = d.range
+    if (rng.end.line, rng.end.character) >= (rng.start.line, rng.start.character):
         return d
-    return attrs.evolve(d, range=rng)
+    return attrs.evolve(d, range=types.Range(start=rng.start, end=rng.start))
 
 
 def overlaps(a: types.Range, b: types.Range) -> bool:

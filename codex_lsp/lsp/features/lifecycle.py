@@ -88,6 +88,15 @@ async def read_configuration(server: CodexServer) -> None:
     apply_settings(server, section if isinstance(section, dict) else None)
 
 
+def _offer_resolve(server: CodexServer) -> None:
+    """Advertise ``codeAction/resolve`` only to clients whose actions carry their edit
+    (:mod:`codex_lsp.lsp.features.resolve`); every other client would resolve each chosen action for
+    nothing. pygls builds the server's capabilities from the registered options after this handler."""
+    options = server.protocol.fm.feature_options.get(types.TEXT_DOCUMENT_CODE_ACTION)
+    if isinstance(options, types.CodeActionOptions):
+        options.resolve_provider = server.state.caps.edits_by_resolve
+
+
 def apply_settings(server: CodexServer, section: Any) -> None:
     """Use ``section`` (the client's ``codex`` settings) over the initialization options."""
     state = server.state
@@ -105,6 +114,7 @@ def setup(server: CodexServer) -> None:
             params.capabilities, ls.workspace.position_encoding, params.client_info
         )
         state.documents.encoding = state.caps.position_encoding
+        _offer_resolve(ls)
         state.init_settings, problems = parse_settings(params.initialization_options)
         state.settings = state.init_settings
         state.parent_pid = params.process_id
