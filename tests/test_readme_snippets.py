@@ -19,7 +19,7 @@ import pytest
 from codex_lsp.lsp.features.commands import COMMANDS, parse_ask
 from tests.readme import fenced_blocks, section
 
-EDITORS = ("Emacs", "Helix", "Zed", "Sublime Text", "Any other LSP client")
+EDITORS = ("Emacs", "Vim / Neovim + coc.nvim", "Helix", "Zed", "Sublime Text", "Any other LSP client")
 SUBLIME_VARIABLES = {"${file}": "/home/me/project/app.py", "${file_name}": "app.py"}
 """Sublime's own variables, as it expands them before sending the command."""
 
@@ -45,7 +45,13 @@ def test_each_editor_has_its_section_with_fix_and_ask(title: str) -> None:
     assert "**Ask**" in text
 
 
-SNIPPETS = [("Helix", "toml"), ("Zed", "json"), ("Sublime Text", "json"), ("Any other LSP client", "json")]
+SNIPPETS = [
+    ("Vim / Neovim + coc.nvim", "json"),
+    ("Helix", "toml"),
+    ("Zed", "json"),
+    ("Sublime Text", "json"),
+    ("Any other LSP client", "json"),
+]
 
 
 @pytest.mark.parametrize(("title", "language"), SNIPPETS)
