@@ -115,7 +115,7 @@ BODY runs as if typed on the keyboard, so menus are read in the minibuffer
   "Return the end of every Eglot events buffer and lsp-mode log, for a failure report."
   (mapconcat (lambda (buffer) (codex-test--tail (buffer-name buffer) 6000))
              (seq-filter (lambda (b)
-                           (string-match-p "events\\*\\'\\|\\`\\*lsp-log"
+                           (string-match-p "events\\*\\'\\|\\`\\*lsp-log\\|::stderr\\*\\'"
                                            (buffer-name b)))
                          (buffer-list))
              "\n"))

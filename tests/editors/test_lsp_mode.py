@@ -405,9 +405,7 @@ def test_without_async_commands_the_timeout_and_c_g_cancel_the_turn(session: Ses
     (session.root / "app.py").write_text("x = 1\n")
     working = say("Working on it. " + "Still thinking. " * 40, phase="commentary")
     step = {**slowly(working, seconds=20), "output": [working, patch("app.py", "-x = 1\n+x = 2\n")]}
-    session.fake.load(
-        script([step, {"output": [say("Changed x.")]}], [step, {"output": [say("Changed x.")]}])
-    )
+    session.fake.load(script([step], [step]))  # each turn would go on with a request after the patch
     run, exchange = session.run(
         """
 (codex-test-open "app.py")
