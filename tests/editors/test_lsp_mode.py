@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ import pytest
 from codex_lsp.testing import Script
 from tests.editors.background import HostedFake
 from tests.editors.deps import EditorDepsMissing, editor_deps_unavailable
-from tests.editors.emacs_driver import EmacsRun, lsp_mode_version, processes_with_env, run_emacs
+from tests.editors.emacs_driver import EmacsRun, elisp_string, lsp_mode_version, processes_with_env, run_emacs
 from tests.lsp.harness import KEY, write_codex_home
 from tests.readme import fenced_blocks, section
 
@@ -452,3 +453,78 @@ def test_the_readme_section_is_what_runs() -> None:
     for needed in ('(lsp-stdio-connection \'("codex-lsp" "--stdio"))', ":add-on? t", "(defun codex-ask"):
         assert needed in block
     assert "tests/editors/test_lsp_mode.py" in text
+
+
+# A language server that answers each workspace/executeCommand and, in the same write, sends a message
+# naming the command; any other request gets null.
+TWO_AT_ONCE = """
+import json, sys
+def frame(message):
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\\r\\n\\r\\n" % len(body) + body
+while True:
+    head = b""
+    while not head.endswith(b"\\r\\n\\r\\n"):
+        byte = sys.stdin.buffer.read(1)
+        if not byte:
+            sys.exit(0)
+        head += byte
+    length = int(head.split(b"Content-Length:")[1].split(b"\\r\\n")[0])
+    message = json.loads(sys.stdin.buffer.read(length))
+    if message.get("method") == "exit":
+        sys.exit(0)
+    if "id" not in message:
+        continue
+    if message["method"] == "initialize":
+        result = {"capabilities": {"executeCommandProvider": {"commands": ["first", "second", "third"]}}}
+    else:
+        result = None
+    out = frame({"jsonrpc": "2.0", "id": message["id"], "result": result})
+    if message["method"] == "workspace/executeCommand":
+        said = {"type": 3, "message": "after " + message["params"]["command"]}
+        out += frame({"jsonrpc": "2.0", "method": "window/showMessage", "params": said})
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+"""
+
+
+def test_what_comes_with_an_awaited_answer_is_handled_with_the_readme_block(
+    lsp_mode: str, tmp_path: Path
+) -> None:
+    # lsp-mode 8.0 leaves its process filter when the answer a synchronous request waits for arrives,
+    # dropping whatever came in the same read (emacs-lsp/lsp-mode#4323): for codex-lsp, a turn's end
+    # after codex.interrupt, or an edit. The README's advice keeps it; without it the message is lost.
+    (tmp_path / "notes.txt").write_text("notes\n")
+    command = f'(list {elisp_string(sys.executable)} "-c" {elisp_string(TWO_AT_ONCE)})'
+    run = run_emacs(
+        tmp_path / "home",
+        readme_config()
+        + f"""
+(lsp-register-client
+ (make-lsp-client :new-connection (lsp-stdio-connection (lambda () {command}))
+                  :major-modes '(text-mode)
+                  :server-id 'two-at-once))
+(add-hook 'text-mode-hook #'lsp)
+(defun codex-test-said-p (text)
+  (with-current-buffer "*Messages*"
+    (save-excursion (goto-char (point-min)) (search-forward text nil t))))
+(codex-test-run
+ (lambda ()
+   (cl-letf (((symbol-function 'read-key) (lambda (_) ?i)))
+     (find-file "notes.txt"))
+   (codex-test-wait (lambda () (and (lsp-workspaces)
+                                    (eq (lsp--workspace-status (car (lsp-workspaces))) 'initialized)))
+                    "the server to start")
+   (lsp-request "workspace/executeCommand" '(:command "first"))
+   (codex-test-wait (lambda () (codex-test-said-p "after first")) "the message after the answer" 5)
+   (advice-mapc (lambda (advice _) (advice-remove 'lsp--parser-on-message advice))
+                'lsp--parser-on-message)
+   (lsp-request "workspace/executeCommand" '(:command "second"))
+   (lsp-request "workspace/executeCommand" '(:command "third"))
+   (codex-test-record 'second-said (codex-test-bool (codex-test-said-p "after second")))))
+""",
+        cwd=tmp_path,
+    )
+    # Without the advice, the message that came with "second"'s answer was never handled, though
+    # "third" was answered after it: lost, not late.
+    assert run["second-said"] is False
