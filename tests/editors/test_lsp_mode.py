@@ -271,9 +271,9 @@ def test_fix_with_codex_on_ruffs_diagnostic_lands_in_the_buffer(session: Session
     )
     assert run["diagnostics"] == ["`os` imported but unused\n\nhelp: Remove unused import: `os`"]
     assert LINE_FALLBACK in run["clean-line"]  # item 2: no triggerKind counts as invoked
-    (fix, *ruffs) = [t for t in run["offered"] if "Codex" in t or "Ruff" in t]
-    assert fix.startswith(FIX_TITLE), run["offered"]
-    assert any(t.startswith("Ruff (F401)") for t in ruffs), run["offered"]  # both servers' actions, merged
+    # Both servers' actions, merged into one menu.
+    assert [t for t in run["offered"] if t.startswith("Fix with Codex")] == [FIX_TITLE], run["offered"]
+    assert any(t.startswith("Ruff (F401)") for t in run["offered"]), run["offered"]
     assert run["modified"] is True
     assert (session.root / "app.py").read_text() == source  # edited in the buffer, not saved
     for request in exchange.requests("textDocument/codeAction"):
@@ -334,7 +334,7 @@ def test_an_ask_outlasting_the_request_timeout_answers_at_once_and_shows_its_ans
     assert "window/workDoneProgress/create" in run["server-methods"]
     # lsp-mode 8.0 cannot show a document: the long answer comes whole as a message.
     assert exchange.got("window/showDocument") == []
-    assert any(text.endswith("Line 7 of a long answer.") for _, text in exchange.shown())
+    assert any(long_answer in text for _, text in exchange.shown())
     first, _ = session.requests()
     assert "What is the answer?" in first
 
