@@ -39,8 +39,9 @@ from tests.readme import fenced_blocks, section
 SECTION = "Emacs + lsp-mode"
 ASYNC_SETTING = ':asyncCommands "auto"'
 """The README's setting; the synchronous scenarios swap it for ``:asyncCommands :json-false``."""
-TIMEOUT = 2
-"""``lsp-response-timeout`` in these scenarios (10 s by default): the slow turns outlast it sooner."""
+TIMEOUT = 3
+"""``lsp-response-timeout`` in these scenarios (10 s by default): the slow turns outlast it sooner. Not
+less: the first command of a session also starts the agent (about 1 s on an idle machine)."""
 FIX_TITLE = "Fix with Codex: `os` imported but unused"
 LINE_FALLBACK = "Codex: fix the problems on this line"
 
@@ -234,9 +235,10 @@ def say(text: str, phase: str = "final_answer") -> dict[str, Any]:
 
 
 def slowly(*output: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """A step streamed one character per event, about ``seconds`` long in all."""
+    """A step streamed one character per event, at least ``seconds`` long in all (each item also has a few
+    events of its own, and the response some more)."""
     chars = sum(len(o.get("text", o.get("input", ""))) for o in output)
-    return {"output": list(output), "chunk_size": 1, "delay_ms": int(seconds * 1000 / max(chars, 1))}
+    return {"output": list(output), "chunk_size": 1, "delay_ms": int(seconds * 1000 / (chars + 4))}
 
 
 # --- the tests ---
