@@ -8,6 +8,7 @@ of :mod:`codex_lsp.agent` behind ACP, as ``exec`` hosts it behind the terminal:
 - :mod:`~codex_lsp.acp.auth` is the sign-in: the ``authMethods`` offered, ``authenticate``, and the
   ``auth_required`` error;
 - :mod:`~codex_lsp.acp.session` is one ACP session: one thread, its turns, its mode;
+  :mod:`~codex_lsp.acp.options` its configuration options (mode, model, reasoning effort);
 - :mod:`~codex_lsp.acp.editor` reads and writes files through the editor (``fs/*``) when the client
   offers it, and asks for permission (``session/request_permission``);
 - :mod:`~codex_lsp.acp.report` turns the agent's events and tool calls into ``session/update``

@@ -6,6 +6,14 @@ host's. A client that offers only one of the two gets the disk for both, exactly
 the buffer but writing the disk would save the user's unsaved text behind their back, and the
 reverse would overwrite it.
 
+Not every client's ``fs/read_text_file`` returns what it shows. CodeCompanion.nvim's reads the file on
+disk while its ``fs/write_text_file`` replaces the text of the open buffer, so an edit made through it
+would be computed on the disk's text and overwrite the buffer's unsaved lines. An agent cannot see that
+a buffer holds unsaved text (ACP has no such notion), so such clients, known by their ``clientInfo``
+name (:data:`DISK_READERS`), get the disk for both, as ``exec`` does: the edit is written to the file,
+the buffer keeps what the user typed, and the editor says the file changed under a modified buffer
+(Neovim's W12) instead of losing the text silently.
+
 The agent's interfaces are synchronous where they read (a patch is matched in one go), while the
 editor answers asynchronously; so a tool call first fetches the files it is about to read
 (:meth:`EditorWorkspace.editor_view`) and the patch engine then reads those texts from memory.
@@ -25,6 +33,7 @@ from typing import NamedTuple, Protocol
 
 from acp import RequestError
 from acp.interfaces import Client
+from acp.schema import ClientCapabilities, Implementation
 
 from codex_lsp.agent import ApplyOutcome, Diagnostic, OpenBuffer, checkpoint, read_workspace_text
 from codex_lsp.patch import (
@@ -39,9 +48,37 @@ from codex_lsp.patch import (
     write_changes,
 )
 
-__all__ = ["AcpEditor", "Editor", "EditorApplier", "EditorError", "EditorFileSource", "EditorWorkspace"]
+__all__ = [
+    "DISK_READERS",
+    "AcpEditor",
+    "Editor",
+    "EditorApplier",
+    "EditorError",
+    "EditorFileSource",
+    "EditorWorkspace",
+    "files_through_editor",
+]
 
 log = logging.getLogger(__name__)
+
+DISK_READERS = ("codecompanion",)
+"""``clientInfo.name`` prefixes (lower case) of clients whose ``fs/read_text_file`` reads the disk while
+their ``fs/write_text_file`` writes into the open buffer (CodeCompanion.nvim: "CodeCompanion.nvim")."""
+
+
+def files_through_editor(capabilities: ClientCapabilities | None, client: Implementation | None) -> bool:
+    """Whether a session reads and writes files through the client (``fs/*``) rather than the disk: only
+    when the client offers both requests and is not one of :data:`DISK_READERS`."""
+    fs = capabilities.fs if capabilities is not None else None
+    if fs is None or not (fs.read_text_file and fs.write_text_file):
+        return False
+    name = client.name if client is not None else ""
+    if name.lower().startswith(DISK_READERS):
+        log.info(
+            "%s reads files from disk but writes into its buffers: files are read and written on disk", name
+        )
+        return False
+    return True
 
 
 class EditorError(Exception):

@@ -8,7 +8,9 @@
   the client offers are declined (logged, and named in the response's ``_meta``): this agent's tools
   are its own. Without the sign-in the provider needs, they (and ``session/prompt``) answer
   ``auth_required``; the model client is built once, the sign-in is checked afresh each time.
-- ``session/prompt``, ``session/cancel``, ``session/set_mode``: see :mod:`codex_lsp.acp.session`.
+- ``session/prompt``, ``session/cancel``, ``session/set_mode``, ``session/set_config_option``: see
+  :mod:`codex_lsp.acp.session` and :mod:`codex_lsp.acp.options` (the modes are offered as ``modes`` and
+  as the ``mode`` configuration option, beside the model and the reasoning effort).
 
 Every error a client can cause is a JSON-RPC error with a one-line message (an unknown session,
 a prompt while one runs, a relative ``cwd``…). stdout carries nothing but ACP messages: logs go
@@ -45,6 +47,7 @@ from acp.schema import (
     SessionCapabilities,
     SessionInfo,
     SessionListCapabilities,
+    SetSessionConfigOptionResponse,
     SetSessionModeResponse,
     SseMcpServer,
 )
@@ -61,6 +64,7 @@ from codex_lsp.model import (
     ConfigRequest,
     ModelClient,
     ModelError,
+    ModelSettings,
     load_permissions,
     load_settings,
 )
@@ -101,6 +105,7 @@ class CodexAcpAgent:
         self.sessions: dict[str, AcpSession] = {}
         self.client: Client | None = None
         self.capabilities: ClientCapabilities | None = None
+        self.client_info: Implementation | None = None
         self.signin = SignIn(codex_home or default_codex_home())
 
     def on_connect(self, conn: Client) -> None:
@@ -123,6 +128,7 @@ class CodexAcpAgent:
         **kwargs: Any,
     ) -> InitializeResponse:
         self.capabilities = client_capabilities
+        self.client_info = client_info
         if client_info is not None:
             log.info("client: %s %s", client_info.name, client_info.version)
         return InitializeResponse(
@@ -151,7 +157,10 @@ class CodexAcpAgent:
         session_id = session.start()
         self.sessions[session_id] = session
         return NewSessionResponse(
-            session_id=session_id, modes=mode_state(session.mode), field_meta=_declined(mcp_servers)
+            session_id=session_id,
+            modes=mode_state(session.mode),
+            config_options=session.config_options(),
+            field_meta=_declined(mcp_servers),
         )
 
     async def load_session(
@@ -171,7 +180,11 @@ class CodexAcpAgent:
             raise RequestError(-32602, f"no saved session {session_id!r}; start a new one") from None
         self.sessions[session_id] = session
         await session.replay()
-        return LoadSessionResponse(modes=mode_state(session.mode), field_meta=_declined(mcp_servers))
+        return LoadSessionResponse(
+            modes=mode_state(session.mode),
+            config_options=session.config_options(),
+            field_meta=_declined(mcp_servers),
+        )
 
     async def list_sessions(
         self, cwd: str | None = None, cursor: str | None = None, **kwargs: Any
@@ -208,8 +221,18 @@ class CodexAcpAgent:
         session.cancel()
 
     async def set_session_mode(self, session_id: str, mode_id: str, **kwargs: Any) -> SetSessionModeResponse:
-        self._session(session_id).set_mode(mode_id)
+        session = self._session(session_id)
+        session.set_mode(mode_id)
+        await session.stream.flush()  # the client hears of the change before the answer
         return SetSessionModeResponse()
+
+    async def set_config_option(
+        self, config_id: str, session_id: str, value: str | bool, **kwargs: Any
+    ) -> SetSessionConfigOptionResponse:
+        session = self._session(session_id)
+        options = session.set_config_option(config_id, value)
+        await session.stream.flush()
+        return SetSessionConfigOptionResponse(config_options=options)
 
     def _session(self, session_id: str) -> AcpSession:
         session = self.sessions.get(session_id)
@@ -225,15 +248,18 @@ class CodexAcpAgent:
             raise RequestError(-32602, f"cwd {cwd} is not a directory")
         if self.client is None:
             raise RequestError(-32603, "the connection is not set up")
+        folder = root.resolve()
         return AcpSession(
             self.client,
             self.capabilities,
-            self._model(root.resolve()),
-            root.resolve(),
-            settings=self._settings(root.resolve()),
+            self._model(folder),
+            folder,
+            settings=self._settings(folder),
             store=self.store,
             codex_home=self.codex_home,
             mode=EditMode.AUTO,
+            models=lambda model, effort: self._model(folder, model=model, effort=effort),
+            client_info=self.client_info,
         )
 
     def _settings(self, root: Path) -> AgentSettings:
@@ -245,24 +271,32 @@ class CodexAcpAgent:
             raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
         return self.settings.configured(permissions)
 
-    def _model(self, root: Path) -> ModelClient:
+    def _model(self, root: Path, *, model: str | None = None, effort: str | None = None) -> ModelClient:
         """The model client for a session in ``root`` (its credential re-reads auth.json as it changes),
-        once the sign-in it needs is there."""
-        if self.model is not None:
-            model = self.model
+        once the sign-in it needs is there; for ``model``, the configured model with ``effort`` (``None``:
+        the model's default) instead of the configured ones."""
+        if self.model is not None and model is None:
+            client = self.model
         else:
-            try:
-                settings = load_settings(self.codex_home, request=replace(self.config, cwd=root))
-            except (ModelError, ValueError) as exc:
-                raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
-            for warning in settings.config_warnings:
-                if warning not in self._warned:
-                    self._warned.add(warning)
-                    log.warning("%s", warning)
+            settings = self.model.settings if self.model is not None else self._configured(root)
+            if model is not None:
+                settings = settings.model_copy(update={"model": model, "reasoning_effort": effort})
             key = settings.cache_key()
-            model = self.models.get(key) or self.models.setdefault(key, ModelClient(settings))
-        self._require_credentials(model)
-        return model
+            client = self.models.get(key) or self.models.setdefault(key, ModelClient(settings))
+        self._require_credentials(client)
+        return client
+
+    def _configured(self, root: Path) -> ModelSettings:
+        """The model settings of ``root``'s configuration (its warnings logged once)."""
+        try:
+            settings = load_settings(self.codex_home, request=replace(self.config, cwd=root))
+        except (ModelError, ValueError) as exc:
+            raise RequestError(-32603, f"{exc} (`codex-lsp doctor` checks the setup)") from None
+        for warning in settings.config_warnings:
+            if warning not in self._warned:
+                self._warned.add(warning)
+                log.warning("%s", warning)
+        return settings
 
     @staticmethod
     def _require_credentials(model: ModelClient) -> None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from enum import StrEnum
 from pathlib import Path
@@ -42,7 +42,9 @@ from acp import RequestError
 from acp.interfaces import Client
 from acp.schema import (
     ClientCapabilities,
+    ConfigOptionUpdate,
     CurrentModeUpdate,
+    Implementation,
     PromptResponse,
     SessionMode,
     SessionModeState,
@@ -51,7 +53,8 @@ from acp.schema import (
     Usage,
 )
 
-from codex_lsp.acp.editor import AcpEditor, EditorApplier, EditorWorkspace
+from codex_lsp.acp.editor import AcpEditor, EditorApplier, EditorWorkspace, files_through_editor
+from codex_lsp.acp.options import MODE, Choices, ConfigOption, chosen, config_options
 from codex_lsp.acp.permission import PermissionApprover
 from codex_lsp.acp.prompt import PromptBlock, prompt_text
 from codex_lsp.acp.replay import replay
@@ -70,7 +73,7 @@ from codex_lsp.agent import (
 )
 from codex_lsp.model import ModelClient
 
-__all__ = ["MODES", "AcpSession", "EditMode", "mode_state"]
+__all__ = ["MODES", "AcpSession", "EditMode", "ModelFactory", "mode_state"]
 
 MAX_ROUNDS_ERROR = "model requests without finishing"
 """How the agent words the end of a turn that hit its request limit (``max_tool_rounds``)."""
@@ -108,6 +111,11 @@ def mode_state(mode: EditMode) -> SessionModeState:
     return SessionModeState(current_mode_id=mode, available_modes=list(MODES))
 
 
+ModelFactory = Callable[[str, str | None], ModelClient]
+"""The model client for a model and a reasoning effort (``None``: the model's default) in the session's
+folder, as its configuration resolves them otherwise."""
+
+
 class AcpSession:
     """One session: its agent, its mode and the prompt running in it."""
 
@@ -122,39 +130,63 @@ class AcpSession:
         store: ThreadStore,
         codex_home: Path | None = None,
         mode: EditMode = EditMode.AUTO,
+        models: ModelFactory | None = None,
+        client_info: Implementation | None = None,
     ) -> None:
+        """``client_info`` is the client's ``initialize`` name (some clients' files are read on disk, see
+        :func:`~codex_lsp.acp.editor.files_through_editor`); ``models`` builds the client for another model
+        or effort chosen in the session's options (without it, a choice keeps ``model``'s settings)."""
         self.root = root
         self.mode = mode
         self.base_settings = settings
         self.review_settings = settings.model_copy(update={"approval_policy": "untrusted"})
-        self.stream = UpdateStream(client, masking=lambda: model.masking()[0])
+        self.store = store
+        self.codex_home = codex_home
+        self.models = models
+        self.model_id = model.settings.model
+        """The model chosen for the next prompts (the configured one until the user picks another)."""
+        self.effort = model.settings.reasoning_effort
+        """The reasoning effort chosen for the next prompts (``None``: the model's default)."""
+        self.stream = UpdateStream(client, masking=lambda: self.agent.client.masking()[0])
         self.reporter = Reporter(self.stream, root)
-        fs = capabilities.fs if capabilities is not None else None
         self.editor: AcpEditor | None = None
         self.editor_workspace: EditorWorkspace | None = None
-        workspace: Workspace
-        applier: ChangeApplier
-        if fs is not None and fs.read_text_file and fs.write_text_file:
+        self.workspace: Workspace
+        self.applier: ChangeApplier
+        if files_through_editor(capabilities, client_info):
             self.editor = AcpEditor(client, "")
-            workspace = self.editor_workspace = EditorWorkspace(root, self.editor)
-            applier = EditorApplier(self.editor_workspace)
+            self.workspace = self.editor_workspace = EditorWorkspace(root, self.editor)
+            self.applier = EditorApplier(self.editor_workspace)
         else:
             local = LocalWorkspace(root)
-            workspace, applier = local, DiskApplier(local)
+            self.workspace, self.applier = local, DiskApplier(local)
         self.approver = PermissionApprover(client, self.reporter, self.allow_all_edits)
-        self.agent = Agent(
-            client=model,
-            workspace=workspace,
-            approver=self.approver,
-            applier=ReportingApplier(applier, self.reporter),
-            emit=self.reporter,
-            settings=settings,
-            store=store,
-            codex_home=codex_home,
-            tool_wrapper=lambda tool: reported_tool(tool, self),
-        )
+        self.agent = self._agent(model)
         self.id = ""
         self._running: asyncio.Task[TurnResult] | None = None
+
+    def _agent(self, model: ModelClient) -> Agent:
+        return Agent(
+            client=model,
+            workspace=self.workspace,
+            approver=self.approver,
+            applier=ReportingApplier(self.applier, self.reporter),
+            emit=self.reporter,
+            settings=self.base_settings,
+            store=self.store,
+            codex_home=self.codex_home,
+            tool_wrapper=lambda tool: reported_tool(tool, self),
+        )
+
+    def _follow_choices(self) -> None:
+        """Before a prompt: move the session to the model and effort chosen in its options, keeping its
+        threads (a new agent on the new model client; nothing runs on the old one)."""
+        current = self.agent.client.settings
+        if self.models is None or (current.model, current.reasoning_effort) == (self.model_id, self.effort):
+            return
+        agent = self._agent(self.models(self.model_id, self.effort))
+        agent.threads.update(self.agent.threads)
+        self.agent = agent
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -201,14 +233,37 @@ class AcpSession:
 
     # -- requests -------------------------------------------------------------------------------------
 
+    @property
+    def choices(self) -> Choices:
+        return Choices(self.mode, self.model_id, self.effort)
+
+    def config_options(self) -> list[ConfigOption]:
+        """The session's configuration options with their current values (:mod:`~codex_lsp.acp.options`)."""
+        return config_options(self.choices, MODES)
+
     def set_mode(self, mode_id: str) -> None:
-        """Switch the mode (it applies from the next tool call on, in a running turn too)."""
+        """Switch the mode (it applies from the next tool call on, in a running turn too), and say so to
+        clients that read modes and to those that read configuration options."""
         try:
-            self.mode = EditMode(mode_id)
+            mode = EditMode(mode_id)
         except ValueError:
             known = ", ".join(mode.id for mode in MODES)
             raise RequestError(-32602, f"unknown mode {mode_id!r}; the modes are {known}") from None
+        self.mode = mode
         self.stream.post(CurrentModeUpdate(session_update="current_mode_update", current_mode_id=self.mode))
+        self.stream.post(
+            ConfigOptionUpdate(session_update="config_option_update", config_options=self.config_options())
+        )
+
+    def set_config_option(self, config_id: str, value: str | bool) -> list[ConfigOption]:
+        """Set one option (``session/set_config_option``); every option with its value now. The mode
+        option is :meth:`set_mode` under another name (its change is reported as a mode change too); a
+        model or effort applies from the next prompt."""
+        choices = chosen(self.choices, config_id, value, MODES)
+        if config_id == MODE:
+            self.set_mode(choices.mode)
+        self.model_id, self.effort = choices.model, choices.effort
+        return self.config_options()
 
     def allow_all_edits(self) -> None:
         """The user allowed every edit for the rest of the session: review mode becomes auto mode."""
@@ -222,6 +277,7 @@ class AcpSession:
                 -32600, f"a prompt is already running in session {self.id}; cancel it or wait for its answer"
             )
         text = prompt_text(blocks)
+        self._follow_choices()
         turn = asyncio.ensure_future(self.agent.run_turn(TurnRequest(prompt=text, thread_id=self.id)))
         self._running = turn
         try:

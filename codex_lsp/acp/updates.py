@@ -24,6 +24,7 @@ from acp.schema import (
     AgentMessageChunk,
     AgentPlanUpdate,
     AgentThoughtChunk,
+    ConfigOptionUpdate,
     CurrentModeUpdate,
     SessionInfoUpdate,
     ToolCallProgress,
@@ -47,6 +48,7 @@ SessionUpdate = (
     | ToolCallProgress
     | AgentPlanUpdate
     | CurrentModeUpdate
+    | ConfigOptionUpdate
     | SessionInfoUpdate
     | UsageUpdate
 )

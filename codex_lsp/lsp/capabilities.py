@@ -50,6 +50,8 @@ class ClientCaps:
     codex_streaming: bool = False
     """The client declared ``experimental.codex``: it wants the ``codex/*`` notifications."""
     position_encoding: Encoding = DEFAULT_ENCODING
+    client_name: str = ""
+    """``clientInfo.name`` (``"emacs"`` is lsp-mode), for the few client quirks capabilities do not say."""
 
     @property
     def resource_operations(self) -> bool:
@@ -71,8 +73,10 @@ def _experimental_codex(value: Any) -> bool:
     return bool(getattr(value, "codex", False))
 
 
-def resolve_capabilities(caps: types.ClientCapabilities, encoding: object = None) -> ClientCaps:
-    """Resolve ``caps`` (and the position encoding negotiated for them) once."""
+def resolve_capabilities(
+    caps: types.ClientCapabilities, encoding: object = None, client: types.ClientInfo | None = None
+) -> ClientCaps:
+    """Resolve ``caps`` (and the position encoding negotiated for them, and who the client is) once."""
     edit = _get(caps, "workspace", "workspace_edit")
     operations = {str(getattr(op, "value", op)) for op in (_get(edit, "resource_operations") or ())}
     tags = _get(caps, "text_document", "code_action", "tag_support", "value_set") or ()
@@ -95,4 +99,5 @@ def resolve_capabilities(caps: types.ClientCapabilities, encoding: object = None
         llm_tag=types.CodeActionTag.LlmGenerated in tags,
         codex_streaming=_experimental_codex(_get(caps, "experimental")),
         position_encoding=as_encoding(encoding),
+        client_name=(client.name if client is not None else "") or "",
     )

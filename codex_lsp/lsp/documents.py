@@ -111,6 +111,14 @@ class DocumentStore:
         self._tell(document)
         return document
 
+    def written(self, path: str, text: str) -> None:
+        """The server wrote ``text`` to the file behind an open, unmodified document (an editor without
+        ``workspace/applyEdit``): read it as that text until the editor reloads it and says more."""
+        document = self._by_path.get(path)
+        if document is not None:
+            document.content = Content(text, document.version)
+            self._tell(document)
+
     def saved(self, uri: str) -> None:
         document = self._by_uri.get(uri)
         if document is not None:

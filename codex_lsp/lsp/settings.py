@@ -12,7 +12,11 @@ Recognised keys (camelCase, as editors write them)::
     {"model": "gpt-5.5", "provider": "openai", "baseUrl": "http://127.0.0.1:8080/v1",
      "transport": "auto", "reasoningEffort": "medium", "editMode": "review",
      "shell": {"enabled": false, "allow": ["pytest", "git status"]}, "approvalPolicy": "on-request",
-     "alwaysAsk": {"deletions": true, "outsideOpenBuffers": false, "paths": ["migrations/**"]}}
+     "alwaysAsk": {"deletions": true, "outsideOpenBuffers": false, "paths": ["migrations/**"]},
+     "editFallback": "none", "showAnswers": "auto", "asyncCommands": "auto"}
+
+The last three are for editors that are not ours (see ``Settings``): what to do when the editor
+cannot apply edits, where a turn's answer is shown, and whether a turn command answers at once.
 
 ``approvalPolicy`` takes Codex's names (``untrusted``, ``on-request``, ``never``; unset: the
 ``approval_policy`` of config.toml, else ``on-request``). The values of earlier versions still
@@ -31,9 +35,11 @@ from typing import Any
 
 __all__ = [
     "APPROVAL_POLICIES",
+    "EDIT_FALLBACKS",
     "EDIT_MODES",
     "EFFORTS",
     "KEYS",
+    "SHOW_ANSWERS",
     "TRANSPORTS",
     "Settings",
     "parse_settings",
@@ -44,6 +50,8 @@ TRANSPORTS = ("auto", "websocket", "http")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 EDIT_MODES = ("auto", "review")
 APPROVAL_POLICIES = ("untrusted", "on-request", "never")
+EDIT_FALLBACKS = ("none", "disk", "diff")
+SHOW_ANSWERS = ("auto", "always", "never")
 LEGACY_POLICIES = {"ask": "on-request", "deny": "never"}
 """The ``approvalPolicy`` values of earlier versions, and the Codex names they mean."""
 _URL = re.compile(r"^(https?|wss?)://[^/\s]+\S*$")
@@ -81,6 +89,18 @@ class Settings:
     """``alwaysAsk.outsideOpenBuffers``: changing a file that is not open always asks."""
     ask_for_paths: tuple[str, ...] = ()
     """``alwaysAsk.paths``: gitignore-style globs; changing a matching path always asks."""
+    edit_fallback: str = "none"
+    """For an editor without ``workspace/applyEdit``: ``none`` refuses a turn before it starts (it
+    could change nothing); ``disk`` writes the changes to disk (a file with unsaved changes in the
+    editor is refused; the editor reloads what was written); ``diff`` holds them and shows the diff."""
+    show_answers: str = "auto"
+    """Where a turn's final answer is shown: ``auto`` for editors without our plugin (no
+    ``experimental.codex``), ``always``, ``never``. Short answers as a message, long ones as a
+    read-only document (``window/showDocument``) where the editor can open one."""
+    async_commands: bool | None = None
+    """A turn command answers at once with the turn id (the turn reports through progress and
+    messages): ``True``, ``False``, or ``None`` (``"auto"``: for editors known to give up on long
+    requests, lsp-mode)."""
 
     def model_overrides(self) -> tuple[Any, ...]:
         """The settings the model connection depends on (a change means a new connection)."""
@@ -121,6 +141,12 @@ def _flag(value: Any) -> bool:
     return value
 
 
+def _auto_flag(value: Any) -> bool | None:
+    if value == "auto":
+        return None
+    return _flag(value)
+
+
 def _policy(value: Any) -> str:
     if value in LEGACY_POLICIES:
         return LEGACY_POLICIES[value]
@@ -154,6 +180,9 @@ KEYS: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("alwaysAsk", "deletions"): ("ask_for_deletions", _flag),
     ("alwaysAsk", "outsideOpenBuffers"): ("ask_outside_open_buffers", _flag),
     ("alwaysAsk", "paths"): ("ask_for_paths", _globs),
+    ("editFallback",): ("edit_fallback", _choice(EDIT_FALLBACKS)),
+    ("showAnswers",): ("show_answers", _choice(SHOW_ANSWERS)),
+    ("asyncCommands",): ("async_commands", _auto_flag),
 }
 
 

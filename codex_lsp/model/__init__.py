@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from codex_lsp._exports import lazy_exports
 
 if TYPE_CHECKING:
-    from codex_lsp.model.catalog import ModelInfo, default_model, model_info
+    from codex_lsp.model.catalog import ModelInfo, default_model, find_model, listed_models, model_info
     from codex_lsp.model.client import ModelClient
     from codex_lsp.model.config import (
         BUILTIN_PROVIDERS,
@@ -125,6 +125,8 @@ __all__ = [
     "Usage",
     "codex_home",
     "default_model",
+    "find_model",
+    "listed_models",
     "load_config",
     "load_permissions",
     "load_settings",
@@ -135,7 +137,7 @@ __all__ = [
 ]
 
 _LAZY: dict[str, tuple[str, ...]] = {
-    "catalog": ("ModelInfo", "default_model", "model_info"),
+    "catalog": ("ModelInfo", "default_model", "find_model", "listed_models", "model_info"),
     "client": ("ModelClient",),
     "config": (
         "BUILTIN_PROVIDERS",

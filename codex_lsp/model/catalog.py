@@ -4,7 +4,8 @@
 --bundled``) cut down by :func:`project` to the fields that shape a request: the default reasoning effort
 and summary, the default verbosity (absent: the model takes no ``text.verbosity``), the apply_patch tool
 form, the web search tool's content types, the service tiers the model advertises, whether it speaks
-Responses Lite, and the context window. tests/model/test_model_catalog.py regenerates it from the binary
+Responses Lite, and the context window; plus what a model picker shows (name, description, whether
+Codex lists the model, its order). tests/model/test_model_catalog.py regenerates it from the binary
 and fails when the two disagree (``python tools/update_model_catalog.py`` rewrites it).
 
 The file is read on first use, never at import: a host that never builds a request does not pay for it.
@@ -44,6 +45,7 @@ __all__ = [
     "default_model",
     "effective_effort",
     "find_model",
+    "listed_models",
     "model_info",
     "project",
     "request_fields",
@@ -82,6 +84,13 @@ class ModelInfo:
     multi_agent_effort: str | None
     """What ``ultra`` becomes for this model, when it says."""
     context_window: int | None
+    display_name: str = ""
+    """What a model picker shows (Codex's ``display_name``); the slug when empty."""
+    description: str = ""
+    listed: bool = False
+    """Codex offers it in its model picker (``visibility = "list"``); hidden models are still usable."""
+    priority: int = 0
+    """Codex's picker order (lowest first)."""
     known: bool = True
     """False for :data:`FALLBACK`: Codex has no entry for the model."""
 
@@ -122,6 +131,10 @@ def _info(entry: Mapping[str, Any]) -> ModelInfo:
         responses_lite=entry["use_responses_lite"],
         multi_agent_effort=entry["multi_agent_reasoning_effort"],
         context_window=entry["context_window"],
+        display_name=entry.get("display_name") or "",
+        description=entry.get("description") or "",
+        listed=bool(entry.get("listed")),
+        priority=entry.get("priority") or 0,
     )
 
 
@@ -140,6 +153,12 @@ def default_model() -> str:
 def _longest_prefix(name: str, models: Mapping[str, ModelInfo]) -> ModelInfo | None:
     hits = [slug for slug in models if name.startswith(slug)]
     return models[max(hits, key=len)] if hits else None
+
+
+def listed_models() -> list[ModelInfo]:
+    """The models Codex offers in its picker, in its order (the default first)."""
+    listed = [info for info in _catalog().models.values() if info.listed]
+    return sorted(listed, key=lambda info: info.priority)
 
 
 def find_model(name: str) -> ModelInfo | None:
@@ -274,6 +293,10 @@ def project(raw: Mapping[str, Any], codex_version: str) -> dict[str, Any]:
                 "use_responses_lite": bool(entry.get("use_responses_lite")),
                 "multi_agent_reasoning_effort": entry.get("multi_agent_reasoning_effort"),
                 "context_window": entry.get("context_window"),
+                "display_name": entry.get("display_name") or entry["slug"],
+                "description": entry.get("description") or "",
+                "listed": entry.get("visibility") == "list",
+                "priority": entry.get("priority", 0),
             }
             for entry in entries
         ],

@@ -240,8 +240,10 @@ class Setup:
         command: list[str] | None = None,
         capabilities: ClientCapabilities | None = None,
         capture_stderr: bool = False,
+        client_name: str = "codex-lsp-tests",
     ) -> AsyncIterator[Run]:
-        """Start ``codex-lsp acp`` (or ``command``) and initialize it; stop it at the end."""
+        """Start ``codex-lsp acp`` (or ``command``) and initialize it as the client ``client_name``; stop
+        it at the end."""
         editor = editor or Editor(self.root)
         argv = command or [sys.executable, "-m", "codex_lsp", "acp", *args]
         capabilities = capabilities or ClientCapabilities(
@@ -268,7 +270,7 @@ class Setup:
                     init = await conn.initialize(
                         protocol_version=1,
                         client_capabilities=capabilities,
-                        client_info=Implementation(name="codex-lsp-tests", version="0"),
+                        client_info=Implementation(name=client_name, version="0"),
                     )
                 yield Run(conn, editor, self.fake, self.root, init, process, argv, stdout, stderr)
             finally:

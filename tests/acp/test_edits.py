@@ -3,12 +3,15 @@ or none, refused in read-only mode."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from acp import text_block
+from acp.schema import ReadTextFileResponse, WriteTextFileResponse
 
-from tests.acp.harness import Run, call, patch_call, say, setup, step
+from tests.acp.harness import Editor, Run, call, patch_call, say, setup, step
 from tests.agent.harness import outputs, user_texts
 
 UPDATE_A = "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
@@ -172,3 +175,43 @@ async def test_read_file_reads_the_editor_buffer(tmp_path: Path) -> None:
         assert (card["kind"], card["title"], card["locations"]) == ("read", "Read a.py", [{"path": str(a)}])
         assert statuses(run) == ["completed"]
         assert "go" in user_texts(run.generating[0])[-1]
+
+
+@dataclass
+class DiskReadingEditor(Editor):
+    """An editor like CodeCompanion.nvim 19.22: ``fs/read_text_file`` reads the disk, whatever its buffer
+    holds, while ``fs/write_text_file`` replaces the open buffer's text (not saved)."""
+
+    async def read_text_file(
+        self, session_id: str, path: str, line: int | None = None, limit: int | None = None, **kwargs: Any
+    ) -> ReadTextFileResponse:
+        self.reads.append(path)
+        text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+        return ReadTextFileResponse(content=text)
+
+    async def write_text_file(
+        self, session_id: str, path: str, content: str, **kwargs: Any
+    ) -> WriteTextFileResponse:
+        self.writes.append((path, content))
+        self.buffers[path] = content
+        return WriteTextFileResponse()
+
+
+async def test_a_client_that_reads_the_disk_but_writes_its_buffer_gets_the_disk_for_both(
+    tmp_path: Path,
+) -> None:
+    """CodeCompanion.nvim (by its clientInfo name): an edit through it would be computed on the disk's text
+    and replace the buffer, losing an unsaved line; so the agent reads and writes the disk, and the
+    buffer keeps what the user typed (Neovim then says the file changed under a modified buffer)."""
+    async with setup(tmp_path) as s:
+        a = s.root / "a.py"
+        a.write_text("value = 1\n", encoding="utf-8")
+        unsaved = "# unsaved\nvalue = 1\n"
+        editor = DiskReadingEditor(s.root, buffers={str(a): unsaved})
+        async with s.agent(editor=editor, client_name="CodeCompanion.nvim") as run:
+            run.load([step(patch_call(UPDATE_A)), step(say("Set value to 2."))])
+            assert await prompt(run) == "end_turn"
+    assert (editor.reads, editor.writes) == ([], []), "no file request went to the client"
+    assert a.read_text(encoding="utf-8") == "value = 2\n", "the edit is on disk"
+    assert editor.buffers[str(a)] == unsaved, "the unsaved line is still in the buffer"
+    assert statuses(run) == ["completed"]

@@ -31,6 +31,10 @@ def test_pins_are_read_whole_lines() -> None:
         "libsecret-1-dev",
         "emacs-nox",
         "elpa-eglot",
+        "vim",
+        "vim-ale",
+        "elpa-lsp-mode",
+        "tmux",
     ]
     assert pinned["NODE_VERSION"].startswith("24.")
 

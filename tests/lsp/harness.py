@@ -430,9 +430,12 @@ async def editor_session(
     process_id: int | None = None,
     folders: tuple[Path, ...] = (),
     env: Mapping[str, str | None] | None = None,
+    caps: types.ClientCapabilities | None = None,
+    client_info: types.ClientInfo | None = None,
 ) -> AsyncIterator[Editor]:
     """Start a server, initialize it as ``profile`` with one workspace folder, shut it down after;
-    ``env`` adds to (or, with ``None`` values, removes from) the server's environment."""
+    ``env`` adds to (or, with ``None`` values, removes from) the server's environment; ``caps`` and
+    ``client_info`` replace the profile's capabilities and name another client."""
     root, home, state = base / "ws", base / "codex-home", base / "state"
     root.mkdir(parents=True, exist_ok=True)
     if not (home / "config.toml").exists():
@@ -456,7 +459,7 @@ async def editor_session(
     _register(editor)
     if configuration is not None:
         client.set_configuration(configuration, section="codex")
-    caps = capabilities(profile)
+    caps = caps or capabilities(profile)
     folder = types.WorkspaceFolder(uri=from_fs_path(str(editor.root)) or "", name="ws")
     more = [types.WorkspaceFolder(uri=from_fs_path(str(f)) or "", name=f.name) for f in folders]
     params = types.InitializeParams(
@@ -465,6 +468,7 @@ async def editor_session(
         workspace_folders=None if profile == "minimal" else [folder, *more],
         initialization_options=init_options,
         process_id=process_id,
+        client_info=client_info,
     )
     editor.init_result = await client.initialize_session(params)
     encoding = editor.init_result.capabilities.position_encoding

@@ -90,7 +90,9 @@ async def test_many_diagnostics(ed: Editor) -> None:
 async def test_selection_actions(ed: Editor) -> None:
     uri = ed.write("selection.py", TEXT)
     ed.open("selection.py")
-    found = await actions(ed, uri, at(1, 0, 9), [])
+    invoked = await actions(ed, uri, at(1, 0, 9), [])
+    assert titles(invoked)[0] == "Codex: fix the problems on this line"  # the selection is within it
+    found = await actions(ed, uri, at(1, 0, 9), [], trigger=types.CodeActionTriggerKind.Automatic)
     assert titles(found) == [
         "Codex: explain this code",
         "Codex: add docstrings",
@@ -118,15 +120,73 @@ async def test_only_filters_and_never_fix_all_on_save(ed: Editor) -> None:
 
 
 async def test_the_fallback_only_when_invoked(ed: Editor) -> None:
-    uri = ed.write("fallback.py", "x = 1\n")
+    uri = ed.write("fallback.py", "x = 1\ny = 2\n")
     ed.open("fallback.py")
     automatic = await actions(ed, uri, at(0), [], trigger=types.CodeActionTriggerKind.Automatic)
     assert automatic == []
-    assert await actions(ed, uri, at(0), [], trigger=None) == []
     (fallback,) = await actions(ed, uri, at(0), [])
     assert fallback.title == "Codex: fix the problems on this line"
     (arguments,) = commands([fallback])[0].arguments or []
     assert "line 1" in arguments["prompt"]
+
+
+async def test_no_trigger_kind_counts_as_invoked(ed: Editor) -> None:
+    """ALE, lsp-mode 8.0 and CodeMirror's client send no ``triggerKind`` (the field is optional) and
+    only ask when the user does."""
+    uri = ed.write("untriggered.py", "x = 1\ny = 2\n")
+    ed.open("untriggered.py")
+    (fallback,) = await actions(ed, uri, at(1), [], trigger=None)
+    assert fallback.title == "Codex: fix the problems on this line"
+    (arguments,) = commands([fallback])[0].arguments or []
+    assert "line 2" in arguments["prompt"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "fallback"),
+    [
+        ((1, 0), (1, 5), True),  # the line's text: lsp-mode without a region
+        ((1, 0), (2, 0), True),  # the whole line, newline included
+        ((1, 2), (1, 3), True),  # a word
+        ((1, 5), (1, 0), True),  # the same line, ends swapped
+        ((2, 0), (1, 0), True),  # the whole line, ends swapped
+        ((0, 0), (2, 0), False),  # two lines: a selection
+        ((1, 0), (2, 1), False),
+    ],
+)
+async def test_a_range_within_one_line_still_gets_the_fallback(
+    ed: Editor, start: tuple[int, int], end: tuple[int, int], fallback: bool
+) -> None:
+    """Clients that always send a non-empty range (the cursor's line or word) still get the line's
+    fallback; only a range over several lines is a selection without it."""
+    uri = ed.write("ranges.py", "x = 1\ny = 2\nz = 3\n")
+    ed.open("ranges.py")
+    rng = types.Range(types.Position(*start), types.Position(*end))
+    found = titles(await actions(ed, uri, rng, [], trigger=None))
+    assert ("Codex: fix the problems on this line" in found) == fallback, found
+    if fallback:
+        (line,) = [a for a in await actions(ed, uri, rng, []) if a.title.endswith("this line")]
+        (arguments,) = commands([line])[0].arguments or []
+        assert "line 2" in arguments["prompt"]
+
+
+async def test_an_inverted_diagnostic_range_is_kept(ed: Editor) -> None:
+    """ALE sends a flake8 diagnostic without an end column with its end before its start."""
+    uri = ed.write("inverted.py", TEXT)
+    ed.open("inverted.py")
+    inverted = types.Diagnostic(
+        range=types.Range(types.Position(4, 9), types.Position(4, 0)), message="E225 missing whitespace"
+    )
+    found = await actions(ed, uri, at(4, 3), [inverted], trigger=None)
+    assert titles(found)[0] == "Fix with Codex: E225 missing whitespace"
+    (arguments,) = commands(found)[0].arguments or []
+    assert arguments["diagnostics"][0]["range"] == {
+        "start": {"line": 4, "character": 0},
+        "end": {"line": 4, "character": 9},
+    }
+    backwards = types.Range(types.Position(4, 8), types.Position(4, 1))
+    assert (
+        titles(await actions(ed, uri, backwards, [inverted]))[0] == "Fix with Codex: E225 missing whitespace"
+    )
 
 
 async def test_diagnostics_are_dropped_when_the_document_changes(ed: Editor) -> None:

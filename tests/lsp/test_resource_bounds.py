@@ -70,7 +70,7 @@ async def server(tmp: Path, fake: FakeResponsesServer) -> AsyncIterator[tuple[Ls
         uri = workspace.as_uri()
         init = {"processId": None, "rootUri": uri, "workspaceFolders": [{"uri": uri, "name": "ws"}]}
         async with asyncio.timeout(WAIT):
-            await client.request("initialize", {**init, "capabilities": {}})
+            await client.request("initialize", {**init, "capabilities": {"workspace": {"applyEdit": True}}})
             await client.notify("initialized", {})
         await execute(client, "codex.status")
         yield client, workspace

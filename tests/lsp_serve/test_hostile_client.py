@@ -316,7 +316,7 @@ async def test_ending_while_a_turn_waits_for_the_model_prints_no_traceback(tmp_p
         fake.load(Script.model_validate({"turns": [], "handshake_faults": [{"hang": True}]}))
         home = make_codex_home(tmp_path, fake.base_url, websockets=True)
         async with raw_server(tmp_path, home=home) as server:
-            streaming = {"experimental": {"codex": {"streaming": True}}}
+            streaming = {"experimental": {"codex": {"streaming": True}}, "workspace": {"applyEdit": True}}
             await started(server, folder=workspace, capabilities=streaming)
             await server.send(command(2, "codex.ask", {"prompt": "hello"}))
             await server.until("codex/turn/started")

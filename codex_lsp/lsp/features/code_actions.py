@@ -10,8 +10,13 @@ Nothing here calls the model: every action is a command (``codex.fixDiagnostics`
 - with a non-empty selection, fixed-prompt actions under ``refactor.rewrite``: explain, add
   docstrings, write tests;
 - for clients that tell us no diagnostics (no plugin, a context limited to our own), one
-  "Codex: fix the problems on this line" — only when the user explicitly asked for actions
-  (``triggerKind`` Invoked) with no selection, never on automatic lightbulb requests.
+  "Codex: fix the problems on this line" — only when the user explicitly asked for actions, never on
+  automatic lightbulb requests (``triggerKind`` Automatic). A request without ``triggerKind`` counts
+  as explicit: the field is optional, and clients that omit it (ALE, lsp-mode 8.0, CodeMirror's
+  client) only ask when the user does. The range may be empty or lie within one line (or be that
+  whole line): clients send the cursor's line or word as the range when nothing is selected.
+
+A range that ends before it starts (sent by some clients) means the same span in order.
 
 Never a ``source.fixAll`` kind: nothing may run a paid model on save.
 """
@@ -26,6 +31,7 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 
 from codex_lsp.lsp.capabilities import ClientCaps
+from codex_lsp.lsp.features.diagnostics import ordered
 
 if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer
@@ -85,10 +91,13 @@ def build_actions(
     """The actions for one request; ``here`` are the diagnostics known for the document that overlap
     the request's range, ``known`` how many it has in all, and ``reported`` whether an editor plugin
     tells us all of them (then no fallback is needed)."""
-    uri, rng, context = params.text_document.uri, params.range, params.context
+    uri, rng, context = params.text_document.uri, ordered(params.range), params.context
     only = [str(k) for k in context.only] if context.only else None
     actions: list[types.CodeAction | types.Command] = []
     selection = _key(rng.start) != _key(rng.end)
+    one_line = rng.start.line == rng.end.line or (
+        rng.end.line == rng.start.line + 1 and rng.end.character == 0
+    )
     if _wanted(only, types.CodeActionKind.QuickFix):
         for d in here[:MAX_SINGLE_FIXES]:
             title = f"Fix with Codex: {_title(d.message)}"
@@ -100,8 +109,8 @@ def build_actions(
             arguments = [{"uri": uri, "version": version, "all": True}]
             command = types.Command(title=title, command="codex.fixDiagnostics", arguments=arguments)
             actions.append(_action(caps, title, types.CodeActionKind.QuickFix, command, None))
-        invoked = context.trigger_kind == types.CodeActionTriggerKind.Invoked
-        if not here and invoked and not reported and not selection:
+        invoked = context.trigger_kind != types.CodeActionTriggerKind.Automatic
+        if not here and invoked and not reported and one_line:
             actions.append(_line_fallback(caps, uri, version, rng))
     if selection and _wanted(only, types.CodeActionKind.RefactorRewrite):
         for title, prompt in SELECTION_PROMPTS:

@@ -4,21 +4,31 @@
   (a new thread when absent); returns the turn's result (below).
 - ``codex.fixDiagnostics`` ``{uri, version?, diagnostics[] | all: true, threadId?}``: one turn whose
   task is to fix those diagnostics (``all``: every diagnostic known for the document).
-- ``codex.interrupt`` ``{turnId?}``: interrupts that turn, or every turn; ``{interrupted: [turnId]}``.
+- ``codex.interrupt`` ``{turnId?}`` (or the turn id alone): interrupts that turn, or every turn;
+  ``{interrupted: [turnId]}``.
 - ``codex.threads`` ``{}``: ``{threads: [{threadId, cwd, title, turns, createdAt, updatedAt}]}``.
 - ``codex.newThread`` ``{uri?}``: ``{threadId, cwd}``.
 - ``codex.status`` ``{probe?}``: provider, model, base URL, whether a key was found (never the key),
   transport in use, connection state, version; with ``probe: true`` also whether the endpoint is
   reachable over that transport, checked without a model request (:mod:`codex_lsp.lsp.host.probe`).
 
-A turn command answers when the turn ends, with ``{threadId, turnId, status, message, changedFiles,
+A turn command answers when the turn ends — or, with ``asyncCommands`` (automatic for lsp-mode, whose
+requests time out), at once with ``status: "started"`` and the turn id, the turn reporting through
+its own progress and messages — with ``{threadId, turnId, status, message, changedFiles,
 usage, error?}`` — ``status`` is ``completed``, ``interrupted`` or ``failed``; a failed turn is a
 result, not a JSON-RPC error. In review mode a turn whose changes were held adds ``proposalId`` and
 ``diffs: [{path, diff}]`` (a unified diff per file; ``changedFiles`` is empty: nothing changed). The
 review commands are in :mod:`codex_lsp.lsp.features.review`. Unknown commands, bad arguments, unknown
+Arguments as generic clients send them are taken too: ``codex.ask`` reads string arguments as the
+prompt (joined by spaces), and no argument or a single ``null`` (Elisp's ``nil``) means ``{}`` for
+every command. Ranges that end before they start are put in order. Unknown commands, bad arguments, unknown
 documents and malformed ``file:`` URIs are ``InvalidParams`` errors with a message a person understands;
 a document outside every folder the user opened or allowed is refused with ``RequestFailed``
 (:func:`refused`, its ``data`` naming the file and the folders; :mod:`codex_lsp.lsp.host.boundary`).
+
+In an editor without ``workspace/applyEdit`` a turn command is refused before anything is asked of
+the model (``RequestFailed`` and a message naming the ``editFallback`` setting): it could change
+nothing. Editors that are not ours are shown the answer (:mod:`codex_lsp.lsp.features.answers`).
 
 Turns are cancellable three ways, all ending the turn ``interrupted``: ``$/cancelRequest`` on the
 command (pygls answers it but does not cancel a command's coroutine, so the request's future is
@@ -39,6 +49,8 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 
+from codex_lsp.lsp.features.answers import answer_text, show_answer, wants_answers
+from codex_lsp.lsp.features.diagnostics import ordered, ordered_diagnostic
 from codex_lsp.lsp.features.progress import TurnReporter, camel
 from codex_lsp.lsp.protocol import WORK_DONE_TOKEN
 from codex_lsp.lsp.state import CodexServer  # at run time: pygls reads command annotations
@@ -105,7 +117,8 @@ def refused(command: str, exc: OutsideFolders) -> JsonRpcException:
 
 
 def _object(command: str, args: tuple[Any, ...], shape: str) -> dict[str, Any]:
-    if not args:
+    """The one object argument; none, or a single ``null`` (Elisp's ``nil``), is ``{}``."""
+    if not args or args == (None,):
         return {}
     if len(args) != 1 or not isinstance(args[0], dict):
         raise _bad(command, f"expected one argument, an object {shape}")
@@ -136,7 +149,9 @@ def _diagnostics(command: str, data: dict[str, Any]) -> tuple[types.Diagnostic, 
     if not isinstance(raw, list):
         raise _bad(command, "diagnostics must be a list of LSP diagnostics")
     return tuple(
-        _structured(command, item, types.Diagnostic, f"diagnostics[{n}] is not an LSP diagnostic")
+        ordered_diagnostic(
+            _structured(command, item, types.Diagnostic, f"diagnostics[{n}] is not an LSP diagnostic")
+        )
         for n, item in enumerate(raw)
     )
 
@@ -146,14 +161,20 @@ def _common(command: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "uri": _optional(command, data, "uri", str, "a document URI"),
         "version": _optional(command, data, "version", int, "an integer"),
-        "range": None if rng is None else _structured(command, rng, types.Range, "range is not an LSP range"),
+        "range": None
+        if rng is None
+        else ordered(_structured(command, rng, types.Range, "range is not an LSP range")),
         "diagnostics": _diagnostics(command, data),
         "thread_id": _optional(command, data, "threadId", str, "a thread id"),
     }
 
 
 def parse_ask(args: tuple[Any, ...]) -> TurnCommand:
-    data = _object(ASK, args, "{prompt, uri?, version?, range?, diagnostics?, threadId?}")
+    """The object form, or the prompt as string arguments (``:CocCommand codex.ask add type hints``
+    sends ``["add", "type", "hints"]``; a single string is the whole prompt)."""
+    if args and all(isinstance(a, str) for a in args):
+        args = ({"prompt": " ".join(args)},)
+    data = _object(ASK, args, "{prompt, uri?, version?, range?, diagnostics?, threadId?}, or the prompt")
     prompt = data.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise _bad(ASK, "prompt must be a non-empty string")
@@ -217,8 +238,45 @@ def _ended(command: TurnCommand, turn_id: str, status: str, error: str | None = 
     return payload
 
 
-async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task[Any]) -> dict[str, Any]:
-    """Run one turn for a command and return its result; never lets a cancellation escape."""
+def cannot_edit(server: CodexServer) -> str | None:
+    """Why no turn may start in this editor, or ``None``: an editor without ``workspace/applyEdit``
+    could take none of the turn's changes, so the turn (paid for) would end "completed" having
+    changed nothing — unless the user chose a fallback (``editFallback``)."""
+    state = server.state
+    if state.caps.apply_edit or state.settings.edit_fallback != "none":
+        return None
+    return (
+        "Codex: this editor cannot apply edits (it does not support workspace/applyEdit), so no turn "
+        'was started. Set codex.editFallback to "disk" (Codex writes the files and the editor reloads '
+        'them) or "diff" (Codex shows the changes as a diff) to use Codex here.'
+    )
+
+
+def refuse_without_edits(server: CodexServer) -> None:
+    """Raise ``RequestFailed`` (and tell the user) when :func:`cannot_edit` says so."""
+    why = cannot_edit(server)
+    if why is not None:
+        server.show(why, types.MessageType.Error)
+        raise JsonRpcException(message=why, code=types.LSPErrorCodes.RequestFailed)
+
+
+def answers_at_once(server: CodexServer) -> bool:
+    """Whether turn commands answer when the turn starts (``asyncCommands``; ``auto``: for lsp-mode,
+    whose command requests give up after ``lsp-response-timeout``, 10 s, while the turn runs on)."""
+    chosen = server.state.settings.async_commands
+    return chosen if chosen is not None else server.state.caps.client_name == "emacs"
+
+
+async def run_turn(
+    server: CodexServer,
+    command: TurnCommand,
+    task: asyncio.Task[Any],
+    turn_id: str | None = None,
+    *,
+    token: types.ProgressToken | None = None,
+) -> dict[str, Any]:
+    """Run one turn for a command and return its result; never lets a cancellation escape.
+    ``token`` is the client's work-done token, if any (else the server creates one)."""
     from codex_lsp.agent import TurnError
     from codex_lsp.lsp.host.boundary import OutsideFolders
     from codex_lsp.lsp.host.runtime import CommandError
@@ -227,22 +285,29 @@ async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task
     state = server.state
     if state.stopping:
         raise JsonRpcInvalidRequest(message="the server is shutting down; no new turns")
-    turn_id = str(uuid.uuid4())
+    turn_id = turn_id or str(uuid.uuid4())
     reporter = TurnReporter(server, turn_id, command.title)
     state.turns.add(RunningTurn(turn_id, task, reporter))
     status, error = "interrupted", None
     try:
         host = await state.host(server)
         agent, request = await host.prepare(command, turn_id)
-        await reporter.begin(WORK_DONE_TOKEN.get(), lambda: _cancel(task))
+        refuse_without_edits(server)  # after the arguments and the document were checked
+        await reporter.begin(token, lambda: _cancel(task))
         result = await agent.run_turn(request)
         status, error = result.status, result.error
         if result.status == "failed":
             server.show(f"Codex: the turn failed: {result.error}", types.MessageType.Error)
+        elif wants_answers(server):
+            text = answer_text(result.message, result.changed_files, result.diffs)
+            await show_answer(server, turn_id, text)
         return {k: state.scrub(v) if isinstance(v, str) else v for k, v in result_payload(result).items()}
     except (CommandError, TurnError) as exc:
         status = "failed"
         raise JsonRpcInvalidParams(message=str(exc)) from None
+    except JsonRpcException:
+        status = "failed"
+        raise
     except OutsideFolders as exc:
         status = "failed"
         raise refused(ASK if command.kind == "ask" else FIX, exc) from None
@@ -258,28 +323,53 @@ async def run_turn(server: CodexServer, command: TurnCommand, task: asyncio.Task
         state.turns.remove(turn_id)
 
 
+def start_turn(server: CodexServer, command: TurnCommand) -> dict[str, Any]:
+    """Start a turn in the background and answer at once with its id (``status: "started"``); the
+    turn reports through its own progress and messages, and is cancelled through that progress or
+    ``codex.interrupt``. A problem found before the turn starts is still this request's error."""
+    if server.state.stopping:
+        raise JsonRpcInvalidRequest(message="the server is shutting down; no new turns")
+    refuse_without_edits(server)
+    turn_id = str(uuid.uuid4())
+
+    async def background() -> None:
+        task = _current()
+        try:
+            await run_turn(server, command, task, turn_id)
+        except JsonRpcException as exc:  # the request was answered already: say it instead
+            server.show(f"Codex: {exc.message}", types.MessageType.Error)
+
+    server.state.run_task(background(), f"codex-turn-{turn_id}")
+    return _ended(command, turn_id, "started")
+
+
 # -- registration -----------------------------------------------------------------------------------
 
 
 def _turn_id_argument(args: tuple[Any, ...]) -> str | None:
-    data = _object(INTERRUPT, args, "{turnId?}")
+    if len(args) == 1 and isinstance(args[0], str):
+        return args[0]
+    data = _object(INTERRUPT, args, "{turnId?}, or the turn id")
     return _optional(INTERRUPT, data, "turnId", str, "a turn id")  # type: ignore[no-any-return]
 
 
 def setup(server: CodexServer) -> None:
     """Register the ``codex.*`` commands."""
 
-    @server.command(ASK)
-    async def ask(ls: CodexServer, *args: Any) -> dict[str, Any]:
+    async def turn(ls: CodexServer, command: TurnCommand) -> dict[str, Any]:
+        if answers_at_once(ls):
+            return start_turn(ls, command)
         task = _current()
         link_cancel_request(ls, task)
-        return await run_turn(ls, parse_ask(args), task)
+        return await run_turn(ls, command, task, token=WORK_DONE_TOKEN.get())
+
+    @server.command(ASK)
+    async def ask(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        return await turn(ls, parse_ask(args))
 
     @server.command(FIX)
     async def fix(ls: CodexServer, *args: Any) -> dict[str, Any]:
-        task = _current()
-        link_cancel_request(ls, task)
-        return await run_turn(ls, parse_fix(args), task)
+        return await turn(ls, parse_fix(args))
 
     @server.command(INTERRUPT)
     def interrupt(ls: CodexServer, *args: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import attrs
 from lsprotocol import types
 
 from codex_lsp.lsp.protocol import DID_CHANGE_DIAGNOSTICS, DidChangeDiagnosticsParams
@@ -27,13 +28,29 @@ from codex_lsp.lsp.protocol import DID_CHANGE_DIAGNOSTICS, DidChangeDiagnosticsP
 if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer
 
-__all__ = ["DiagnosticStore", "diagnostic_key", "overlaps", "setup"]
+__all__ = ["DiagnosticStore", "diagnostic_key", "ordered", "ordered_diagnostic", "overlaps", "setup"]
 
 Key = tuple[int, int, int, int, str, str, str]
 
 
 def _at(position: types.Position) -> tuple[int, int]:
     return position.line, position.character
+
+
+def ordered(rng: types.Range) -> types.Range:
+    """``rng`` with its ends in document order. Some clients send a range that ends before it starts
+    (ALE, when the linter gave no end column); it means the same span and must not be dropped."""
+    if _at(rng.end) < _at(rng.start):
+        return types.Range(start=rng.end, end=rng.start)
+    return rng
+
+
+def ordered_diagnostic(d: types.Diagnostic) -> types.Diagnostic:
+    """``d`` with an :func:`ordered` range (the same object when it already was)."""
+    rng = ordered(d.range)
+    if rng is d.range:
+        return d
+    return attrs.evolve(d, range=rng)
 
 
 def overlaps(a: types.Range, b: types.Range) -> bool:
@@ -120,13 +137,13 @@ class DiagnosticStore:
     def replace(self, uri: str, version: int | None, diagnostics: Iterable[types.Diagnostic]) -> None:
         """Every source's diagnostics for ``uri`` at ``version`` (from the notification)."""
         self._reported.add(uri)
-        self._entry(uri, version).set_notified(diagnostics)
+        self._entry(uri, version).set_notified(ordered_diagnostic(d) for d in diagnostics)
 
     def observe(self, uri: str, version: int | None, diagnostics: Iterable[types.Diagnostic]) -> None:
         """Diagnostics a request context showed for ``uri`` at ``version`` (added to what is known)."""
         entry = self._entry(uri, version)
         for d in diagnostics:
-            entry.add_seen(d)
+            entry.add_seen(ordered_diagnostic(d))
 
     def for_document(self, uri: str, version: int | None) -> list[types.Diagnostic]:
         """What is known for ``uri`` at ``version`` (nothing when it was reported for another one)."""
@@ -141,7 +158,7 @@ class DiagnosticStore:
     def overlapping(self, uri: str, version: int | None, rng: types.Range) -> list[types.Diagnostic]:
         """The diagnostics known for ``uri`` at ``version`` that overlap ``rng``, by position."""
         entry = self._current(uri, version)
-        return entry.overlapping(rng) if entry is not None else []
+        return entry.overlapping(ordered(rng)) if entry is not None else []
 
     def reported(self, uri: str) -> bool:
         """Whether an editor plugin ever reported this document's diagnostics (so it knows them all)."""

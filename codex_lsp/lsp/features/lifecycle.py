@@ -101,7 +101,9 @@ def setup(server: CodexServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: CodexServer, params: types.InitializeParams) -> None:
         state = ls.state
-        state.caps = resolve_capabilities(params.capabilities, ls.workspace.position_encoding)
+        state.caps = resolve_capabilities(
+            params.capabilities, ls.workspace.position_encoding, params.client_info
+        )
         state.documents.encoding = state.caps.position_encoding
         state.init_settings, problems = parse_settings(params.initialization_options)
         state.settings = state.init_settings

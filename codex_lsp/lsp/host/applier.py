@@ -7,6 +7,9 @@ the patch writer) and undone if the editor then refuses the text edits. When the
 ``applied: false`` the model is told (tool output), the user is told (``window/showMessage``), and
 nothing is reported as changed.
 
+An editor without ``workspace/applyEdit`` gets no turn at all unless the user chose a fallback
+(``editFallback``); with ``disk`` the changes are written here (:meth:`LspApplier._write_to_disk`).
+
 Once the edit is on its way, an interrupt no longer stops the call: it waits for the editor's
 answer (for :data:`ANSWER_GRACE` seconds at most) and returns what really happened, as the
 ``ChangeApplier`` contract asks.
@@ -23,7 +26,7 @@ from lsprotocol import types
 from codex_lsp.agent import ApplyOutcome
 from codex_lsp.lsp.host.edits import EditConflict, EditPlan, inverse, plan_edit
 from codex_lsp.lsp.host.workspace import LspWorkspace
-from codex_lsp.patch import PatchError, PatchResult, write_changes
+from codex_lsp.patch import ChangeKind, PatchError, PatchResult, write_changes
 
 if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer
@@ -46,6 +49,8 @@ class LspApplier:
 
     async def apply(self, result: PatchResult, *, turn_id: str, summary: str) -> ApplyOutcome:
         caps = self.server.state.caps
+        if not caps.apply_edit and self.server.state.settings.edit_fallback == "disk":
+            return self._write_to_disk(result)
         label = f"Codex: {summary}"
         label = label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 1] + "…"
         try:
@@ -58,6 +63,31 @@ class LspApplier:
                 applied=False, message="this editor cannot apply edits (it lacks workspace/applyEdit)."
             )
         return await self._carry_out(plan, label)
+
+    def _write_to_disk(self, result: PatchResult) -> ApplyOutcome:
+        """``editFallback: "disk"``: write the changes as ``codex-lsp exec`` does, all or nothing. A file
+        open with changes the editor has not saved is refused (writing would set the buffer and the
+        disk against each other); the editor reloads what was written (the user is told which)."""
+        workspace = self.workspace
+        for change in result.changes:
+            document = workspace.documents.at_path(workspace.source.absolute(change.path))
+            if document is not None and document.text != _on_disk(document.path):
+                return ApplyOutcome(
+                    applied=False,
+                    message=f"{change.path} has changes the editor has not saved; save or revert it and "
+                    "try again.",
+                )
+        try:
+            write_changes(workspace.root, result.changes)
+        except PatchError as exc:
+            return ApplyOutcome(applied=False, message=str(exc))
+        for change in result.changes:
+            written = change.move_to if change.kind is ChangeKind.MOVE else change.path
+            if written and change.new_text is not None:
+                workspace.documents.written(workspace.source.absolute(written), change.new_text)
+        paths = ", ".join(c.move_to or c.path for c in result.changes)
+        self.server.show(f"Codex changed {paths} on disk; reload them in the editor.", types.MessageType.Info)
+        return ApplyOutcome(applied=True)
 
     async def _carry_out(self, plan: EditPlan, label: str) -> ApplyOutcome:
         root = self.workspace.root
@@ -96,6 +126,17 @@ class LspApplier:
         except Exception as exc:
             reason = f"the editor answered with an error: {exc}"
         return types.ApplyWorkspaceEditResult(applied=False, failure_reason=reason)
+
+
+def _on_disk(path: str | None) -> str | None:
+    """The file's text on disk, ``None`` when it cannot be read as UTF-8 text."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as stream:
+            return stream.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _result(answer: object) -> types.ApplyWorkspaceEditResult:

@@ -310,7 +310,7 @@ class Host:
         base = AgentSettings(
             shell_enabled=settings.shell_enabled,
             shell_allow=settings.shell_allow,
-            edit_mode="review" if settings.edit_mode == "review" else "auto",
+            edit_mode="review" if settings.edit_mode == "review" or self._shows_diffs() else "auto",
             ask_for_deletions=settings.ask_for_deletions,
             ask_outside_open_buffers=settings.ask_outside_open_buffers,
             ask_for_paths=settings.ask_for_paths,
@@ -322,6 +322,12 @@ class Host:
             editor = cast(Literal["untrusted", "on-request", "never"], settings.approval_policy)
             configured = configured.model_copy(update={"approval_policy": editor})
         return configured
+
+    def _shows_diffs(self) -> bool:
+        """An editor without ``workspace/applyEdit`` whose user chose ``editFallback: "diff"``: the
+        turn's changes are held (review mode) and shown as a diff, never written."""
+        state = self.state
+        return not state.caps.apply_edit and state.settings.edit_fallback == "diff"
 
     def book(self, folder: Path) -> tuple[ProposalBook, LspApplier]:
         """The folder's proposals and the applier its decisions go through (made on first use)."""
