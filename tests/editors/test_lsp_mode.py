@@ -39,9 +39,8 @@ from tests.readme import fenced_blocks, section
 SECTION = "Emacs + lsp-mode"
 ASYNC_SETTING = ':asyncCommands "auto"'
 """The README's setting; the synchronous scenarios swap it for ``:asyncCommands :json-false``."""
-TIMEOUT = 3
-"""``lsp-response-timeout`` in these scenarios (10 s by default): the slow turns outlast it sooner. Not
-less: the first command of a session also starts the agent (about 1 s on an idle machine)."""
+TIMEOUT = 2
+"""``lsp-response-timeout`` in these scenarios (10 s by default): the slow turns outlast it sooner."""
 FIX_TITLE = "Fix with Codex: `os` imported but unused"
 LINE_FALLBACK = "Codex: fix the problems on this line"
 
@@ -412,6 +411,8 @@ def test_without_async_commands_the_timeout_and_c_g_cancel_the_turn(session: Ses
     run, exchange = session.run(
         """
 (codex-test-open "app.py")
+;; The first command also starts codex-lsp's agent (about 1 s): not in the 2 s the ask may take.
+(codex-test-record 'running-before (codex-test-running))
 (condition-case failure
     (progn (codex-ask "Rewrite this file") (codex-test-record 'timeout :json-false))
   (error (codex-test-record 'timeout (error-message-string failure))))
@@ -431,6 +432,7 @@ def test_without_async_commands_the_timeout_and_c_g_cancel_the_turn(session: Ses
 """,
         asynchronous=False,
     )
+    assert run["running-before"] == 0
     assert run["timeout"] == "Timeout while waiting for response.  Method: workspace/executeCommand"
     assert run["quit"] is True
     asks = [
