@@ -47,6 +47,7 @@ TIMEOUT = 2
 Every other request keeps the 10 s, so a busy machine does not fail them."""
 FIX_TITLE = "Fix with Codex: `os` imported but unused"
 LINE_FALLBACK = "Codex: fix the problems on this line"
+SELECTION_ACTIONS = ["Codex: explain this code", "Codex: add docstrings", "Codex: write tests for this code"]
 
 # Test-only Emacs Lisp, after the README's block: what lsp-mode sends codex-lsp and what codex-lsp sends
 # it (JSON texts, for the test to read), and helpers that wait for what a person would see.
@@ -272,6 +273,8 @@ def test_fix_with_codex_on_ruffs_diagnostic_lands_in_the_buffer(session: Session
 (codex-test-wait (lambda () (codex-test-said-p "Codex: Removed it.")) "the turn's answer in the echo area")
 (codex-test-record 'modified (codex-test-bool (buffer-modified-p)))
 (codex-test-wait (lambda () (null (codex-test-diagnostics))) "ruff to find nothing left")
+(codex-test-select (point-min) (point-max))
+(codex-test-record 'region (vconcat (mapcar #'lsp:code-action-title (lsp-code-actions-at-point))))
 """,
     )
     assert run["diagnostics"] == ["`os` imported but unused\n\nhelp: Remove unused import: `os`"]
@@ -280,6 +283,8 @@ def test_fix_with_codex_on_ruffs_diagnostic_lands_in_the_buffer(session: Session
     assert [t for t in run["offered"] if t.startswith("Fix with Codex")] == [FIX_TITLE], run["offered"]
     assert any(t.startswith("Ruff (F401)") for t in run["offered"]), run["offered"]
     assert run["modified"] is True
+    # The region is the one line left: the line's fallback, and the actions for a selection.
+    assert [t for t in run["region"] if t.startswith("Codex")] == [LINE_FALLBACK, *SELECTION_ACTIONS]
     assert (session.root / "app.py").read_text() == source  # edited in the buffer, not saved
     for request in exchange.requests("textDocument/codeAction"):
         assert "triggerKind" not in request["params"]["context"]
