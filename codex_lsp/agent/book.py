@@ -272,6 +272,15 @@ class ProposalBook:
         self._emit(ProposalEvent(proposal, "rejected" if status == "rejected" else "discarded", done))
         return Decision(proposal.id, done)
 
+    def drop(self, proposal_id: str) -> None:
+        """Forget a proposal entirely, its saved copy included, telling no one: its changes left by
+        another way (an LSP host handed them to the editor as a code action's edit), so nothing is
+        left to decide, to re-anchor or to tell the thread."""
+        proposal = self.proposals.pop(proposal_id, None)
+        if proposal is not None:
+            self._forget(proposal)
+            self.store.remove(proposal_id)
+
     def file_changed(self, path: str, why: str, before: str | None = None) -> ProposalEvent | None:
         """``path`` changed under the pending hunks (closed, changed on disk…): re-anchor them now.
 

@@ -47,11 +47,20 @@ class ClientCaps:
     """Code actions may be returned as ``CodeAction`` objects (else only as ``Command``s)."""
     llm_tag: bool = False
     """The client understands ``CodeActionTag.LlmGenerated`` (LSP 3.18)."""
+    resolve_edit: bool = False
+    """``codeAction/resolve`` may fill in a code action's ``edit`` (``resolveSupport.properties``)."""
     codex_streaming: bool = False
     """The client declared ``experimental.codex``: it wants the ``codex/*`` notifications."""
     position_encoding: Encoding = DEFAULT_ENCODING
     client_name: str = ""
     """``clientInfo.name`` (``"emacs"`` is lsp-mode), for the few client quirks capabilities do not say."""
+
+    @property
+    def edits_by_resolve(self) -> bool:
+        """Code actions carry their edit, computed on ``codeAction/resolve``, instead of a command: the
+        client cannot take ``workspace/applyEdit`` (so a command's turn could change nothing) but can
+        resolve an action's ``edit`` (:mod:`codex_lsp.lsp.features.resolve`)."""
+        return self.resolve_edit and self.code_action_literals and not self.apply_edit
 
     @property
     def resource_operations(self) -> bool:
@@ -97,6 +106,8 @@ def resolve_capabilities(
         code_action_literals=_get(caps, "text_document", "code_action", "code_action_literal_support")
         is not None,
         llm_tag=types.CodeActionTag.LlmGenerated in tags,
+        resolve_edit="edit"
+        in (_get(caps, "text_document", "code_action", "resolve_support", "properties") or ()),
         codex_streaming=_experimental_codex(_get(caps, "experimental")),
         position_encoding=as_encoding(encoding),
         client_name=(client.name if client is not None else "") or "",

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from pygls.exceptions import JsonRpcException
-from pygls.io_ import StdoutWriter, WebSocketWriter
+from pygls.io_ import StdoutWriter
 
 from codex_lsp.lsp.access import (
     AccessError,
@@ -408,7 +408,7 @@ async def serve_ws(
             return
         client.taken = True
         logger.info("Client %s connected", peer)
-        server.protocol.set_writer(WebSocketWriter(connection), include_headers=False)
+        server.protocol.set_writer(_SocketWriter(connection, ConnectionClosed), include_headers=False)
         try:
             await _pump(server, lambda: _next_ws_message(connection, ConnectionClosed))
         finally:
@@ -426,6 +426,26 @@ async def serve_ws(
         if on_listening:
             on_listening(_bound(address, next(iter(listener.sockets)).getsockname()))
         await client.gone.wait()
+
+
+class _SocketWriter:
+    """pygls' ``WebSocketWriter``, except that a message sent after the client left is dropped (and
+    logged) rather than failing a task nobody awaits: when a page closes during a turn, the server
+    still interrupts and answers that turn, and asyncio would print a traceback for each message."""
+
+    def __init__(self, connection: ServerConnection, closed: type[Exception]) -> None:
+        self._connection = connection
+        self._closed = closed
+
+    def close(self) -> Awaitable[None]:
+        return self._connection.close()
+
+    async def write(self, data: bytes) -> None:
+        try:
+            await self._connection.send(data)
+        except self._closed:
+            peer = _peer(self._connection.remote_address)
+            logger.debug("dropped a message to %s: the client is gone", peer)
 
 
 async def _next_ws_message(connection: ServerConnection, closed: type[Exception]) -> bytes | None:

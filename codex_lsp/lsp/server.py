@@ -15,6 +15,7 @@ from codex_lsp.lsp.features import (
     diagnostics,
     documents,
     lifecycle,
+    resolve,
     review,
 )
 from codex_lsp.lsp.state import CodexServer
@@ -25,6 +26,16 @@ __all__ = ["CodexServer", "build_server"]
 def build_server() -> CodexServer:
     """A new server with every feature registered; start it with ``start_io()`` (or a socket)."""
     server = CodexServer()
-    for feature in (lifecycle, documents, diagnostics, code_actions, code_lens, commands, review, account):
+    for feature in (
+        lifecycle,
+        documents,
+        diagnostics,
+        code_actions,
+        resolve,
+        code_lens,
+        commands,
+        review,
+        account,
+    ):
         feature.setup(server)
     return server

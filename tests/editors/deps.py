@@ -21,6 +21,7 @@ from typing import NoReturn
 import pytest
 
 __all__ = [
+    "ALE_PACKAGE",
     "REPO_ROOT",
     "EditorDepsMissing",
     "VSCodeDeps",
@@ -30,6 +31,7 @@ __all__ = [
     "pins",
     "ruff_binary",
     "venv_bin",
+    "vim_ale_deps",
     "vscode_deps",
 ]
 
@@ -123,6 +125,27 @@ def ruff_binary() -> Path:
     found = venv_bin() / "ruff"
     if not found.is_file():
         raise EditorDepsMissing(f"{found} not found: install the dev extra (pip install -e '.[dev]')")
+    return found
+
+
+ALE_PACKAGE = Path("/usr/share/vim/vimfiles/pack/dist-bundle/opt/ale")
+"""Where Debian's ``vim-ale`` puts ALE: an optional package, loaded with ``packadd ale``."""
+
+
+def vim_ale_deps() -> dict[str, Path]:
+    """Vim, tmux and flake8 on PATH (``vim``, ``tmux``, ``flake8``) and Debian's ALE (``ale``).
+
+    All four are Debian packages in ``APT_PACKAGES``; raise `EditorDepsMissing` naming the first missing.
+    """
+    found: dict[str, Path] = {}
+    for tool in ("vim", "tmux", "flake8"):
+        path = shutil.which(tool)
+        if path is None:
+            raise EditorDepsMissing(f"{tool} is not installed (Debian package {tool}); {INSTALL_HINT}")
+        found[tool] = Path(path)
+    if not (ALE_PACKAGE / "plugin" / "ale.vim").is_file():
+        raise EditorDepsMissing(f"ALE is not in {ALE_PACKAGE} (Debian package vim-ale); {INSTALL_HINT}")
+    found["ale"] = ALE_PACKAGE
     return found
 
 

@@ -35,6 +35,7 @@ def test_pins_are_read_whole_lines() -> None:
         "vim-ale",
         "elpa-lsp-mode",
         "tmux",
+        "flake8",
     ]
     assert pinned["NODE_VERSION"].startswith("24.")
 
@@ -108,7 +109,7 @@ def test_without_root_missing_packages_fail_with_the_command_to_run(tmp_path: Pa
     assert "missing Debian packages: chromium libkrb5-dev" in result.stderr
     assert (
         "sudo apt-get install -y chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev"
-        " emacs-nox elpa-eglot" in result.stderr
+        " emacs-nox elpa-eglot vim vim-ale elpa-lsp-mode tmux flake8" in result.stderr
     )
     assert _calls(tmp_path) == []
 

@@ -32,6 +32,7 @@ from lsprotocol.converters import get_converter
 
 from codex_lsp.lsp.capabilities import ClientCaps
 from codex_lsp.lsp.features.diagnostics import ordered
+from codex_lsp.lsp.features.resolve import lazy
 
 if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer
@@ -77,7 +78,8 @@ def _action(
     if not caps.code_action_literals:
         return command
     tags = [types.CodeActionTag.LlmGenerated] if caps.llm_tag else None
-    return types.CodeAction(title=title, kind=kind, diagnostics=diagnostics, command=command, tags=tags)
+    action = types.CodeAction(title=title, kind=kind, diagnostics=diagnostics, command=command, tags=tags)
+    return lazy(action) if caps.edits_by_resolve else action  # its edit comes on codeAction/resolve
 
 
 def build_actions(
@@ -141,7 +143,7 @@ def _line_fallback(
 
 def setup(server: CodexServer) -> None:
     """Register ``textDocument/codeAction``."""
-    options = types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=False)
+    options = types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
     def code_actions(

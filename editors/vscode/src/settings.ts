@@ -21,6 +21,9 @@ export const SERVER_SETTINGS = [
   "alwaysAsk.deletions",
   "alwaysAsk.outsideOpenBuffers",
   "alwaysAsk.paths",
+  "editFallback",
+  "showAnswers",
+  "asyncCommands",
 ] as const;
 
 /** Settings only the extension reads. */

@@ -56,6 +56,9 @@ describe("serverSettings", () => {
       shell: { enabled: false, allow: [] },
       approvalPolicy: "",
       alwaysAsk: { deletions: false, outsideOpenBuffers: false, paths: [] },
+      editFallback: "none",
+      showAnswers: "auto",
+      asyncCommands: "auto",
     });
   });
 
