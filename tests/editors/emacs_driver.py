@@ -31,6 +31,7 @@ __all__ = [
     "eglot_version",
     "elisp_string",
     "emacs_binary",
+    "lsp_mode_version",
     "processes_with_env",
     "run_emacs",
 ]
@@ -38,7 +39,7 @@ __all__ = [
 HARNESS = Path(__file__).with_name("emacs_harness.el")
 RUN_TIMEOUT = 45.0
 """Bound (seconds) on one Emacs run; each wait inside it has its own, smaller one."""
-INSTALL_HINT = "run `make editor-deps` (it installs Debian's emacs-nox and elpa-eglot)"
+INSTALL_HINT = "run `make editor-deps` (it installs Debian's emacs-nox, elpa-eglot and elpa-lsp-mode)"
 
 
 class EmacsFailed(AssertionError):
@@ -66,7 +67,19 @@ def emacs_binary() -> Path:
 
 def eglot_version(home: Path) -> str:
     """The Eglot version a batch Emacs loads (``EditorDepsMissing`` when it loads none)."""
-    probe = "(progn (require 'eglot) (require 'lisp-mnt) (princ (lm-version (locate-library \"eglot.el\"))))"
+    return _package_version(home, "eglot", "eglot.el")
+
+
+def lsp_mode_version(home: Path) -> str:
+    """The lsp-mode version a batch Emacs loads (``EditorDepsMissing`` when it loads none)."""
+    return _package_version(home, "lsp-mode", "lsp-mode.el")
+
+
+def _package_version(home: Path, feature: str, library: str) -> str:
+    probe = (
+        f"(progn (package-activate-all) (require '{feature}) (require 'lisp-mnt)"
+        f' (princ (lm-version (locate-library "{library}"))))'
+    )
     home.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [str(emacs_binary()), "--batch", "--eval", probe],
@@ -77,7 +90,8 @@ def eglot_version(home: Path) -> str:
         check=False,
     )
     if result.returncode != 0:
-        raise EditorDepsMissing(f"Emacs cannot load eglot ({result.stderr.strip()[-300:]}); {INSTALL_HINT}")
+        why = result.stderr.strip()[-300:]
+        raise EditorDepsMissing(f"Emacs cannot load {feature} ({why}); {INSTALL_HINT}")
     return result.stdout.strip()
 
 

@@ -17,6 +17,9 @@
 ;; Prompts are answered as the scenario says: `y-or-n-p' says yes (each
 ;; question recorded under `confirmations'), and `codex-test-choose' picks a
 ;; menu entry.  The methods servers sent are recorded under `server-methods'.
+;; The same holds for lsp-mode (tests/editors/test_lsp_mode.py): its servers'
+;; methods are recorded too, its *lsp-log* buffers go into a failure's
+;; report and its servers are shut down at the end.
 
 ;;; Code:
 
@@ -76,6 +79,14 @@ messages are handled."
   (advice-add 'eglot-handle-request :before #'codex-test--server-method)
   (advice-add 'eglot-handle-notification :before #'codex-test--server-method))
 
+(defun codex-test--lsp-mode-method (_workspace message)
+  "Note the method of MESSAGE, a request or notification lsp-mode handles."
+  (push (format "%s" (lsp-get message :method)) codex-test--server-methods))
+
+(with-eval-after-load 'lsp-mode
+  (advice-add 'lsp--on-request :before #'codex-test--lsp-mode-method)
+  (advice-add 'lsp--on-notification :before #'codex-test--lsp-mode-method))
+
 (defmacro codex-test-choose (pick &rest body)
   "Run BODY choosing, at the menu it shows, the first entry PICK accepts.
 The question is recorded under `asked', the entries under `offered'.
@@ -101,10 +112,11 @@ BODY runs as if typed on the keyboard, so menus are read in the minibuffer
                                       (point-max)))))
 
 (defun codex-test--events ()
-  "Return the end of every Eglot events buffer, for a failure report."
+  "Return the end of every Eglot events buffer and lsp-mode log, for a failure report."
   (mapconcat (lambda (buffer) (codex-test--tail (buffer-name buffer) 6000))
              (seq-filter (lambda (b)
-                           (string-match-p "events\\*\\'" (buffer-name b)))
+                           (string-match-p "events\\*\\'\\|\\`\\*lsp-log\\|::stderr\\*\\'"
+                                           (buffer-name b)))
                          (buffer-list))
              "\n"))
 
@@ -125,13 +137,18 @@ BODY runs as if typed on the keyboard, so menus are read in the minibuffer
       (insert (json-encode report)))))
 
 (defun codex-test--shutdown ()
-  "Shut every Eglot server down (Eglot ends their processes)."
+  "Shut every Eglot and lsp-mode server down (both end their processes)."
   (when (boundp 'eglot--servers-by-project)
     (maphash (lambda (_project servers)
                (dolist (server servers)
                  (ignore-errors (let ((inhibit-message t))
                                   (eglot-shutdown server)))))
-             eglot--servers-by-project)))
+             eglot--servers-by-project))
+  (when (and (featurep 'lsp-mode) lsp--session)
+    (dolist (workspace (lsp--session-workspaces lsp--session))
+      (ignore-errors (let ((inhibit-message t))
+                       (with-lsp-workspace workspace
+                         (lsp--shutdown-workspace)))))))
 
 (defun codex-test-run (scenario)
   "Run SCENARIO, a function of no arguments; report, shut down and exit."
