@@ -51,6 +51,18 @@ class TurnRegistry:
             turn.task.cancel()
         return [turn.turn_id for turn in hit]
 
+    async def interrupt_and_wait(self, turn_id: str | None, grace: float) -> list[str]:
+        """:meth:`interrupt`, then wait (at most ``grace`` seconds) for those turns to end, so that a
+        client reads their ends (progress, messages) before the answer to its interrupt: lsp-mode 8.0
+        drops messages that arrive in one read with an answer it waits for."""
+        tasks = [turn.task for tid, turn in self.running.items() if turn_id in (None, tid)]
+        interrupted = self.interrupt(turn_id)
+        current = asyncio.current_task()
+        waiting = [task for task in tasks if task is not current and not task.done()]
+        if waiting:
+            await asyncio.wait(waiting, timeout=grace)
+        return interrupted
+
     async def stop_all(self, grace: float) -> None:
         """Interrupt every turn and wait (at most ``grace`` seconds) for them to end."""
         tasks = [turn.task for turn in self.running.values()]

@@ -224,3 +224,13 @@ async def test_resolve_is_offered_only_to_clients_whose_actions_need_it(ed: Edit
     provider = ed.init_result.capabilities.code_action_provider
     assert isinstance(provider, types.CodeActionOptions)
     assert not provider.resolve_provider
+
+
+async def test_every_diagnostic_the_client_sends_is_offered(ed: Editor) -> None:
+    """lsp-mode sends the whole line's diagnostics with a cursor at the line's start: the client says
+    they apply here, so each gets its fix even where it does not overlap the cursor."""
+    uri = ed.write("context.py", TEXT)
+    ed.open("context.py")
+    found = await actions(ed, uri, at(6, 0), [problem(6)], trigger=None)
+    assert titles(found)[0] == 'Fix with Codex: "undefined_6" is not defined'
+    assert "Codex: fix the problems on this line" not in titles(found)

@@ -3,8 +3,9 @@
 Nothing here calls the model: every action is a command (``codex.fixDiagnostics`` or
 ``codex.ask``) that runs a turn only when the user picks it. Offered:
 
-- for each diagnostic overlapping the range — from the request's context or from the diagnostics
-  store (``codex/didChangeDiagnostics``), in document order — "Fix with Codex: <message>"
+- for each diagnostic in the request's context (the client says it applies here) or overlapping the
+  range in the diagnostics store (``codex/didChangeDiagnostics``), in document order — "Fix with
+  Codex: <message>"
   (``quickfix``, tagged ``LlmGenerated`` where the client understands the tag);
 - "Fix all N problems in this file with Codex" when the file has several;
 - with a non-empty selection, fixed-prompt actions under ``refactor.rewrite``: explain, add
@@ -25,6 +26,7 @@ Never a ``source.fixAll`` kind: nothing may run a paid model on save.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cattrs import Converter
@@ -32,7 +34,7 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 
 from codex_lsp.lsp.capabilities import ClientCaps
-from codex_lsp.lsp.features.diagnostics import ordered
+from codex_lsp.lsp.features.diagnostics import diagnostic_key, ordered, ordered_diagnostic
 from codex_lsp.lsp.features.resolve import lazy
 
 if TYPE_CHECKING:
@@ -142,6 +144,19 @@ def _line_fallback(
     return _action(caps, title, types.CodeActionKind.QuickFix, command, None)
 
 
+def _with_context(
+    here: list[types.Diagnostic], context: Sequence[types.Diagnostic]
+) -> list[types.Diagnostic]:
+    """``here`` and every diagnostic the client put in the request, in document order: the client says
+    those apply here even where they do not overlap the range (lsp-mode sends the whole line's with a
+    cursor at its start)."""
+    known = {diagnostic_key(d) for d in here}
+    extra = [d for d in map(ordered_diagnostic, context) if diagnostic_key(d) not in known]
+    if not extra:
+        return here
+    return sorted(here + extra, key=lambda d: (d.range.start.line, d.range.start.character))
+
+
 def setup(server: CodexServer) -> None:
     """Register ``textDocument/codeAction``."""
     options = types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True)
@@ -156,6 +171,6 @@ def setup(server: CodexServer) -> None:
         version = document.version if document is not None else None
         store = state.diagnostics
         store.observe(uri, version, params.context.diagnostics)
-        here = store.overlapping(uri, version, params.range)
+        here = _with_context(store.overlapping(uri, version, params.range), params.context.diagnostics)
         known = store.count(uri, version)
         return build_actions(state.caps, params, version, here, known, store.reported(uri)) or None

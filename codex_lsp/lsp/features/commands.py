@@ -5,7 +5,7 @@
 - ``codex.fixDiagnostics`` ``{uri, version?, diagnostics[] | all: true, threadId?}``: one turn whose
   task is to fix those diagnostics (``all``: every diagnostic known for the document).
 - ``codex.interrupt`` ``{turnId?}`` (or the turn id alone): interrupts that turn, or every turn;
-  ``{interrupted: [turnId]}``.
+  ``{interrupted: [turnId]}``, answered once those turns have ended (at most ``INTERRUPT_GRACE``).
 - ``codex.threads`` ``{}``: ``{threads: [{threadId, cwd, title, turns, createdAt, updatedAt}]}``.
 - ``codex.newThread`` ``{uri?}``: ``{threadId, cwd}``.
 - ``codex.status`` ``{probe?}``: provider, model, base URL, whether a key was found (never the key),
@@ -64,6 +64,9 @@ __all__ = ["COMMANDS", "TurnCommand", "setup"]
 ASK, FIX, INTERRUPT = "codex.ask", "codex.fixDiagnostics", "codex.interrupt"
 THREADS, NEW_THREAD, STATUS = "codex.threads", "codex.newThread", "codex.status"
 COMMANDS = (ASK, FIX, INTERRUPT, THREADS, NEW_THREAD, STATUS)
+INTERRUPT_GRACE = 1.0
+"""How long ``codex.interrupt`` waits for the turns it stopped to end before it answers (their ends
+come first; an edit already sent may keep a turn longer, and the answer does not wait for it)."""
 INTERRUPTED = "The turn was interrupted."
 """What editors that are not ours are told of an interrupted turn (they see no progress end)."""
 _ZERO_USAGE = {
@@ -378,8 +381,9 @@ def setup(server: CodexServer) -> None:
         return await turn(ls, parse_fix(args))
 
     @server.command(INTERRUPT)
-    def interrupt(ls: CodexServer, *args: Any) -> dict[str, Any]:
-        return {"interrupted": ls.state.turns.interrupt(_turn_id_argument(args))}
+    async def interrupt(ls: CodexServer, *args: Any) -> dict[str, Any]:
+        turns = ls.state.turns
+        return {"interrupted": await turns.interrupt_and_wait(_turn_id_argument(args), INTERRUPT_GRACE)}
 
     @server.command(THREADS)
     async def threads(ls: CodexServer, *args: Any) -> dict[str, Any]:
