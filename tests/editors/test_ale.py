@@ -37,6 +37,7 @@ from tests.editors.ale_driver import Vim, ale_version
 from tests.editors.background import HostedFake
 from tests.editors.deps import EditorDepsMissing, editor_deps_unavailable, vim_ale_deps
 from tests.editors.emacs_driver import processes_with_env
+from tests.editors.model_turns import patch, say, script
 from tests.lsp.harness import KEY, write_codex_home
 from tests.readme import fenced_blocks, section
 
@@ -117,21 +118,6 @@ def session(ale: str, fake_responses: HostedFake, tmp_path: Path) -> Iterator[Se
             commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
             os.kill(pid, signal.SIGKILL)
     assert commands == [], "codex-lsp outlived Vim"
-
-
-def script(*turns: list[list[dict[str, Any]]]) -> Script:
-    """A fake-model script: each turn a list of steps, each step the model's output items."""
-    return Script.model_validate({"turns": [{"requests": [{"output": s} for s in t]} for t in turns]})
-
-
-def patch(path: str, body: str) -> dict[str, Any]:
-    """An apply_patch call updating ``path`` with the hunk ``body``."""
-    text = f"*** Begin Patch\n*** Update File: {path}\n@@\n{body}*** End Patch\n"
-    return {"type": "custom_tool_call", "name": "apply_patch", "input": text}
-
-
-def say(text: str) -> dict[str, Any]:
-    return {"type": "message", "text": text, "phase": "final_answer"}
 
 
 def open_with_flake8_problem(session: Session, vimrc: str | None = None) -> Vim:

@@ -22,12 +22,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from codex_lsp.testing import Script
-from codex_lsp.testing import write_chatgpt_home
+from codex_lsp.testing import Script, write_chatgpt_home
 from tests.editors.accounts import HostedIssuer
 from tests.editors.background import HostedFake
 from tests.editors.deps import REPO_ROOT, EditorDepsMissing, editor_deps_unavailable, ruff_binary
@@ -39,6 +37,7 @@ from tests.editors.emacs_driver import (
     processes_with_env,
     run_emacs,
 )
+from tests.editors.model_turns import patch, say, script
 from tests.lsp.harness import KEY, write_codex_home
 from tests.readme import fenced_blocks, section
 
@@ -140,21 +139,6 @@ def session(eglot: str, fake_responses: HostedFake, tmp_path: Path) -> Session:
     codex_home = tmp_path / "codex-home"
     write_codex_home(codex_home, fake_responses.server)
     return Session(root, tmp_path / "emacs-home", codex_home, fake_responses)
-
-
-def script(*turns: list[list[dict[str, Any]]]) -> Script:
-    """A fake-model script: each turn a list of steps, each step the model's output items."""
-    return Script.model_validate({"turns": [{"requests": [{"output": s} for s in t]} for t in turns]})
-
-
-def patch(path: str, body: str) -> dict[str, Any]:
-    """An apply_patch call updating ``path`` with the hunk ``body``."""
-    text = f"*** Begin Patch\n*** Update File: {path}\n@@\n{body}*** End Patch\n"
-    return {"type": "custom_tool_call", "name": "apply_patch", "input": text}
-
-
-def say(text: str) -> dict[str, Any]:
-    return {"type": "message", "text": text, "phase": "final_answer"}
 
 
 # --- the tests ---

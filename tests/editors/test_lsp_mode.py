@@ -32,10 +32,10 @@ from typing import Any
 
 import pytest
 
-from codex_lsp.testing import Script
 from tests.editors.background import HostedFake
 from tests.editors.deps import EditorDepsMissing, editor_deps_unavailable
 from tests.editors.emacs_driver import EmacsRun, elisp_string, lsp_mode_version, processes_with_env, run_emacs
+from tests.editors.model_turns import patch, say, steps
 from tests.lsp.harness import KEY, write_codex_home
 from tests.readme import fenced_blocks, section
 
@@ -223,21 +223,6 @@ def session(lsp_mode: str, fake_responses: HostedFake, tmp_path: Path) -> Sessio
     return Session(root, tmp_path / "emacs-home", codex_home, fake_responses)
 
 
-def script(*turns: list[dict[str, Any]]) -> Script:
-    """A fake-model script: each turn a list of steps (``{"output": [...], "delay_ms": ...}``)."""
-    return Script.model_validate({"turns": [{"requests": list(t)} for t in turns]})
-
-
-def patch(path: str, body: str) -> dict[str, Any]:
-    """An apply_patch call updating ``path`` with the hunk ``body``."""
-    text = f"*** Begin Patch\n*** Update File: {path}\n@@\n{body}*** End Patch\n"
-    return {"type": "custom_tool_call", "name": "apply_patch", "input": text}
-
-
-def say(text: str, phase: str = "final_answer") -> dict[str, Any]:
-    return {"type": "message", "text": text, "phase": phase}
-
-
 def slowly(*output: dict[str, Any], seconds: float) -> dict[str, Any]:
     """A step streamed one character per event, at least ``seconds`` long in all (each item also has a few
     events of its own, and the response some more)."""
@@ -252,7 +237,7 @@ def test_fix_with_codex_on_ruffs_diagnostic_lands_in_the_buffer(session: Session
     source = "import os\n\nprint('hi')\n"
     (session.root / "app.py").write_text(source)
     session.fake.load(
-        script(
+        steps(
             [{"output": [patch("app.py", "-import os\n-\n print('hi')\n")]}, {"output": [say("Removed it.")]}]
         )
     )
@@ -290,7 +275,11 @@ def test_fix_with_codex_on_ruffs_diagnostic_lands_in_the_buffer(session: Session
         assert "triggerKind" not in request["params"]["context"]
     # Asked on the clean line, on `os`, on the region: only on `os` was there a diagnostic, ruff's.
     contexts = [r["params"]["context"] for r in exchange.requests("textDocument/codeAction")]
-    assert [[(d["source"], d["code"]) for d in c["diagnostics"]] for c in contexts] == [[], [("Ruff", "F401")], []]
+    assert [[(d["source"], d["code"]) for d in c["diagnostics"]] for c in contexts] == [
+        [],
+        [("Ruff", "F401")],
+        [],
+    ]
     (edit,) = exchange.got("workspace/applyEdit")
     assert exchange.answer(edit)["result"] == {"applied": True}
     (first, *_) = session.requests()
@@ -305,7 +294,7 @@ def test_an_ask_outlasting_the_request_timeout_answers_at_once_and_shows_its_ans
     (session.root / "app.py").write_text("print('hi')\n")
     long_answer = "\n".join(f"Line {n} of a long answer." for n in range(1, 8))
     session.fake.load(
-        script(
+        steps(
             [slowly(say("The answer is 42."), seconds=TIMEOUT + 1.5)],
             [{"output": [say(long_answer)]}],
         )
@@ -353,7 +342,7 @@ def test_an_ask_outlasting_the_request_timeout_answers_at_once_and_shows_its_ans
 
 def test_friendly_arguments_nil_and_strings(session: Session) -> None:
     (session.root / "app.py").write_text("print('hi')\n")
-    session.fake.load(script([{"output": [say("Hello there.")]}]))
+    session.fake.load(steps([{"output": [say("Hello there.")]}]))
     run, exchange = session.run(
         """
 (codex-test-open "app.py")
@@ -382,7 +371,7 @@ def test_codex_interrupt_stops_a_running_turn(session: Session) -> None:
     (session.root / "slow.py").write_text("x = 1\n")
     working = say("Working on it. " + "Still thinking. " * 40, phase="commentary")
     session.fake.load(
-        script(
+        steps(
             [
                 {**slowly(working, seconds=20), "output": [working, patch("slow.py", "-x = 1\n+x = 2\n")]},
                 {"output": [say("Changed x.")]},
@@ -418,7 +407,7 @@ def test_without_async_commands_the_timeout_and_c_g_cancel_the_turn(session: Ses
     (session.root / "app.py").write_text("x = 1\n")
     working = say("Working on it. " + "Still thinking. " * 40, phase="commentary")
     step = {**slowly(working, seconds=20), "output": [working, patch("app.py", "-x = 1\n+x = 2\n")]}
-    session.fake.load(script([step], [step]))  # each turn would go on with a request after the patch
+    session.fake.load(steps([step], [step]))  # each turn would go on with a request after the patch
     run, exchange = session.run(
         """
 (codex-test-open "app.py")
