@@ -113,7 +113,9 @@ async def test_exit_with_a_turn_running_leaves_no_child(tmp_path: Path, fake: Fa
         ed.client.exit(None)  # no shutdown first
         assert await server_exit(ed) == 1
         turn.cancel()
-        assert children_alive() == []
+        # Killed with the server (its group, and the sandbox dies with its parent); on a loaded machine
+        # the kill may land a moment after the server's exit status is read.
+        await eventually(lambda: children_alive() == [], seconds=5)
 
 
 async def test_the_server_ends_when_the_editor_process_dies(
