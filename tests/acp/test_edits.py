@@ -117,6 +117,33 @@ async def test_a_failed_write_restores_the_files_already_written(tmp_path: Path)
         assert "restored" in told
 
 
+async def test_a_failed_deletion_restores_the_files_already_written(tmp_path: Path) -> None:
+    """ACP has no request to delete a file: it is removed on disk after the editor wrote the other files.
+    old.py is open with unsaved text, so the disk no longer holds what the patch was computed on and the
+    removal fails; a.py, already written through the editor, must be written back."""
+    patch = (
+        "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n"
+        "*** Delete File: old.py\n*** End Patch\n"
+    )
+    async with setup(tmp_path) as s:
+        a, old = s.root / "a.py", s.root / "old.py"
+        a.write_text("value = 1\n", encoding="utf-8")
+        old.write_text("gone = True\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.editor.buffers[str(old)] = "gone = True\n# unsaved\n"
+            run.load([step(patch_call(patch)), step(say("Sorry."))])
+            assert await prompt(run) == "end_turn"
+        assert run.editor.writes == [(str(a), "value = 2\n"), (str(a), "value = 1\n")]
+        assert (a.read_text(encoding="utf-8"), old.read_text(encoding="utf-8")) == (
+            "value = 1\n",
+            "gone = True\n",
+        )
+        assert statuses(run) == ["failed"]
+        told = outputs(run.generating[-1])[0]
+        assert "old.py changed on disk" in told
+        assert "The files already written were restored" in told
+
+
 async def test_new_deleted_and_moved_files_through_the_editor(tmp_path: Path) -> None:
     patch = (
         "*** Begin Patch\n*** Add File: pkg/new.py\n+created = True\n"
