@@ -68,6 +68,32 @@ async def test_patch_is_computed_on_the_buffer_text_and_written_through_the_edit
         assert run.editor.text() == "Done."
 
 
+async def test_a_model_codex_does_not_know_edits_the_buffer_with_apply_patch_as_a_function(
+    tmp_path: Path,
+) -> None:
+    """A local model gets ``apply_patch`` as a JSON function whose one argument is ``input`` (the key of
+    Codex's JSON form, ``ApplyPatchToolArgs { input }``): the schema sent says so, and a call carrying it
+    is shown as the edit of its files and matched on the editor's text, as the freeform call is."""
+    async with setup(tmp_path) as s:
+        config = s.home / "config.toml"
+        config.write_text(config.read_text().replace('model = "gpt-5.5"', 'model = "qwen-local"'))
+        a = s.root / "a.py"
+        a.write_text("value = 1\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.editor.buffers[str(a)] = "# unsaved\nvalue = 1\n"
+            run.load([step(call("apply_patch", "call_patch", input=UPDATE_A)), step(say("Done."))])
+            assert await prompt(run, "bump it") == "end_turn"
+    (tool,) = [t for t in run.generating[0].body["tools"] if t.get("name") == "apply_patch"]
+    assert (tool["type"], tool["parameters"]["required"]) == ("function", ["input"])
+    assert list(tool["parameters"]["properties"]) == ["input"]
+    assert tool["parameters"]["additionalProperties"] is False
+    card = run.editor.of_kind("tool_call")[0]
+    assert (card["kind"], card["title"], card.get("locations")) == ("edit", "Edit a.py", [{"path": str(a)}])
+    assert run.editor.writes == [(str(a), "# unsaved\nvalue = 2\n")], "computed on the buffer's text"
+    assert statuses(run) == ["completed"]
+    assert outputs(run.generating[-1])[0].startswith("Exit code: 0")
+
+
 async def test_without_fs_capabilities_the_disk_is_read_and_written(tmp_path: Path) -> None:
     async with setup(tmp_path) as s:
         a = s.root / "a.py"
@@ -115,6 +141,33 @@ async def test_a_failed_write_restores_the_files_already_written(tmp_path: Path)
         told = outputs(run.generating[-1])[0]
         assert "disk full while saving" in told
         assert "restored" in told
+
+
+async def test_a_failed_deletion_restores_the_files_already_written(tmp_path: Path) -> None:
+    """ACP has no request to delete a file: it is removed on disk after the editor wrote the other files.
+    old.py is open with unsaved text, so the disk no longer holds what the patch was computed on and the
+    removal fails; a.py, already written through the editor, must be written back."""
+    patch = (
+        "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n"
+        "*** Delete File: old.py\n*** End Patch\n"
+    )
+    async with setup(tmp_path) as s:
+        a, old = s.root / "a.py", s.root / "old.py"
+        a.write_text("value = 1\n", encoding="utf-8")
+        old.write_text("gone = True\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.editor.buffers[str(old)] = "gone = True\n# unsaved\n"
+            run.load([step(patch_call(patch)), step(say("Sorry."))])
+            assert await prompt(run) == "end_turn"
+        assert run.editor.writes == [(str(a), "value = 2\n"), (str(a), "value = 1\n")]
+        assert (a.read_text(encoding="utf-8"), old.read_text(encoding="utf-8")) == (
+            "value = 1\n",
+            "gone = True\n",
+        )
+        assert statuses(run) == ["failed"]
+        told = outputs(run.generating[-1])[0]
+        assert "old.py changed on disk" in told
+        assert "The files already written were restored" in told
 
 
 async def test_new_deleted_and_moved_files_through_the_editor(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from acp import text_block
 from acp.schema import PromptResponse
 
@@ -71,11 +72,13 @@ async def test_allow_once_applies_the_edit_after_asking_with_its_diff(tmp_path: 
     assert outputs(run.generating[-1])[0].startswith("Exit code: 0")
 
 
-async def test_reject_writes_nothing_and_tells_the_model(tmp_path: Path) -> None:
+@pytest.mark.parametrize("answer", ["reject", "allow_once"])
+async def test_reject_writes_nothing_and_tells_the_model(tmp_path: Path, answer: str) -> None:
+    """Rejected, or answered with an option never offered (``allow_once``: the kind, not the id)."""
     async with setup(tmp_path) as s:
         files(s.root)
         async with s.agent() as run:
-            run.editor.permissions = ["reject"]
+            run.editor.permissions = [answer]
             run.load([step(patch_call(UPDATE_A)), step(say("Understood, leaving it."))])
             session = await review_session(run)
             response = await run.conn.prompt(session_id=session, prompt=[text_block("bump it")])

@@ -87,9 +87,11 @@ async def test_cancel_mid_turn_answers_cancelled_and_applies_nothing(tmp_path: P
     assert outputs(run.generating[-1])[0].startswith("aborted")
 
 
-@pytest.mark.parametrize("answer", ["reject", "cancelled"])
+@pytest.mark.parametrize("answer", ["reject", "cancelled", "allow_once"])
 async def test_a_denied_command_does_not_run(tmp_path: Path, answer: str) -> None:
-    """Rejected, or the question dismissed (the ``cancelled`` outcome without a cancelled prompt)."""
+    """Rejected, the question dismissed (the ``cancelled`` outcome without a cancelled prompt), or
+    answered with an option the agent never offered (``allow_once`` is an option's *kind*, a client
+    mixing up kind and id sends it): nothing but an offered "allow" option approves."""
     async with setup(tmp_path) as s, s.agent("--shell") as run:
         run.editor.permissions = [answer]
         run.load([step(call("shell", "call_touch", command=["touch", "marker"])), step(say("Okay."))])

@@ -37,4 +37,5 @@ def ed(editor: Editor) -> Editor:
     editor.answer = "Approve"
     editor.question_release = asyncio.Event()
     editor.drop_annotations = set()
+    editor.drop_edits = set()
     return editor

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -138,6 +139,9 @@ class Editor:
     lens_refreshes: int = 0
     drop_annotations: set[str] = field(default_factory=set)
     """Annotation ids of edits the user unticks in a refactor preview (left out when applying)."""
+    drop_edits: set[tuple[str, int]] = field(default_factory=set)
+    """Single edits the user unticks in a refactor preview (VS Code lists each edit with its own box):
+    ``(annotation id, n)`` is the ``n``-th edit (from 0) carrying that annotation."""
     notifications: list[tuple[str, Any]] = field(default_factory=list)
     logs: list[types.LogMessageParams] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -222,9 +226,17 @@ class Editor:
 
     def _ticked(self, op: Any) -> Any:
         """``op`` without the edits the user unticked in a refactor preview."""
-        if not isinstance(op, types.TextDocumentEdit) or not self.drop_annotations:
+        if not isinstance(op, types.TextDocumentEdit) or not (self.drop_annotations or self.drop_edits):
             return op
-        kept = [e for e in op.edits if getattr(e, "annotation_id", None) not in self.drop_annotations]
+        kept, seen = [], Counter[str]()
+        for e in op.edits:
+            annotation = getattr(e, "annotation_id", None)
+            if annotation is not None:
+                number = seen[annotation]
+                seen[annotation] += 1
+                if annotation in self.drop_annotations or (annotation, number) in self.drop_edits:
+                    continue
+            kept.append(e)
         return types.TextDocumentEdit(text_document=op.text_document, edits=kept)
 
     def _apply_one(self, op: Any) -> None:

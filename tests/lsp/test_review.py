@@ -69,6 +69,7 @@ def ed(reviewer: Editor) -> Editor:
     reviewer.apply_mode = "apply"
     reviewer.answer = "Approve"
     reviewer.drop_annotations = set()
+    reviewer.drop_edits = set()
     return reviewer
 
 
@@ -393,6 +394,34 @@ async def test_a_refactor_preview_where_the_user_unticks_a_hunk(
     assert sorted(decision["accepted"]) == ["h1", "h3"]
     assert ed.text("preview/a.py") == edited(l3="three", l25="twenty-five")
     assert (await hunk_lines(ed, pid))["h2"] == ("pending", 14)
+
+
+async def test_a_hunk_the_refactor_preview_applied_only_in_part_is_not_accepted(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """VS Code's preview has a box for every edit: a user who unticks one edit of a hunk has not
+    accepted that hunk, whatever else of it landed."""
+    if ed.profile != "vscode":
+        pytest.skip("only VS Code has a refactor preview")
+    path = "partial/a.py"
+    ed.write(path, BODY)
+    uri = ed.open(path)
+    two_edits = (
+        f"*** Begin Patch\n*** Update File: {path}\n@@\n-line 3\n+three\n line 4\n-line 5\n+five\n"
+        "@@\n-line 20\n+twenty\n*** End Patch"
+    )
+    load(fake, [patch(two_edits), say("proposed")])
+    result = await ed.execute("codex.ask", {"prompt": "edit", "uri": uri})
+    pid = result["proposalId"]
+    assert await hunk_lines(ed, pid) == {"h1": ("pending", 3), "h2": ("pending", 20)}
+    ed.drop_edits = {(f"codex-{pid}-h1", 1)}  # h1's second edit: line 5
+    decision = await ed.execute("codex.previewProposal", {"proposalId": pid})
+    assert ed.text(path) == edited(l3="three", l20="twenty"), "h1 landed only in part"
+    assert decision["accepted"] == ["h2"]
+    proposal = await listed(ed, pid)
+    assert proposal is not None, "h1 is still to be decided"
+    statuses = [(h["hunkId"], h["status"]) for h in proposal["hunks"]]
+    assert statuses == [("h1", "conflicted"), ("h2", "accepted")], "h1's lines no longer fit as a whole"
 
 
 async def test_the_whole_proposal_as_a_diff_document(ed: Editor, fake: FakeResponsesServer) -> None:
