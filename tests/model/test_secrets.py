@@ -151,3 +151,29 @@ async def test_a_secret_inside_another_is_masked_whole(
     for text in (our_log(caplog), str(caught.value), repr(caught.value)):
         for tail in TAILS:
             assert tail not in text
+
+
+async def test_a_secret_of_one_client_inside_another_clients_is_masked_whole_in_library_logs(
+    fake: FakeResponsesServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The HTTP libraries' loggers are shared by every live client (two folders, two providers): masking
+    one client's secrets after the other's would mask the API key inside the gateway's query key first
+    and log the rest of it ("?key=***-proxy-7c1d2e9f"). Which client's secrets come first is up to a set's
+    order, so a few pairs of clients are made."""
+    pairs = 8
+    fake.load(script(*([say("fine")] for _ in range(pairs))))
+    caplog.set_level(logging.DEBUG)
+    for _ in range(pairs):
+        plain = ModelClient(fake.model_settings(websockets=False, api_key=API_KEY), retry_policy=FAST, env={})
+        gateway = ModelClient(
+            fake.model_settings(
+                websockets=False, api_key="sk-gateway-0123456789", query_params={"key": PROXY_KEY}
+            ),
+            retry_policy=FAST,
+            env={},
+        )
+        async with plain, gateway:
+            assert texts(await run(gateway.new_turn(), [user("go")])) == "fine"
+    logged = our_log(caplog)
+    assert TAILS[0] not in logged
+    assert logged.count("/v1/responses?key=*** ") == pairs, "the request lines were logged, masked"
