@@ -177,3 +177,20 @@ async def test_a_secret_of_one_client_inside_another_clients_is_masked_whole_in_
     logged = our_log(caplog)
     assert TAILS[0] not in logged
     assert logged.count("/v1/responses?key=*** ") == pairs, "the request lines were logged, masked"
+
+
+def test_text_masked_for_several_clients_masks_a_secret_inside_another_whole(
+    fake: FakeResponsesServer,
+) -> None:
+    """What the editor is shown is masked for every client the server holds (one per folder's settings):
+    client by client, the one whose API key lies inside the other's gateway key would leave its rest."""
+    plain = ModelClient(fake.model_settings(websockets=False, api_key=API_KEY), env={})
+    gateway = ModelClient(
+        fake.model_settings(
+            websockets=False, api_key="sk-gateway-0123456789", http_headers={"x-api-key": PROXY_KEY}
+        ),
+        env={},
+    )
+    text = f"your keys: {PROXY_KEY} and {API_KEY}"
+    for clients in ((plain, gateway), (gateway, plain)):
+        assert ModelClient.scrub_all(clients, text) == "your keys: *** and ***"
