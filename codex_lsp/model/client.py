@@ -9,7 +9,7 @@ dependencies point one way: client → session → connections.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from codex_lsp.model.config import ConfigRequest, ModelSettings, load_settings
 from codex_lsp.model.connections import Connections
 from codex_lsp.model.notices import FallbackNotice, TransportName
+from codex_lsp.model.redact import Redactor
 from codex_lsp.model.retry import RetryPolicy
 from codex_lsp.model.session import TurnSession
 
@@ -153,6 +154,13 @@ class ModelClient:
     def scrub(self, text: str) -> str:
         """``text`` with every secret masked."""
         return self.connections.scrub(text)
+
+    @staticmethod
+    def scrub_all(clients: Iterable[ModelClient], text: str) -> str:
+        """``text`` with the secrets of every one of ``clients`` masked, longest first across them all:
+        masked client after client, one client's secret inside a longer secret of another's would be
+        masked first and leave the longer one's rest."""
+        return Redactor.union(client.connections.redactor() for client in clients).scrub(text)
 
     def masking(self) -> tuple[Callable[[str], str], tuple[str, ...]]:
         """The current secrets read once: a function masking them, and their values (longest first). For

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -98,6 +98,14 @@ class Redactor:
         kept = sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
         return cls(tuple(kept), frozenset(names))
 
+    @classmethod
+    def union(cls, redactors: Iterable[Redactor]) -> Redactor:
+        """The secrets of all ``redactors`` as one: masked one redactor after another, a secret of one that
+        lies inside a longer secret of another would be masked first and leave the longer one's rest."""
+        redactors = list(redactors)
+        values = sorted({v for r in redactors for v in r.values}, key=len, reverse=True)
+        return cls(tuple(values), frozenset().union(*(r.header_names for r in redactors)))
+
     def scrub(self, text: str) -> str:
         """``text`` with every secret value masked."""
         for secret in self.values:
@@ -155,9 +163,7 @@ class _ScrubLibraryRecords(logging.Filter):
         sources = list(_SOURCES)
         if not sources:
             return True
-        message = record.getMessage()
-        for source in sources:
-            message = source.redactor().scrub(message)
+        message = Redactor.union(source.redactor() for source in sources).scrub(record.getMessage())
         record.msg, record.args = message, ()
         return True
 

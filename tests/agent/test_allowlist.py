@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from codex_lsp.agent.interfaces import ApprovalDecision
 from codex_lsp.agent.settings import AgentSettings
+from codex_lsp.agent.tools import allowlist
 from codex_lsp.agent.tools.allowlist import is_allowed, resolve_executable
 from codex_lsp.agent.tools.shell import ShellTool
 from tests.agent.fakes import DiskWorkspace, EventLog, ScriptedApprover, call_tool, tool_context
@@ -74,6 +76,32 @@ def test_an_absolute_path_to_a_system_shell_is_looked_through(layout: tuple[Path
     workspace, path = layout
     assert allowed(("/bin/sh", "-c", "git status"), workspace, path)
     assert not allowed(("/bin/tmux", "-c", "git status"), workspace, path), "not a shell"
+
+
+@pytest.fixture
+def system_shells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A stand-in for ``/etc/shells`` (the allow-list reads it once; the cache is emptied around the test)."""
+    listed = tmp_path / "etc-shells"
+    listed.write_text("# /etc/shells: valid login shells\n/bin/sh\n")
+    monkeypatch.setattr(allowlist, "SYSTEM_SHELLS_FILE", listed)
+    allowlist._system_shells.cache_clear()
+    yield listed
+    allowlist._system_shells.cache_clear()
+
+
+def test_an_absolute_shell_the_system_does_not_list_is_not_looked_through(
+    layout: tuple[Path, str], system_shells: Path, tmp_path: Path
+) -> None:
+    """Outside the workspace is not enough: the model can write /tmp/x/bash, but not /etc/shells."""
+    workspace, path = layout
+    planted = _program(tmp_path / "downloads" / "bash", 'touch "$HOME/pwned"')
+    assert not allowed((str(planted), "-c", "git status"), workspace, path)
+    assert not allowed((str(planted), "-lc", "pytest -q"), workspace, path)
+    assert allowed(("/bin/sh", "-c", "git status"), workspace, path), "listed: looked through"
+    # Once the system lists it, the same file is a real shell.
+    system_shells.write_text(f"/bin/sh\n{planted}\n")
+    allowlist._system_shells.cache_clear()
+    assert allowed((str(planted), "-c", "git status"), workspace, path)
 
 
 def test_a_bare_name_that_path_finds_in_the_workspace_never_matches(layout: tuple[Path, str]) -> None:

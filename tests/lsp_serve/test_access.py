@@ -89,6 +89,33 @@ def test_a_token_file_is_read_and_stripped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("mode", "warned"),
+    [
+        (0o600, False),
+        (0o400, False),
+        (0o700, False),
+        (0o640, True),  # the group can read the token: its members are other users
+        (0o620, True),  # ... or replace it with one of their own
+        (0o660, True),
+        (0o604, True),
+        (0o602, True),
+    ],
+    ids=lambda value: value if isinstance(value, bool) else oct(value),
+)
+def test_a_token_file_anyone_but_its_owner_can_use_is_warned_about(
+    tmp_path: Path, mode: int, warned: bool
+) -> None:
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    path.chmod(mode)
+    token, warning = read_token_file(path)
+    assert token == TOKEN
+    assert (warning is not None) == warned, oct(mode)
+    if warned:
+        assert warning == f"the token file {path} is readable by other users; chmod 600 it"
+
+
+@pytest.mark.parametrize(
     ("content", "message"),
     [
         ("", "is empty"),

@@ -124,6 +124,29 @@ def test_a_remote_address_is_served_with_a_warning(
     assert "codex-lsp: warning: listening on 0.0.0.0, which is not loopback" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("root_logging")
+def test_a_token_file_the_group_can_read_is_served_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tokens: list[str] = []
+
+    async def fake_serve_tcp(server: Any, address: ListenAddress, token: str, ready: Any) -> None:
+        tokens.append(token)
+
+    monkeypatch.setattr(serve, "serve_tcp", fake_serve_tcp)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o640)
+    options = ServeOptions("tcp", ListenAddress("127.0.0.1", 0), token_file=token_file)
+    assert serve.run(options, build_tiny_server) == 0
+    assert tokens == [TOKEN]
+    warning = f"codex-lsp: warning: the token file {token_file} is readable by other users; chmod 600 it"
+    assert warning in capsys.readouterr().err
+    token_file.chmod(0o600)
+    assert serve.run(options, build_tiny_server) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 async def test_tcp_from_the_command_line_prints_a_token_that_never_reaches_the_log() -> None:
     proc = await start_tiny("--tcp", "127.0.0.1:0", "--log-level", "debug")
     seen: list[str] = []

@@ -11,6 +11,7 @@ import logging
 
 import pytest
 
+from codex_lsp.agent.masking import StreamMask
 from codex_lsp.model import ModelClient
 from codex_lsp.model.errors import ModelError
 from codex_lsp.model.notices import FallbackNotice, RetryNotice
@@ -108,3 +109,88 @@ def test_what_counts_as_a_secret() -> None:
     assert redactor.header("x-short", "1") == "***", "a short secret is masked by its header's name"
     assert redactor.scrub("1 and sk-key") == "1 and ***", "but not replaced everywhere in text"
     assert redactor.header("x-plain", "v") == "v"
+
+
+PROXY_KEY = API_KEY + "-proxy-7c1d2e9f"
+"""A header secret that starts with the API key (a gateway key issued as the user's key plus a suffix)."""
+SESSION_COOKIE = f"auth={API_KEY}; sid=0a1b2c3d4e5f6789"
+"""A cookie that carries the API key inside it."""
+TAILS = ("-proxy-7c1d2e9f", "sid=0a1b2c3d4e5f6789")
+
+
+def nested_client(fake: FakeResponsesServer) -> ModelClient:
+    settings = fake.model_settings(
+        websockets=False,
+        api_key=API_KEY,
+        http_headers={"x-api-key": PROXY_KEY, "cookie": SESSION_COOKIE},
+        stream_max_retries=1,
+    )
+    return ModelClient(settings, retry_policy=FAST, prewarm=False, env={})
+
+
+async def test_a_secret_inside_another_is_masked_whole(
+    fake: FakeResponsesServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Masking the API key first would leave "***-proxy-7c1d2e9f" and "auth=***; sid=…" in the text: the
+    rest of the longer secret, shown to whoever reads the error."""
+    echo = f"echoing the request: {PROXY_KEY} | {SESSION_COOKIE} | {API_KEY}"
+    fake.load(script([say("x", fault={"kind": "status", "status": 400, "message": echo})]))
+    caplog.set_level(logging.DEBUG)
+    async with nested_client(fake) as client:
+        with pytest.raises(ModelError) as caught:
+            await run(client.new_turn(), [user("go")])
+        scrub, secrets = client.masking()
+        mask = StreamMask(scrub, secrets)
+        streamed = "".join(
+            [*(mask.feed(piece) for piece in (echo[:30], echo[30:70], echo[70:])), mask.flush()]
+        )
+        scrubbed = client.scrub(echo)
+    assert fake.requests[-1].headers["x-api-key"] == PROXY_KEY, "the secrets were really sent"
+    assert "echoing the request: *** | *** | ***" in str(caught.value)
+    assert scrubbed == streamed == "echoing the request: *** | *** | ***"
+    for text in (our_log(caplog), str(caught.value), repr(caught.value)):
+        for tail in TAILS:
+            assert tail not in text
+
+
+async def test_a_secret_of_one_client_inside_another_clients_is_masked_whole_in_library_logs(
+    fake: FakeResponsesServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The HTTP libraries' loggers are shared by every live client (two folders, two providers): masking
+    one client's secrets after the other's would mask the API key inside the gateway's query key first
+    and log the rest of it ("?key=***-proxy-7c1d2e9f"). Which client's secrets come first is up to a set's
+    order, so a few pairs of clients are made."""
+    pairs = 8
+    fake.load(script(*([say("fine")] for _ in range(pairs))))
+    caplog.set_level(logging.DEBUG)
+    for _ in range(pairs):
+        plain = ModelClient(fake.model_settings(websockets=False, api_key=API_KEY), retry_policy=FAST, env={})
+        gateway = ModelClient(
+            fake.model_settings(
+                websockets=False, api_key="sk-gateway-0123456789", query_params={"key": PROXY_KEY}
+            ),
+            retry_policy=FAST,
+            env={},
+        )
+        async with plain, gateway:
+            assert texts(await run(gateway.new_turn(), [user("go")])) == "fine"
+    logged = our_log(caplog)
+    assert TAILS[0] not in logged
+    assert logged.count("/v1/responses?key=*** ") == pairs, "the request lines were logged, masked"
+
+
+def test_text_masked_for_several_clients_masks_a_secret_inside_another_whole(
+    fake: FakeResponsesServer,
+) -> None:
+    """What the editor is shown is masked for every client the server holds (one per folder's settings):
+    client by client, the one whose API key lies inside the other's gateway key would leave its rest."""
+    plain = ModelClient(fake.model_settings(websockets=False, api_key=API_KEY), env={})
+    gateway = ModelClient(
+        fake.model_settings(
+            websockets=False, api_key="sk-gateway-0123456789", http_headers={"x-api-key": PROXY_KEY}
+        ),
+        env={},
+    )
+    text = f"your keys: {PROXY_KEY} and {API_KEY}"
+    for clients in ((plain, gateway), (gateway, plain)):
+        assert ModelClient.scrub_all(clients, text) == "your keys: *** and ***"

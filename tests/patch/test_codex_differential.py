@@ -7,7 +7,10 @@ exercised on both sides too. ``CODEX_LSP_FUZZ_EXAMPLES`` raises the example coun
 
 Differences by design, each checked to still be one:
 
-- a chunk that fits several places at the loosest pass: Codex edits the first, we refuse;
+- a chunk that fits several places at the strictest pass where it fits at all: Codex edits the first,
+  we refuse, naming the places (``AMBIGUOUS``). Each such refusal is checked to be that one: told the
+  first place we name, we write what Codex wrote. Any other refusal, or an ambiguity Codex does not
+  resolve that way (a pass order of ours differing from Codex's), fails;
 - the wrappings models put around a patch (``WRAPPINGS``: a markdown fence, prose, a heredoc fed to
   ``apply_patch``, a missing ``*** End Patch``, unified ``@@ -a,b +c,d @@`` headers): Codex refuses
   them, we read the one patch inside and give the bare patch's result. Codex's own heredoc form
@@ -18,18 +21,28 @@ Differences by design, each checked to still be one:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from codex_lsp.patch import PatchError, compute_changes, parse_apply_patch, parse_patch, split_hunks
+from codex_lsp.patch import (
+    Patch,
+    PatchError,
+    UpdateFile,
+    compute_changes,
+    parse_apply_patch,
+    parse_patch,
+    split_hunks,
+)
 from codex_lsp.patch.render import render_apply_patch_update
 from codex_lsp.testing import codex_binary
 from tests.patch.memory import MemorySource
+from tests.patch.test_engine import PASS_ORDER
 
 LINE = st.text(alphabet=st.sampled_from("ab -'\""), max_size=5)
 LINES = st.lists(LINE, min_size=1, max_size=15)
@@ -71,22 +84,65 @@ def test_codex_and_codex_lsp_agree(
     if not patch:
         return
     patch = _roughen(patch, mode)
-    ambiguous = False
+    refusal = ""
     try:
-        changes = compute_changes(parse_apply_patch(patch), MemorySource({"f.txt": old})).changes
-        ours: bytes | None = (changes[0].new_text or "").encode() if changes else old.encode()
+        ours: bytes | None = _ours(parse_apply_patch(patch), old)
     except PatchError as exc:
-        ours, ambiguous = None, "ambiguous" in str(exc)
+        ours, refusal = None, str(exc)
     with tempfile.TemporaryDirectory() as name:
         root = Path(name)
         (root / "f.txt").write_text(old, encoding="utf-8")
         theirs = _codex(root, patch)
-    if ambiguous:
-        # Typographic roughening can make a chunk fit twice at the loosest pass: Codex takes the
-        # first place, we refuse — the documented deliberate difference.
-        assert theirs is not None
+    if ours is None and theirs is not None:
+        # Roughening can make a chunk fit twice at the pass that finds it: Codex takes the first
+        # place, we refuse — the documented deliberate difference, and only that one.
+        assert _at_first_places(patch, old, refusal) == theirs, f"patch:\n{patch}\nfile:\n{old!r}"
+        event("ambiguous: Codex took the first place")
         return
     assert ours == theirs, f"patch:\n{patch}\nfile:\n{old!r}"
+
+
+AMBIGUOUS = re.compile(
+    r"The expected lines of chunk (\d+) of \d+ in f\.txt are ambiguous: "
+    r"they match at lines (\d+)(?:, \d+)* and \d+( more)?\. "
+)
+"""Our refusal of a chunk that fits several places (two at least, named from the first)."""
+
+
+def _ours(patch: Patch, old: str) -> bytes:
+    changes = compute_changes(patch, MemorySource({"f.txt": old})).changes
+    return (changes[0].new_text or "").encode() if changes else old.encode()
+
+
+def _at_first_places(patch: str, old: str, refusal: str) -> bytes:
+    """What we write when each chunk we refuse as ambiguous is told the first place we name (its line
+    number), which is what Codex's first-match rule does. Any other refusal fails the test."""
+    parsed = parse_apply_patch(patch)
+    (update,) = parsed.hunks
+    assert isinstance(update, UpdateFile)
+    chunks = list(update.chunks)
+    while True:
+        found = AMBIGUOUS.search(refusal)
+        assert found, f"a refusal where Codex applies the patch, not the documented one: {refusal}"
+        number, line = int(found[1]) - 1, int(found[2]) - 1
+        assert chunks[number].hint_line is None, f"told the place, and still refused: {refusal}"
+        chunks[number] = chunks[number]._replace(hint_line=line)
+        try:
+            return _ours(parsed._replace(hunks=(update._replace(chunks=tuple(chunks)),)), old)
+        except PatchError as exc:
+            refusal = str(exc)
+
+
+def test_codex_checks_the_passes_in_our_order() -> None:
+    """Where the stricter pass fits one place and the looser one two, Codex edits the stricter place too
+    (``PASS_ORDER``; a pass order of ours differing from Codex's would refuse, or move, these edits)."""
+    for old, line, expected in PASS_ORDER.values():
+        patch = f"*** Begin Patch\n*** Update File: f.txt\n@@\n-{line}\n+VALUE\n*** End Patch\n"
+        with tempfile.TemporaryDirectory() as name:
+            root = Path(name)
+            (root / "f.txt").write_text(old, encoding="utf-8")
+            assert _codex(root, patch) == expected.encode(), patch
+        assert _ours(parse_apply_patch(patch), old) == expected.encode(), patch
 
 
 def _hunked_patch(old: str, new: str, *, headers: bool = False) -> str:

@@ -102,6 +102,39 @@ def test_unified_diff_line_number_picks_between_equal_places() -> None:
     assert change.new_text == "def a():\n    return 1\n\ndef b():\n    return 2\n"
 
 
+PASS_ORDER = {
+    # name: (file, the chunk's old line, the file after the edit). In each file the line fits one place at
+    # the stricter pass and two at the looser one: checked in the wrong order, the edit would be refused as
+    # ambiguous, or (with a line number, below) land on the looser place.
+    "exact before trailing whitespace": ("value \nmid\nvalue\n", "value", "value \nmid\nVALUE\n"),
+    "trailing before surrounding whitespace": ("  value\nmid\nvalue\n", "value  ", "  value\nmid\nVALUE\n"),
+    "surrounding whitespace before punctuation": (
+        "a \u2013 b\nmid\na - b\n",
+        "  a - b",
+        "a \u2013 b\nmid\nVALUE\n",
+    ),
+}
+"""The reference's passes, strictest first: exact, trailing whitespace ignored, surrounding whitespace
+ignored, Unicode punctuation folded. The earliest pass with a match decides where a chunk goes."""
+
+
+@pytest.mark.parametrize("case", PASS_ORDER.values(), ids=PASS_ORDER.keys())
+def test_the_strictest_pass_that_fits_decides_the_place(case: tuple[str, str, str]) -> None:
+    old, line, expected = case
+    patch = _patch("*** Update File: f.txt", "@@", f"-{line}", "+VALUE")
+    (change,) = compute_changes(parse_patch(patch), MemorySource({"f.txt": old})).changes
+    assert change.new_text == expected
+
+
+@pytest.mark.parametrize("case", PASS_ORDER.values(), ids=PASS_ORDER.keys())
+def test_a_line_number_chooses_only_among_places_of_the_strictest_pass(case: tuple[str, str, str]) -> None:
+    """The header points at line 1, which fits only loosely: the place that fits more strictly wins."""
+    old, line, expected = case
+    diff = f"--- a/f.txt\n+++ b/f.txt\n@@ -1 +1 @@\n-{line}\n+VALUE\n"
+    (change,) = compute_changes(parse_patch(diff), MemorySource({"f.txt": old})).changes
+    assert change.new_text == expected
+
+
 def test_disk_failure_midway_restores_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a.txt").write_text("a\n")
     (tmp_path / "b.txt").write_text("b\n")

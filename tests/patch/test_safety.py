@@ -79,6 +79,11 @@ GIT_PATCHES = {
     "delete": _patch("*** Delete File: .git/hooks/pre-commit.sample"),
     "climb-back": _patch("*** Add File: sub/../.git/hooks/post-checkout", "+touch pwned"),
     "upper-case": _patch("*** Add File: .GIT/hooks/pre-commit", "+touch pwned"),
+    # Windows and some mounts drop a name's trailing dots and spaces: these all open .git itself.
+    "trailing-dot": _patch("*** Add File: .git./hooks/pre-commit", "+touch pwned"),
+    "trailing-space": _patch("*** Add File: .git /hooks/pre-commit", "+touch pwned"),
+    "upper-dots": _patch("*** Update File: .GIT../config", "@@", "-\tbare = false", "+\tbare = true"),
+    "dot-space-file": _patch("*** Add File: vendor/lib/.git. ", "+gitdir: ../../.git"),
     "git-file": _patch("*** Add File: vendor/lib/.git", "+gitdir: ../../.git"),
     "nested": _patch("*** Add File: vendor/lib/.git/config", "+[core]"),
     "move-into": _patch(

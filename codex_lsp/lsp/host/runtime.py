@@ -249,9 +249,7 @@ class Host:
             self.server.show(f"Codex: {exc.message}", types.MessageType.Error)
 
     def scrub(self, text: str) -> str:
-        for client in (*self._clients.values(), *self._retired):
-            text = client.scrub(text)
-        return text
+        return ModelClient.scrub_all((*self._clients.values(), *self._retired), text)
 
     async def aclose(self) -> None:
         for client in (*self._clients.values(), *self._retired):
