@@ -6,6 +6,7 @@ threads, status and errors."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,18 @@ from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException
 
 from codex_lsp.testing import FakeResponsesServer
-from tests.lsp.harness import KEY, Editor, call, load, outputs, patch, say, user_texts
+from tests.lsp.harness import (
+    KEY,
+    Editor,
+    call,
+    capabilities,
+    editor_session,
+    load,
+    outputs,
+    patch,
+    say,
+    user_texts,
+)
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -143,6 +155,44 @@ async def test_positions_in_the_negotiated_encoding(ed: Editor, fake: FakeRespon
     expected = {"utf-16": 17, "utf-8": 22, "utf-32": 16}[ed.encoding]
     assert edit.range.start == types.Position(1, expected), "a minimal edit right after `nam`"
     assert edit.new_text == "e"
+
+
+WIDE = "# 注释 😀\ns = '😀漢e\u0301' + nam\nt = '字' * 2\n"
+TYPED = "# 注释 😀👍\ns = '😀漢字😀e\u0301' + nam\nt = '字字' * 3\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+async def test_incremental_changes_in_the_negotiated_encoding(
+    tmp_path: Path, fake: FakeResponsesServer, encoding: str
+) -> None:
+    """The user types after emoji and CJK characters, as editors report it: incremental changes
+    whose ranges count in the negotiated encoding, several in one ``didChange``, one across a line
+    break. The turn's patch quotes the lines as typed: it only matches if the server's copy of the
+    buffer is the editor's."""
+    caps = capabilities("vscode")
+    caps.general = types.GeneralClientCapabilities(position_encodings=[encoding])
+    async with editor_session(tmp_path, fake, "vscode", caps=caps) as ed:
+        assert ed.encoding == encoding
+        ed.write("wide.py", WIDE)
+        uri = ed.open("wide.py")
+        ed.type_at("wide.py", [("漢", "漢字😀"), ("'字' * 2", "'字字' * 3")])
+        ed.type_at("wide.py", [("😀\ns", "😀👍\ns")])
+        assert ed.text("wide.py") == TYPED
+        quoted = TYPED.splitlines()
+        load(
+            fake,
+            [
+                patch(
+                    f"*** Begin Patch\n*** Update File: wide.py\n@@\n {quoted[0]}\n-{quoted[1]}\n"
+                    f"+{quoted[1]}e\n {quoted[2]}\n*** End Patch"
+                ),
+                say("done"),
+            ],
+        )
+        result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+        assert result["status"] == "completed", result
+        assert result["changedFiles"] == ["wide.py"], outputs(fake)[-1]
+        assert ed.text("wide.py") == TYPED.replace("+ nam\n", "+ name\n")
 
 
 def _text_edits(edit: types.WorkspaceEdit) -> list[Any]:
