@@ -3,6 +3,7 @@ refused when the user touched what they replace; and trimmed to the characters t
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,6 +37,23 @@ def test_typing_in_the_replaced_line_is_a_conflict() -> None:
 def test_an_insertion_where_the_user_inserted_is_a_conflict() -> None:
     insert = Edit(6, 6, "x = 0\n")
     assert rebase(OLD, OLD[:6] + "y = 9\n" + OLD[6:], [insert]) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["cc = 3", "c == 3", "C = 3", "c= 3", "c =3"],
+    ids=["inserted", "inserted-next-to-it", "replaced-at-line-start", "deleted", "deleted-next-to-it"],
+)
+@pytest.mark.parametrize(
+    "edit", [Edit(16, 17, "4"), Edit(17, 17, "0")], ids=["replacing-the-3", "inserting-after-the-3"]
+)
+def test_typing_in_the_same_line_before_the_edit_is_a_conflict(typed: str, edit: Edit) -> None:
+    """The user typed in the line the edit touches, before the characters it replaces: the patch's
+    line is gone from the new text, so the edit is not carried over, however far it is from the
+    typing and however little the edit itself changes."""
+    assert rebase(OLD, OLD.replace("c = 3", typed), [edit]) is None
+    crlf = OLD.replace("\n", "\r\n")
+    assert rebase(crlf, crlf.replace("c = 3", typed), [Edit(edit.start + 2, edit.end + 2, edit.new)]) is None
 
 
 def test_trimmed_keeps_only_the_changed_characters() -> None:

@@ -272,6 +272,43 @@ async def test_typing_during_a_turn_is_never_clobbered(ed: Editor, fake: FakeRes
     assert ed.text("typing/other.py") == "a = 2\n"
 
 
+@pytest.mark.parametrize(
+    ("typed", "conflict"),
+    [
+        (("return 'hello '", "return 'hi '"), True),
+        (("    return", "  return"), True),
+        (("def greet(name):", "def greet(name: str):"), False),
+    ],
+    ids=["in-the-line-before-the-edit", "indentation-of-the-line", "in-the-line-above"],
+)
+async def test_typing_while_the_change_awaits_approval(
+    tmp_path: Path, fake: FakeResponsesServer, typed: tuple[str, str], conflict: bool
+) -> None:
+    """The patch is computed, then waits for the user's approval; meanwhile the user types. In the
+    line the edit touches — even only before the characters it changes — nothing is sent and the
+    model is told; in another line, the edit is carried over below it and the typing kept."""
+    async with editor_session(tmp_path, fake, "vscode", init_options={"approvalPolicy": "untrusted"}) as ed:
+        ed.write("app.py", APP)
+        uri = ed.open("app.py")
+        ed.answer = "!hold"
+        load(fake, [patch(fixed("app.py")), say("done")])
+        task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "fix", "uri": uri}))
+        await ed.until(lambda: ed.questions)
+        ed.type_at("app.py", [typed])
+        mine = APP.replace(*typed)
+        ed.question_release.set()
+        result = await task
+        assert result["status"] == "completed", result
+        if conflict:
+            assert (ed.edits, result["changedFiles"]) == ([], [])
+            assert ed.text("app.py") == mine
+            assert "app.py was changed in the editor while the patch was prepared" in outputs(fake)[-1]
+            assert "Nothing was sent to the editor" in outputs(fake)[-1]
+        else:
+            assert result["changedFiles"] == ["app.py"]
+            assert ed.text("app.py") == mine.replace("+ nam\n", "+ name\n")
+
+
 async def test_a_stale_edit_is_rejected_by_version(ed: Editor, fake: FakeResponsesServer) -> None:
     if ed.profile == "minimal":
         pytest.skip(
