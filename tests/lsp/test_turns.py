@@ -195,6 +195,29 @@ async def test_incremental_changes_in_the_negotiated_encoding(
         assert ed.text("wide.py") == TYPED.replace("+ nam\n", "+ name\n")
 
 
+async def test_an_edit_never_ends_inside_a_crlf_pair(ed: Editor, fake: FakeResponsesServer) -> None:
+    """A CRLF file whose first line ends in LF alone: the patch engine writes changed lines with the
+    first line's ending, so ``b = 2\\r\\n`` becomes ``b = 20\\n`` — the characters that change are
+    ``\\r`` → ``0``, an edit ending between ``\\r`` and ``\\n``. No LSP position lies there (it would
+    mean the end of the line, before the ``\\r``), so the edit must take the whole pair."""
+    ed.write("crlf/app.py", "x = 1\nb = 2\r\nc = 3\r\n")
+    uri = ed.open("crlf/app.py")
+    load(
+        fake,
+        [
+            patch(
+                "*** Begin Patch\n*** Update File: crlf/app.py\n@@\n x = 1\n-b = 2\n+b = 20\n*** End Patch"
+            ),
+            say("done"),
+        ],
+    )
+    result = await ed.execute("codex.ask", {"prompt": "twenty", "uri": uri})
+    assert result["status"] == "completed", result
+    assert ed.text("crlf/app.py") == "x = 1\nb = 20\nc = 3\r\n"
+    (edit,) = _text_edits(ed.edits[-1].edit)
+    assert (edit.range, edit.new_text) == (types.Range(types.Position(1, 5), types.Position(2, 0)), "0\n")
+
+
 def _text_edits(edit: types.WorkspaceEdit) -> list[Any]:
     found: list[Any] = []
     for op in edit.document_changes or []:
