@@ -73,7 +73,7 @@ def splits_crlf(text: str, offset: int) -> bool:
     [
         ("a\r\nb\r\n", "a\r\r\nb\r\n"),  # both ends of the changed part fall inside a pair
         ("x\nb = 2\r\nc\r\n", "x\nb = 20\nc\r\n"),  # CRLF becomes LF: the end would fall inside
-        ("x\r\nb = 2\r\n", "x\rB = 2\r\n"),  # CRLF becomes a lone CR: the start would
+        ("x\r\nb = 2\r\n", "x\rB = 2\r\n"),  # CRLF becomes a lone CR: the start would fall inside
     ],
 )
 def test_trimmed_never_splits_crlf(old: str, new: str) -> None:
