@@ -99,6 +99,19 @@ def offset_at(text: str, position: types.Position, encoding: str) -> int:
     return index
 
 
+def position_at(text: str, offset: int, encoding: str) -> types.Position:
+    """The position of ``offset``: line breaks counted from the start, then units since the last."""
+    line, start, index = 0, 0, 0
+    while index < offset:
+        char = text[index]
+        index += 1
+        if char == "\r" and index < len(text) and text[index] == "\n":
+            index += 1
+        if char in "\r\n":
+            line, start = line + 1, index
+    return types.Position(line, sum(_units(char, encoding) for char in text[start:offset]))
+
+
 def apply_text_edits(text: str, edits: list[Any], encoding: str) -> str:
     spans = sorted(
         (
@@ -181,6 +194,29 @@ class Editor:
         uri = self.uri(path)
         doc = self.docs[uri]
         self._set(uri, Doc(text, doc.version + 1))
+
+    def type_at(self, path: str, changes: list[tuple[str, str]]) -> None:
+        """Type as an editor reports it, one incremental change per ``(old, new)``: the first ``old``
+        in the document becomes ``new``, its range in the negotiated encoding (one ``didChange``,
+        each change's range relative to the text the changes before it left)."""
+        uri = self.uri(path)
+        text = self.docs[uri].text
+        partial = []
+        for old, new in changes:
+            start = text.index(old)
+            rng = types.Range(
+                position_at(text, start, self.encoding), position_at(text, start + len(old), self.encoding)
+            )
+            partial.append(types.TextDocumentContentChangePartial(range=rng, text=new))
+            text = text[:start] + new + text[start + len(old) :]
+        doc = Doc(text, self.docs[uri].version + 1)
+        self.docs[uri] = doc
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=doc.version),
+                content_changes=list(partial),
+            )
+        )
 
     def _set(self, uri: str, doc: Doc) -> None:
         self.docs[uri] = doc

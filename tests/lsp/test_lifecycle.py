@@ -32,6 +32,12 @@ pytestmark = [
     pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning"),
 ]
 
+SHUTDOWN_ANSWER = 1.5
+"""The contract (``codex_lsp.lsp.features.lifecycle.SHUTDOWN_GRACE``, issue 18): ``shutdown`` is answered
+within 1.5 s even with a turn running — editors wait about 2 s for the answer, then kill the server."""
+MARGIN = 0.5
+"""For the answer to cross the pipe on a loaded machine; still inside the editors' 2 s."""
+
 MARK = "3017"
 """A ``sleep`` duration no other process on the machine uses: its presence marks our child."""
 
@@ -73,8 +79,9 @@ async def test_shutdown_interrupts_a_running_turn(tmp_path: Path, fake: FakeResp
         mark = len(fake.emitted)
         turn = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "think"}))
         await stream_silent(fake, mark)
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(SHUTDOWN_ANSWER + MARGIN):
             await ed.client.shutdown_async(None)
+        async with asyncio.timeout(MARGIN):  # answered before shutdown was: the turn ended first
             result = await turn
         assert result["status"] == "interrupted"
         ed.client.exit(None)
@@ -93,7 +100,7 @@ async def test_shutdown_answers_even_when_a_turn_outlives_the_grace(
         ed.apply_mode = "hold"
         turn = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "edit"}))
         await ed.until(ed.edit_arrived.is_set)
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(SHUTDOWN_ANSWER + MARGIN):
             await ed.client.shutdown_async(None)
         with pytest.raises(JsonRpcRequestCancelled):
             await turn

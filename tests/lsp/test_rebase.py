@@ -3,6 +3,7 @@ refused when the user touched what they replace; and trimmed to the characters t
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,6 +39,23 @@ def test_an_insertion_where_the_user_inserted_is_a_conflict() -> None:
     assert rebase(OLD, OLD[:6] + "y = 9\n" + OLD[6:], [insert]) is None
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["cc = 3", "c == 3", "C = 3", "c= 3", "c =3"],
+    ids=["inserted", "inserted-next-to-it", "replaced-at-line-start", "deleted", "deleted-next-to-it"],
+)
+@pytest.mark.parametrize(
+    "edit", [Edit(16, 17, "4"), Edit(17, 17, "0")], ids=["replacing-the-3", "inserting-after-the-3"]
+)
+def test_typing_in_the_same_line_before_the_edit_is_a_conflict(typed: str, edit: Edit) -> None:
+    """The user typed in the line the edit touches, before the characters it replaces: the patch's
+    line is gone from the new text, so the edit is not carried over, however far it is from the
+    typing and however little the edit itself changes."""
+    assert rebase(OLD, OLD.replace("c = 3", typed), [edit]) is None
+    crlf = OLD.replace("\n", "\r\n")
+    assert rebase(crlf, crlf.replace("c = 3", typed), [Edit(edit.start + 2, edit.end + 2, edit.new)]) is None
+
+
 def test_trimmed_keeps_only_the_changed_characters() -> None:
     assert trimmed(OLD, EDIT_C) == Edit(17, 17, "0")
 
@@ -46,11 +64,25 @@ def test_typing_in_a_line_the_edit_only_partly_replaces_is_a_conflict() -> None:
     assert rebase(OLD, OLD.replace("c = 3", "c = 33"), [Edit(16, 17, "4")]) is None
 
 
-def test_trimmed_never_splits_crlf() -> None:
-    old = "a\r\nb\r\n"
-    edit = trimmed(old, Edit(0, 6, "a\r\r\nb\r\n"))
-    assert not (0 < edit.start < len(old) and old[edit.start - 1] == "\r" and old[edit.start] == "\n")
-    assert apply_edits(old, [edit]) == "a\r\r\nb\r\n"
+def splits_crlf(text: str, offset: int) -> bool:
+    return 0 < offset < len(text) and text[offset - 1 : offset + 1] == "\r\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("a\r\nb\r\n", "a\r\r\nb\r\n"),  # both ends of the changed part fall inside a pair
+        ("x\nb = 2\r\nc\r\n", "x\nb = 20\nc\r\n"),  # CRLF becomes LF: the end would fall inside
+        ("x\r\nb = 2\r\n", "x\rB = 2\r\n"),  # CRLF becomes a lone CR: the start would fall inside
+    ],
+)
+def test_trimmed_never_splits_crlf(old: str, new: str) -> None:
+    """A position between ``\r`` and ``\n`` does not exist in LSP (it means the end of the line,
+    before the ``\r``): an edit ending or starting there would be applied elsewhere."""
+    edit = trimmed(old, Edit(0, len(old), new))
+    assert not splits_crlf(old, edit.start), edit
+    assert not splits_crlf(old, edit.end), edit
+    assert apply_edits(old, [edit]) == new
 
 
 def test_checked_edits_fall_back_to_one_edit_when_offsets_disagree() -> None:

@@ -6,6 +6,7 @@ threads, status and errors."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,18 @@ from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcException
 
 from codex_lsp.testing import FakeResponsesServer
-from tests.lsp.harness import KEY, Editor, call, load, outputs, patch, say, user_texts
+from tests.lsp.harness import (
+    KEY,
+    Editor,
+    call,
+    capabilities,
+    editor_session,
+    load,
+    outputs,
+    patch,
+    say,
+    user_texts,
+)
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -145,6 +157,67 @@ async def test_positions_in_the_negotiated_encoding(ed: Editor, fake: FakeRespon
     assert edit.new_text == "e"
 
 
+WIDE = "# 注释 😀\ns = '😀漢e\u0301' + nam\nt = '字' * 2\n"
+TYPED = "# 注释 😀👍\ns = '😀漢字😀e\u0301' + nam\nt = '字字' * 3\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+async def test_incremental_changes_in_the_negotiated_encoding(
+    tmp_path: Path, fake: FakeResponsesServer, encoding: str
+) -> None:
+    """The user types after emoji and CJK characters, as editors report it: incremental changes
+    whose ranges count in the negotiated encoding, several in one ``didChange``, one across a line
+    break. The turn's patch quotes the lines as typed: it only matches if the server's copy of the
+    buffer is the editor's."""
+    caps = capabilities("vscode")
+    caps.general = types.GeneralClientCapabilities(position_encodings=[encoding])
+    async with editor_session(tmp_path, fake, "vscode", caps=caps) as ed:
+        assert ed.encoding == encoding
+        ed.write("wide.py", WIDE)
+        uri = ed.open("wide.py")
+        ed.type_at("wide.py", [("漢", "漢字😀"), ("'字' * 2", "'字字' * 3")])
+        ed.type_at("wide.py", [("😀\ns", "😀👍\ns")])
+        assert ed.text("wide.py") == TYPED
+        quoted = TYPED.splitlines()
+        load(
+            fake,
+            [
+                patch(
+                    f"*** Begin Patch\n*** Update File: wide.py\n@@\n {quoted[0]}\n-{quoted[1]}\n"
+                    f"+{quoted[1]}e\n {quoted[2]}\n*** End Patch"
+                ),
+                say("done"),
+            ],
+        )
+        result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+        assert result["status"] == "completed", result
+        assert result["changedFiles"] == ["wide.py"], outputs(fake)[-1]
+        assert ed.text("wide.py") == TYPED.replace("+ nam\n", "+ name\n")
+
+
+async def test_an_edit_never_ends_inside_a_crlf_pair(ed: Editor, fake: FakeResponsesServer) -> None:
+    """A CRLF file whose first line ends in LF alone: the patch engine writes changed lines with the
+    first line's ending, so ``b = 2\\r\\n`` becomes ``b = 20\\n`` — the characters that change are
+    ``\\r`` → ``0``, an edit ending between ``\\r`` and ``\\n``. No LSP position lies there (it would
+    mean the end of the line, before the ``\\r``), so the edit must take the whole pair."""
+    ed.write("crlf/app.py", "x = 1\nb = 2\r\nc = 3\r\n")
+    uri = ed.open("crlf/app.py")
+    load(
+        fake,
+        [
+            patch(
+                "*** Begin Patch\n*** Update File: crlf/app.py\n@@\n x = 1\n-b = 2\n+b = 20\n*** End Patch"
+            ),
+            say("done"),
+        ],
+    )
+    result = await ed.execute("codex.ask", {"prompt": "twenty", "uri": uri})
+    assert result["status"] == "completed", result
+    assert ed.text("crlf/app.py") == "x = 1\nb = 20\nc = 3\r\n"
+    (edit,) = _text_edits(ed.edits[-1].edit)
+    assert (edit.range, edit.new_text) == (types.Range(types.Position(1, 5), types.Position(2, 0)), "0\n")
+
+
 def _text_edits(edit: types.WorkspaceEdit) -> list[Any]:
     found: list[Any] = []
     for op in edit.document_changes or []:
@@ -220,6 +293,43 @@ async def test_typing_during_a_turn_is_never_clobbered(ed: Editor, fake: FakeRes
     assert result["status"] == "completed", result
     assert ed.text("typing/app.py") == "# typed by the user\n" + FIXED
     assert ed.text("typing/other.py") == "a = 2\n"
+
+
+@pytest.mark.parametrize(
+    ("typed", "conflict"),
+    [
+        (("return 'hello '", "return 'hi '"), True),
+        (("    return", "  return"), True),
+        (("def greet(name):", "def greet(name: str):"), False),
+    ],
+    ids=["in-the-line-before-the-edit", "indentation-of-the-line", "in-the-line-above"],
+)
+async def test_typing_while_the_change_awaits_approval(
+    tmp_path: Path, fake: FakeResponsesServer, typed: tuple[str, str], conflict: bool
+) -> None:
+    """The patch is computed, then waits for the user's approval; meanwhile the user types. In the
+    line the edit touches — even only before the characters it changes — nothing is sent and the
+    model is told; in another line, the edit is carried over below it and the typing kept."""
+    async with editor_session(tmp_path, fake, "vscode", init_options={"approvalPolicy": "untrusted"}) as ed:
+        ed.write("app.py", APP)
+        uri = ed.open("app.py")
+        ed.answer = "!hold"
+        load(fake, [patch(fixed("app.py")), say("done")])
+        task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "fix", "uri": uri}))
+        await ed.until(lambda: ed.questions)
+        ed.type_at("app.py", [typed])
+        mine = APP.replace(*typed)
+        ed.question_release.set()
+        result = await task
+        assert result["status"] == "completed", result
+        if conflict:
+            assert (ed.edits, result["changedFiles"]) == ([], [])
+            assert ed.text("app.py") == mine
+            assert "app.py was changed in the editor while the patch was prepared" in outputs(fake)[-1]
+            assert "Nothing was sent to the editor" in outputs(fake)[-1]
+        else:
+            assert result["changedFiles"] == ["app.py"]
+            assert ed.text("app.py") == mine.replace("+ nam\n", "+ name\n")
 
 
 async def test_a_stale_edit_is_rejected_by_version(ed: Editor, fake: FakeResponsesServer) -> None:
