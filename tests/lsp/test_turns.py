@@ -150,7 +150,7 @@ THREE_PROBLEMS = [
 
 
 async def test_fix_all_end_to_end(ed: Editor, fake: FakeResponsesServer) -> None:
-    """ "Fix all 3 problems in this file", from diagnostics only the plugin reported: the model is
+    """The "Fix all 3 problems in this file" action, from diagnostics only the plugin reported: the model is
     given every one of them (message, code, place, line), and its patch lands in the editor."""
     ed.write("all/app.py", MESSY)
     uri = ed.open("all/app.py")
