@@ -1,5 +1,7 @@
-"""Code actions: instant, built from the request's context and the diagnostics store; per-diagnostic
-fixes, fix-all, selection actions, the explicitly-invoked fallback, and never ``source.fixAll``."""
+"""Code actions: instant, built from the request's context and the diagnostics store (both offered; what
+the store keeps goes with a change or a close, and a late report of an older text is not kept);
+per-diagnostic fixes, fix-all, selection actions, the explicitly-invoked fallback, and never
+``source.fixAll``."""
 
 from __future__ import annotations
 
@@ -234,3 +236,32 @@ async def test_every_diagnostic_the_client_sends_is_offered(ed: Editor) -> None:
     found = await actions(ed, uri, at(6, 0), [problem(6)], trigger=None)
     assert titles(found)[0] == 'Fix with Codex: "undefined_6" is not defined'
     assert "Codex: fix the problems on this line" not in titles(found)
+
+
+def report(ed: Editor, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
+    """What an editor plugin sends: every source's diagnostics for the document at ``version``."""
+    unstructured = [get_converter().unstructure(d) for d in diagnostics]
+    ed.client.protocol.notify(
+        "codex/didChangeDiagnostics", {"uri": uri, "version": version, "diagnostics": unstructured}
+    )
+
+
+def fixes(found: list[Any]) -> list[str]:
+    return [t for t in titles(found) if t.startswith("Fix")]
+
+
+async def test_diagnostics_are_dropped_when_the_document_closes(ed: Editor) -> None:
+    """Reopened, a document starts again at version 1: the problems reported for the text before the
+    close are not its problems (the plugin reports the new text's)."""
+    uri = ed.write("closed.py", TEXT)
+    ed.open("closed.py")
+    report(ed, uri, 1, [problem(3), problem(5), problem(7)])
+    assert fixes(await actions(ed, uri, at(5))) == [
+        'Fix with Codex: "undefined_5" is not defined',
+        "Fix all 3 problems in this file with Codex",
+    ]
+    ed.close(uri)
+    ed.open("closed.py", TEXT)
+    assert fixes(await actions(ed, uri, at(5))) == []
+    with pytest.raises(JsonRpcException, match="no diagnostics are known"):
+        await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 1, "all": True})
