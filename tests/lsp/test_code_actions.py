@@ -265,3 +265,26 @@ async def test_diagnostics_are_dropped_when_the_document_closes(ed: Editor) -> N
     assert fixes(await actions(ed, uri, at(5))) == []
     with pytest.raises(JsonRpcException, match="no diagnostics are known"):
         await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 1, "all": True})
+
+
+async def test_a_report_for_an_older_version_is_not_filed_under_the_current_one(ed: Editor) -> None:
+    """The plugin's report of the text before the user's last change arrives after the change: its
+    positions describe a text that is gone, so it offers no fix and counts in no "Fix all" — nor
+    does it replace what was reported for the current text."""
+    uri = ed.write("late.py", TEXT)
+    ed.open("late.py")
+    ed.type_text("late.py", "# edited\n" + TEXT)  # version 2: every line moved down by one
+    report(ed, uri, 1, [problem(3), problem(5), problem(7)])
+    assert fixes(await actions(ed, uri, at(3))) == []
+    assert fixes(await actions(ed, uri, at(5))) == []
+    with pytest.raises(JsonRpcException, match="no diagnostics are known"):
+        await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 2, "all": True})
+    report(
+        ed, uri, 2, [problem(4, '"undefined_3" is not defined'), problem(8, '"undefined_7" is not defined')]
+    )
+    report(ed, uri, 1, [problem(3), problem(5), problem(7)])  # late again
+    assert fixes(await actions(ed, uri, at(4))) == [
+        'Fix with Codex: "undefined_3" is not defined',
+        "Fix all 2 problems in this file with Codex",
+    ]
+    assert fixes(await actions(ed, uri, at(5))) == ["Fix all 2 problems in this file with Codex"]
