@@ -288,3 +288,30 @@ async def test_a_report_for_an_older_version_is_not_filed_under_the_current_one(
         "Fix all 2 problems in this file with Codex",
     ]
     assert fixes(await actions(ed, uri, at(5))) == ["Fix all 2 problems in this file with Codex"]
+
+
+async def test_the_stores_diagnostics_and_the_contexts_are_all_offered(ed: Editor) -> None:
+    """On ``x9 = undefined_9``, the cursor in the name: the client's request carries its own linter's
+    diagnostic there and one on the same line the cursor does not touch (lsp-mode sends the line's);
+    the plugin reported another source's there that the request does not carry (Neovim sends each
+    server only its own). Each is offered once, in document order, and "Fix all" counts every one."""
+    uri = ed.write("both.py", TEXT)
+    ed.open("both.py")
+    from_plugin = problem(9, "Undefined name `undefined_9`", source="ruff")
+    report(ed, uri, 1, [from_plugin, problem(20)])
+    from_client = problem(9, '"undefined_9" is not defined', source="Pyright")
+    unused = types.Diagnostic(
+        range=types.Range(types.Position(9, 0), types.Position(9, 2)),
+        message='Variable "x9" is not accessed',
+        source="Pyright",
+    )
+    found = await actions(ed, uri, at(9, 12), [from_client, unused], trigger=None)
+    first, *same_place, fix_all = fixes(found)
+    assert first == 'Fix with Codex: Variable "x9" is not accessed'  # first in the file, last in the request
+    assert sorted(same_place) == [
+        'Fix with Codex: "undefined_9" is not defined',
+        "Fix with Codex: Undefined name `undefined_9`",
+    ]
+    assert fix_all == "Fix all 4 problems in this file with Codex"
+    sources = sorted(c.arguments[0]["diagnostics"][0]["source"] for c in commands(found)[:3])
+    assert sources == ["Pyright", "Pyright", "ruff"]
