@@ -267,6 +267,20 @@ async def test_diagnostics_are_dropped_when_the_document_closes(ed: Editor) -> N
         await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 1, "all": True})
 
 
+async def test_a_report_arriving_after_the_close_is_not_kept(ed: Editor) -> None:
+    """The plugin's last report of a document may reach the server after its ``didClose`` (Neovim's is
+    debounced): it describes a text the server no longer holds, and the reopened document (version 1
+    again) must not get fixes from it."""
+    uri = ed.write("late-close.py", TEXT)
+    ed.open("late-close.py")
+    ed.close(uri)
+    report(ed, uri, 1, [problem(3), problem(5), problem(7)])
+    ed.open("late-close.py", TEXT)
+    assert fixes(await actions(ed, uri, at(5))) == []
+    with pytest.raises(JsonRpcException, match="no diagnostics are known"):
+        await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 1, "all": True})
+
+
 async def test_a_report_for_an_older_version_is_not_filed_under_the_current_one(ed: Editor) -> None:
     """The plugin's report of the text before the user's last change arrives after the change: its
     positions describe a text that is gone, so it offers no fix and counts in no "Fix all" — nor
