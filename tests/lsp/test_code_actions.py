@@ -304,6 +304,15 @@ async def test_a_report_for_an_older_version_is_not_filed_under_the_current_one(
     assert fixes(await actions(ed, uri, at(5))) == ["Fix all 2 problems in this file with Codex"]
 
 
+async def test_a_report_without_a_version_is_for_the_current_text(ed: Editor) -> None:
+    """The version is optional: a plugin that sends none reports the text as it is now."""
+    uri = ed.write("unversioned.py", TEXT)
+    ed.open("unversioned.py")
+    ed.type_text("unversioned.py", "# edited\n" + TEXT)
+    report(ed, uri, None, [problem(4, '"undefined_3" is not defined')])
+    assert fixes(await actions(ed, uri, at(4))) == ['Fix with Codex: "undefined_3" is not defined']
+
+
 async def test_the_stores_diagnostics_and_the_contexts_are_all_offered(ed: Editor) -> None:
     """On ``x9 = undefined_9``, the cursor in the name: the client's request carries its own linter's
     diagnostic there and one on the same line the cursor does not touch (lsp-mode sends the line's);
