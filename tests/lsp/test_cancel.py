@@ -1,6 +1,6 @@
-"""The three ways to stop a turn — ``$/cancelRequest``, a progress cancel, ``codex.interrupt`` —
-each ending it ``interrupted`` promptly with no edit after the cancel; and an interrupt that races
-an edit the editor is applying."""
+"""The three ways to stop a turn — ``$/cancelRequest`` (of ``codex.ask`` and of ``codex.fixDiagnostics``),
+a progress cancel, ``codex.interrupt`` — each ending it ``interrupted`` promptly with no edit after the
+cancel; and an interrupt that races an edit the editor is applying."""
 
 from __future__ import annotations
 
@@ -55,15 +55,29 @@ def interrupted_in_log(ed: Editor, turn_id: str) -> bool:
     return any(f"codex turn {turn_id}: turn interrupted" in log.message for log in ed.logs)
 
 
+UNDEFINED = {
+    "range": {"start": {"line": 1, "character": 22}, "end": {"line": 1, "character": 25}},
+    "message": "Undefined name `nam`",
+    "source": "ruff",
+    "code": "F821",
+}
+
+
 async def start_stuck_turn(
-    ed: Editor, fake: FakeResponsesServer, name: str, msg_id: str
+    ed: Editor, fake: FakeResponsesServer, name: str, msg_id: str, command: str = "codex.ask"
 ) -> tuple[asyncio.Future[Any], str]:
+    """``command`` (``codex.ask``, or ``codex.fixDiagnostics`` on the undefined name) running a turn
+    stuck after its patch call was streamed."""
     path = f"{name}/app.py"
     ed.write(path, APP)
     uri = ed.open(path)
     load(fake, [stuck_turn(path)])
     edits, mark = len(ed.edits), len(fake.emitted)
-    future = ed.start("codex.ask", {"prompt": "fix", "uri": uri}, msg_id=f"{msg_id}-{ed.profile}")
+    if command == "codex.fixDiagnostics":
+        arguments: dict[str, Any] = {"uri": uri, "diagnostics": [UNDEFINED]}
+    else:
+        arguments = {"prompt": "fix", "uri": uri}
+    future = ed.start(command, arguments, msg_id=f"{msg_id}-{ed.profile}")
     turn_id = await running_turn(ed)
     # Both output items (the message and the patch call) have been streamed; then silence.
     await eventually(
@@ -87,6 +101,18 @@ async def test_cancel_request(ed: Editor, fake: FakeResponsesServer) -> None:
     await ed.until(lambda: interrupted_in_log(ed, turn_id), seconds=PROMPT)
     assert (await ed.execute("codex.status"))["runningTurns"] == []
     assert_no_edit(ed, "cancel-request", edits)
+
+
+async def test_cancel_request_of_a_fix(ed: Editor, fake: FakeResponsesServer) -> None:
+    """A "Fix with Codex" is cancelled as ``codex.ask`` is: its turn ends interrupted, nothing edited."""
+    edits = len(ed.edits)
+    future, turn_id = await start_stuck_turn(ed, fake, "cancel-fix", "cancel-fix", "codex.fixDiagnostics")
+    ed.client.cancel_request(types.CancelParams(id=f"cancel-fix-{ed.profile}"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await future
+    await ed.until(lambda: interrupted_in_log(ed, turn_id), seconds=PROMPT)
+    assert (await ed.execute("codex.status"))["runningTurns"] == []
+    assert_no_edit(ed, "cancel-fix", edits)
 
 
 async def test_progress_cancel(ed: Editor, fake: FakeResponsesServer) -> None:

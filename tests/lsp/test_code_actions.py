@@ -1,5 +1,7 @@
-"""Code actions: instant, built from the request's context and the diagnostics store; per-diagnostic
-fixes, fix-all, selection actions, the explicitly-invoked fallback, and never ``source.fixAll``."""
+"""Code actions: instant, built from the request's context and the diagnostics store (both offered; what
+the store keeps goes with a change or a close, and a late report of an older text is not kept);
+per-diagnostic fixes, fix-all, selection actions, the explicitly-invoked fallback, and never
+``source.fixAll``."""
 
 from __future__ import annotations
 
@@ -234,3 +236,105 @@ async def test_every_diagnostic_the_client_sends_is_offered(ed: Editor) -> None:
     found = await actions(ed, uri, at(6, 0), [problem(6)], trigger=None)
     assert titles(found)[0] == 'Fix with Codex: "undefined_6" is not defined'
     assert "Codex: fix the problems on this line" not in titles(found)
+
+
+def report(ed: Editor, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
+    """What an editor plugin sends: every source's diagnostics for the document at ``version``."""
+    unstructured = [get_converter().unstructure(d) for d in diagnostics]
+    ed.client.protocol.notify(
+        "codex/didChangeDiagnostics", {"uri": uri, "version": version, "diagnostics": unstructured}
+    )
+
+
+def fixes(found: list[Any]) -> list[str]:
+    return [t for t in titles(found) if t.startswith("Fix")]
+
+
+async def test_diagnostics_are_dropped_when_the_document_closes(ed: Editor) -> None:
+    """Reopened, a document starts again at version 1: the problems reported for the text before the
+    close are not its problems (the plugin reports the new text's)."""
+    uri = ed.write("closed.py", TEXT)
+    ed.open("closed.py")
+    report(ed, uri, 1, [problem(3), problem(5), problem(7)])
+    assert fixes(await actions(ed, uri, at(5))) == [
+        'Fix with Codex: "undefined_5" is not defined',
+        "Fix all 3 problems in this file with Codex",
+    ]
+    ed.close(uri)
+    ed.open("closed.py", TEXT)
+    assert fixes(await actions(ed, uri, at(5))) == []
+    with pytest.raises(JsonRpcException, match="no diagnostics are known"):
+        await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 1, "all": True})
+
+
+async def test_a_report_arriving_after_the_close_is_not_kept(ed: Editor) -> None:
+    """The plugin's last report of a document may reach the server after its ``didClose`` (Neovim's is
+    debounced): it describes a text the server no longer holds, and the reopened document (version 1
+    again) must not get fixes from it."""
+    uri = ed.write("late-close.py", TEXT)
+    ed.open("late-close.py")
+    ed.close(uri)
+    report(ed, uri, 1, [problem(3), problem(5), problem(7)])
+    ed.open("late-close.py", TEXT)
+    assert fixes(await actions(ed, uri, at(5))) == []
+    with pytest.raises(JsonRpcException, match="no diagnostics are known"):
+        await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 1, "all": True})
+
+
+async def test_a_report_for_an_older_version_is_not_filed_under_the_current_one(ed: Editor) -> None:
+    """The plugin's report of the text before the user's last change arrives after the change: its
+    positions describe a text that is gone, so it offers no fix and counts in no "Fix all" — nor
+    does it replace what was reported for the current text."""
+    uri = ed.write("late.py", TEXT)
+    ed.open("late.py")
+    ed.type_text("late.py", "# edited\n" + TEXT)  # version 2: every line moved down by one
+    report(ed, uri, 1, [problem(3), problem(5), problem(7)])
+    assert fixes(await actions(ed, uri, at(3))) == []
+    assert fixes(await actions(ed, uri, at(5))) == []
+    with pytest.raises(JsonRpcException, match="no diagnostics are known"):
+        await ed.execute("codex.fixDiagnostics", {"uri": uri, "version": 2, "all": True})
+    report(
+        ed, uri, 2, [problem(4, '"undefined_3" is not defined'), problem(8, '"undefined_7" is not defined')]
+    )
+    report(ed, uri, 1, [problem(3), problem(5), problem(7)])  # late again
+    assert fixes(await actions(ed, uri, at(4))) == [
+        'Fix with Codex: "undefined_3" is not defined',
+        "Fix all 2 problems in this file with Codex",
+    ]
+    assert fixes(await actions(ed, uri, at(5))) == ["Fix all 2 problems in this file with Codex"]
+
+
+async def test_a_report_without_a_version_is_for_the_current_text(ed: Editor) -> None:
+    """The version is optional: a plugin that sends none reports the text as it is now."""
+    uri = ed.write("unversioned.py", TEXT)
+    ed.open("unversioned.py")
+    ed.type_text("unversioned.py", "# edited\n" + TEXT)
+    report(ed, uri, None, [problem(4, '"undefined_3" is not defined')])
+    assert fixes(await actions(ed, uri, at(4))) == ['Fix with Codex: "undefined_3" is not defined']
+
+
+async def test_the_stores_diagnostics_and_the_contexts_are_all_offered(ed: Editor) -> None:
+    """On ``x9 = undefined_9``, the cursor in the name: the client's request carries its own linter's
+    diagnostic there and one on the same line the cursor does not touch (lsp-mode sends the line's);
+    the plugin reported another source's there that the request does not carry (Neovim sends each
+    server only its own). Each is offered once, in document order, and "Fix all" counts every one."""
+    uri = ed.write("both.py", TEXT)
+    ed.open("both.py")
+    from_plugin = problem(9, "Undefined name `undefined_9`", source="ruff")
+    report(ed, uri, 1, [from_plugin, problem(20)])
+    from_client = problem(9, '"undefined_9" is not defined', source="Pyright")
+    unused = types.Diagnostic(
+        range=types.Range(types.Position(9, 0), types.Position(9, 2)),
+        message='Variable "x9" is not accessed',
+        source="Pyright",
+    )
+    found = await actions(ed, uri, at(9, 12), [from_client, unused], trigger=None)
+    first, *same_place, fix_all = fixes(found)
+    assert first == 'Fix with Codex: Variable "x9" is not accessed'  # first in the file, last in the request
+    assert sorted(same_place) == [
+        'Fix with Codex: "undefined_9" is not defined',
+        "Fix with Codex: Undefined name `undefined_9`",
+    ]
+    assert fix_all == "Fix all 4 problems in this file with Codex"
+    sources = sorted(c.arguments[0]["diagnostics"][0]["source"] for c in commands(found)[:3])
+    assert sources == ["Pyright", "Pyright", "ruff"]

@@ -1,5 +1,5 @@
 """Turns through the server, end to end, under every capability profile: ask, fix (from a request's
-diagnostic and from one only ``codex/didChangeDiagnostics`` reported), positions in the negotiated
+diagnostic, from one only ``codex/didChangeDiagnostics`` reported, and "Fix all"), positions in the negotiated
 encoding, file operations, refused and conflicting edits, parallel turns, turn state, streaming,
 threads, status and errors."""
 
@@ -127,6 +127,69 @@ async def test_fix_from_a_diagnostic_only_the_plugin_reported(ed: Editor, fake: 
     assert result["status"] == "completed", result
     assert ed.text("plugin/app.py") == FIXED
     assert "Undefined name `nam`" in user_texts(fake)[-1]
+
+
+MESSY = "import os\n\n\ndef greet(name):\n    return 'hello ' + nam\n\n\ncount: int = 'one'\n"
+TIDY = "def greet(name):\n    return 'hello ' + name\n\n\ncount: int = 1\n"
+TIDY_UP = (
+    "*** Begin Patch\n*** Update File: all/app.py\n@@\n-import os\n-\n-\n def greet(name):\n"
+    "-    return 'hello ' + nam\n+    return 'hello ' + name\n@@\n-count: int = 'one'\n+count: int = 1\n"
+    "*** End Patch"
+)
+THREE_PROBLEMS = [
+    types.Diagnostic(
+        range=types.Range(types.Position(0, 7), types.Position(0, 9)),
+        message="`os` imported but unused",
+        severity=types.DiagnosticSeverity.Warning,
+        source="ruff",
+        code="F401",
+    ),
+    types.Diagnostic(
+        range=types.Range(types.Position(4, 22), types.Position(4, 25)),
+        message="Undefined name `nam`",
+        severity=types.DiagnosticSeverity.Error,
+        source="ruff",
+        code="F821",
+    ),
+    types.Diagnostic(
+        range=types.Range(types.Position(7, 13), types.Position(7, 18)),
+        message='Type "Literal[\'one\']" is not assignable to declared type "int"',
+        severity=types.DiagnosticSeverity.Error,
+        source="Pyright",
+        code="reportAssignmentType",
+    ),
+]
+
+
+async def test_fix_all_end_to_end(ed: Editor, fake: FakeResponsesServer) -> None:
+    """The "Fix all 3 problems in this file" action, from diagnostics only the plugin reported: the model is
+    given every one of them (message, code, place, line), and its patch lands in the editor."""
+    ed.write("all/app.py", MESSY)
+    uri = ed.open("all/app.py")
+    reported = [get_converter().unstructure(d) for d in THREE_PROBLEMS]
+    ed.client.protocol.notify(
+        "codex/didChangeDiagnostics", {"uri": uri, "version": 1, "diagnostics": reported}
+    )
+    cursor = types.Range(types.Position(4, 24), types.Position(4, 24))
+    actions = await code_actions(ed, uri, cursor, [])
+    (fix_all,) = [a for a in actions if a.title == "Fix all 3 problems in this file with Codex"]
+    load(fake, [patch(TIDY_UP), say("Tidied up.")])
+    result = await run(ed, command_of(fix_all))
+    assert result["status"] == "completed", result
+    assert result["changedFiles"] == ["all/app.py"]
+    assert ed.text("all/app.py") == TIDY
+    prompt = user_texts(fake)[-1]
+    assert "Fix these 3 problems reported by the editor." in prompt
+    for d, place, line in zip(
+        THREE_PROBLEMS,
+        ("all/app.py 1:8-1:10", "all/app.py 5:23-5:26", "all/app.py 8:14-8:19"),
+        ("import os", "    return 'hello ' + nam", "count: int = 'one'"),
+        strict=True,
+    ):
+        assert d.message in prompt, d.message
+        assert str(d.code) in prompt, d.code
+        assert place in prompt, place
+        assert line in prompt, line
 
 
 async def test_positions_in_the_negotiated_encoding(ed: Editor, fake: FakeResponsesServer) -> None:

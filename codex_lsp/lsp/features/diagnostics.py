@@ -5,7 +5,8 @@ server only its own, and other clients vary. So the store is fed from two places
 code-action requests, and ``codex/didChangeDiagnostics`` ``{uri, version, diagnostics[]}`` — a
 notification editor plugins send with every source's diagnostics for a document. An entry belongs
 to one document version: once the document changes it is no longer returned (and the next report
-replaces it), and it is dropped when the document closes. The store also backs
+replaces it), and it is dropped when the document closes. A report for a document that is not open
+(one sent after its ``didClose``) is not kept: it would outlive the close. The store also backs
 ``Workspace.diagnostics()`` for the agent's context.
 
 A code-action request comes with every cursor move and asks only for the diagnostics at the cursor,
@@ -188,9 +189,8 @@ def setup(server: CodexServer) -> None:
     @server.feature(DID_CHANGE_DIAGNOSTICS)
     def did_change_diagnostics(ls: CodexServer, params: DidChangeDiagnosticsParams) -> None:
         document = ls.state.documents.get(params.uri)
-        version = params.version
-        if document is not None:
-            if version is not None and version != document.version:
-                return  # reported for a text the user has already changed
-            version = document.version
-        ls.state.diagnostics.replace(params.uri, version, params.diagnostics)
+        if document is None:
+            return  # not open (a report sent after the close): the plugin reports it again once opened
+        if params.version is not None and params.version != document.version:
+            return  # reported for a text the user has already changed
+        ls.state.diagnostics.replace(params.uri, document.version, params.diagnostics)
