@@ -69,3 +69,20 @@ def test_any_split_shows_the_masked_text_and_never_a_secret(words: list[str], cu
     assert "".join(shown) == scrub(text)
     for piece in shown:
         assert not any(secret in piece for secret in SECRETS)
+
+
+def test_a_secret_inside_a_longer_one_is_masked_with_it_across_deltas() -> None:
+    """A gateway key that extends the API key (the model client lists secrets longest first): split
+    anywhere, the longer one is masked whole, never leaving its tail after the shorter one's mask."""
+    secrets = ("gw-sk-abcdef123456-proxy-7c1d", "sk-abcdef123456")
+
+    def ordered_scrub(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    text = f"key {secrets[0]} and {secrets[1]}."
+    for cut in range(1, len(text)):
+        mask = StreamMask(ordered_scrub, secrets)
+        shown = mask.feed(text[:cut]) + mask.feed(text[cut:]) + mask.flush()
+        assert shown == "key *** and ***.", cut
