@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "eglot_version",
     "elisp_string",
     "emacs_binary",
+    "kill_leftovers",
     "lsp_mode_version",
     "processes_with_env",
     "run_emacs",
@@ -167,3 +169,14 @@ def processes_with_env(name: str, value: str) -> list[int]:
             if state != "Z" and wanted in (entry / "environ").read_bytes().split(b"\0"):
                 found.append(int(entry.name))
     return found
+
+
+def kill_leftovers(codex_home: Path) -> list[str]:
+    """Kill what a run left behind with this test's ``CODEX_HOME`` (ours: only our servers carry it);
+    return their command lines, so the test can fail naming them."""
+    commands = []
+    for pid in processes_with_env("CODEX_HOME", str(codex_home)):
+        with contextlib.suppress(OSError):
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+            os.kill(pid, signal.SIGKILL)
+    return commands

@@ -19,11 +19,8 @@ cannot send ``$/cancelRequest``.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import signal
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +33,7 @@ from codex_lsp.testing import Script
 from tests.editors.ale_driver import Vim, ale_version
 from tests.editors.background import HostedFake
 from tests.editors.deps import EditorDepsMissing, editor_deps_unavailable, vim_ale_deps
-from tests.editors.emacs_driver import processes_with_env
+from tests.editors.emacs_driver import kill_leftovers, processes_with_env
 from tests.editors.model_turns import patch, say, script
 from tests.lsp.harness import KEY, write_codex_home
 from tests.readme import fenced_blocks, section
@@ -111,13 +108,7 @@ def session(ale: str, fake_responses: HostedFake, tmp_path: Path) -> Iterator[Se
     yield session
     for vim in session.vims:
         vim.close()
-    left = processes_with_env("CODEX_HOME", str(codex_home))
-    commands = []
-    for pid in left:  # ours: they carry this test's CODEX_HOME
-        with contextlib.suppress(OSError):
-            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
-            os.kill(pid, signal.SIGKILL)
-    assert commands == [], "codex-lsp outlived Vim"
+    assert kill_leftovers(codex_home) == [], "codex-lsp outlived Vim"
 
 
 def open_with_flake8_problem(session: Session, vimrc: str | None = None) -> Vim:

@@ -14,10 +14,7 @@ their command whole), no work-done progress, and it asks ``y-or-n-p`` before app
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -34,6 +31,7 @@ from tests.editors.emacs_driver import (
     EmacsRun,
     eglot_version,
     elisp_string,
+    kill_leftovers,
     processes_with_env,
     run_emacs,
 )
@@ -118,11 +116,7 @@ class Session:
             assert Path(run["project"]) == self.root, run["project"]
             return run
         finally:
-            left = processes_with_env("CODEX_HOME", str(self.codex_home))
-            for pid in left:  # ours: they carry this test's CODEX_HOME
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            assert left == [], "codex-lsp outlived Emacs"
+            assert kill_leftovers(self.codex_home) == [], "codex-lsp outlived Emacs"
 
     def requests(self) -> list[str]:
         """What the model was sent, one JSON text per generating request."""

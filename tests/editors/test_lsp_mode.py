@@ -20,10 +20,7 @@ progress. Two of its bugs need the README's advice: an edit a server asks for is
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -34,7 +31,7 @@ import pytest
 
 from tests.editors.background import HostedFake
 from tests.editors.deps import EditorDepsMissing, editor_deps_unavailable
-from tests.editors.emacs_driver import EmacsRun, elisp_string, lsp_mode_version, processes_with_env, run_emacs
+from tests.editors.emacs_driver import EmacsRun, elisp_string, kill_leftovers, lsp_mode_version, run_emacs
 from tests.editors.model_turns import patch, say, steps
 from tests.lsp.harness import KEY, write_codex_home
 from tests.readme import fenced_blocks, section
@@ -201,11 +198,7 @@ class Session:
             assert run["servers"] == ["ruff", "codex-lsp"]
             return run, Exchange.of(run)
         finally:
-            left = processes_with_env("CODEX_HOME", str(self.codex_home))
-            for pid in left:  # ours: they carry this test's CODEX_HOME
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            assert left == [], "codex-lsp outlived Emacs"
+            assert kill_leftovers(self.codex_home) == [], "codex-lsp outlived Emacs"
 
     def requests(self) -> list[str]:
         """What the model was sent, one JSON text per generating request."""
