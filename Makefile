@@ -7,12 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
+MUTATION_STAMP := $(VENV)/.mutation-installed
 PEERS_STAMP := tests/peers/node_modules/.installed
 CLIENTS_STAMP := tests/clients/node_modules/.installed
 VSCODE_EXT := editors/vscode
 VSCODE_STAMP := $(VSCODE_EXT)/node_modules/.installed
 
-.PHONY: demo test test-editors lint bench clean system-deps editor-deps vscode-ext
+.PHONY: demo test test-editors lint bench clean system-deps editor-deps vscode-ext mutation
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +26,10 @@ $(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(RUNTIME_STAMP) $@
+
+$(MUTATION_STAMP): pyproject.toml $(DEV_STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,mutation]'
+	touch $@
 
 $(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
 	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
@@ -74,6 +79,12 @@ lint: $(DEV_STAMP)
 test: lint $(PEERS_STAMP) $(CLIENTS_STAMP) system-deps editor-deps vscode-ext
 	CODEX_LSP_REQUIRE_SANDBOX=1 CODEX_LSP_REQUIRE_EDITORS=1 $(BIN)/pytest -q
 
+# Mutation testing of the modules listed in pyproject.toml [tool.mutmut] (see CONTRIBUTING.md). Incremental:
+# verdicts are kept in mutants/ per function, so a rerun tries only the functions changed since.
+# MUTATION_ARGS="--show" prints each unexplained survivor's change; "--fresh" starts over.
+mutation: $(MUTATION_STAMP) $(PEERS_STAMP)
+	$(BIN)/python tools/mutation/run.py $(MUTATION_ARGS)
+
 # Only the end-to-end tests in real editors (Neovim, VS Code): the quick loop while working on editors/.
 test-editors: $(DEV_STAMP) $(CLIENTS_STAMP) editor-deps vscode-ext
 	CODEX_LSP_REQUIRE_EDITORS=1 $(BIN)/pytest -q -m editor
@@ -90,5 +101,5 @@ bench: $(DEV_STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/resources.py
 
 clean:
-	rm -rf $(VENV) tests/peers/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) tests/peers/node_modules .mypy_cache .ruff_cache .pytest_cache mutants
 	rm -rf $(VSCODE_EXT)/node_modules $(VSCODE_EXT)/dist $(VSCODE_EXT)/build
