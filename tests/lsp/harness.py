@@ -574,6 +574,17 @@ def user_texts(fake: FakeResponsesServer) -> list[str]:
     ]
 
 
+async def settled(ed: Editor, key: str, value: Any, seconds: float = WAIT) -> dict[str, Any]:
+    """``codex.status`` once it shows ``key`` as ``value``. Settings apply asynchronously and the server
+    tells nothing when they have, so this asks again until they show, one request at a time: each ask
+    waits for the server's answer, never for a set time."""
+    async with asyncio.timeout(seconds):
+        while (current := await ed.execute("codex.status")).get(key) != value:
+            pass
+        result: dict[str, Any] = current
+        return result
+
+
 async def served(fake: FakeResponsesServer, predicate: Callable[[], Any], seconds: float = WAIT) -> Any:
     """Wait until ``predicate`` (about what the fake model server recorded) is truthy."""
     async with asyncio.timeout(seconds):
