@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -36,6 +36,7 @@ from codex_lsp.model.retry import checked_event, error_for_status
 
 __all__ = [
     "OPENAI_BETA_WEBSOCKETS",
+    "Clock",
     "IdleWatch",
     "WsConnection",
     "open_connection",
@@ -67,6 +68,21 @@ def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "") in _LOOPBACK
 
 
+class Timer(Protocol):
+    """A callback scheduled by a :class:`Clock` (``asyncio.TimerHandle`` on the event loop)."""
+
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    """What :class:`IdleWatch` uses of the event loop: its clock and its timers (a test can pass a clock
+    it moves by hand)."""
+
+    def time(self) -> float: ...
+
+    def call_at(self, when: float, callback: Callable[[], object], /) -> Timer: ...
+
+
 class IdleWatch:
     """An idle timeout over a run of receives that costs one timer per idle period, not one per frame.
 
@@ -80,12 +96,12 @@ class IdleWatch:
     SLACK = 0.001
     """Timers may run up to the clock resolution early; expiring up to a millisecond early is harmless."""
 
-    def __init__(self, timeout: float, on_expiry: Callable[[], None]) -> None:
-        self._loop = asyncio.get_running_loop()
+    def __init__(self, timeout: float, on_expiry: Callable[[], None], clock: Clock | None = None) -> None:
+        self._loop: Clock = clock or asyncio.get_running_loop()
         self._timeout = timeout
         self._on_expiry = on_expiry
         self._since: float | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Timer | None = None
         self.expired = False
         """Whether the timeout fired (the caller then reports an idle timeout, not a closed socket)."""
 

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import SecretStr
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
@@ -62,6 +62,7 @@ __all__ = ["FakeResponsesServer", "Handshake", "RecordedRequest"]
 
 log = logging.getLogger(__name__)
 _WIRE_LOG = logging.getLogger(f"{__name__}.wire")
+_T = TypeVar("_T")
 TURN_STATE = "x-codex-turn-state"
 WRITE_BATCH = 64
 """Frames of one response written to the socket together."""
@@ -134,7 +135,10 @@ def loopback_settings(
 
 
 class FakeResponsesServer:
-    """Scripted Responses server; use ``async with FakeResponsesServer(script) as server``."""
+    """Scripted Responses server; use ``async with FakeResponsesServer(script) as server``.
+
+    Tests wait on what it records with :meth:`until` (woken by each record), never by polling it.
+    """
 
     def __init__(self, script: Script | None = None, *, host: str = "127.0.0.1") -> None:
         self.host = host
@@ -169,6 +173,7 @@ class FakeResponsesServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._recorded = asyncio.Event()
         if script is not None:
             self.load(script)
 
@@ -184,6 +189,19 @@ class FakeResponsesServer:
     def pending_steps(self) -> int:
         """Scripted responses not yet consumed."""
         return len(self._steps)
+
+    async def until(self, predicate: Callable[[], _T]) -> _T:
+        """Wait until ``predicate()`` is truthy and return its value; it is checked again each time the
+        server records something (an attempt, a handshake, a request, an event sent, a step taken). Put
+        the timeout around the call."""
+        while not (value := predicate()):
+            self._recorded.clear()
+            await self._recorded.wait()
+        return value
+
+    def _record(self) -> None:
+        """Something was recorded: wake :meth:`until`."""
+        self._recorded.set()
 
     @property
     def base_url(self) -> str:
@@ -205,12 +223,14 @@ class FakeResponsesServer:
     ) -> bool:
         """Whether the request's credentials pass (always, unless :attr:`accepted_tokens` is set)."""
         self.attempts.append((transport, path, headers))
+        self._record()
         if self.accepted_tokens is None:
             return True
         scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token in self.accepted_tokens:
             return True
         self.refusals.append((transport, headers))
+        self._record()
         if self.on_refusal is not None:
             self.on_refusal()
         return False
@@ -284,6 +304,7 @@ class FakeResponsesServer:
             self._tasks.discard(task)
 
     def _next_step(self) -> Step:
+        self._record()
         if self._steps:
             return self._steps.popleft()
         self.unscripted += 1
@@ -304,10 +325,12 @@ class FakeResponsesServer:
             fault = HandshakeFault(status=401, code="invalid_token", message="the access token is not valid")
         if fault is not None and fault.hang:
             self.handshakes.append(Handshake(conn.number, path, headers, 0))
+            self._record()
             await reader.read()  # never answer; wait for the client to give up
             return
         if fault is not None:
             self.handshakes.append(Handshake(conn.number, path, headers, fault.status))
+            self._record()
             body = json.dumps({"error": {"code": fault.code, "message": fault.message, "type": "upgrade"}})
             response = proto.reject(fault.status, body)
             proto.send_response(response)
@@ -318,6 +341,7 @@ class FakeResponsesServer:
             response.headers[TURN_STATE] = self._upgrade_turn_state
         proto.send_response(response)
         self.handshakes.append(Handshake(conn.number, path, headers, 101))
+        self._record()
         await self._flush(conn)
         await self._ws_loop(conn, reader)
 
@@ -338,6 +362,7 @@ class FakeResponsesServer:
     async def _ws_frame(self, conn: _WsConn, frame: Frame) -> None:
         if frame.opcode is Opcode.PONG:
             self.pongs += 1
+            self._record()
         elif frame.opcode is Opcode.TEXT:
             await self._ws_request(conn, bytes(frame.data).decode("utf-8", "replace"))
 
@@ -350,6 +375,7 @@ class FakeResponsesServer:
         handshake = next(h for h in self.handshakes if h.connection == conn.number)
         record = RecordedRequest("websocket", conn.number, body, handshake.headers, path=handshake.path)
         self.requests.append(record)
+        self._record()
         if not isinstance(body, dict) or body.get("type") != "response.create":
             await self._ws_send(conn, error_frame(400, "invalid_request", "expected a response.create frame"))
             return
@@ -435,6 +461,7 @@ class FakeResponsesServer:
 
     async def _ws_send(self, conn: _WsConn, event: dict[str, Any], *, flush: bool = True) -> None:
         self.emitted.append(("websocket", event))
+        self._record()
         conn.proto.send_text(json.dumps(event).encode())
         if flush:
             await self._flush(conn)
@@ -461,10 +488,12 @@ class FakeResponsesServer:
         raw = await read_body(headers, reader)
         if method == "GET" and path in self.get_routes:
             self.gets.append((path, headers))
+            self._record()
             await reply(writer, 200, self.get_routes[path])
             return
         if method != "POST" or not path.split("?", 1)[0].rstrip("/").endswith("/responses"):
             self.other_requests.append((method, path))
+            self._record()
             await reply(writer, 404, {"error": {"code": "not_found", "message": f"no route {method} {path}"}})
             return
         if not self._authorized("http", path, headers):
@@ -480,6 +509,7 @@ class FakeResponsesServer:
             "http", 0, body, headers, path=path, effective_input=input_items(body.get("input")) or []
         )
         self.requests.append(record)
+        self._record()
         if "previous_response_id" in body:
             message = "this server does not chain HTTP requests; send the full input"
             await reply(writer, 400, {"error": {"code": "invalid_request", "message": message}})
@@ -532,6 +562,7 @@ class FakeResponsesServer:
 
     def _sse(self, writer: asyncio.StreamWriter, event: dict[str, Any]) -> None:
         self.emitted.append(("http", event))
+        self._record()
         writer.write(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
 
 

@@ -226,15 +226,19 @@ async def test_cancellation_kills_the_process_group(tmp_path: Path) -> None:
 
 
 async def test_cancelling_while_waiting_for_approval(tmp_path: Path) -> None:
+    asked = asyncio.Event()
+
     class Hanging(ScriptedApprover):
         async def request(self, request: object) -> ApprovalDecision:
-            await asyncio.sleep(3600)
+            asked.set()
+            await asyncio.Event().wait()  # the user never answers
             raise AssertionError("unreachable")
 
     log = EventLog()
     ctx = tool_context(DiskWorkspace(tmp_path), OFF, Hanging(), log)
     task = asyncio.create_task(call_tool(TOOL, ctx, command=["touch", "ran"]))
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):
+        await asked.wait()
     task.cancel()
     with pytest.raises(ToolInterrupted) as interrupted:
         await task

@@ -142,6 +142,8 @@ class Editor:
     apply_mode: Literal["apply", "refuse", "hold"] = "apply"
     release: asyncio.Event = field(default_factory=asyncio.Event)
     edit_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: int = 0
+    """``workspace/applyEdit`` requests answered (their handler has returned)."""
     questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
     answer: str | None = "Approve"
     """The button the user clicks; ``None`` dismisses the prompt, ``"!error"`` fails it, ``"!hold"``
@@ -378,10 +380,14 @@ def _register(editor: Editor) -> None:
         editor.poke()
         if editor.apply_mode == "hold":
             await editor.release.wait()
-        if editor.apply_mode == "refuse":
-            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="the user said no")
-        applied, reason = editor.apply(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=applied, failure_reason=reason)
+        try:
+            if editor.apply_mode == "refuse":
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="the user said no")
+            applied, reason = editor.apply(params.edit)
+            return types.ApplyWorkspaceEditResult(applied=applied, failure_reason=reason)
+        finally:
+            editor.answered += 1
+            editor.poke()
 
     async def on_question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         editor.questions.append(params)
@@ -568,8 +574,26 @@ def user_texts(fake: FakeResponsesServer) -> list[str]:
     ]
 
 
+async def settled(ed: Editor, key: str, value: Any, seconds: float = WAIT) -> dict[str, Any]:
+    """``codex.status`` once it shows ``key`` as ``value``. Settings apply asynchronously and the server
+    tells nothing when they have, so this asks again until they show, one request at a time: each ask
+    waits for the server's answer, never for a set time."""
+    async with asyncio.timeout(seconds):
+        while (current := await ed.execute("codex.status")).get(key) != value:
+            pass
+        result: dict[str, Any] = current
+        return result
+
+
+async def served(fake: FakeResponsesServer, predicate: Callable[[], Any], seconds: float = WAIT) -> Any:
+    """Wait until ``predicate`` (about what the fake model server recorded) is truthy."""
+    async with asyncio.timeout(seconds):
+        return await fake.until(predicate)
+
+
 async def eventually(predicate: Callable[[], Any], seconds: float = WAIT) -> Any:
-    """Poll ``predicate`` until truthy (for state no message announces, such as the fake server's)."""
+    """Poll ``predicate`` until truthy: only for the operating system's state (processes alive), which
+    nothing announces; wait on :meth:`Editor.until` or :func:`served` for anything else."""
     async with asyncio.timeout(seconds):
         while not (value := predicate()):  # noqa: ASYNC110 - nothing to wait on but the state itself
             await asyncio.sleep(0.005)

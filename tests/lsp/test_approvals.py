@@ -11,7 +11,17 @@ from typing import Any
 import pytest
 
 from codex_lsp.testing import FakeResponsesServer
-from tests.lsp.harness import Editor, call, editor_session, load, outputs, patch, say, write_codex_home
+from tests.lsp.harness import (
+    Editor,
+    call,
+    editor_session,
+    load,
+    outputs,
+    patch,
+    say,
+    settled,
+    write_codex_home,
+)
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -24,15 +34,6 @@ def edit(path: str, old: str, new: str) -> str:
 
 
 TWO_PATCHES = [patch(edit("a.txt", "one", "uno")), patch(edit("b.txt", "two", "dos")), say("done")]
-
-
-async def settled(ed: Editor, key: str, value: Any) -> None:
-    """Wait until ``codex.status`` shows ``key`` as ``value`` (settings apply asynchronously)."""
-    for _ in range(200):
-        if (await ed.execute("codex.status")).get(key) == value:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{key} never became {value!r}")
 
 
 def lay_out(ed: Editor) -> None:

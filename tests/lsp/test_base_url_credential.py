@@ -19,7 +19,7 @@ import pytest_asyncio
 from lsprotocol import types
 
 from codex_lsp.testing import FakeResponsesServer, write_chatgpt_auth
-from tests.lsp.harness import KEY, Editor, Profile, editor_session, load, say, write_codex_home
+from tests.lsp.harness import KEY, Editor, Profile, editor_session, load, say, settled, write_codex_home
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -41,14 +41,6 @@ async def stranger() -> AsyncIterator[FakeResponsesServer]:
 @pytest.fixture(autouse=True)
 def forget(stranger: FakeResponsesServer) -> None:
     stranger.attempts.clear()
-
-
-async def in_use(ed: Editor, url: str) -> None:
-    """Wait until the server uses ``url`` (settings changes apply asynchronously): one status per round."""
-    for _ in range(200):
-        if (await ed.execute("codex.status")).get("baseUrl") == url:
-            return
-    raise AssertionError(f"the base URL never became {url}")
 
 
 def shown_errors(ed: Editor) -> list[str]:
@@ -108,7 +100,7 @@ async def test_consent_sends_the_key_there_for_the_rest_of_the_session(
     async with editor_session(tmp_path, fake, "neovim") as ed:
         ed.answer = SEND
         ed.configure({"baseUrl": stranger.base_url})
-        await in_use(ed, stranger.base_url)
+        await settled(ed, "baseUrl", stranger.base_url)
         load(stranger, [say("one")], [say("two")])
         first = await ed.execute("codex.ask", {"prompt": "hi"})
         assert first["status"] == "completed", first

@@ -5,6 +5,7 @@ cancel; and an interrupt that races an edit the editor is applying."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
 from codex_lsp.testing import FakeResponsesServer
-from tests.lsp.harness import Editor, eventually, load, patch, say, silent_before_completion
+from tests.lsp.harness import Editor, load, patch, say, served, silent_before_completion
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -37,18 +38,23 @@ def stuck_turn(path: str) -> dict[str, Any]:
     return silent_before_completion({"output": output})
 
 
+_STARTED = re.compile(r"codex turn (\S+): turn/started")
+
+
+def unfinished_turns(ed: Editor) -> list[str]:
+    """The turns whose start the server logged (every client gets the log), and not yet their end."""
+    started = [m.group(1) for log in ed.logs if (m := _STARTED.fullmatch(log.message))]
+    return [
+        t for t in started if not any(log.message.startswith(f"codex turn {t}: turn ") for log in ed.logs)
+    ]
+
+
 async def running_turn(ed: Editor) -> str:
-    """The id of the one turn running (from ``codex.status``, which every client can ask)."""
-
-    async def ask() -> list[str]:
-        return list((await ed.execute("codex.status"))["runningTurns"])
-
-    for _ in range(400):
-        running = await ask()
-        if running:
-            return running[0]
-        await asyncio.sleep(0.005)
-    raise AssertionError("no turn started")
+    """The id of the one turn running: its start is in the log, and ``codex.status`` lists it."""
+    unfinished = await ed.until(lambda: unfinished_turns(ed))
+    assert len(unfinished) == 1, f"one turn started, not {unfinished}"
+    assert unfinished == (await ed.execute("codex.status"))["runningTurns"]
+    return str(unfinished[0])
 
 
 def interrupted_in_log(ed: Editor, turn_id: str) -> bool:
@@ -80,8 +86,8 @@ async def start_stuck_turn(
     future = ed.start(command, arguments, msg_id=f"{msg_id}-{ed.profile}")
     turn_id = await running_turn(ed)
     # Both output items (the message and the patch call) have been streamed; then silence.
-    await eventually(
-        lambda: [e["type"] for _, e in fake.emitted[mark:]].count("response.output_item.done") == 2
+    await served(
+        fake, lambda: [e["type"] for _, e in fake.emitted[mark:]].count("response.output_item.done") == 2
     )
     assert len(ed.edits) == edits
     return future, turn_id
@@ -161,16 +167,17 @@ async def test_an_interrupt_while_the_editor_applies_keeps_the_edit(
     )
     load(fake, [patch(fix), say("never requested")])
     ed.apply_mode = "hold"
-    task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "fix", "uri": uri}))
+    future = ed.start("codex.ask", {"prompt": "fix", "uri": uri}, msg_id=f"racing-{ed.profile}")
     await ed.until(ed.edit_arrived.is_set)
     turn_id = await running_turn(ed)
     assert await ed.execute("codex.interrupt", {"turnId": turn_id}) == {"interrupted": [turn_id]}
-    await asyncio.sleep(0.05)
-    assert not task.done(), "the turn must wait for the editor's answer"
+    # The interrupt answers once the turn has ended (its answer then came first, as in
+    # test_interrupt_command) or after its grace: a turn that did not wait would be answered by now.
+    assert not future.done(), "the turn must wait for the editor's answer"
     ed.apply_mode = "apply"
     ed.release.set()
     async with asyncio.timeout(PROMPT):
-        result = await task
+        result = await future
     assert result["status"] == "interrupted"
     assert result["changedFiles"] == ["racing/app.py"]
     assert ed.text("racing/app.py") == APP.replace("+ nam\n", "+ name\n")

@@ -24,6 +24,7 @@ from tests.lsp.harness import (
     load,
     patch,
     say,
+    served,
     silent_before_completion,
 )
 
@@ -70,7 +71,7 @@ async def server_exit(ed: Editor, seconds: float = 10) -> int:
 
 async def stream_silent(fake: FakeResponsesServer, mark: int) -> None:
     """The stuck response has been sent up to its silence."""
-    await eventually(lambda: any(e["type"] == "response.output_item.done" for _, e in fake.emitted[mark:]))
+    await served(fake, lambda: any(e["type"] == "response.output_item.done" for _, e in fake.emitted[mark:]))
 
 
 async def test_shutdown_interrupts_a_running_turn(tmp_path: Path, fake: FakeResponsesServer) -> None:
@@ -105,8 +106,8 @@ async def test_shutdown_answers_even_when_a_turn_outlives_the_grace(
         with pytest.raises(JsonRpcRequestCancelled):
             await turn
         ed.apply_mode = "refuse"
-        ed.release.set()  # the editor's own pending handler ends before the client stops
-        await asyncio.sleep(0)
+        ed.release.set()
+        await ed.until(lambda: ed.answered == 1)  # the editor's own pending handler ends before it stops
         ed.client.exit(None)
         assert await server_exit(ed) == 0
 

@@ -22,7 +22,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
 from codex_lsp.testing import FakeResponsesServer
-from tests.lsp.harness import WAIT, Editor, editor_session, eventually, load, outputs, patch, say, user_texts
+from tests.lsp.harness import WAIT, Editor, editor_session, load, outputs, patch, say, user_texts
 from tests.lsp.test_cancel import running_turn, stuck_turn
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module")]
@@ -127,7 +127,7 @@ async def test_no_apply_edit_is_refused_before_any_model_request(
             assert "this editor cannot apply edits" in caught.value.message
             assert "codex.editFallback" in caught.value.message
         assert len(fake.requests) == before, "nothing was asked of the model"
-        errors = await eventually(lambda: shown(ed, types.MessageType.Error))
+        errors = await ed.until(lambda: shown(ed, types.MessageType.Error))
         assert "cannot apply edits" in errors[0]
         assert on_disk(ed) == APP
         with pytest.raises(JsonRpcException) as bad:  # a bad argument is still that, first
@@ -282,7 +282,7 @@ async def test_lsp_mode_gets_an_answer_at_once_and_cancels_by_progress(
             )
         )
         assert end.message == "interrupted"
-        await eventually(lambda: [m for m in shown(ed) if m.startswith("Codex: The turn was interrupted.")])
+        await ed.until(lambda: [m for m in shown(ed) if m.startswith("Codex: The turn was interrupted.")])
         assert ed.edits == []
         assert on_disk(ed) == APP
 
@@ -290,13 +290,13 @@ async def test_lsp_mode_gets_an_answer_at_once_and_cancels_by_progress(
         started = await ed.execute("codex.ask", {"prompt": "fix it", "uri": uri})
         assert started["status"] == "started"
         answer = "Codex: Fixed in the background.\n\nChanged: app.py"
-        await eventually(lambda: answer in shown(ed, types.MessageType.Info))
+        await ed.until(lambda: answer in shown(ed, types.MessageType.Info))
         assert ed.text("app.py") == FIXED
 
         with pytest.raises(JsonRpcException):  # a bad argument is still this request's error
             await ed.execute("codex.ask", {"prompt": ""})
         await ed.execute("codex.ask", {"prompt": "x", "uri": "file:///nowhere/x.py"})
-        await eventually(lambda: any("unknown document" in m for m in shown(ed, types.MessageType.Error)))
+        await ed.until(lambda: any("unknown document" in m for m in shown(ed, types.MessageType.Error)))
 
 
 async def test_async_commands_can_be_chosen_either_way(tmp_path: Path, fake: FakeResponsesServer) -> None:
@@ -310,7 +310,7 @@ async def test_async_commands_can_be_chosen_either_way(tmp_path: Path, fake: Fak
         load(fake, [say("Not waited for.")])
         result = await ed.execute("codex.ask", {"prompt": "hello"})
         assert result["status"] == "started"
-        await eventually(lambda: "Codex: Not waited for." in shown(ed))
+        await ed.until(lambda: "Codex: Not waited for." in shown(ed))
 
 
 async def test_a_fix_for_an_inverted_diagnostic_reads_it_in_order(

@@ -16,7 +16,7 @@ from lsprotocol import types
 
 from codex_lsp.testing import FakeResponsesServer
 from tests.lsp import harness
-from tests.lsp.harness import Editor, apply_text_edits, editor_session, eventually, load, patch, say
+from tests.lsp.harness import Editor, apply_text_edits, editor_session, load, patch, say, served
 from tests.lsp.test_cancel import interrupted_in_log, running_turn, stuck_turn
 
 pytestmark = [
@@ -212,7 +212,7 @@ async def test_typing_where_the_change_goes_answers_without_an_edit(
     load(fake, [patch(fix_patch(path)), say("Fixed.", delay_ms=200)])  # the answer takes a second
     before = len(fake.generating_requests())
     future = asyncio.ensure_future(ed.client.code_action_resolve_async(action))
-    await eventually(lambda: len(fake.generating_requests()) == before + 2)  # the patch is held
+    await served(fake, lambda: len(fake.generating_requests()) == before + 2)  # the patch is held
     ed.type_text(path, "def greet(name):\n    return 'bye ' + nam\n")
     resolved = await future
     assert resolved.edit is None

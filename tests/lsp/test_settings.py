@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from codex_lsp.testing import FakeResponsesServer
-from tests.lsp.harness import Editor, call, editor_session, load, outputs, say, write_codex_home
+from tests.lsp.harness import Editor, call, editor_session, load, outputs, say, settled, write_codex_home
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -20,20 +20,6 @@ pytestmark = [
 async def status(ed: Editor) -> dict[str, Any]:
     result: dict[str, Any] = await ed.execute("codex.status")
     return result
-
-
-async def settled(ed: Editor, key: str, value: Any) -> dict[str, Any]:
-    """Poll ``codex.status`` until ``key`` shows ``value`` (settings apply asynchronously)."""
-
-    async def check() -> dict[str, Any] | None:
-        current = await status(ed)
-        return current if current.get(key) == value else None
-
-    for _ in range(200):
-        if found := await check():
-            return found
-        await ed.until(lambda: True)
-    raise AssertionError(f"{key} never became {value!r}")
 
 
 async def test_bad_initialization_options_are_reported_and_defaults_kept(
