@@ -115,6 +115,26 @@ def test_a_bare_name_that_path_finds_in_the_workspace_never_matches(layout: tupl
     assert not allowed(("git", "status"), workspace, f"{workspace / 'bin'}{os.pathsep}{path}")
 
 
+def test_an_empty_path_entry_is_the_working_directory(layout: tuple[Path, str]) -> None:
+    """``PATH=:/usr/bin`` (or ``a::b``) searches the working directory, as ``.`` would."""
+    workspace, path = layout
+    _program(workspace / "git")
+    assert not allowed(("git", "status"), workspace, f"{os.pathsep}{path}")
+    assert not allowed(("git", "status"), workspace, os.pathsep.join([str(workspace / "none"), "", path]))
+    assert allowed(("git", "status"), workspace, f"{path}{os.pathsep}"), "the system's git comes first"
+
+
+def test_without_a_path_given_the_process_path_is_searched(
+    layout: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace, path = layout
+    _program(workspace / "bin" / "git")
+    monkeypatch.setenv("PATH", f"{workspace / 'bin'}{os.pathsep}{path}")
+    assert not is_allowed(("git", "status"), GIT_STATUS, root=workspace, cwd=workspace)
+    monkeypatch.setenv("PATH", path)
+    assert is_allowed(("git", "status"), GIT_STATUS, root=workspace, cwd=workspace)
+
+
 def test_relative_executables_never_match_a_bare_entry(layout: tuple[Path, str]) -> None:
     workspace, path = layout
     _program(workspace / "tools" / "git")
@@ -138,6 +158,20 @@ def test_resolve_executable_follows_path_order_and_relative_entries(tmp_path: Pa
     assert resolve_executable("tool", tmp_path, str(tmp_path / "b")) == second
     assert resolve_executable("b/tool", tmp_path, "") == second
     assert resolve_executable("missing", tmp_path, str(tmp_path / "a")) is None
+    assert resolve_executable("tool", tmp_path / "a", os.pathsep.join(["c", "", "b"])) == first, "'' is cwd"
+
+
+def test_resolve_executable_takes_a_name_with_a_slash_as_a_path_from_cwd(tmp_path: Path) -> None:
+    """Like ``exec``: ``b/tool`` is never looked up on ``PATH``, and must itself be executable."""
+    _program(tmp_path / "a" / "b" / "tool")
+    here = _program(tmp_path / "b" / "tool")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "tool").write_text("not executable")
+    search_path = str(tmp_path / "a")
+    assert resolve_executable("b/tool", tmp_path, search_path) == here
+    assert resolve_executable("./b/tool", tmp_path, search_path) == here
+    assert resolve_executable("c/tool", tmp_path, search_path) is None, "not executable"
+    assert resolve_executable("d/tool", tmp_path, search_path) is None, "missing"
 
 
 async def test_shell_named_workspace_script_asks_before_running(tmp_path: Path) -> None:

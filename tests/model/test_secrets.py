@@ -7,14 +7,26 @@ server here echoes all of them back in its error messages, the way a proxy quoti
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
+from websockets.frames import Frame, Opcode
 
-from codex_lsp.model import ModelClient
+from codex_lsp.model import ModelClient, redact
 from codex_lsp.model.errors import ModelError
 from codex_lsp.model.notices import FallbackNotice, RetryNotice
-from codex_lsp.model.redact import Redactor, is_secret_header, looks_like_key
+from codex_lsp.model.redact import (
+    LIBRARY_LOGGERS,
+    RedactingLogger,
+    Redactor,
+    guard_library_logs,
+    is_secret_header,
+    looks_like_key,
+)
 from codex_lsp.testing import FakeResponsesServer
 from tests.model.helpers import API_KEY, FAST, run, say, script, texts, user
 
@@ -100,7 +112,7 @@ def test_what_counts_as_a_secret() -> None:
         assert not is_secret_header(name), name
     for value in ("sk-abc", "Bearer abc", "a1b2c3d4e5f6g7h8i9j0k1l2m3"):
         assert looks_like_key(value), value
-    for value in ("visible-value", "2025-01-01", "application/json"):
+    for value in ("visible-value", "2025-01-01", "application/json", "gpt-4o", "responses=v1"):
         assert not looks_like_key(value), value
     redactor = Redactor.of(
         key="sk-key", env_headers={"x-short": "1"}, headers={"x-plain": "v"}, query_params={}
@@ -108,6 +120,139 @@ def test_what_counts_as_a_secret() -> None:
     assert redactor.header("x-short", "1") == "***", "a short secret is masked by its header's name"
     assert redactor.scrub("1 and sk-key") == "1 and ***", "but not replaced everywhere in text"
     assert redactor.header("x-plain", "v") == "v"
+
+
+def test_only_what_is_configured_is_a_secret() -> None:
+    """The secrets are also what streamed text is held back for (a delta ending in a secret's start):
+    a phantom one would hold back, and mask, text that is no one's secret."""
+    plain = Redactor.of(
+        env_headers={}, headers={"x-plain": "visible-value"}, query_params={"api-version": "2025-01-01"}
+    )
+    assert plain.values == ()
+    assert Redactor.of(key="sk-abcd", env_headers={}, headers={}, query_params={}).values == ("sk-abcd",)
+
+
+def test_a_secret_of_four_characters_is_masked_by_value_a_shorter_one_by_name_only() -> None:
+    redactor = Redactor.of(env_headers={"x-pin": "4321", "x-short": "321"}, headers={}, query_params={})
+    assert redactor.scrub("pin 4321, short 321") == "pin ***, short 321"
+    assert redactor.header("x-short", "321") == "***"
+
+
+GATEWAY_ID = "gw0123456789abcdefghijklmnop"
+"""A key-like value under a name that says nothing about secrets: masked by value and by the name."""
+
+
+def websocket_log(caplog: pytest.LogCaptureFixture) -> RedactingLogger:
+    """The logger the ``websockets`` library is handed, for settings with secrets of every kind."""
+    caplog.set_level(logging.DEBUG, logger="tests.websocket")
+    redactor = Redactor.of(
+        key=API_KEY, env_headers={"x-short": "1"}, headers={"X-Gateway-Id": GATEWAY_ID}, query_params={}
+    )
+    return RedactingLogger(logging.getLogger("tests.websocket"), redactor)
+
+
+def test_the_websocket_log_masks_secret_headers_by_name_and_secrets_anywhere_by_value(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The lines ``websockets`` logs a handshake and its frames with, as it logs them."""
+    log = websocket_log(caplog)
+    echoed = f'{{"error": "bad key {API_KEY}"}}'.encode()
+    log.debug("> GET %s HTTP/1.1", "/v1/responses")
+    log.debug("> %s: %s", "x-short", "1")
+    log.debug("> %s: %s", "Authorization", f"Bearer {API_KEY}")
+    log.debug("> %s: %s", "x-plain", "1")
+    log.debug("< %s: %s", "x-gateway-id", "gw9876543210zyxwvutsrqponm-rotated")
+    log.debug("< %s: %s", "x-echo", f"you sent {API_KEY}")
+    log.debug("= connection is %s", "OPEN")
+    log.debug("< %s", Frame(Opcode.TEXT, echoed))
+    log.debug("! failing connection with code %d", 1011)
+    assert [r.getMessage() for r in caplog.records] == [
+        "> GET /v1/responses HTTP/1.1",
+        "> x-short: ***",
+        "> Authorization: ***",
+        "> x-plain: 1",
+        "< x-gateway-id: ***",
+        "< x-echo: you sent ***",
+        "= connection is OPEN",
+        f"< TEXT frame [{len(echoed)} bytes]",
+        "! failing connection with code 1011",
+    ]
+
+
+@pytest.mark.parametrize("line", [("> %s: %s", "x-plain", "v"), ("unexpected internal error",)])
+def test_the_websocket_log_keeps_the_traceback_a_line_is_logged_with(
+    caplog: pytest.LogCaptureFixture, line: tuple[str, ...]
+) -> None:
+    """``websockets`` logs its internal errors with ``exc_info``: masking must not drop the traceback."""
+    log = websocket_log(caplog)
+    try:
+        raise RuntimeError("keepalive ping failed")
+    except RuntimeError:
+        log.error(*line, exc_info=True)
+    (record,) = caplog.records
+    assert record.exc_info is not None
+    assert record.exc_info[0] is RuntimeError
+
+
+def test_masking_for_several_clients_masks_each_ones_secret_headers_by_name() -> None:
+    short = Redactor.of(env_headers={"x-short": "1"}, headers={}, query_params={})
+    keyed = Redactor.of(key=API_KEY, env_headers={}, headers={}, query_params={})
+    for redactors in ((short, keyed), (keyed, short)):
+        both = Redactor.union(redactors)
+        assert (both.header("x-short", "1"), both.header("x-plain", "1")) == ("***", "1")
+        assert both.scrub(f"{API_KEY} 1") == "*** 1"
+
+
+@dataclass(eq=False)
+class Secrets:
+    """A stand-in for a client's connections: what the HTTP libraries' log guard asks for its secrets."""
+
+    current: Redactor
+
+    def redactor(self) -> Redactor:
+        return self.current
+
+
+@pytest.fixture
+def unguarded_library_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The HTTP libraries' loggers as a fresh process has them, before any client guarded them (the
+    clients of earlier tests have put the guard on already, and any still alive would lend it secrets)."""
+    monkeypatch.setattr(redact, "_SOURCES", weakref.WeakSet())
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    before = {logger: list(logger.filters) for logger in loggers}
+    for logger in loggers:
+        logger.filters = [f for f in logger.filters if f is not redact._FILTER]
+    yield
+    for logger, filters in before.items():
+        logger.filters = filters
+
+
+def library_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name in LIBRARY_LOGGERS]
+
+
+@pytest.mark.usefixtures("unguarded_library_logs")
+def test_each_http_library_logger_masks_the_secrets_of_a_live_client(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = Secrets(Redactor.of(key=API_KEY, env_headers={}, headers={}, query_params={"key": QUERY_SECRET}))
+    guard_library_logs(client)
+    for name in LIBRARY_LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
+        logging.getLogger(name).debug("HTTP Request: GET %s", f"https://host/v1/responses?key={QUERY_SECRET}")
+    assert library_lines(caplog) == ["HTTP Request: GET https://host/v1/responses?key=***"] * len(
+        LIBRARY_LOGGERS
+    )
+    assert client.current.values, "the client is alive to here"
+
+
+@pytest.mark.usefixtures("unguarded_library_logs")
+def test_http_library_records_are_logged_whole_once_no_client_lives(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    guard_library_logs(Secrets(Redactor.of(key=API_KEY, env_headers={}, headers={}, query_params={})))
+    gc.collect()
+    logging.getLogger("httpx").info("HTTP Request: GET %s", "https://host/v1/models")
+    assert library_lines(caplog) == ["HTTP Request: GET https://host/v1/models"]
 
 
 PROXY_KEY = API_KEY + "-proxy-7c1d2e9f"
@@ -187,6 +332,12 @@ def test_text_masked_for_several_clients_masks_a_secret_inside_another_whole(
         ),
         env={},
     )
-    text = f"your keys: {PROXY_KEY} and {API_KEY}"
-    for clients in ((plain, gateway), (gateway, plain)):
-        assert ModelClient.scrub_all(clients, text) == "your keys: *** and ***"
+    cookie = ModelClient(
+        fake.model_settings(
+            websockets=False, api_key="sk-other-0123456789", http_headers={"cookie": SESSION_COOKIE}
+        ),
+        env={},
+    )
+    text = f"your keys: {PROXY_KEY} and {API_KEY}; your cookie: {SESSION_COOKIE}"
+    for clients in ((plain, gateway, cookie), (cookie, gateway, plain)):
+        assert ModelClient.scrub_all(clients, text) == "your keys: *** and ***; your cookie: ***"
