@@ -37,3 +37,10 @@ def test_matches_above_the_start_are_never_returned_whichever_line_anchors_the_s
     assert index.find(["c", "r"], 0) == (0, [0, 3])
     assert index.find(["c", "r"], 1) == (0, [3])
     assert index.find(["c", "r"], 2) == (0, [3])
+
+
+def test_a_chunk_anchored_at_the_end_of_the_file_tries_every_pass() -> None:
+    index = LineIndex(["head", "tail  "])
+    assert index.find(["tail"], 0, at_end=True) == (1, [1])
+    assert index.find(["head"], 0, at_end=True) == (-1, [])
+    assert index.find(["tail  "], 2, at_end=True) == (-1, [])
