@@ -42,5 +42,6 @@ def test_matches_above_the_start_are_never_returned_whichever_line_anchors_the_s
 def test_a_chunk_anchored_at_the_end_of_the_file_tries_every_pass() -> None:
     index = LineIndex(["head", "tail  "])
     assert index.find(["tail"], 0, at_end=True) == (1, [1])
+    assert index.find(["tail"], 1, at_end=True) == (1, [1])
     assert index.find(["head"], 0, at_end=True) == (-1, [])
     assert index.find(["tail  "], 2, at_end=True) == (-1, [])
