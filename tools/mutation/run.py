@@ -92,8 +92,8 @@ def reviewed() -> dict[tuple[str, str, str], str]:
 
 
 def _link_node_modules() -> None:
-    """mutmut copies ``tests/`` into ``mutants/`` on every run; the npm folders (Codex, editor clients:
-    hundreds of MB) are linked instead."""
+    """mutmut copies ``tests/`` into ``mutants/`` on every run, following symlinks; here symlinks are
+    kept and the npm folders (Codex, editor clients: hundreds of MB) are linked instead."""
     import mutmut.__main__ as cli
     from mutmut.configuration import config
     from mutmut.utils import file_utils
@@ -106,10 +106,11 @@ def _link_node_modules() -> None:
             if path.is_file():
                 shutil.copy2(path, target)
                 continue
+            # Afresh each run (tests come and go); symlinks stay links (the patch scenarios test them).
+            shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(
                 path,
                 target,
-                dirs_exist_ok=True,
                 symlinks=True,
                 ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".hypothesis"),
             )
@@ -117,8 +118,7 @@ def _link_node_modules() -> None:
                 if "node_modules" in folder.parent.parts:
                     continue
                 link = Path("mutants") / folder
-                if not link.is_symlink():
-                    link.symlink_to(folder.resolve())
+                link.symlink_to(folder.resolve())
 
     file_utils.copy_also_copy_files = copy_also_copy_files
     cli.copy_also_copy_files = copy_also_copy_files  # type: ignore[attr-defined]
@@ -169,14 +169,12 @@ def survivors_so_far(modules: list[str]) -> list[str]:
     return names
 
 
-def run_mutmut(jobs: int, modules: list[str], tests: list[str], recheck: bool) -> None:
+def run_mutmut(jobs: int, modules: list[str], recheck: bool) -> None:
     import mutmut.__main__ as cli
     from mutmut.configuration import config
 
     if modules:
         config().only_mutate = modules
-    if tests:
-        config().pytest_add_cli_args_test_selection = tests
     _link_node_modules()
     _clean_run_of_pending_only()
     # mutmut's generated trampolines carry ignores that strict mypy would call unused.
@@ -261,14 +259,13 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true", help="only report the cached verdicts")
     parser.add_argument("--recheck", action="store_true", help="try again every mutant that survived")
     parser.add_argument("--module", action="append", default=[], help="only this module (repeatable)")
-    parser.add_argument("--tests", action="append", default=[], help="only these tests (for a try)")
     args = parser.parse_args()
     os.chdir(ROOT)
     sys.path.insert(0, str(HERE))  # the pytest plugin, loaded with -p mutation_plugin
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     if not args.report_only:
-        run_mutmut(args.jobs, args.module, args.tests, args.recheck)
+        run_mutmut(args.jobs, args.module, args.recheck)
     return report(args.show, args.module)
 
 
