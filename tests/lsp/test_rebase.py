@@ -39,6 +39,45 @@ def test_an_insertion_where_the_user_inserted_is_a_conflict() -> None:
     assert rebase(OLD, OLD[:6] + "y = 9\n" + OLD[6:], [insert]) is None
 
 
+AT_START, AT_END = Edit(0, 0, "# x\n"), Edit(len(OLD), len(OLD), "e = 5\n")
+
+
+@pytest.mark.parametrize(
+    ("user", "insert"),
+    [
+        ("# mine\n" + OLD, AT_START),
+        (OLD.removeprefix("a = 1\n"), AT_START),
+        (OLD + "f = 6\n", AT_END),
+        (OLD.removesuffix("d = 4\n"), AT_END),
+    ],
+    ids=["inserted-at-start", "deleted-at-start", "appended", "deleted-at-end"],
+)
+def test_an_insertion_at_an_end_of_the_text_the_user_changed_there_is_a_conflict(
+    user: str, insert: Edit
+) -> None:
+    """The start and end of the text are no different from a line between two others: whether the
+    edit's lines go before or after what the user typed there is anyone's guess."""
+    assert rebase(OLD, user, [insert]) is None
+
+
+@pytest.mark.parametrize(
+    ("user", "insert", "result"),
+    [
+        (OLD.replace("d = 4", "d = 40"), AT_START, "# x\na = 1\nb = 2\nc = 3\nd = 40\n"),
+        (OLD + "f = 6\n", AT_START, "# x\n" + OLD + "f = 6\n"),
+        (OLD.replace("a = 1", "a = 10"), AT_END, "a = 10\nb = 2\nc = 3\nd = 4\ne = 5\n"),
+        ("# mine\n" + OLD, AT_END, "# mine\n" + OLD + "e = 5\n"),
+    ],
+    ids=["start-typed-in-last-line", "start-appended", "end-typed-in-first-line", "end-inserted-at-start"],
+)
+def test_an_insertion_at_an_end_of_the_text_moves_when_the_user_typed_at_the_other(
+    user: str, insert: Edit, result: str
+) -> None:
+    moved = rebase(OLD, user, [insert])
+    assert moved is not None
+    assert apply_edits(user, moved) == result
+
+
 @pytest.mark.parametrize(
     "typed",
     ["cc = 3", "c == 3", "C = 3", "c= 3", "c =3"],
