@@ -122,13 +122,15 @@ def _offsets(lines: list[str], base: int) -> list[int]:
     return offsets
 
 
-def _clear_point(at: int, region: _Same, old_length: int) -> bool:
+def _clear_point(at: int, region: _Same, old_length: int, new_length: int) -> bool:
     """An insertion point strictly inside an unchanged region, or at an untouched start or end of the
-    text; at the edge of a changed region, which side it belongs to is anyone's guess."""
+    text (one the region keeps in both texts: nothing typed before or after it); at the edge of a
+    changed region, which side it belongs to is anyone's guess."""
+    new_end = region.new_start + region.old_end - region.old_start
     return (
         region.old_start < at < region.old_end
-        or at == region.old_start == 0 < region.old_end
-        or at == region.old_end == old_length > region.old_start
+        or at == region.old_start == region.new_start == 0 < region.old_end
+        or (at == region.old_end == old_length > region.old_start and new_end == new_length)
     )
 
 
@@ -153,13 +155,13 @@ def _guard(text: str, edit: Edit) -> tuple[int, int]:
     return start, end
 
 
-def _moved(guard: tuple[int, int], regions: list[_Same], old_length: int) -> int | None:
+def _moved(guard: tuple[int, int], regions: list[_Same], old_length: int, new_length: int) -> int | None:
     """How far the guarded range moved, if it lies in one unchanged region."""
     start, end = guard
     for region in regions:
         if not region.old_start <= start <= end <= region.old_end:
             continue
-        if start == end and not _clear_point(start, region, old_length):
+        if start == end and not _clear_point(start, region, old_length, new_length):
             continue
         return region.new_start - region.old_start
     return None
@@ -173,7 +175,7 @@ def rebase(old: str, new: str, edits: Sequence[Edit]) -> list[Edit] | None:
     moved: list[Edit] = []
     for edit in edits:
         guard = _guard(old, edit)
-        shift = _moved(guard, regions, len(old))
+        shift = _moved(guard, regions, len(old), len(new))
         if shift is None or new[guard[0] + shift : guard[1] + shift] != old[guard[0] : guard[1]]:
             return None
         moved.append(Edit(edit.start + shift, edit.end + shift, edit.new))
