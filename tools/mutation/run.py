@@ -231,11 +231,14 @@ def report(show: bool, only: list[str]) -> int:
     print(f"\n{'module':44} {'mutants':>7} {'killed':>7} {'equiv.':>7} {'open':>5} {'score':>7}")
     for module, total, killed, equivalent, open_, score in rows:
         print(f"{module:44} {total:7} {killed:7} {equivalent:7} {open_:5} {score:6.1f}%")
-    stale = set(known) - used
+    in_scope = {row[0] for row in rows}
+    stale = {key for key in set(known) - used if key[0] in in_scope}
     if stale:
-        print(f"\n{len(stale)} reviewed survivor(s) in {SURVIVORS.name} no longer survive (killed or gone):")
+        print(f"\n{len(stale)} reviewed survivor(s) no longer survive (killed or gone); remove them:")
         for module, function, change in sorted(stale):
             print(f"  {module} {function}: {change}")
+    if stale:
+        return 1
     if any(row[1] == 0 for row in rows):
         print("\nNo verdicts for a module: run make mutation.")
         return 1
