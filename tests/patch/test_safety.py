@@ -89,6 +89,8 @@ GIT_PATCHES = {
     "move-into": _patch(
         "*** Update File: x.txt", "*** Move to: .git/hooks/pre-push", "@@", "-x", "+touch pwned"
     ),
+    # On Windows a backslash separates names: this is the hook there, and is refused everywhere.
+    "backslashes": _patch("*** Add File: vendor\\lib\\.git\\hooks\\pre-commit", "+touch pwned"),
     "unified": (
         "--- a/.git/config\n+++ b/.git/config\n@@ -1,2 +1,2 @@\n [core]\n-\tbare = false\n+\tbare = true\n"
     ),
@@ -113,6 +115,21 @@ def test_every_host_inherits_the_git_rule(patch: str) -> None:
     files = {".git/config": "[core]\n\tbare = false\n", ".git/hooks/pre-commit.sample": "", "x.txt": "x\n"}
     with pytest.raises(PatchPathError, match=r"\.git is read-only"):
         compute_changes(parse_patch(patch), MemorySource(files))
+
+
+def test_files_only_named_like_git_may_change(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    patch = _patch(
+        "*** Add File: .gitignore",
+        "+*.pyc",
+        "*** Add File: .github/workflows/ci.yml",
+        "+on: push",
+        "*** Add File: vendor/lib.git/README",
+        "+a bare mirror's name",
+    )
+    assert apply_in_process(repo, patch, capsys) == (0, "")
+    assert (repo / ".gitignore").read_text() == "*.pyc\n"
+    assert (repo / ".github" / "workflows" / "ci.yml").read_text() == "on: push\n"
+    assert (repo / "vendor" / "lib.git" / "README").is_file()
 
 
 def test_git_stays_readable(repo: Path) -> None:
