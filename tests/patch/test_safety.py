@@ -9,6 +9,7 @@ capabilities that bypass them dropped (``setpriv``).
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -89,6 +90,8 @@ GIT_PATCHES = {
     "move-into": _patch(
         "*** Update File: x.txt", "*** Move to: .git/hooks/pre-push", "@@", "-x", "+touch pwned"
     ),
+    # On Windows a backslash separates names: this is the hook there, and is refused everywhere.
+    "backslashes": _patch("*** Add File: vendor\\lib\\.git\\hooks\\pre-commit", "+touch pwned"),
     "unified": (
         "--- a/.git/config\n+++ b/.git/config\n@@ -1,2 +1,2 @@\n [core]\n-\tbare = false\n+\tbare = true\n"
     ),
@@ -113,6 +116,21 @@ def test_every_host_inherits_the_git_rule(patch: str) -> None:
     files = {".git/config": "[core]\n\tbare = false\n", ".git/hooks/pre-commit.sample": "", "x.txt": "x\n"}
     with pytest.raises(PatchPathError, match=r"\.git is read-only"):
         compute_changes(parse_patch(patch), MemorySource(files))
+
+
+def test_files_only_named_like_git_may_change(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    patch = _patch(
+        "*** Add File: .gitignore",
+        "+*.pyc",
+        "*** Add File: .github/workflows/ci.yml",
+        "+on: push",
+        "*** Add File: vendor/lib.git/README",
+        "+a bare mirror's name",
+    )
+    assert apply_in_process(repo, patch, capsys) == (0, "")
+    assert (repo / ".gitignore").read_text() == "*.pyc\n"
+    assert (repo / ".github" / "workflows" / "ci.yml").read_text() == "on: push\n"
+    assert (repo / "vendor" / "lib.git" / "README").is_file()
 
 
 def test_git_stays_readable(repo: Path) -> None:
@@ -190,7 +208,26 @@ def test_one_file_under_two_names_is_refused(tmp_path: Path, capsys: pytest.Capt
         capsys,
     )
     assert code == 1
-    assert "'l.txt' and 't.txt' are the same file" in err
+    assert err == (
+        "'l.txt' and 't.txt' are the same file (through a symbolic link); change it under one name only\n"
+    )
+    assert snapshot(root) == before
+
+
+def test_one_file_removed_under_one_name_and_written_under_another_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "t.txt").write_text("one\n")
+    (root / "l.txt").symlink_to("t.txt")
+    before = snapshot(root)
+    patch = _patch("*** Delete File: t.txt", "*** Update File: l.txt", "@@", "-one", "+two")
+    code, err = apply_in_process(root, patch, capsys)
+    assert (code, err) == (
+        1,
+        "'t.txt' is both removed and written through a symbolic link; change it under one name only\n",
+    )
     assert snapshot(root) == before
 
 
@@ -348,6 +385,107 @@ class _BinarySource(MemorySource):
 
     def read_text(self, path: str) -> str:
         raise PatchFileError(f"{path} is not a UTF-8 text file (it looks binary); refusing to edit it")
+
+
+# --- failures while writing, and where the workspace's name is unusual ---
+
+
+def test_a_failed_last_write_restores_the_others_and_leaves_its_file_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file whose write failed is not even rewritten: no watcher sees a change, no build reruns."""
+    (tmp_path / "a.txt").write_text("a\n")
+    (tmp_path / "b.txt").write_text("b\n")
+    os.utime(tmp_path / "b.txt", ns=(1_000_000_000, 1_000_000_000))
+    before = snapshot(tmp_path)
+    patch = _patch("*** Update File: a.txt", "@@", "-a", "+A", "*** Update File: b.txt", "@@", "-b", "+B")
+    changes = compute_changes(parse_patch(patch), DiskFileSource(tmp_path)).changes
+    _fail_call(monkeypatch, "replace", 2)
+    with pytest.raises(PatchFileError, match="no file was changed"):
+        write_changes(tmp_path, changes)
+    assert snapshot(tmp_path) == before
+    assert (tmp_path / "b.txt").stat().st_mtime_ns == 1_000_000_000
+
+
+def test_the_new_text_of_a_private_file_is_never_readable_by_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the file takes its final mode, its new content is the owner's alone, whatever the umask."""
+    (tmp_path / "secret.txt").write_text("s\n")
+    (tmp_path / "secret.txt").chmod(0o600)
+    changes = compute_changes(
+        parse_patch(_patch("*** Update File: secret.txt", "@@", "-s", "+t")), DiskFileSource(tmp_path)
+    ).changes
+    modes: list[int] = []
+    real_fchmod = os.fchmod
+
+    def watched_fchmod(fd: int, mode: int) -> None:
+        modes.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        real_fchmod(fd, mode)
+
+    monkeypatch.setattr(os, "fchmod", watched_fchmod)
+    umask = os.umask(0o002)
+    try:
+        write_changes(tmp_path, changes)
+    finally:
+        os.umask(umask)
+    assert modes == [0o600]
+    assert (tmp_path / "secret.txt").read_text() == "t\n"
+
+
+def test_a_workspace_whose_name_ends_in_a_space_is_written_and_named_in_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "my project "
+    root.mkdir()
+    (root / "a.txt").write_text("a\n")
+    patch = _patch("*** Update File: a.txt", "@@", "-a", "+A", "*** Add File: sub/b.txt", "+b")
+    write_changes(root, compute_changes(parse_patch(patch), DiskFileSource(root)).changes)
+    assert ((root / "a.txt").read_text(), (root / "sub" / "b.txt").read_text()) == ("A\n", "b\n")
+    patch = _patch("*** Update File: a.txt", "@@", "-A", "+AA")
+    changes = compute_changes(parse_patch(patch), DiskFileSource(root)).changes
+    _fail_call(monkeypatch, "open", 1)
+    with pytest.raises(PatchFileError) as caught:
+        write_changes(root, changes)
+    assert str(caught.value) == (
+        "Could not write the patch to disk (a.txt: No space left on device); no file was changed"
+    )
+
+
+def test_a_temporary_file_that_cannot_be_created_is_reported_as_its_destination(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the name changes: the error stays the operating system's (here ENOSPC) for whoever logs it."""
+    (tmp_path / "a.txt").write_text("a\n")
+    changes = compute_changes(
+        parse_patch(_patch("*** Update File: a.txt", "@@", "-a", "+A")), DiskFileSource(tmp_path)
+    ).changes
+    _fail_call(monkeypatch, "open", 1)
+    with pytest.raises(PatchFileError, match=r"\(a\.txt: No space left on device\)") as caught:
+        write_changes(tmp_path, changes)
+    cause = caught.value.__cause__
+    assert isinstance(cause, OSError)
+    assert (cause.errno, cause.filename) == (errno.ENOSPC, os.path.join(os.path.realpath(tmp_path), "a.txt"))
+
+
+def test_an_os_error_without_a_description_is_shown_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.txt").write_text("a\n")
+    changes = compute_changes(
+        parse_patch(_patch("*** Update File: a.txt", "@@", "-a", "+A")), DiskFileSource(tmp_path)
+    ).changes
+
+    def gone(*args: object) -> None:
+        raise OSError("the volume went away")
+
+    monkeypatch.setattr(os, "replace", gone)
+    with pytest.raises(PatchFileError) as caught:
+        write_changes(tmp_path, changes)
+    assert str(caught.value) == (
+        "Could not write the patch to disk (the volume went away); no file was changed"
+    )
+    assert (tmp_path / "a.txt").read_text() == "a\n"
 
 
 # --- helpers ---
