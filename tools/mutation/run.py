@@ -156,17 +156,21 @@ def _clean_run_of_pending_only() -> None:
     cli.get_mutant_runner = runner_without_idle_clean_run  # type: ignore[assignment]
 
 
-def survivors_so_far(modules: list[str]) -> list[str]:
-    """The mutants whose last verdict was not a kill: what a test written since may now kill."""
+def forget_survivors(modules: list[str]) -> None:
+    """Drop the verdict of every mutant that was not killed, so the next run tries it again (against
+    the tests written since) along with anything not tried yet."""
     from mutmut.stats import status_by_exit_code
 
-    names = []
     for module in modules:
         meta = ROOT / "mutants" / f"{module}.meta"
-        if meta.exists():
-            verdicts = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-            names += [name for name, code in verdicts.items() if status_by_exit_code[code] not in KILLED]
-    return names
+        if not meta.exists():
+            continue
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        verdicts = data["exit_code_by_key"]
+        for name, code in verdicts.items():
+            if status_by_exit_code[code] not in KILLED:
+                verdicts[name] = None
+        meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
 
 
 def run_mutmut(jobs: int, modules: list[str], recheck: bool) -> None:
@@ -180,13 +184,10 @@ def run_mutmut(jobs: int, modules: list[str], recheck: bool) -> None:
     # mutmut's generated trampolines carry ignores that strict mypy would call unused.
     mypy = [sys.executable, "-m", "mypy", "--output", "json", "--no-warn-unused-ignores", "codex_lsp"]
     config().type_check_command = mypy
-    names: tuple[str, ...] = ()
     if recheck:
-        names = tuple(survivors_so_far(config().only_mutate))
-        if not names:
-            return
+        forget_survivors(config().only_mutate)
     try:
-        cli._run(names, jobs)
+        cli._run((), jobs)
     except SystemExit as stop:
         if stop.code:
             raise
