@@ -456,10 +456,7 @@ def test_a_temporary_file_that_cannot_be_created_is_reported_as_its_destination(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only the name changes: the error stays the operating system's (here ENOSPC) for whoever logs it."""
-    (tmp_path / "a.txt").write_text("a\n")
-    changes = compute_changes(
-        parse_patch(_patch("*** Update File: a.txt", "@@", "-a", "+A")), DiskFileSource(tmp_path)
-    ).changes
+    changes = _a_to_upper_a(tmp_path)
     _fail_call(monkeypatch, "open", 1)
     with pytest.raises(PatchFileError, match=r"\(a\.txt: No space left on device\)") as caught:
         write_changes(tmp_path, changes)
@@ -471,10 +468,7 @@ def test_a_temporary_file_that_cannot_be_created_is_reported_as_its_destination(
 def test_an_os_error_without_a_description_is_shown_as_it_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "a.txt").write_text("a\n")
-    changes = compute_changes(
-        parse_patch(_patch("*** Update File: a.txt", "@@", "-a", "+A")), DiskFileSource(tmp_path)
-    ).changes
+    changes = _a_to_upper_a(tmp_path)
 
     def gone(*args: object) -> None:
         raise OSError("the volume went away")
@@ -489,6 +483,13 @@ def test_an_os_error_without_a_description_is_shown_as_it_is(
 
 
 # --- helpers ---
+
+
+def _a_to_upper_a(root: Path) -> list[FileChange]:
+    """The changes of a patch turning ``a.txt`` (written here as ``a``) into ``A``."""
+    (root / "a.txt").write_text("a\n")
+    patch = _patch("*** Update File: a.txt", "@@", "-a", "+A")
+    return list(compute_changes(parse_patch(patch), DiskFileSource(root)).changes)
 
 
 def _fail_call(monkeypatch: pytest.MonkeyPatch, name: str, failing: int) -> None:
