@@ -4,7 +4,7 @@ files moved on under the pending hunks."""
 
 from __future__ import annotations
 
-import shutil
+import re
 from pathlib import Path
 
 import pytest
@@ -450,7 +450,9 @@ def test_unknown_or_decided_ids_are_refused_readably(tmp_path: Path) -> None:
     b = Book(tmp_path)
     b.write("a.py", BODY)
     proposal = b.propose("t", update("a.py", ("line 3", "three"), ("line 14", "fourteen")))
-    with pytest.raises(KeyError, match="no proposal 'p-nope'; codex.proposals lists the pending ones"):
+    with pytest.raises(
+        KeyError, match=re.escape("no proposal 'p-nope'; codex.proposals lists the pending ones")
+    ):
         b.book.reject("p-nope", None)
     with pytest.raises(KeyError, match=f"proposal {proposal.id} has no hunk 'h9'"):
         b.book.reject(proposal.id, ["h9"])
@@ -486,7 +488,8 @@ def test_the_note_covers_every_unreported_proposal_of_the_thread_only(tmp_path: 
     b.book.reject(second.id, None)
     assert b.book.note_for("thread") == render_note(first) + "\n\n" + render_note(second)
     assert other.reported is False
-    assert first.reported and second.reported
+    assert first.reported
+    assert second.reported
 
 
 def test_restore_skips_what_is_loaded_or_finished_and_reports_conflicts(tmp_path: Path) -> None:
@@ -594,6 +597,17 @@ def test_a_move_keeps_its_conflict_when_a_later_patch_changes_another_file(tmp_p
     b.propose("t", patch("*** Update File: other.py\n@@\n-x\n+y\n"))
     move = next(h for h in proposal.pending() if h.kind == "move")
     assert b.book.states(proposal)[move.id].conflict == "src.py changed since the change was proposed"
+
+
+def test_a_source_edited_again_after_its_move_conflicted_is_an_edit_in_place(tmp_path: Path) -> None:
+    b = Book(tmp_path)
+    b.write("src.py", "one\n")
+    proposal = b.propose("t", patch(MOVE))
+    b.write("src.py", "one\ntwo\n")
+    assert b.book.view("t") == {}, "the move conflicts: the turn sees src.py as it is"
+    b.propose("t", patch("*** Update File: src.py\n@@\n-two\n+dos\n"))
+    assert [h.kind for h in proposal.pending()] == ["update"]
+    assert b.book.view("t") == {"src.py": "one\ndos\n"}
 
 
 def test_a_file_added_then_deleted_by_the_turn_leaves_nothing(tmp_path: Path) -> None:
