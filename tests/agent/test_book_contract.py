@@ -503,16 +503,16 @@ def test_restore_skips_what_is_loaded_or_finished_and_reports_conflicts(tmp_path
     assert book.note_for("") is not None
     loaded = _hold(book, "t1", update("a.py", ("line 3", "three")))
     pending = _hold(book, "t2", update("a.py", ("line 14", "fourteen"), ("line 25", "25")))
+    # Saved oldest first; the finished one as a crash before its removal would leave it.
     for proposal, at in ((finished, 1.0), (loaded, 2.0), (pending, 3.0)):
         proposal.created_at = at
         book.store.save(proposal)
-    (state / f"{finished.id}.json").write_text(finished.model_dump_json())
     (root / "a.py").write_text(BODY.replace("line 25\n", "line 25 (mine)\n"))
 
     restarted = ProposalBook(workspace, ProposalStore(state))
     events: list[ProposalEvent] = []
     restarted.listeners.append(events.append)
-    restarted.proposals[loaded.id] = loaded
+    restarted.proposals[loaded.id] = loaded  # already known to this book: not loaded twice
     assert [p.id for p in restarted.restore()] == [pending.id]
     assert events == [ProposalEvent(restarted.proposals[pending.id], "restored", ("h1", "h2"), ("h2",))]
     assert not (state / f"{finished.id}.json").exists()
