@@ -351,8 +351,14 @@ class ProposalBook:
         for source, destination in list(proposal.moves.items()):
             if source in targets or destination in targets:
                 for path in (source, destination):
-                    if path not in targets:
-                        targets[path] = current[path] if path in current else self._real(path).text
+                    if path in targets:
+                        continue
+                    if path in current:
+                        targets[path] = current[path]
+                    elif (real := self._real(path)).text is not None or not real.exists:
+                        targets[path] = real.text
+                    # else: something the user put there that is not text (a directory, a binary file):
+                    # no target, so it is left alone rather than read as deleted.
         return targets
 
     def _rebuild(self, proposal: Proposal, targets: dict[str, str | None]) -> list[ProposalHunk]:
@@ -365,8 +371,8 @@ class ProposalBook:
             if move is not None:
                 hunks.append(move)
                 handled.update((source, destination))
-            elif targets[source] is not None:
-                del proposal.moves[source]  # moved back, or rewritten: no longer a move
+            elif source not in targets or targets[source] is not None:
+                del proposal.moves[source]  # moved back, rewritten or replaced: no longer a move
         for path, target in targets.items():
             if path not in handled:
                 hunks += self._file_hunks(proposal, path, target)

@@ -610,6 +610,21 @@ def test_a_source_edited_again_after_its_move_conflicted_is_an_edit_in_place(tmp
     assert b.book.view("t") == {"src.py": "one\ndos\n"}
 
 
+def test_a_move_whose_source_the_user_replaced_with_a_binary_file_leaves_that_file_alone(
+    tmp_path: Path,
+) -> None:
+    """The move conflicts; when the turn then writes the destination itself, the user's file is neither
+    deleted nor moved: a non-text file is not an absent one."""
+    b = Book(tmp_path)
+    b.write("src.py", "one\n")
+    proposal = b.propose("t", patch(MOVE))
+    (tmp_path / "src.py").write_bytes(b"\xff\xfe")
+    b.propose("t", patch("*** Add File: dst.py\n+x\n"))
+    assert [(h.kind, h.path, h.move_to) for h in proposal.pending()] == [("add", "dst.py", None)]
+    assert proposal.moves == {}
+    assert b.book.view("t") == {"dst.py": "x\n"}
+
+
 def test_a_file_added_then_deleted_by_the_turn_leaves_nothing(tmp_path: Path) -> None:
     b = Book(tmp_path)
     b.propose("t", patch("*** Add File: new.py\n+x\n"))
