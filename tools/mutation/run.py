@@ -177,15 +177,16 @@ def run_mutmut(jobs: int, modules: list[str], recheck: bool) -> None:
     import mutmut.__main__ as cli
     from mutmut.configuration import config
 
-    if modules:
-        config().only_mutate = modules
+    # Every listed module is always mutated: mutmut would copy any other one back unmutated while keeping
+    # its verdicts. Unchanged functions cost nothing (their verdicts are cached); --module narrows the
+    # recheck and the report.
     _link_node_modules()
     _clean_run_of_pending_only()
     # mutmut's generated trampolines carry ignores that strict mypy would call unused.
     mypy = [sys.executable, "-m", "mypy", "--output", "json", "--no-warn-unused-ignores", "codex_lsp"]
     config().type_check_command = mypy
     if recheck:
-        forget_survivors(config().only_mutate)
+        forget_survivors(modules or config().only_mutate)
     try:
         cli._run((), jobs)
     except SystemExit as stop:
@@ -193,56 +194,75 @@ def run_mutmut(jobs: int, modules: list[str], recheck: bool) -> None:
             raise
 
 
-def report(show: bool, only: list[str]) -> int:
-    """Print each module's score; list, and fail on, the survivors nobody reviewed."""
+@dataclass
+class Tally:
+    """One module's verdicts, as the report counts them."""
+
+    module: str
+    counts: Counter[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values()) - self.counts["pending"]
+
+    @property
+    def score(self) -> float:
+        return 100.0 * self.counts["killed"] / self.total if self.total else 100.0
+
+
+def tally(
+    module: str,
+    known: dict[tuple[str, str, str], str],
+    used: set[tuple[str, str, str]],
+    unexplained: list[tuple[Survivor, str, str]],
+) -> Tally:
+    """Count one module's cached verdicts; note the reviewed survivors met and the others."""
     from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.stats import status_by_exit_code
 
+    meta = ROOT / "mutants" / f"{module}.meta"
+    verdicts = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"] if meta.exists() else {}
+    counts: Counter[str] = Counter()
+    for mutant, code in sorted(verdicts.items()):
+        status = status_by_exit_code[code]
+        if status in KILLED or status == "not checked":
+            counts["killed" if status in KILLED else "pending"] += 1
+            continue
+        try:
+            diff = get_diff_for_mutant(mutant, path=module)
+        except (FileNotFoundError, ValueError):  # mutants/ older than the source: rerun to compare
+            diff = "(no diff: the mutated copy is out of date; run make mutation)"
+        survivor = Survivor(module, function_of(mutant), change_of(diff))
+        if status == "survived" and survivor.key() in known:
+            counts["reviewed"] += 1
+            used.add(survivor.key())
+        else:
+            counts["unexplained"] += 1
+            unexplained.append((survivor, mutant, status))
+    return Tally(module, counts)
+
+
+def report(show: bool, only: list[str]) -> int:
+    """Print each module's score; list, and fail on, the survivors nobody reviewed."""
     known = reviewed()
     modules = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
     unexplained: list[tuple[Survivor, str, str]] = []
     used: set[tuple[str, str, str]] = set()
-    rows = []
-    for module in only or modules["only_mutate"]:
-        meta = ROOT / "mutants" / f"{module}.meta"
-        verdicts = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"] if meta.exists() else {}
-        counts: Counter[str] = Counter()
-        for mutant, code in sorted(verdicts.items()):
-            status = status_by_exit_code[code]
-            if status in KILLED:
-                counts["killed"] += 1
-                continue
-            if status == "not checked":
-                counts["pending"] += 1
-                continue
-            diff = get_diff_for_mutant(mutant, path=module)
-            survivor = Survivor(module, function_of(mutant), change_of(diff))
-            if status == "survived" and survivor.key() in known:
-                counts["reviewed"] += 1
-                used.add(survivor.key())
-            else:
-                counts["unexplained"] += 1
-                unexplained.append((survivor, mutant, status))
-        total = sum(counts.values()) - counts["pending"]
-        score = 100.0 * counts["killed"] / total if total else 100.0
-        if counts["pending"]:
-            print(f"{module}: {counts['pending']} mutant(s) not tried yet (run make mutation)")
-        rows.append((module, total, counts["killed"], counts["reviewed"], counts["unexplained"], score))
+    rows = [tally(module, known, used, unexplained) for module in only or modules["only_mutate"]]
 
     print(f"\n{'module':44} {'mutants':>7} {'killed':>7} {'equiv.':>7} {'open':>5} {'score':>7}")
-    for module, total, killed, equivalent, open_, score in rows:
-        print(f"{module:44} {total:7} {killed:7} {equivalent:7} {open_:5} {score:6.1f}%")
-    in_scope = {row[0] for row in rows}
+    for row in rows:
+        c = row.counts
+        figures = f"{row.total:7} {c['killed']:7} {c['reviewed']:7} {c['unexplained']:5} {row.score:6.1f}%"
+        print(f"{row.module:44} {figures}")
+        if c["pending"]:
+            print(f"  ({c['pending']} mutant(s) not tried yet: run make mutation)")
+    in_scope = {row.module for row in rows}
     stale = {key for key in set(known) - used if key[0] in in_scope}
     if stale:
         print(f"\n{len(stale)} reviewed survivor(s) no longer survive (killed or gone); remove them:")
         for module, function, change in sorted(stale):
             print(f"  {module} {function}: {change}")
-    if stale:
-        return 1
-    if any(row[1] == 0 for row in rows):
-        print("\nNo verdicts for a module: run make mutation.")
-        return 1
     if unexplained:
         print(f"\n{len(unexplained)} mutant(s) survived without a reviewed reason:")
         for survivor, mutant, status in unexplained:
@@ -251,8 +271,10 @@ def report(show: bool, only: list[str]) -> int:
                 print("    " + survivor.change.replace("\n", "\n    "))
         where = SURVIVORS.relative_to(ROOT)
         print(f"\nKill each with a test, or list it in {where}/<module>.toml with a one-line reason.")
+    if any(row.total == 0 or row.counts["pending"] for row in rows):
+        print("\nSome mutants have no verdict yet: run make mutation.")
         return 1
-    return 0
+    return 1 if stale or unexplained else 0
 
 
 def main() -> int:
@@ -262,7 +284,9 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="forget the cached verdicts first")
     parser.add_argument("--report-only", action="store_true", help="only report the cached verdicts")
     parser.add_argument("--recheck", action="store_true", help="try again every mutant that survived")
-    parser.add_argument("--module", action="append", default=[], help="only this module (repeatable)")
+    parser.add_argument(
+        "--module", action="append", default=[], help="recheck and report only this module (repeatable)"
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
     sys.path.insert(0, str(HERE))  # the pytest plugin, loaded with -p mutation_plugin
