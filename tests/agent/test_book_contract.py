@@ -276,6 +276,10 @@ async def test_an_update_whose_file_is_gone_or_not_text_says_which(tmp_path: Pat
     assert b.book.states(proposal)["h1"].conflict == "a.py no longer exists"
     (tmp_path / "a.py").write_bytes(b"\xff\xfe binary")
     assert b.book.states(proposal)["h1"].conflict == "a.py is no longer a text file"
+    (tmp_path / "a.py").unlink()
+    (tmp_path / "a.py").symlink_to("a.py")  # a link to itself: no file can be reached there
+    assert b.book.states(proposal)["h1"].conflict == "a.py no longer exists"
+    (tmp_path / "a.py").unlink()
     b.write("a.py", "# new first line\n" + BODY)
     assert b.book.states(proposal)["h1"] == HunkState(4, None, 4), "found again by content"
 
@@ -619,6 +623,21 @@ def test_a_move_whose_source_the_user_replaced_with_a_binary_file_leaves_that_fi
     b.write("src.py", "one\n")
     proposal = b.propose("t", patch(MOVE))
     (tmp_path / "src.py").write_bytes(b"\xff\xfe")
+    b.propose("t", patch("*** Add File: dst.py\n+x\n"))
+    assert [(h.kind, h.path, h.move_to) for h in proposal.pending()] == [("add", "dst.py", None)]
+    assert proposal.moves == {}
+    assert b.book.view("t") == {"dst.py": "x\n"}
+
+
+def test_a_move_whose_source_the_user_edited_leaves_that_file_alone_when_the_turn_writes_the_destination(
+    tmp_path: Path,
+) -> None:
+    """The user's edit makes the move conflict; the turn then writes the destination itself: the edited
+    source stays, it is neither moved over the destination nor deleted."""
+    b = Book(tmp_path)
+    b.write("src.py", "one\n")
+    proposal = b.propose("t", patch(MOVE))
+    b.write("src.py", "one\ntwo\n")
     b.propose("t", patch("*** Add File: dst.py\n+x\n"))
     assert [(h.kind, h.path, h.move_to) for h in proposal.pending()] == [("add", "dst.py", None)]
     assert proposal.moves == {}
