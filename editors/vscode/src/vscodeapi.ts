@@ -232,10 +232,15 @@ export function languageClient(
     initializationOptions: () => serverSettings((key) => setting(key)),
     synchronize: { configurationSection: SECTION },
     errorHandler: {
-      error: (_error, _message, count) => ({
-        action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
-        handled: true,
-      }),
+      error: (error, _message, count) => {
+        if (count !== undefined && count <= 3) {
+          return { action: ErrorAction.Continue, handled: true };
+        }
+        // The client stops itself now and then skips `closed` below, so the supervisor must hear of it
+        // here: a crashed server whose pipe failed a few writes before its exit was seen stayed down.
+        exited(`the connection failed: ${error.message}`);
+        return { action: ErrorAction.Shutdown, handled: true };
+      },
       closed: () => {
         exited("the process exited");
         return { action: CloseAction.DoNotRestart, handled: true };
