@@ -22,17 +22,7 @@ from codex_lsp.patch import (
     parse_patch,
     render_unified_diff,
 )
-
-BODY = "".join(f"line {n}\n" for n in range(30))
-
-
-def edited(**lines: str) -> str:
-    return "".join(lines.get(f"l{n}", f"line {n}") + "\n" for n in range(30))
-
-
-def update(path: str, *pairs: tuple[str, str]) -> str:
-    chunks = "".join(f"@@\n-{old}\n+{new}\n" for old, new in pairs)
-    return f"*** Begin Patch\n*** Update File: {path}\n{chunks}*** End Patch"
+from tests.agent.test_proposals import BODY, edited, update
 
 
 def patch(*sections: str) -> str:
