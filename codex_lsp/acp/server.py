@@ -335,7 +335,23 @@ async def run_acp(
         await run_agent(cast("Agent", agent), LineTransport(reader, writer))
     finally:
         await agent.aclose()
+        report_unfinished_work()
     return 0
+
+
+#: Logged at exit when work of the agent's was still running (the tests read it: a write a cancelled
+#: turn would still send, however late, is still pending here).
+UNFINISHED_WORK = "exiting with work still running"
+
+
+def report_unfinished_work() -> None:
+    """Warn about any task still running once every session has ended: work the agent abandons at exit
+    (a write, a model request) that nothing stopped when its prompt ended. None is expected."""
+    current = asyncio.current_task()
+    unfinished = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    if unfinished:
+        names = ", ".join(sorted(repr(task.get_coro()) for task in unfinished))
+        log.warning("%s: %s", UNFINISHED_WORK, names)
 
 
 def configure_logging(level: str = "warning") -> None:

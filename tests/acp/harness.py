@@ -35,6 +35,7 @@ from acp.schema import (
     WriteTextFileResponse,
 )
 
+from codex_lsp.acp.server import UNFINISHED_WORK
 from codex_lsp.testing import FakeResponsesServer, RecordedRequest, Script
 from tests.model.codex_peer import clean_env, codex_home
 
@@ -163,10 +164,12 @@ async def _copy(source: asyncio.StreamReader, target: asyncio.StreamReader, reco
 
 
 async def _drain(stream: asyncio.StreamReader | None, lines: list[str]) -> None:
-    """Read ``stream`` to its end (a full pipe would stop the agent)."""
+    """Read the agent's stderr to its end (a full pipe would stop the agent), keeping each line and
+    passing it on to the test's stderr (pytest shows it with a failure)."""
     assert stream is not None
     while line := await stream.readline():
         lines.append(line.decode(errors="replace"))
+        sys.stderr.write(lines[-1])
 
 
 def _save(path: Path, text: str) -> None:
@@ -189,7 +192,7 @@ class Run:
     stdout: bytearray = field(default_factory=bytearray)
     """Everything the agent wrote to stdout (whole once the agent has exited)."""
     stderr: list[str] = field(default_factory=list)
-    """What the agent wrote to stderr, when captured (whole once the agent has exited)."""
+    """What the agent wrote to stderr (whole once the agent has exited)."""
 
     @property
     def received(self) -> list[str]:
@@ -239,11 +242,11 @@ class Setup:
         editor: Editor | None = None,
         command: list[str] | None = None,
         capabilities: ClientCapabilities | None = None,
-        capture_stderr: bool = False,
         client_name: str = "codex-lsp-tests",
     ) -> AsyncIterator[Run]:
         """Start ``codex-lsp acp`` (or ``command``) and initialize it as the client ``client_name``; stop
-        it at the end."""
+        it at the end, and fail if it exited with work still running (a cancelled turn's write that no
+        wait of any length would see: it is pending until the agent's last moment)."""
         editor = editor or Editor(self.root)
         argv = command or [sys.executable, "-m", "codex_lsp", "acp", *args]
         capabilities = capabilities or ClientCapabilities(
@@ -256,13 +259,12 @@ class Setup:
             *argv[1:],
             env=self.env(),
             cwd=self.root,
-            stderr=asyncio.subprocess.PIPE if capture_stderr else None,
+            stderr=asyncio.subprocess.PIPE,
         ) as (agent_out, writer, process):
             # The connection reads a copy of the agent's stdout, so the test sees every byte of it.
             copy = asyncio.StreamReader(limit=2**24)
             readers.append(asyncio.ensure_future(_copy(agent_out, copy, stdout)))
-            if capture_stderr:
-                readers.append(asyncio.ensure_future(_drain(process.stderr, stderr)))
+            readers.append(asyncio.ensure_future(_drain(process.stderr, stderr)))
             # The SDK routes by attribute; the requests an editor never gets here need no handler.
             conn = ClientSideConnection(cast("Client", editor), writer, copy)
             try:
@@ -277,6 +279,8 @@ class Setup:
                 await conn.close()
         async with asyncio.timeout(TIMEOUT):  # the agent has exited: its output has ended
             await asyncio.gather(*readers)
+        unfinished = [line for line in stderr if UNFINISHED_WORK in line]
+        assert not unfinished, f"the agent exited with work still running: {unfinished}"
 
 
 @asynccontextmanager

@@ -248,7 +248,7 @@ async def test_browser_sign_in_after_auth_required_then_prompts_carry_the_chatgp
 ) -> None:
     async with (
         signin_setup(tmp_path, issuer) as s,
-        s.agent("--log-level", "debug", capture_stderr=True) as run,
+        s.agent("--log-level", "debug") as run,
     ):
         refused = await new_session_error(run)
         assert refused.code == AUTH_REQUIRED
@@ -340,7 +340,7 @@ async def test_api_keys_from_the_environment(tmp_path: Path, issuer: FakeIssuer)
         write_chatgpt_auth(s.home, issuer=issuer.url)
         s.env_overrides["OPENAI_API_KEY"] = openai_key
         s.fake.accepted_tokens = {openai_key, codex_key}
-        async with s.agent("--log-level", "debug", capture_stderr=True) as run:
+        async with s.agent("--log-level", "debug") as run:
             await authenticate(run, "openai-api-key")
             assert auth_json(s) == {"auth_mode": "apikey", "OPENAI_API_KEY": openai_key}
             session = await run.new_session()
@@ -351,7 +351,7 @@ async def test_api_keys_from_the_environment(tmp_path: Path, issuer: FakeIssuer)
 
         (s.home / "auth.json").unlink()
         s.env_overrides.update(OPENAI_API_KEY=None, CODEX_API_KEY=codex_key)
-        async with s.agent("--log-level", "debug", capture_stderr=True) as codex_run:
+        async with s.agent("--log-level", "debug") as codex_run:
             session = await codex_run.new_session()  # the variable alone signs the requests in
             await authenticate(codex_run, "codex-api-key")
             assert not (s.home / "auth.json").exists(), "CODEX_API_KEY is never copied to disk"
@@ -438,7 +438,7 @@ async def test_a_refused_access_token_is_refreshed_once_through_acp(
 ) -> None:
     async with signin_setup(tmp_path, issuer) as s:
         stale = write_chatgpt_auth(s.home, issuer=issuer.url, refresh="rt-before")
-        async with s.agent("--log-level", "debug", capture_stderr=True) as run:
+        async with s.agent("--log-level", "debug") as run:
             session = await run.new_session()
             assert await ask(run, session, "Recovered.") == "end_turn"
         (refresh,) = issuer.refreshes()

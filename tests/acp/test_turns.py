@@ -11,6 +11,7 @@ import pytest
 from acp import RequestError, text_block
 from acp.schema import PromptResponse
 
+from codex_lsp.acp.server import UNFINISHED_WORK, report_unfinished_work
 from codex_lsp.testing import ResponseIds, Step, render_response
 from tests.acp.harness import HOLD, TIMEOUT, Run, call, patch_call, say, setup, step
 from tests.agent.harness import outputs
@@ -89,7 +90,8 @@ def assert_nothing_late(run: Run, requests: int) -> None:
     """After a cancelled prompt, a second prompt and the agent's exit: no write was sent, and no model
     request but the ``requests`` expected. The prompt answered once its turn had ended; the agent has
     exited, so its stdout holds every write it sent after that, until its last moment, whether or not
-    the editor was still there to answer it (a fixed wait saw only what came within the wait)."""
+    the editor was still there to answer it (a fixed wait saw only what came within the wait); one still
+    waiting to be sent then fails the harness (the agent warns about unfinished work at exit)."""
     assert run.editor.writes == []
     assert not [line for line in run.received if '"fs/write_text_file"' in line], "a write after the cancel"
     assert len(run.generating) == requests, "a model request after the cancel"
@@ -160,3 +162,15 @@ async def test_a_failed_turn_is_an_error_with_the_reason(tmp_path: Path) -> None
         session = await run.new_session()
         with pytest.raises(RequestError, match=r"the turn failed: .*the prompt is bad"):
             await run.conn.prompt(session_id=session, prompt=[text_block("go")])
+
+
+async def test_the_agent_warns_at_exit_about_work_still_running(caplog: pytest.LogCaptureFixture) -> None:
+    """The harness fails any run whose agent logs this at exit; here, that it is logged (and only then)."""
+    report_unfinished_work()
+    assert UNFINISHED_WORK not in caplog.text
+    left = asyncio.ensure_future(asyncio.Event().wait())
+    try:
+        report_unfinished_work()
+    finally:
+        left.cancel()
+    assert f"{UNFINISHED_WORK}: <coroutine object Event.wait" in caplog.text
