@@ -30,6 +30,24 @@ export const DEFAULT_RESTART: RestartOptions = {
   maxQuickCrashes: 5,
 };
 
+/**
+ * What the language client does when reading from or writing to the server fails: the first three
+ * failures in a row are let pass (a write can fail while the server is exiting, and its exit is reported
+ * then); after that the client stops, and a client that stops itself never calls its close handler, so
+ * the supervisor is told here that the server is gone (else a crashed server stayed down for good).
+ */
+export function connectionFailed(
+  count: number | undefined,
+  message: string,
+  exited: (reason: string) => void,
+): "continue" | "shutdown" {
+  if (count !== undefined && count <= 3) {
+    return "continue";
+  }
+  exited(`the connection failed: ${message}`);
+  return "shutdown";
+}
+
 /** Exponential backoff over the crashes in a row. */
 export class RestartPolicy {
   private crashes = 0;

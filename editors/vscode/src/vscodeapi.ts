@@ -18,7 +18,7 @@ import {
 import type { Clock, Connection, Disposable, EditorSnapshot, Log, ProgressNotification, StatusView, Ui } from "./host";
 import type { Diagnostic, Range } from "./protocol";
 import { SECTION, serverSettings } from "./settings";
-import type { ManagedServer } from "./supervisor";
+import { connectionFailed, type ManagedServer } from "./supervisor";
 import type { FromWebview, ToWebview } from "./transcriptView";
 
 export type ExtensionContext = vscode.ExtensionContext;
@@ -232,15 +232,11 @@ export function languageClient(
     initializationOptions: () => serverSettings((key) => setting(key)),
     synchronize: { configurationSection: SECTION },
     errorHandler: {
-      error: (error, _message, count) => {
-        if (count !== undefined && count <= 3) {
-          return { action: ErrorAction.Continue, handled: true };
-        }
-        // The client stops itself now and then skips `closed` below, so the supervisor must hear of it
-        // here: a crashed server whose pipe failed a few writes before its exit was seen stayed down.
-        exited(`the connection failed: ${error.message}`);
-        return { action: ErrorAction.Shutdown, handled: true };
-      },
+      error: (error, _message, count) => ({
+        action:
+          connectionFailed(count, error.message, exited) === "continue" ? ErrorAction.Continue : ErrorAction.Shutdown,
+        handled: true,
+      }),
       closed: () => {
         exited("the process exited");
         return { action: CloseAction.DoNotRestart, handled: true };

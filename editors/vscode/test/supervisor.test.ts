@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Resolution } from "../src/serverCommand";
-import { RestartPolicy, Supervisor, type ManagedServer, type ServerState } from "../src/supervisor";
+import { RestartPolicy, Supervisor, connectionFailed, type ManagedServer, type ServerState } from "../src/supervisor";
 import { FakeClock, settle } from "./fakes";
 
 describe("RestartPolicy", () => {
@@ -18,6 +18,24 @@ describe("RestartPolicy", () => {
     policy.next(10);
     policy.next(10);
     assert.equal(policy.next(60_000), 1000);
+  });
+});
+
+describe("connectionFailed", () => {
+  it("lets three failures in a row pass, then stops the client and reports the server gone", () => {
+    const reported: string[] = [];
+    const exited = (reason: string) => reported.push(reason);
+    assert.deepEqual([1, 2, 3].map((count) => connectionFailed(count, "EPIPE", exited)), ["continue", "continue", "continue"]);
+    assert.deepEqual(reported, [], "a write failing while the server exits is not yet a crash");
+    assert.equal(connectionFailed(4, "write EPIPE", exited), "shutdown");
+    // The client that stops itself skips its close handler: without this, a crashed server stayed down.
+    assert.deepEqual(reported, ["the connection failed: write EPIPE"]);
+  });
+
+  it("stops and reports when the client gives no count", () => {
+    const reported: string[] = [];
+    assert.equal(connectionFailed(undefined, "reset", (reason) => reported.push(reason)), "shutdown");
+    assert.deepEqual(reported, ["the connection failed: reset"]);
   });
 });
 
