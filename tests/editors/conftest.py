@@ -186,4 +186,8 @@ def workbench(
         except Exception as error:  # the page may be what broke
             print(f"no screenshot: {error}")
         print(f"code-server log: {code_server.log_path}\n{code_server.exthost_log()[-4000:]}")
+        # The language client's channel: the server's log and every request the extension failed.
+        for name, text in code_server.output_channels().items():
+            if "Codex" in name:
+                print(f"--- output channel {name} ---\n{text[-6000:]}")
     window.close()
