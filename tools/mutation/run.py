@@ -156,6 +156,16 @@ def _clean_run_of_pending_only() -> None:
     cli.get_mutant_runner = runner_without_idle_clean_run  # type: ignore[assignment]
 
 
+def mutate_new_modules(modules: list[str]) -> None:
+    """A module just added to ``only_mutate`` has a plain copy in ``mutants/`` (mutmut copies the whole
+    source) and no verdicts; mutmut would take the copy, newer than the source, for its mutated version
+    and try nothing. Removing it makes mutmut mutate the module."""
+    for module in modules:
+        copy = ROOT / "mutants" / module
+        if copy.exists() and not copy.with_name(copy.name + ".meta").exists():
+            copy.unlink()
+
+
 def forget_survivors(modules: list[str]) -> None:
     """Drop the verdict of every mutant that was not killed, so the next run tries it again (against
     the tests written since) along with anything not tried yet."""
@@ -185,6 +195,7 @@ def run_mutmut(jobs: int, modules: list[str], recheck: bool) -> None:
     # mutmut's generated trampolines carry ignores that strict mypy would call unused.
     mypy = [sys.executable, "-m", "mypy", "--output", "json", "--no-warn-unused-ignores", "codex_lsp"]
     config().type_check_command = mypy
+    mutate_new_modules(config().only_mutate)
     if recheck:
         forget_survivors(modules or config().only_mutate)
     try:
