@@ -14,7 +14,8 @@ from pygls.exceptions import JsonRpcException
 
 from codex_lsp.lsp.capabilities import ClientCaps
 from codex_lsp.lsp.features.code_actions import build_actions
-from tests.lsp.harness import Editor
+from codex_lsp.testing import FakeResponsesServer
+from tests.lsp.harness import Editor, load, say, user_texts
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -60,6 +61,26 @@ def commands(found: list[Any]) -> list[Any]:
     return [a if isinstance(a, types.Command) else a.command for a in found]
 
 
+def span(start: tuple[int, int], end: tuple[int, int]) -> dict[str, Any]:
+    """A range as it travels in a command's arguments."""
+    return {
+        "start": {"line": start[0], "character": start[1]},
+        "end": {"line": end[0], "character": end[1]},
+    }
+
+
+async def run(ed: Editor, fake: FakeResponsesServer, action: Any) -> str:
+    """Pick ``action`` as the user would (its command runs a turn) and return what the model was asked."""
+    command = commands([action])[0]
+    load(fake, [say("Done.")])
+    result = await ed.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
+    )
+    assert result is not None
+    assert result["status"] == "completed", result
+    return user_texts(fake)[-1]
+
+
 async def test_many_diagnostics(ed: Editor) -> None:
     uri = ed.write("many.py", TEXT)
     ed.open("many.py")
@@ -100,12 +121,30 @@ async def test_selection_actions(ed: Editor) -> None:
         "Codex: add docstrings",
         "Codex: write tests for this code",
     ]
-    explain = commands(found)[0]
-    assert explain.command == "codex.ask"
-    (arguments,) = explain.arguments or []
-    assert arguments["range"] == {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 9}}
+    assert [c.command for c in commands(found)] == ["codex.ask"] * 3
+    assert [list(c.arguments or []) for c in commands(found)] == [
+        [{"prompt": prompt, "uri": uri, "version": 1, "range": span((1, 0), (1, 9))}]
+        for prompt in (
+            "Explain what the selected code does.",
+            "Add docstrings to the selected code.",
+            "Write tests for the selected code.",
+        )
+    ]
     if ed.profile != "minimal":
         assert {a.kind for a in found} == {types.CodeActionKind.RefactorRewrite}
+
+
+async def test_a_selection_action_asks_the_model_about_the_selection(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    uri = ed.write("explain.py", TEXT)
+    ed.open("explain.py")
+    selected = types.Range(types.Position(3, 4), types.Position(2, 5))  # made backwards: the same span
+    found = await actions(ed, uri, selected, [], trigger=types.CodeActionTriggerKind.Automatic)
+    asked = await run(ed, fake, found[0])
+    assert "Explain what the selected code does." in asked
+    assert "Selection in explain.py from 3:6 to 4:5 (line:column, 1-based):" in asked
+    assert "undefined_2\nx3 =" in asked, "the selected text"
 
 
 async def test_only_filters_and_never_fix_all_on_save(ed: Editor) -> None:
@@ -116,6 +155,9 @@ async def test_only_filters_and_never_fix_all_on_save(ed: Editor) -> None:
         "Codex: explain this code",
         "Codex: add docstrings",
         "Codex: write tests for this code",
+    ]
+    assert titles(await actions(ed, uri, at(2, 0, 4), here, only=["quickfix"])) == [
+        'Fix with Codex: "undefined_2" is not defined'
     ]
     assert await actions(ed, uri, at(2), here, only=["source.fixAll"]) == []
     assert await actions(ed, uri, at(2), here, only=["source"]) == []
@@ -130,6 +172,29 @@ async def test_the_fallback_only_when_invoked(ed: Editor) -> None:
     assert fallback.title == "Codex: fix the problems on this line"
     (arguments,) = commands([fallback])[0].arguments or []
     assert "line 1" in arguments["prompt"]
+
+
+async def test_the_fallback_asks_the_model_about_the_whole_line(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """The editor's diagnostics did not reach the server: the model is told which line and shown all
+    of it, from its start to the next line's, whatever part of it the request's range covered."""
+    uri = ed.write("whole-line.py", "x = 1\ny = undefined\nz = 3\n")
+    ed.open("whole-line.py")
+    (fallback,) = await actions(ed, uri, at(1, 4, 7), [], only=["quickfix"])
+    prompt = (
+        "Fix the problems on line 2 of this file (the diagnostics the editor shows there did not reach "
+        "the language server; check the line yourself)."
+    )
+    command = commands([fallback])[0]
+    assert (command.title, command.command) == ("Codex: fix the problems on this line", "codex.ask")
+    assert list(command.arguments or []) == [
+        {"prompt": prompt, "uri": uri, "version": 1, "range": span((1, 0), (2, 0))}
+    ]
+    asked = await run(ed, fake, fallback)
+    assert prompt in asked
+    assert "Selection in whole-line.py from 2:1 to 3:1 (line:column, 1-based):" in asked
+    assert "y = undefined\n" in asked
 
 
 async def test_no_trigger_kind_counts_as_invoked(ed: Editor) -> None:
@@ -338,3 +403,57 @@ async def test_the_stores_diagnostics_and_the_contexts_are_all_offered(ed: Edito
     assert fix_all == "Fix all 4 problems in this file with Codex"
     sources = sorted(c.arguments[0]["diagnostics"][0]["source"] for c in commands(found)[:3])
     assert sources == ["Pyright", "Pyright", "ruff"]
+
+
+async def test_a_title_is_the_messages_first_line_shortened_to_80_characters(ed: Editor) -> None:
+    """The action's title is what the user picks from: the message's first line, at most 80 characters
+    (longer ones end in "…"), and "problem" for a message that says nothing."""
+    uri = ed.write("titles.py", TEXT)
+    ed.open("titles.py")
+    messages = ["a" * 80, "b" * 81, " \n ", "  first line\nsecond line"]
+    here = [problem(n, message) for n, message in enumerate(messages)]
+    found = await actions(ed, uri, at(0, 0), here, only=["quickfix"])
+    assert fixes(found) == [
+        "Fix with Codex: " + "a" * 80,
+        "Fix with Codex: " + "b" * 79 + "…",
+        "Fix with Codex: problem",
+        "Fix with Codex: first line",
+        "Fix all 4 problems in this file with Codex",
+    ]
+
+
+async def test_the_same_problem_is_one_and_another_code_is_another(ed: Editor) -> None:
+    """A diagnostic is the same one by its range, message, source and code: reported by the plugin
+    without a source (ours leaves an empty one out) and carried by the request with an empty one, it
+    is offered once; two at one place with one message but different codes (two rules of one linter)
+    are two problems."""
+    uri = ed.write("identity.py", TEXT)
+    ed.open("identity.py")
+    sourceless = types.Diagnostic(range=problem(3).range, message="Shadowed name")
+    report(ed, uri, 1, [sourceless])
+    assert fixes(await actions(ed, uri, at(3), [problem(3, "Shadowed name", source="")])) == [
+        "Fix with Codex: Shadowed name"
+    ]
+    uri = ed.write("codes.py", TEXT)
+    ed.open("codes.py")
+    two_rules = [
+        types.Diagnostic(range=problem(5).range, message="Unused name", source="lint", code=code)
+        for code in ("W1", "W2")
+    ]
+    report(ed, uri, 1, two_rules)
+    assert fixes(await actions(ed, uri, at(5))) == [
+        "Fix with Codex: Unused name",
+        "Fix with Codex: Unused name",
+        "Fix all 2 problems in this file with Codex",
+    ]
+
+
+async def test_closing_a_document_without_diagnostics_is_no_error(ed: Editor) -> None:
+    """The server knows no diagnostics of a document nobody asked actions for: closing it is fine."""
+    uri = ed.write("quiet.py", TEXT)
+    before = len(ed.logs)
+    ed.open("quiet.py")
+    ed.close(uri)
+    ed.open("quiet.py")
+    await actions(ed, uri, at(0))  # answered after the close was handled
+    assert [m.message for m in ed.logs[before:] if m.type == types.MessageType.Error] == []

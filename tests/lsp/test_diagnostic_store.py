@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 
+from codex_lsp.lsp.features import diagnostics as module
 from codex_lsp.lsp.features.diagnostics import DiagnosticStore, ordered, overlaps
 
 URI = "file:///big.py"
@@ -47,6 +49,39 @@ def test_touching_counts_and_other_versions_know_nothing() -> None:
     assert store.overlapping(URI, 1, spot(3, 10)) == []
     assert store.overlapping(URI, 2, spot(3, 6)) == []
     assert store.count(URI, 2) == 0
+
+
+def test_a_lookup_looks_only_at_the_diagnostics_that_can_reach_the_range(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A code-action request comes with every cursor move: a lookup compares the range with the
+    diagnostics starting from the longest one's span of lines before it to its end, not with every
+    diagnostic of the file, whether they were all known at the first lookup or came after it."""
+    looked_at: list[str] = []
+
+    def counted(a: types.Range, b: types.Range) -> bool:
+        looked_at.append(f"{a.start.line}-{a.end.line}")
+        return overlaps(a, b)
+
+    monkeypatch.setattr(module, "overlaps", counted)
+    one_per_line = [diagnostic(n, 0, 0, 4, f"line {n}") for n in range(1000)]
+
+    def lookup(store: DiagnosticStore) -> list[str]:
+        looked_at.clear()
+        store.overlapping(URI, 1, spot(700, 1))
+        return list(looked_at)
+
+    later = DiagnosticStore()
+    later.observe(URI, 1, [])
+    assert lookup(later) == []  # the first lookup sorts what is known: nothing yet
+    later.observe(URI, 1, one_per_line)
+    assert lookup(later) == ["700-700"]
+    later.observe(URI, 1, [diagnostic(500, 2, 3, 0, "three more lines")])
+    assert lookup(later) == ["697-697", "698-698", "699-699", "700-700"]
+
+    known = DiagnosticStore()
+    known.replace(URI, 1, [*one_per_line, diagnostic(500, 2, 2, 0, "two more lines")])
+    assert lookup(known) == ["698-698", "699-699", "700-700"]
 
 
 positions = st.tuples(st.integers(0, 30), st.integers(0, 6), st.integers(0, 4), st.integers(0, 6))
