@@ -89,6 +89,34 @@ async def test_a_file_changed_in_the_editor_after_matching_is_not_written(tmp_pa
     assert editor.writes == []
 
 
+MOVE_A_ONTO_B = (
+    "*** Begin Patch\n*** Update File: a.py\n*** Move to: b.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
+)
+ADD_NEW = "*** Begin Patch\n*** Add File: new.py\n+x = 1\n*** End Patch\n"
+
+
+@pytest.mark.parametrize(
+    ("patch", "meanwhile"),
+    [(MOVE_A_ONTO_B, "b.py"), (ADD_NEW, "new.py")],
+    ids=["move-onto-a-typed-file", "add-onto-a-new-file"],
+)
+async def test_a_file_a_patch_overwrites_is_checked_too(tmp_path: Path, patch: str, meanwhile: str) -> None:
+    """A move's destination, or a new file's path, changed after matching (text typed into the file the
+    move replaces; a file saved where the patch creates one): nothing is written, as on disk."""
+    editor = FakeEditor()
+    ws = workspace(tmp_path, editor)
+    async with ws.editor_view(["a.py", "b.py", "new.py"]):
+        result = compute_changes(parse_patch(patch), ws.file_source())
+        editor.buffers[tmp_path / meanwhile] = "# typed meanwhile\n"
+        (tmp_path / meanwhile).write_text("# typed meanwhile\n", encoding="utf-8")
+        outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert outcome.message == (
+        f"{meanwhile} changed in the editor while the patch was being prepared; nothing was written"
+    )
+    assert editor.writes == []
+
+
 async def test_a_write_shows_in_the_reads_held_for_the_call(tmp_path: Path) -> None:
     """Once written through the editor, a file held for the tool call reads as written, not as fetched."""
     editor = FakeEditor()
@@ -154,8 +182,9 @@ async def test_a_file_a_move_replaced_is_written_back_on_rollback(tmp_path: Path
     editor = FakeEditor(fail={c})
     ws = workspace(tmp_path, editor)
     editor.buffers[b] = "other = 1  # unsaved\n"
-    result = compute_changes(parse_patch(patch), ws.file_source())
-    outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    async with ws.editor_view(["a.py", "b.py", "c.py"]):
+        result = compute_changes(parse_patch(patch), ws.file_source())
+        outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
     assert not outcome.applied
     assert outcome.message.endswith("The files already written were restored; no file was changed.")
     assert editor.writes == [(b, "value = 2\n"), (b, "other = 1  # unsaved\n")]
