@@ -231,7 +231,8 @@ class EditorApplier:
     The engine computed every file first (nothing is sent for a patch that does not apply). Then:
 
     1. each file the patch changes is read again through the editor; if one no longer has the text
-       the patch was computed on (the user typed meanwhile), nothing is written;
+       the patch was computed on (the user typed meanwhile), or a file it creates now exists, or a file
+       a move overwrites no longer has the text the move replaces, nothing is written;
     2. each new text is sent with ``fs/write_text_file``, in order;
     3. files the patch deletes (or moves away) are removed on disk — ACP has no request for that —
        with the patch layer's atomic writer.
@@ -264,14 +265,17 @@ class EditorApplier:
 
     async def _check_bases(self, changes: tuple[FileChange, ...]) -> None:
         for change in changes:
-            if change.old_text is None:
-                continue
-            current = await self.editor.read(self.workspace.root / change.path)
-            if current != change.old_text:
-                raise EditorError(
-                    f"{clip(change.path)} changed in the editor while the patch was being prepared; "
-                    "nothing was written"
-                )
+            if change.old_text is not None:
+                current = await self.editor.read(self.workspace.root / change.path)
+                if current != change.old_text:
+                    raise _changed(change.path)
+            # A file the patch creates or a move overwrites must be as the patch found it, too: absent,
+            # or (a move onto a file) with the text it replaces, as the disk writer checks.
+            target = change.move_to if change.kind is ChangeKind.MOVE else change.path
+            if change.kind in (ChangeKind.ADD, ChangeKind.MOVE) and target is not None:
+                expected = change.replaced.text if change.replaced is not None else None
+                if await self._existing(target) != expected:
+                    raise _changed(target)
 
     async def _plan(self, changes: tuple[FileChange, ...]) -> list[_Write]:
         writes = []
@@ -328,6 +332,13 @@ class EditorApplier:
 
 
 _REMOVING = (ChangeKind.DELETE, ChangeKind.MOVE)
+
+
+def _changed(path: str) -> EditorError:
+    """The refusal when ``path`` is no longer as the patch found it."""
+    return EditorError(
+        f"{clip(path)} changed in the editor while the patch was being prepared; nothing was written"
+    )
 
 
 def _removal(change: FileChange) -> FileChange:

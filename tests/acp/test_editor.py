@@ -6,9 +6,16 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from codex_lsp.acp.editor import EditorApplier, EditorError, EditorWorkspace
 from codex_lsp.patch import compute_changes, parse_patch
 
+UPDATE_A = "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
+ADD_NEW_AND_UPDATE_B = (
+    "*** Begin Patch\n*** Add File: new.py\n+x = 1\n"
+    "*** Update File: b.py\n@@\n-other = 1\n+other = 2\n*** End Patch\n"
+)
 UPDATE_A_AND_B = (
     "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n"
     "*** Update File: b.py\n@@\n-other = 1\n+other = 2\n*** End Patch\n"
@@ -65,16 +72,61 @@ async def test_reads_show_the_editor_text_only_while_held(tmp_path: Path) -> Non
     assert ws.read_text("a.py") == "value = 1\n"
 
 
-async def test_a_file_changed_in_the_editor_after_matching_is_not_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("patch", [UPDATE_A_AND_B, ADD_NEW_AND_UPDATE_B], ids=["updates", "after-a-new-file"])
+async def test_a_file_changed_in_the_editor_after_matching_is_not_written(tmp_path: Path, patch: str) -> None:
+    """Every file the patch changes is checked, also those after a new file (which has no text to check)."""
     editor = FakeEditor()
     ws = workspace(tmp_path, editor)
     async with ws.editor_view(["a.py", "b.py"]):
-        result = compute_changes(parse_patch(UPDATE_A_AND_B), ws.file_source())
+        result = compute_changes(parse_patch(patch), ws.file_source())
         editor.buffers[tmp_path / "b.py"] = "other = 1\n# typed meanwhile\n"
         outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
     assert not outcome.applied
-    assert "b.py changed in the editor" in outcome.message
+    assert (
+        outcome.message
+        == "b.py changed in the editor while the patch was being prepared; nothing was written"
+    )
     assert editor.writes == []
+
+
+MOVE_A_ONTO_B = (
+    "*** Begin Patch\n*** Update File: a.py\n*** Move to: b.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
+)
+ADD_NEW = "*** Begin Patch\n*** Add File: new.py\n+x = 1\n*** End Patch\n"
+
+
+@pytest.mark.parametrize(
+    ("patch", "meanwhile"),
+    [(MOVE_A_ONTO_B, "b.py"), (ADD_NEW, "new.py")],
+    ids=["move-onto-a-typed-file", "add-onto-a-new-file"],
+)
+async def test_a_file_a_patch_overwrites_is_checked_too(tmp_path: Path, patch: str, meanwhile: str) -> None:
+    """A move's destination, or a new file's path, changed after matching (text typed into the file the
+    move replaces; a file saved where the patch creates one): nothing is written, as on disk."""
+    editor = FakeEditor()
+    ws = workspace(tmp_path, editor)
+    async with ws.editor_view(["a.py", "b.py", "new.py"]):
+        result = compute_changes(parse_patch(patch), ws.file_source())
+        editor.buffers[tmp_path / meanwhile] = "# typed meanwhile\n"
+        (tmp_path / meanwhile).write_text("# typed meanwhile\n", encoding="utf-8")
+        outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert outcome.message == (
+        f"{meanwhile} changed in the editor while the patch was being prepared; nothing was written"
+    )
+    assert editor.writes == []
+
+
+async def test_a_write_shows_in_the_reads_held_for_the_call(tmp_path: Path) -> None:
+    """Once written through the editor, a file held for the tool call reads as written, not as fetched."""
+    editor = FakeEditor()
+    ws = workspace(tmp_path, editor)
+    editor.buffers[tmp_path / "a.py"] = "# unsaved\nvalue = 1\n"
+    async with ws.editor_view(["a.py"]):
+        result = compute_changes(parse_patch(UPDATE_A), ws.file_source())
+        outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+        assert outcome.applied
+        assert ws.read_text("a.py") == "# unsaved\nvalue = 2\n", "the editor's text after the write"
 
 
 async def test_a_failed_write_is_rolled_back_and_said_so(tmp_path: Path) -> None:
@@ -85,6 +137,59 @@ async def test_a_failed_write_is_rolled_back_and_said_so(tmp_path: Path) -> None
     assert not outcome.applied
     assert outcome.message.endswith("The files already written were restored; no file was changed.")
     assert editor.writes == [(tmp_path / "a.py", "value = 2\n"), (tmp_path / "a.py", "value = 1\n")]
+
+
+async def test_a_failed_first_write_says_no_file_was_changed(tmp_path: Path) -> None:
+    editor = FakeEditor(fail={tmp_path / "a.py"})
+    ws = workspace(tmp_path, editor)
+    result = compute_changes(parse_patch(UPDATE_A_AND_B), ws.file_source())
+    outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert outcome.message == f"the editor could not write {tmp_path / 'a.py'}: refused. No file was changed."
+    assert editor.writes == []
+
+
+async def test_a_failed_restore_names_the_files_to_check(tmp_path: Path) -> None:
+    patch = UPDATE_A_AND_B.replace("*** End Patch", "*** Add File: c.py\n+third = 1\n*** End Patch")
+
+    class GoneAfterTwoWrites(FakeEditor):
+        """The editor goes away after two writes: the third fails, and so does every write back."""
+
+        async def write(self, path: Path, text: str) -> None:
+            if len(self.writes) == 2:
+                raise EditorError(f"the editor could not write {path.name}: it went away")
+            await super().write(path, text)
+
+    editor = GoneAfterTwoWrites()
+    ws = workspace(tmp_path, editor)
+    result = compute_changes(parse_patch(patch), ws.file_source())
+    outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert outcome.message == (
+        "the editor could not write c.py: it went away. "
+        "Restoring the files already written failed for b.py, a.py: check them."
+    )
+    assert [path.name for path, _ in editor.writes] == ["a.py", "b.py"]
+
+
+async def test_a_file_a_move_replaced_is_written_back_on_rollback(tmp_path: Path) -> None:
+    """a.py moves onto b.py, then c.py's write fails: b.py gets its own text back (it is not removed)."""
+    patch = (
+        "*** Begin Patch\n*** Update File: a.py\n*** Move to: b.py\n@@\n-value = 1\n+value = 2\n"
+        "*** Add File: c.py\n+third = 1\n*** End Patch\n"
+    )
+    b, c = tmp_path / "b.py", tmp_path / "c.py"
+    editor = FakeEditor(fail={c})
+    ws = workspace(tmp_path, editor)
+    editor.buffers[b] = "other = 1  # unsaved\n"
+    async with ws.editor_view(["a.py", "b.py", "c.py"]):
+        result = compute_changes(parse_patch(patch), ws.file_source())
+        outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert outcome.message.endswith("The files already written were restored; no file was changed.")
+    assert editor.writes == [(b, "value = 2\n"), (b, "other = 1  # unsaved\n")]
+    assert b.read_text(encoding="utf-8") == "other = 1\n"
+    assert (tmp_path / "a.py").read_text(encoding="utf-8") == "value = 1\n"
 
 
 async def test_a_new_file_is_removed_again_on_rollback(tmp_path: Path) -> None:

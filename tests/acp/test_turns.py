@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from acp import RequestError, text_block
+from acp.interfaces import Client
 from acp.schema import PromptResponse
 
+from codex_lsp.acp.permission import PermissionApprover
+from codex_lsp.acp.report import Reporter
 from codex_lsp.acp.server import UNFINISHED_WORK, report_unfinished_work
+from codex_lsp.acp.updates import UpdateStream
+from codex_lsp.agent import ApprovalDecision, ApprovalRequest
 from codex_lsp.testing import ResponseIds, Step, render_response
-from tests.acp.harness import HOLD, TIMEOUT, Run, call, patch_call, say, setup, step
+from tests.acp.harness import HOLD, TIMEOUT, Editor, Run, call, patch_call, say, setup, step
 from tests.agent.harness import outputs
 
 CANCEL_DEADLINE_S = 1.5
@@ -111,8 +116,18 @@ async def test_a_denied_command_does_not_run(tmp_path: Path, answer: str) -> Non
     assert not (s.root / "marker").exists()
     [asked] = run.editor.asked
     assert asked["options"] == ["allow-once", "allow-always", "reject"]
-    assert asked["tool_call"]["toolCallId"] == "call_touch"
-    assert asked["tool_call"]["title"] == "Run `touch marker` in the workspace root?"
+    assert asked["names"] == ["Allow once", "Always allow `touch marker` in this session", "Reject"]
+    question = asked["tool_call"]
+    reason = question["content"][0]["content"]["text"]
+    assert reason.startswith("Runs "), "the question says how the command would run (sandboxed or not)"
+    assert question == {
+        "toolCallId": "call_touch",
+        "title": "Run `touch marker` in the workspace root?",
+        "kind": "execute",
+        "status": "pending",
+        "rawInput": {"command": ["touch", "marker"], "cwd": "."},
+        "content": [{"type": "content", "content": {"type": "text", "text": reason}}],
+    }
     card = run.editor.of_kind("tool_call")[0]
     assert (card["toolCallId"], card["kind"], card["title"]) == (
         "call_touch",
@@ -121,6 +136,27 @@ async def test_a_denied_command_does_not_run(tmp_path: Path, answer: str) -> Non
     )
     assert run.editor.of_kind("tool_call_update")[-1]["status"] == "failed"
     assert "declined" in outputs(run.generating[-1])[0]
+
+
+async def test_questions_asked_outside_a_tool_call_get_ids_of_their_own(tmp_path: Path) -> None:
+    """The approver in-process, asked for something no tool call carries (the built-in tools always ask
+    from inside their call, whose card the question then names): each question gets an id of its own,
+    so the editor does not take the second for the first; without a command it asks about "this"."""
+    editor = Editor(tmp_path, permissions=["reject", "reject"])
+    stream = UpdateStream(cast("Client", editor), "s1")
+    approver = PermissionApprover(cast("Client", editor), Reporter(stream, tmp_path), lambda: None)
+    request = ApprovalRequest(kind="network", title="Reach example.com?")
+    try:
+        for _ in range(2):
+            assert await approver.request(request) == ApprovalDecision.DENY
+    finally:
+        await stream.aclose()
+    question = {"title": "Reach example.com?", "kind": "other", "status": "pending"}
+    assert [asked["tool_call"] for asked in editor.asked] == [
+        {"toolCallId": "approval-1", **question},
+        {"toolCallId": "approval-2", **question},
+    ]
+    assert editor.asked[0]["names"] == ["Allow once", "Always allow this in this session", "Reject"]
 
 
 async def test_allow_always_holds_for_the_session(tmp_path: Path) -> None:
