@@ -132,12 +132,9 @@ class EditorFileSource(DiskFileSource):
         """What ``path`` is on disk, whatever the editor said about it."""
         return super().kind(path)
 
-    def read_text(self, path: str) -> str:
-        text = self.texts.get(path)
-        return text if text is not None else super().read_text(path)
-
     def snapshot(self, path: str) -> Snapshot:
-        """The editor's text where it gave one (ACP has no buffer versions), else the disk's snapshot."""
+        """The editor's text where it gave one (ACP has no buffer versions), else the disk's snapshot
+        (``read_text`` reads through this)."""
         text = self.texts.get(path)
         return Snapshot(text) if text is not None else super().snapshot(path)
 
