@@ -169,6 +169,36 @@ def test_a_file_that_appeared_or_vanished_is_a_conflict() -> None:
         plan_edit(changes_for(files, FILE_OPS), View({"src.py": "one\n"}), VSCODE, "x")
 
 
+MOVE_OVER = "*** Begin Patch\n*** Update File: src.py\n*** Move to: dst.py\n@@\n-one\n+uno\n*** End Patch"
+
+
+@pytest.mark.parametrize("caps", [VSCODE, MINIMAL], ids=["rename", "disk"])
+def test_a_move_over_a_file_changed_or_created_since_is_a_conflict(caps: ClientCaps) -> None:
+    """The file a move replaces is checked like the one it edits: typed into since, or created since
+    (where the patch found none), the move is refused rather than overwrite it."""
+    over = {"src.py": "one\n", "dst.py": "old\n"}
+    plan = plan_edit(changes_for(over, MOVE_OVER), View(over), caps, "x")
+    assert plan.expected == {"src.py": None, "dst.py": "uno\n"}
+    if caps is VSCODE:
+        assert plan.edit is not None
+        [rename] = [op for op in plan.edit.document_changes or [] if isinstance(op, types.RenameFile)]
+        assert rename.options == types.RenameFileOptions(overwrite=True)
+    with pytest.raises(EditConflict, match=r"dst\.py was changed in the editor.*not moving src\.py over it"):
+        plan_edit(changes_for(over, MOVE_OVER), View({**over, "dst.py": "typed\n"}), caps, "x")
+    alone = {"src.py": "one\n"}
+    with pytest.raises(EditConflict, match=r"dst\.py was changed in the editor"):
+        plan_edit(changes_for(alone, MOVE_OVER), View({**alone, "dst.py": "new\n"}), caps, "x")
+
+    class BinaryThere(View):  # a file that is not text appeared at the destination
+        def current(self, path: str) -> Current:
+            if path == "dst.py":
+                return Current("file:///ws/dst.py", None, exists=True)
+            return super().current(path)
+
+    with pytest.raises(EditConflict, match=r"dst\.py was changed in the editor"):
+        plan_edit(changes_for(alone, MOVE_OVER), BinaryThere(alone), caps, "x")
+
+
 def test_deleting_a_file_that_is_not_text() -> None:
     """The engine may delete a binary file without its text (``old_text`` ``None``)."""
 

@@ -238,6 +238,14 @@ def _move(builder: _Builder, view: CurrentView, change: FileChange) -> None:
     placed = _placed(change, current)
     new_text = apply_edits(current.text, placed.edits)
     target = view.current(change.move_to)
+    # A move onto a file replaces it: that file must still be as the patch found it (absent, or with the
+    # text the move replaces), or text typed into it since would be overwritten unseen.
+    replaced = change.replaced.text if change.replaced is not None else None
+    if (target.present, target.text) != (change.replaced is not None, replaced):
+        raise EditConflict(
+            f"{change.move_to} was changed in the editor while the patch was prepared; not moving "
+            f"{change.path} over it."
+        )
     builder.expected.update({change.path: None, change.move_to: new_text})
     if builder.caps.rename_files:
         builder.text(current, current.text, placed.edits, placed.version)
