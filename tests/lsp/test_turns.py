@@ -507,6 +507,27 @@ async def test_a_file_typed_into_while_its_deletion_awaits_approval_is_kept(
         assert told in outputs(fake)[-1]
 
 
+async def test_a_file_opened_unsaved_while_its_creation_awaits_approval_is_kept(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """The user starts new.py in an editor buffer (not saved) while the patch adding it awaits
+    approval: nothing is sent, and the model is asked to patch what is there instead."""
+    async with editor_session(tmp_path, fake, "vscode", init_options={"approvalPolicy": "untrusted"}) as ed:
+        ed.answer = "!hold"
+        load(fake, [patch("*** Begin Patch\n*** Add File: new.py\n+x = 1\n*** End Patch"), say("done")])
+        task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "add new.py"}))
+        await ed.until(lambda: ed.questions)
+        ed.open("new.py", "draft\n")
+        ed.question_release.set()
+        result = await task
+        assert result["status"] == "completed", result
+        assert (ed.edits, result["changedFiles"]) == ([], [])
+        assert ed.text("new.py") == "draft\n"
+        assert not (ed.root / "new.py").exists()
+        told = "new.py was created meanwhile; read it and patch it instead. Nothing was sent"
+        assert told in outputs(fake)[-1]
+
+
 async def test_a_stale_edit_is_rejected_by_version(ed: Editor, fake: FakeResponsesServer) -> None:
     if ed.profile == "minimal":
         pytest.skip(
