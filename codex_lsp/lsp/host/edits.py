@@ -250,7 +250,9 @@ def _move(builder: _Builder, view: CurrentView, change: FileChange) -> None:
     else:
         replaced = Snapshot(target.text) if target.text is not None else None  # what it overwrites
         builder.disk.append(
-            FileChange(ChangeKind.MOVE, change.path, current.text, new_text, change.move_to, replaced=replaced)
+            FileChange(
+                ChangeKind.MOVE, change.path, current.text, new_text, change.move_to, replaced=replaced
+            )
         )
 
 
