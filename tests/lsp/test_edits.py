@@ -13,7 +13,16 @@ from codex_lsp.lsp.capabilities import ClientCaps
 from codex_lsp.lsp.documents import DocumentStore
 from codex_lsp.lsp.host.edits import Current, EditConflict, inverse, plan_edit
 from codex_lsp.lsp.host.workspace import BufferFileSource, Expected
-from codex_lsp.patch import ChangeKind, FileChange, PathKind, Snapshot, compute_changes, parse_patch
+from codex_lsp.patch import (
+    ChangeKind,
+    FileChange,
+    PatchStaleError,
+    PathKind,
+    Snapshot,
+    compute_changes,
+    parse_patch,
+    write_changes,
+)
 
 VSCODE = ClientCaps(
     apply_edit=True,
@@ -297,3 +306,44 @@ def test_a_reopened_buffer_with_the_same_version_is_compared_by_text() -> None:
     reopened = versioned_edit(text, "# reopened\n" + text, 4)
     assert reopened.text_document.version == 4
     assert reopened.edits[0].range.start.line == 2
+
+
+# -- undoing the file operations the server wrote (an edit the editor then refused) ---------------------
+
+
+def test_undoing_an_update_restores_the_old_text_unless_the_file_changed_since(tmp_path: Path) -> None:
+    """``inverse`` of an update writes the old text back, checked against the new text the update
+    wrote: a file changed since keeps what it holds now."""
+    (tmp_path / "a.py").write_text("new\n", encoding="utf-8")
+    (undo,) = inverse((FileChange(ChangeKind.UPDATE, "a.py", "old\n", "new\n"),))
+    write_changes(tmp_path, (undo,))
+    assert (tmp_path / "a.py").read_text(encoding="utf-8") == "old\n"
+    (tmp_path / "a.py").write_text("mine\n", encoding="utf-8")
+    with pytest.raises(PatchStaleError):
+        write_changes(tmp_path, (undo,))
+    assert (tmp_path / "a.py").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_undoing_a_move_leaves_a_destination_changed_since(tmp_path: Path) -> None:
+    (tmp_path / "dst.py").write_text("uno\n", encoding="utf-8")
+    (undo,) = inverse((FileChange(ChangeKind.MOVE, "src.py", "one\n", "uno\n", "dst.py"),))
+    (tmp_path / "dst.py").write_text("mine\n", encoding="utf-8")
+    with pytest.raises(PatchStaleError):
+        write_changes(tmp_path, (undo,))
+    assert (tmp_path / "dst.py").read_text(encoding="utf-8") == "mine\n"
+    assert not (tmp_path / "src.py").exists()
+
+
+def test_a_move_onto_an_existing_file_on_disk_and_its_undo(tmp_path: Path) -> None:
+    """A client without file operations: the server itself moves a file onto an existing one, and
+    undoing that (the editor refused the rest) puts both files back as they were."""
+    files = {"src.py": "one\ntwo\n", "dst.py": "old\n"}
+    for path, text in files.items():
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    move = "*** Begin Patch\n*** Update File: src.py\n*** Move to: dst.py\n@@\n-one\n+uno\n*** End Patch"
+    plan = plan_edit(changes_for(files, move), View(files), MINIMAL, "x")
+    write_changes(tmp_path, plan.disk)
+    assert (tmp_path / "dst.py").read_text(encoding="utf-8") == "uno\ntwo\n"
+    assert not (tmp_path / "src.py").exists()
+    write_changes(tmp_path, inverse(plan.disk))
+    assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()} == files

@@ -164,7 +164,76 @@ async def test_the_disk_fallback_never_writes_over_unsaved_text(
         result = await ed.execute("codex.ask", {"prompt": "fix it", "uri": uri})
         assert result["changedFiles"] == []
         assert on_disk(ed) == APP
-        assert any("app.py has changes the editor has not saved" in o for o in outputs(fake))
+        told = "app.py has changes the editor has not saved; save or revert it and try again."
+        assert any(told in o for o in outputs(fake))
+
+
+async def test_a_disk_write_that_fails_part_way_changes_nothing(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """The fix of app.py is staged, then the new file cannot be (its temporary name is too long for
+    the file system): nothing is written, the model reads why, and the editor is told nothing."""
+    long_name = "n" * 240 + ".py"
+    async with client(tmp_path, fake, NO_EDITS, {"editFallback": "disk"}) as ed:
+        uri = ed.open("app.py")
+        fix_and_add = FIX.replace("*** End Patch", f"*** Add File: {long_name}\n+x = 1\n*** End Patch")
+        load(fake, [patch(fix_and_add), say("Could not write it.")])
+        result = await ed.execute("codex.ask", {"prompt": "fix it", "uri": uri})
+        assert result["status"] == "completed", result
+        assert result["changedFiles"] == []
+        assert sorted(os.listdir(ed.root)) == ["app.py"], "no file, no temporary file left"
+        assert on_disk(ed) == APP
+        told = outputs(fake)[-1]
+        assert "Could not write the patch to disk (" in told
+        assert "File name too long); no file was changed" in told
+        assert not [m for m in shown(ed) if "Codex changed" in m]
+
+
+async def test_the_disk_fallback_moves_onto_an_open_file_and_builds_on_it(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """A move onto a file open in the editor: the server reads that file as what it wrote (the
+    editor has not reloaded it yet), so the next patch applies to the moved text."""
+    async with client(tmp_path, fake, NO_EDITS, {"editFallback": "disk"}) as ed:
+        ed.write("src.py", "one\ntwo\n")
+        ed.write("dst.py", "old\n")
+        uri = ed.open("app.py")
+        ed.open("dst.py")
+        fix_and_move = FIX.replace(
+            "*** End Patch", "*** Update File: src.py\n*** Move to: dst.py\n@@\n-one\n+uno\n*** End Patch"
+        )
+        then = "*** Begin Patch\n*** Update File: dst.py\n@@\n uno\n-two\n+dos\n*** End Patch"
+        load(fake, [patch(fix_and_move), patch(then), say("Moved and translated.")])
+        result = await ed.execute("codex.ask", {"prompt": "move src.py over dst.py", "uri": uri})
+        assert result["status"] == "completed", result
+        assert sorted(result["changedFiles"]) == ["app.py", "dst.py", "src.py"], outputs(fake)
+        assert (on_disk(ed), read(ed.root / "dst.py")) == (FIXED, "uno\ndos\n")
+        assert not (ed.root / "src.py").exists()
+        info = shown(ed, types.MessageType.Info)
+        assert "Codex changed dst.py, app.py on disk; reload them in the editor." in info, info
+
+
+async def test_files_with_unsaved_changes_are_not_deleted_or_moved_on_disk(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """A client that applies text edits but no file operations: the server deletes and moves files
+    itself, on disk, so only while the disk holds what the editor shows."""
+    async with client(tmp_path, fake, generic()) as ed:
+        ed.write("old.py", "bye\n")
+        ed.write("src.py", "one\n")
+        for path in ("old.py", "src.py"):
+            ed.open(path)
+            ed.type_text(path, f"# unsaved\n{read(ed.root / path)}")
+        delete = "*** Begin Patch\n*** Delete File: old.py\n*** End Patch"
+        move = "*** Begin Patch\n*** Update File: src.py\n*** Move to: dst.py\n@@\n-one\n+uno\n*** End Patch"
+        load(fake, [patch(delete), patch(move), say("Left them.")])
+        result = await ed.execute("codex.ask", {"prompt": "tidy up"})
+        assert result["status"] == "completed", result
+        assert result["changedFiles"] == []
+        assert (read(ed.root / "old.py"), read(ed.root / "src.py")) == ("bye\n", "one\n")
+        assert not (ed.root / "dst.py").exists()
+        assert ed.edits == []
+        assert all("nothing was written" in told for told in outputs(fake)[-2:]), outputs(fake)
 
 
 async def test_the_diff_fallback_shows_the_diff_and_writes_nothing(

@@ -292,9 +292,20 @@ def _text_edits(edit: types.WorkspaceEdit) -> list[Any]:
 
 
 FILE_OPS = (
-    "*** Begin Patch\n*** Add File: ops/new.py\n+hello\n*** Delete File: ops/old.py\n"
+    "*** Begin Patch\n*** Add File: ops/new.py\n+hello\n*** Add File: ops/empty.py\n"
+    "*** Delete File: ops/old.py\n"
     "*** Update File: ops/src.py\n*** Move to: ops/dst.py\n@@\n-one\n+uno\n*** End Patch"
 )
+
+
+def _file_operations(
+    edit: types.WorkspaceEdit,
+) -> list[types.CreateFile | types.RenameFile | types.DeleteFile]:
+    return [
+        op
+        for op in edit.document_changes or []
+        if isinstance(op, types.CreateFile | types.RenameFile | types.DeleteFile)
+    ]
 
 
 async def test_create_rename_delete(ed: Editor, fake: FakeResponsesServer) -> None:
@@ -305,8 +316,15 @@ async def test_create_rename_delete(ed: Editor, fake: FakeResponsesServer) -> No
     load(fake, [patch(FILE_OPS), say("done")])
     result = await ed.execute("codex.ask", {"prompt": "reorganise"})
     assert result["status"] == "completed", result
-    assert sorted(result["changedFiles"]) == ["ops/dst.py", "ops/new.py", "ops/old.py", "ops/src.py"]
+    assert sorted(result["changedFiles"]) == [
+        "ops/dst.py",
+        "ops/empty.py",
+        "ops/new.py",
+        "ops/old.py",
+        "ops/src.py",
+    ]
     assert ed.text("ops/new.py") == "hello\n"
+    assert ed.text("ops/empty.py") == "", "an added file without lines is empty"
     assert ed.text("ops/dst.py") == "uno\ntwo\n"
     assert not (ed.root / "ops/old.py").exists()
     assert not (ed.root / "ops/src.py").exists()
@@ -314,26 +332,99 @@ async def test_create_rename_delete(ed: Editor, fake: FakeResponsesServer) -> No
     if ed.profile == "minimal":  # no resource operations: the server wrote them itself
         assert sent == []
         assert (ed.root / "ops/new.py").read_text() == "hello\n"
+        assert (ed.root / "ops/empty.py").read_text() == ""
     else:
-        ops = [type(op).__name__ for op in sent[0].edit.document_changes or []]
-        assert {"CreateFile", "RenameFile", "DeleteFile"} <= set(ops)
+        operations = _file_operations(sent[0].edit)
+        assert {"CreateFile", "RenameFile", "DeleteFile"} == {type(op).__name__ for op in operations}
+        (rename,) = [op for op in operations if isinstance(op, types.RenameFile)]
+        assert rename.options is None, "nothing at the destination: nothing to overwrite"
+        # An editor that groups changes by annotation (VS Code's refactor preview) gets every
+        # operation under the turn's label; one without annotation support gets none.
+        annotation = "codex" if ed.profile == "vscode" else None
+        assert [op.annotation_id for op in operations] == [annotation] * len(operations)
+
+
+async def test_a_move_onto_an_existing_file_replaces_it(ed: Editor, fake: FakeResponsesServer) -> None:
+    ed.write("over/src.py", "one\ntwo\n")
+    ed.write("over/dst.py", "old\n")
+    sent_before = len(ed.edits)
+    move = (
+        "*** Begin Patch\n*** Update File: over/src.py\n*** Move to: over/dst.py\n@@\n-one\n+uno\n"
+        "*** End Patch"
+    )
+    load(fake, [patch(move), say("done")])
+    result = await ed.execute("codex.ask", {"prompt": "replace dst.py with src.py"})
+    assert result["status"] == "completed", result
+    assert ed.text("over/dst.py") == "uno\ntwo\n"
+    assert not (ed.root / "over/src.py").exists()
+    if ed.profile != "minimal":  # the editor is told it may overwrite (else it must refuse the rename)
+        (rename,) = _file_operations(ed.edits[sent_before].edit)
+        assert isinstance(rename, types.RenameFile)
+        assert rename.options == types.RenameFileOptions(overwrite=True)
 
 
 async def test_an_edit_the_editor_refuses(ed: Editor, fake: FakeResponsesServer) -> None:
     ed.write("refuse/app.py", APP)
+    ed.write("refuse/old.py", "bye\n")
+    ed.write("refuse/src.py", "one\ntwo\n")
+    ed.write("refuse/two.py", "2\n")
+    ed.write("refuse/taken.py", "taken\n")
     uri = ed.open("refuse/app.py")
     ed.apply_mode = "refuse"
-    with_new_file = fixed("refuse/app.py").replace(
-        "*** End Patch", "*** Add File: refuse/new.py\n+x = 1\n*** End Patch"
+    with_file_operations = fixed("refuse/app.py").replace(
+        "*** End Patch",
+        "*** Add File: refuse/new.py\n+x = 1\n*** Delete File: refuse/old.py\n"
+        "*** Update File: refuse/src.py\n*** Move to: refuse/dst.py\n@@\n-one\n+uno\n"
+        "*** Update File: refuse/two.py\n*** Move to: refuse/taken.py\n@@\n-2\n+two\n*** End Patch",
     )
-    load(fake, [patch(with_new_file), say("I could not change it.")])
+    load(fake, [patch(with_file_operations), say("I could not change it.")])
     result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
     assert result["status"] == "completed"
     assert result["changedFiles"] == []
+    # All or nothing: what the server wrote itself (a client without file operations) is undone.
     assert ed.text("refuse/app.py") == APP
-    assert not (ed.root / "refuse/new.py").exists(), "all or nothing: no file the server wrote stays"
+    assert not (ed.root / "refuse/new.py").exists()
+    assert ed.text("refuse/old.py") == "bye\n"
+    assert ed.text("refuse/src.py") == "one\ntwo\n"
+    assert not (ed.root / "refuse/dst.py").exists()
+    assert (ed.text("refuse/two.py"), ed.text("refuse/taken.py")) == ("2\n", "taken\n"), (
+        "a replaced file is back"
+    )
     assert "the editor did not apply the edit (the user said no)" in outputs(fake)[-1]
     assert any("did not apply the edit" in m.message for m in ed.client.messages)
+
+
+@pytest.mark.parametrize(
+    ("operation", "written"),
+    [
+        ("*** Add File: {folder}/new.py\n+x = 1\n", "new.py"),
+        ("*** Update File: {folder}/src.py\n*** Move to: {folder}/dst.py\n@@\n-one\n+uno\n", "dst.py"),
+    ],
+    ids=["added-file", "move-destination"],
+)
+async def test_undoing_a_refused_edit_keeps_what_the_user_wrote_meanwhile(
+    ed: Editor, fake: FakeResponsesServer, operation: str, written: str
+) -> None:
+    """While the editor holds the edit, the user writes a file the server created for it: when the
+    editor then refuses, undoing the server's writes leaves the user's file alone."""
+    folder = f"undo-{written.removesuffix('.py')}"
+    ed.write(f"{folder}/app.py", APP)
+    ed.write(f"{folder}/src.py", "one\ntwo\n")
+    uri = ed.open(f"{folder}/app.py")
+    edit = fixed(f"{folder}/app.py").replace(
+        "*** End Patch", operation.format(folder=folder) + "*** End Patch"
+    )
+    load(fake, [patch(edit), say("I could not change it.")])
+    ed.apply_mode = "hold"
+    task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "fix", "uri": uri}))
+    await ed.until(ed.edit_arrived.is_set)
+    ed.write(f"{folder}/{written}", "# mine\n")
+    ed.apply_mode = "refuse"
+    ed.release.set()
+    result = await task
+    assert result["changedFiles"] == []
+    assert (ed.root / folder / written).read_text() == "# mine\n"
+    assert ed.text(f"{folder}/app.py") == APP
 
 
 async def test_typing_during_a_turn_is_never_clobbered(ed: Editor, fake: FakeResponsesServer) -> None:
@@ -393,6 +484,48 @@ async def test_typing_while_the_change_awaits_approval(
         else:
             assert result["changedFiles"] == ["app.py"]
             assert ed.text("app.py") == mine.replace("+ nam\n", "+ name\n")
+
+
+async def test_a_file_typed_into_while_its_deletion_awaits_approval_is_kept(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    async with editor_session(tmp_path, fake, "vscode", init_options={"approvalPolicy": "untrusted"}) as ed:
+        ed.write("old.py", "bye\n")
+        ed.open("old.py")
+        ed.answer = "!hold"
+        load(fake, [patch("*** Begin Patch\n*** Delete File: old.py\n*** End Patch"), say("done")])
+        task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "remove old.py"}))
+        await ed.until(lambda: ed.questions)
+        ed.type_text("old.py", "bye, but keep me\n")
+        ed.question_release.set()
+        result = await task
+        assert result["status"] == "completed", result
+        assert (ed.edits, result["changedFiles"]) == ([], [])
+        assert ed.text("old.py") == "bye, but keep me\n"
+        assert (ed.root / "old.py").exists()
+        told = "old.py was changed in the editor since it was read; not deleting it. Nothing was sent"
+        assert told in outputs(fake)[-1]
+
+
+async def test_a_file_opened_unsaved_while_its_creation_awaits_approval_is_kept(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """The user starts new.py in an editor buffer (not saved) while the patch adding it awaits
+    approval: nothing is sent, and the model is asked to patch what is there instead."""
+    async with editor_session(tmp_path, fake, "vscode", init_options={"approvalPolicy": "untrusted"}) as ed:
+        ed.answer = "!hold"
+        load(fake, [patch("*** Begin Patch\n*** Add File: new.py\n+x = 1\n*** End Patch"), say("done")])
+        task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "add new.py"}))
+        await ed.until(lambda: ed.questions)
+        ed.open("new.py", "draft\n")
+        ed.question_release.set()
+        result = await task
+        assert result["status"] == "completed", result
+        assert (ed.edits, result["changedFiles"]) == ([], [])
+        assert ed.text("new.py") == "draft\n"
+        assert not (ed.root / "new.py").exists()
+        told = "new.py was created meanwhile; read it and patch it instead. Nothing was sent"
+        assert told in outputs(fake)[-1]
 
 
 async def test_a_stale_edit_is_rejected_by_version(ed: Editor, fake: FakeResponsesServer) -> None:

@@ -30,7 +30,7 @@ from lsprotocol import types
 from codex_lsp.lsp.capabilities import ClientCaps
 from codex_lsp.lsp.host.rebase import Edit, apply_edits, checked_edits, rebase, trimmed
 from codex_lsp.lsp.positions import LineIndex
-from codex_lsp.patch import ChangeKind, FileChange
+from codex_lsp.patch import ChangeKind, FileChange, Snapshot
 
 __all__ = ["Current", "CurrentView", "EditConflict", "EditPlan", "inverse", "lsp_text_edits", "plan_edit"]
 
@@ -98,6 +98,10 @@ def inverse(changes: Sequence[FileChange]) -> tuple[FileChange, ...]:
         if change.kind is ChangeKind.ADD:
             undo.append(FileChange(ChangeKind.DELETE, change.path, change.new_text, None))
         elif change.kind is ChangeKind.DELETE:
+            undo.append(FileChange(ChangeKind.ADD, change.path, None, change.old_text))
+        elif change.kind is ChangeKind.MOVE and change.move_to and change.replaced is not None:
+            # The move overwrote a file: its text goes back, and the source is written again beside it.
+            undo.append(FileChange(ChangeKind.UPDATE, change.move_to, change.new_text, change.replaced.text))
             undo.append(FileChange(ChangeKind.ADD, change.path, None, change.old_text))
         elif change.kind is ChangeKind.MOVE and change.move_to:
             undo.append(
@@ -252,7 +256,12 @@ def _move(builder: _Builder, view: CurrentView, change: FileChange) -> None:
         overwrite = types.RenameFileOptions(overwrite=True) if target.text is not None else None
         builder.operation(types.RenameFile(old_uri=current.uri, new_uri=target.uri, options=overwrite))
     else:
-        builder.disk.append(FileChange(ChangeKind.MOVE, change.path, current.text, new_text, change.move_to))
+        replaced = Snapshot(target.text) if target.text is not None else None  # what it overwrites
+        builder.disk.append(
+            FileChange(
+                ChangeKind.MOVE, change.path, current.text, new_text, change.move_to, replaced=replaced
+            )
+        )
 
 
 _STEPS = {
