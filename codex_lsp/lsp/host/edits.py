@@ -256,10 +256,10 @@ def _move(builder: _Builder, view: CurrentView, change: FileChange) -> None:
         overwrite = types.RenameFileOptions(overwrite=True) if target.text is not None else None
         builder.operation(types.RenameFile(old_uri=current.uri, new_uri=target.uri, options=overwrite))
     else:
-        replaced = Snapshot(target.text) if target.text is not None else None  # what it overwrites
+        overwritten = Snapshot(target.text) if target.text is not None else None
         builder.disk.append(
             FileChange(
-                ChangeKind.MOVE, change.path, current.text, new_text, change.move_to, replaced=replaced
+                ChangeKind.MOVE, change.path, current.text, new_text, change.move_to, replaced=overwritten
             )
         )
 
