@@ -416,6 +416,7 @@ async def test_undoing_a_refused_edit_keeps_what_the_user_wrote_meanwhile(
     )
     load(fake, [patch(edit), say("I could not change it.")])
     ed.apply_mode = "hold"
+    before = len(ed.client.messages)
     task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "fix", "uri": uri}))
     await ed.until(ed.edit_arrived.is_set)
     ed.write(f"{folder}/{written}", "# mine\n")
@@ -425,6 +426,20 @@ async def test_undoing_a_refused_edit_keeps_what_the_user_wrote_meanwhile(
     assert result["changedFiles"] == []
     assert (ed.root / folder / written).read_text() == "# mine\n"
     assert ed.text(f"{folder}/app.py") == APP
+    shown = [m.message for m in ed.client.messages[before:] if "did not apply the edit" in m.message]
+    if ed.profile != "minimal":  # the editor refused its own file operations too: nothing was done
+        [message] = shown
+        assert "nothing was changed" in message
+        return
+    # The server did the file operations on disk, and their undo was refused as a whole (it would have
+    # overwritten the user's file): the model and the user are told what stays, not "nothing changed".
+    told = f"{written} stay as the patch left them; check them."
+    assert "undoing the file operations already done on disk failed" in outputs(fake)[-1]
+    assert told in outputs(fake)[-1]
+    assert "No file was changed" not in outputs(fake)[-1]
+    [message] = shown
+    assert told in message
+    assert "nothing was changed" not in message
 
 
 async def test_typing_during_a_turn_is_never_clobbered(ed: Editor, fake: FakeResponsesServer) -> None:

@@ -102,11 +102,20 @@ class LspApplier:
         if answer.applied:
             self.workspace.expect(plan.expected)
             return ApplyOutcome(applied=True)
+        reason = answer.failure_reason or "no reason given"
         try:
             write_changes(root, inverse(plan.disk))
-        except PatchError:
+        except PatchError as exc:
+            # The undo is all or nothing too: refused (a file written since, by the user), the files
+            # created, moved or deleted on disk stay as the edit left them, and both readers must know.
             log.exception("could not undo the file operations of a refused edit")
-        reason = answer.failure_reason or "no reason given"
+            paths = ", ".join(c.move_to or c.path for c in plan.disk)
+            told = (
+                f"the editor did not apply the edit ({reason}), and undoing the file operations already "
+                f"done on disk failed ({exc}): {paths} stay as the patch left them; check them."
+            )
+            self.server.show(f"Codex: {told}", types.MessageType.Warning)
+            return ApplyOutcome(applied=False, message=told)
         self.server.show(f"Codex: the editor did not apply the edit ({reason}); nothing was changed.")
         return ApplyOutcome(applied=False, message=f"the editor did not apply the edit ({reason}).")
 
