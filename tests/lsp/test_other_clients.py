@@ -233,7 +233,14 @@ async def test_files_with_unsaved_changes_are_not_deleted_or_moved_on_disk(
         assert (read(ed.root / "old.py"), read(ed.root / "src.py")) == ("bye\n", "one\n")
         assert not (ed.root / "dst.py").exists()
         assert ed.edits == []
-        assert all("nothing was written" in told for told in outputs(fake)[-2:]), outputs(fake)
+        # The buffer is what stops them: the model is told to have it saved, not to read it again.
+        told = outputs(fake)[-2:]
+        assert [t.split(":", 1)[-1].strip() for t in told] == [
+            "old.py has changes the editor has not saved; save or revert it and try again. No file was "
+            "changed; read the files again and send a new patch.",
+            "src.py has changes the editor has not saved; save or revert it and try again. No file was "
+            "changed; read the files again and send a new patch.",
+        ], told
 
 
 async def test_the_diff_fallback_shows_the_diff_and_writes_nothing(

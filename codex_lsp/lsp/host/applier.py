@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -26,7 +27,7 @@ from lsprotocol import types
 from codex_lsp.agent import ApplyOutcome
 from codex_lsp.lsp.host.edits import EditConflict, EditPlan, inverse, plan_edit
 from codex_lsp.lsp.host.workspace import LspWorkspace
-from codex_lsp.patch import ChangeKind, PatchError, PatchResult, write_changes
+from codex_lsp.patch import ChangeKind, FileChange, PatchError, PatchResult, write_changes
 
 if TYPE_CHECKING:
     from codex_lsp.lsp.state import CodexServer
@@ -69,14 +70,9 @@ class LspApplier:
         open with changes the editor has not saved is refused (writing would set the buffer and the
         disk against each other); the editor reloads what was written (the user is told which)."""
         workspace = self.workspace
-        for change in result.changes:
-            document = workspace.documents.at_path(workspace.source.absolute(change.path))
-            if document is not None and document.text != _on_disk(document.path):
-                return ApplyOutcome(
-                    applied=False,
-                    message=f"{change.path} has changes the editor has not saved; save or revert it and "
-                    "try again.",
-                )
+        unsaved = self._unsaved(result.changes)
+        if unsaved is not None:
+            return unsaved
         try:
             write_changes(workspace.root, result.changes)
         except PatchError as exc:
@@ -89,8 +85,26 @@ class LspApplier:
         self.server.show(f"Codex changed {paths} on disk; reload them in the editor.", types.MessageType.Info)
         return ApplyOutcome(applied=True)
 
+    def _unsaved(self, changes: Sequence[FileChange]) -> ApplyOutcome | None:
+        """The refusal when a file the server is to write on disk itself is open with changes the
+        editor has not saved (the write would set the buffer and the disk against each other); the
+        model is told to have it saved, not to read it again (which would show the same)."""
+        workspace = self.workspace
+        for change in changes:
+            document = workspace.documents.at_path(workspace.source.absolute(change.path))
+            if document is not None and document.text != _on_disk(document.path):
+                return ApplyOutcome(
+                    applied=False,
+                    message=f"{change.path} has changes the editor has not saved; save or revert it and "
+                    "try again.",
+                )
+        return None
+
     async def _carry_out(self, plan: EditPlan, label: str) -> ApplyOutcome:
         root = self.workspace.root
+        unsaved = self._unsaved(plan.disk)
+        if unsaved is not None:
+            return unsaved
         try:
             write_changes(root, plan.disk)
         except PatchError as exc:
