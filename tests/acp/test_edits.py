@@ -70,6 +70,23 @@ async def test_patch_is_computed_on_the_buffer_text_and_written_through_the_edit
         assert run.editor.text() == "Done."
 
 
+async def test_a_path_with_git_s_prefix_is_matched_on_the_buffer_text(tmp_path: Path) -> None:
+    """The model wrote ``a/x.py`` as git does; the engine reads it as x.py, which the editor shows with
+    unsaved text: the patch is computed on that text and written through the editor (it was computed on
+    the disk's, and refused as if the user had typed in x.py meanwhile)."""
+    patch = "*** Begin Patch\n*** Update File: a/x.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
+    async with setup(tmp_path) as s:
+        x = s.root / "x.py"
+        x.write_text("value = 1\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.editor.buffers[str(x)] = "# unsaved\nvalue = 1\n"
+            run.load([step(patch_call(patch)), step(say("Done."))])
+            assert await prompt(run) == "end_turn"
+    assert run.editor.writes == [(str(x), "# unsaved\nvalue = 2\n")]
+    assert statuses(run) == ["completed"]
+    assert "without git's a/ and b/ prefixes" in outputs(run.generating[-1])[0]
+
+
 async def test_a_model_codex_does_not_know_edits_the_buffer_with_apply_patch_as_a_function(
     tmp_path: Path,
 ) -> None:
