@@ -61,6 +61,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_GIT_PREFIXES = ("a/", "b/")
+"""Prefixes of git's diff paths, which the patch engine drops where that names the only existing file."""
+
 DISK_READERS = ("codecompanion",)
 """``clientInfo.name`` prefixes (lower case) of clients whose ``fs/read_text_file`` reads the disk while
 their ``fs/write_text_file`` writes into the open buffer (CodeCompanion.nvim: "CodeCompanion.nvim")."""
@@ -194,9 +197,13 @@ class EditorWorkspace:
             self.source.texts[path] = text
 
     def _resolved(self, paths: Iterable[str]) -> Iterable[str]:
-        for raw in paths:
+        """The files ``paths`` may name: a path with git's ``a/`` or ``b/`` prefix names the file
+        without it as well, which the engine reads instead where only that one exists
+        (:mod:`codex_lsp.patch.readings`); holding both costs one read, missing it would match the
+        patch on the disk's text, not the editor's."""
+        for reading in (reading for raw in paths for reading in _readings(raw)):
             try:
-                yield self.source.resolve(raw)
+                yield self.source.resolve(reading)
             except PatchError:
                 continue  # the tool itself reports the refusal
 
@@ -329,6 +336,11 @@ class EditorApplier:
 
 
 _REMOVING = (ChangeKind.DELETE, ChangeKind.MOVE)
+
+
+def _readings(raw: str) -> tuple[str, ...]:
+    """The paths a patch's ``raw`` path may name: as written, and without git's prefix if it has one."""
+    return (raw, raw[2:]) if raw.startswith(_GIT_PREFIXES) else (raw,)
 
 
 def _changed(path: str) -> EditorError:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pytest
+from acp import RequestError
+from acp.interfaces import Client
 
-from codex_lsp.acp.editor import EditorApplier, EditorError, EditorWorkspace
-from codex_lsp.patch import compute_changes, parse_patch
+from codex_lsp.acp.editor import AcpEditor, EditorApplier, EditorError, EditorWorkspace
+from codex_lsp.patch import PatchFileError, compute_changes, parse_patch
 
 UPDATE_A = "*** Begin Patch\n*** Update File: a.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
 ADD_NEW_AND_UPDATE_B = (
@@ -35,8 +38,10 @@ class FakeEditor:
     read_gate: asyncio.Event | None = None
     """When set, reads wait for it (to interrupt a patch while its files are checked)."""
     reading: asyncio.Event = field(default_factory=asyncio.Event)
+    reads: list[Path] = field(default_factory=list)
 
     async def read(self, path: Path) -> str:
+        self.reads.append(path)
         self.reading.set()
         if self.read_gate is not None:
             await self.read_gate.wait()
@@ -64,12 +69,56 @@ async def test_reads_show_the_editor_text_only_while_held(tmp_path: Path) -> Non
     editor = FakeEditor()
     ws = workspace(tmp_path, editor)
     editor.buffers[tmp_path / "a.py"] = "value = 1  # unsaved\n"
-    async with ws.editor_view(["a.py", "missing.py", "../outside.py"]):
+    # A path refused as outside the workspace, or missing, does not keep a later one from being held.
+    async with ws.editor_view(["../outside.py", "missing.py", "a.py"]):
         assert ws.read_text("a.py") == "value = 1  # unsaved\n"
         async with ws.editor_view(["a.py"]):
             pass
         assert ws.read_text("a.py") == "value = 1  # unsaved\n", "an inner hold must not end the outer one"
     assert ws.read_text("a.py") == "value = 1\n"
+
+
+async def test_a_file_the_editor_holds_stays_a_file_when_the_disk_loses_it(tmp_path: Path) -> None:
+    """The editor still shows a.py, deleted on disk (say by a checkout) after its text was fetched: the
+    patch is computed on the editor's text, as the editor shows it, not refused as a missing file."""
+    editor = FakeEditor()
+    ws = workspace(tmp_path, editor)
+    async with ws.editor_view(["a.py"]):
+        (tmp_path / "a.py").unlink()
+        result = compute_changes(parse_patch(UPDATE_A), ws.file_source())
+    assert [(change.path, change.new_text) for change in result.changes] == [("a.py", "value = 2\n")]
+
+
+async def test_a_path_the_disk_cannot_look_up_is_refused_without_asking_the_editor(tmp_path: Path) -> None:
+    """loop.py is a symbolic link to itself: the engine refuses it (it cannot tell what it is), whatever
+    text the editor might show for it; the editor is not asked for that text."""
+    editor = FakeEditor()
+    ws = workspace(tmp_path, editor)
+    (tmp_path / "loop.py").symlink_to(tmp_path / "loop.py")
+    editor.buffers[tmp_path / "loop.py"] = "value = 1\n"
+    async with ws.editor_view(["loop.py"]):
+        with pytest.raises(PatchFileError, match=r"^Cannot access loop\.py"):
+            compute_changes(parse_patch(UPDATE_A.replace("a.py", "loop.py")), ws.file_source())
+    assert editor.reads == []
+
+
+class FailingReads:
+    """An ACP client whose ``fs/read_text_file`` fails, as an editor's does for a file it may not read."""
+
+    async def read_text_file(self, **kwargs: object) -> None:
+        raise RequestError(-32002, "cannot read a.py: permission denied")
+
+
+async def test_a_file_the_editor_cannot_read_is_not_written_and_the_model_is_told_why(tmp_path: Path) -> None:
+    ws = EditorWorkspace(tmp_path, AcpEditor(cast("Client", FailingReads()), "s1"))
+    (tmp_path / "a.py").write_text("value = 1\n", encoding="utf-8")
+    async with ws.editor_view(["a.py"]):  # the disk's text, as the editor would not give its own
+        result = compute_changes(parse_patch(UPDATE_A), ws.file_source())
+        outcome = await EditorApplier(ws).apply(result, turn_id="t", summary="")
+    assert not outcome.applied
+    assert outcome.message == (
+        f"the editor could not read {tmp_path / 'a.py'}: cannot read a.py: permission denied"
+    )
 
 
 @pytest.mark.parametrize("patch", [UPDATE_A_AND_B, ADD_NEW_AND_UPDATE_B], ids=["updates", "after-a-new-file"])

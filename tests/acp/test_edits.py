@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from acp import text_block
 from acp.schema import ReadTextFileResponse, WriteTextFileResponse
 
+from codex_lsp.acp.calls import MAX_TITLE_PATHS, CallInfo, describe_call
 from tests.acp.harness import Editor, Run, call, patch_call, say, setup, step
 from tests.agent.harness import outputs, user_texts
 
@@ -66,6 +68,23 @@ async def test_patch_is_computed_on_the_buffer_text_and_written_through_the_edit
         )
         assert statuses(run) == ["completed"]
         assert run.editor.text() == "Done."
+
+
+async def test_a_path_with_git_s_prefix_is_matched_on_the_buffer_text(tmp_path: Path) -> None:
+    """The model wrote ``a/x.py`` as git does; the engine reads it as x.py, which the editor shows with
+    unsaved text: the patch is computed on that text and written through the editor (it was computed on
+    the disk's, and refused as if the user had typed in x.py meanwhile)."""
+    patch = "*** Begin Patch\n*** Update File: a/x.py\n@@\n-value = 1\n+value = 2\n*** End Patch\n"
+    async with setup(tmp_path) as s:
+        x = s.root / "x.py"
+        x.write_text("value = 1\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.editor.buffers[str(x)] = "# unsaved\nvalue = 1\n"
+            run.load([step(patch_call(patch)), step(say("Done."))])
+            assert await prompt(run) == "end_turn"
+    assert run.editor.writes == [(str(x), "# unsaved\nvalue = 2\n")]
+    assert statuses(run) == ["completed"]
+    assert "without git's a/ and b/ prefixes" in outputs(run.generating[-1])[0]
 
 
 async def test_a_model_codex_does_not_know_edits_the_buffer_with_apply_patch_as_a_function(
@@ -196,6 +215,67 @@ async def test_new_deleted_and_moved_files_through_the_editor(tmp_path: Path) ->
             str(s.root / "old.py"): "gone = True\n",
             str(s.root / "moved.py"): "value = 1\n",
         }
+        # The card names the first three files and counts the rest; its locations are every file the
+        # patch names, a move's source as well as its destination; its raw input is the patch.
+        card = run.editor.of_kind("tool_call")[0]
+        assert card["title"] == "Edit pkg/new.py, old.py, a.py and 1 more"
+        assert card["locations"] == [
+            {"path": str(s.root / name)} for name in ("pkg/new.py", "old.py", "a.py", "moved.py")
+        ]
+        assert card["rawInput"] == {"patch": patch}
+
+
+async def test_a_patch_that_does_not_parse_still_gets_an_edit_card(tmp_path: Path) -> None:
+    """The card is titled "Edit files" (it names no file), carries the text the model sent, and fails
+    with the parser's complaint."""
+    garbled = "*** Begin Patch\nUpdate a.py: value = 2\n"
+    async with setup(tmp_path) as s:
+        (s.root / "a.py").write_text("value = 1\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.load([step(patch_call(garbled)), step(say("Sorry."))])
+            assert await prompt(run) == "end_turn"
+    card = run.editor.of_kind("tool_call")[0]
+    assert card == {
+        "sessionUpdate": "tool_call",
+        "toolCallId": "call_patch",
+        "title": "Edit files",
+        "kind": "edit",
+        "status": "in_progress",
+        "rawInput": {"patch": garbled},
+    }
+    assert statuses(run) == ["failed"]
+    assert run.editor.writes == []
+
+
+def patch_of(count: int) -> str:
+    updates = "".join(f"*** Update File: f{n}.py\n@@\n-x = 1\n+x = 2\n" for n in range(1, count + 1))
+    return f"*** Begin Patch\n{updates}*** End Patch\n"
+
+
+@pytest.mark.parametrize(
+    ("count", "title"),
+    [
+        (1, "Edit f1.py"),
+        (MAX_TITLE_PATHS, "Edit f1.py, f2.py, f3.py"),
+        (MAX_TITLE_PATHS + 1, "Edit f1.py, f2.py, f3.py and 1 more"),
+        (MAX_TITLE_PATHS + 2, "Edit f1.py, f2.py, f3.py and 2 more"),
+    ],
+)
+def test_an_edit_card_names_at_most_three_files(tmp_path: Path, count: int, title: str) -> None:
+    info = describe_call("apply_patch", patch_of(count), tmp_path, custom=True)
+    assert (info.title, info.paths) == (title, tuple(f"f{n}.py" for n in range(1, count + 1)))
+
+
+@pytest.mark.parametrize(
+    "arguments", ["", "{not json", "[1]", '{"input": 5}', '{"patch": "*** Begin Patch"}']
+)
+def test_apply_patch_as_a_function_with_unusable_arguments_gets_an_empty_patch(
+    tmp_path: Path, arguments: str
+) -> None:
+    """Arguments without a string ``input`` still give a card (the tool reports what was wrong): no file
+    named, and an empty patch as the raw input, not some placeholder an editor would show."""
+    info = describe_call("apply_patch", arguments, tmp_path)
+    assert info == CallInfo("Edit files", "edit", raw_input={"patch": ""})
 
 
 async def test_read_only_mode_refuses_edits_with_a_clear_message(tmp_path: Path) -> None:

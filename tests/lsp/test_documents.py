@@ -7,7 +7,9 @@ import pytest
 from lsprotocol import types
 
 from codex_lsp.lsp.documents import DocumentStore
+from codex_lsp.lsp.heap import HeapTrimmer
 from codex_lsp.lsp.positions import Encoding
+from codex_lsp.lsp.server import build_server
 
 
 def change(store: DocumentStore, uri: str, version: int, rng: types.Range, text: str) -> None:
@@ -55,3 +57,31 @@ def test_full_change_save_and_close() -> None:
     assert store.get(uri) is None
     assert store.at_path("/tmp/full.py") is None
     assert seen == ["old", "new", "new"]
+
+
+def test_closing_or_replacing_a_document_counts_its_text_toward_the_next_heap_trim() -> None:
+    """The server's document handlers report the text a change replaces and a close lets go of (what
+    the C allocator may keep resident) to the heap trimmer; a close of a document never opened lets go
+    of nothing."""
+    server = build_server()
+    trimmer = server.state.heap = HeapTrimmer(lambda: True, after=1_000)
+    features = server.protocol.fm.features
+
+    def notify(method: str, params: object) -> None:
+        features[method](params)  # registered bound to the server
+
+    uri = "file:///tmp/trimmed.py"
+    notify(
+        types.TEXT_DOCUMENT_DID_OPEN,
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, "x = 1\n")),
+    )
+    assert trimmer.pending == 0
+    whole = types.TextDocumentContentChangeWholeDocument(text="longer = 2\n")
+    identifier = types.VersionedTextDocumentIdentifier(uri=uri, version=2)
+    notify(types.TEXT_DOCUMENT_DID_CHANGE, types.DidChangeTextDocumentParams(identifier, [whole]))
+    assert trimmer.pending == len("x = 1\n")
+    close = types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri))
+    notify(types.TEXT_DOCUMENT_DID_CLOSE, close)
+    assert trimmer.pending == len("x = 1\n") + len("longer = 2\n")
+    notify(types.TEXT_DOCUMENT_DID_CLOSE, close)
+    assert trimmer.pending == len("x = 1\n") + len("longer = 2\n")
