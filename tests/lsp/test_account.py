@@ -170,6 +170,28 @@ async def test_cancelling_the_login_progress_writes_nothing(
         assert not auth_path(ed).exists()
 
 
+async def test_a_progress_cancelled_as_soon_as_it_is_created_still_cancels_the_login(
+    tmp_path: Path, issuer: FakeIssuer, model: FakeResponsesServer
+) -> None:
+    """A client may send the cancel before its answer to ``window/workDoneProgress/create`` has reached
+    the server (seen on a loaded machine): the server knows the token from the moment it asks."""
+    async with signed_in_editor(tmp_path, "neovim", issuer, model) as ed:
+        features = ed.client.protocol.fm.features
+        answer_create = features[types.WINDOW_WORK_DONE_PROGRESS_CREATE]
+
+        def cancel_then_answer(params: types.WorkDoneProgressCreateParams) -> Any:
+            ed.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=params.token))
+            return answer_create(params)
+
+        features[types.WINDOW_WORK_DONE_PROGRESS_CREATE] = cancel_then_answer
+        login = ed.start("codex.login", {"method": "device"}, "login-cancelled-early")
+        async with asyncio.timeout(WAIT):
+            result = await login
+        assert result["status"] == "cancelled"
+        issuer.approve()
+        assert not auth_path(ed).exists()
+
+
 async def test_a_language_server_left_running_past_the_expiry_refreshes_once(
     tmp_path: Path, issuer: FakeIssuer, model: FakeResponsesServer
 ) -> None:

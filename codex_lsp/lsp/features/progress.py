@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -88,12 +89,16 @@ async def begin_progress(
         return None
     if token is None:
         token = fallback_token
+        # Known before it is created: a cancel that comes right after the client's answer, before the
+        # begin below, is kept (pygls ignores a cancel for a token it does not know).
+        server.work_done_progress.tokens.setdefault(token, Future())
         try:
             await server.protocol.send_request_async(
                 types.WINDOW_WORK_DONE_PROGRESS_CREATE, types.WorkDoneProgressCreateParams(token=token)
             )
         except Exception as exc:  # the client refused or failed: the work runs without progress
             log.info("no progress for %s: %s", token, exc)
+            server.work_done_progress.tokens.pop(token, None)
             return None
     server.work_done_progress.begin(token, begin)
     cancelled = server.work_done_progress.tokens.get(token)
