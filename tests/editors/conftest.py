@@ -186,8 +186,8 @@ def workbench(
         except Exception as error:  # the page may be what broke
             print(f"no screenshot: {error}")
         print(f"code-server log: {code_server.log_path}\n{code_server.exthost_log()[-4000:]}")
-        # The language client's channel: the server's log and every request the extension failed.
-        for name, text in code_server.output_channels().items():
-            if "Codex" in name:
-                print(f"--- output channel {name} ---\n{text[-6000:]}")
+        # The extension's log channels (the language client's: the server's log, every request that
+        # failed), which VS Code keeps per window under the extension's id.
+        for path in sorted(code_server.user_data.glob("logs/*/exthost*/codex-lsp.codex-lsp/*.log")):
+            print(f"--- {path} ---\n{path.read_text(errors='replace')[-6000:]}")
     window.close()
