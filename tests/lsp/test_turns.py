@@ -16,6 +16,7 @@ from pygls.exceptions import JsonRpcException
 
 from codex_lsp.testing import FakeResponsesServer
 from tests.lsp.harness import (
+    EDIT_ERROR,
     KEY,
     Editor,
     call,
@@ -392,6 +393,24 @@ async def test_an_edit_the_editor_refuses(ed: Editor, fake: FakeResponsesServer)
     )
     assert "the editor did not apply the edit (the user said no)" in outputs(fake)[-1]
     assert any("did not apply the edit" in m.message for m in ed.client.messages)
+
+
+async def test_an_edit_the_editor_answers_with_an_error(ed: Editor, fake: FakeResponsesServer) -> None:
+    """A JSON-RPC error in answer to ``workspace/applyEdit`` is an edit not applied: nothing is reported
+    changed, and the model and the user are told the editor's error."""
+    ed.write("error/app.py", APP)
+    uri = ed.open("error/app.py")
+    ed.apply_mode = "error"
+    before = len(ed.client.messages)
+    load(fake, [patch(fixed("error/app.py")), say("I could not change it.")])
+    result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+    assert result["status"] == "completed"
+    assert result["changedFiles"] == []
+    assert ed.text("error/app.py") == APP
+    told = f"the editor did not apply the edit (the editor answered with an error: {EDIT_ERROR})"
+    assert told in outputs(fake)[-1]
+    shown = [m.message for m in ed.client.messages[before:] if "did not apply the edit" in m.message]
+    assert shown == [f"Codex: {told}; nothing was changed."]
 
 
 @pytest.mark.parametrize(
