@@ -413,6 +413,31 @@ async def test_an_edit_the_editor_answers_with_an_error(ed: Editor, fake: FakeRe
     assert shown == [f"Codex: {told}; nothing was changed."]
 
 
+async def test_a_file_operation_the_server_cannot_write_is_an_edit_not_applied(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """For a client without file operations the server writes them on disk itself; when that write fails
+    (a new file under a path that is a file), nothing is sent or changed and the model is told why."""
+    if ed.profile != "minimal":
+        pytest.skip("this client creates files itself")
+    ed.write("unwritable/app.py", APP)
+    ed.write("unwritable/blocker", "a file, not a folder\n")
+    uri = ed.open("unwritable/app.py")
+    sent = len(ed.edits)
+    add = "*** Add File: unwritable/blocker/new.py\n+x = 1\n*** End Patch"
+    load(fake, [patch(fixed("unwritable/app.py").replace("*** End Patch", add)), say("It failed.")])
+    result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+    assert result["status"] == "completed"
+    assert result["changedFiles"] == []
+    assert len(ed.edits) == sent, "nothing was sent to the editor"
+    assert ed.text("unwritable/app.py") == APP
+    assert ed.text("unwritable/blocker") == "a file, not a folder\n"
+    told = outputs(fake)[-1]
+    why = "Could not prepare the patch (unwritable/blocker/new.py: "
+    assert told.startswith(f"apply_patch failed: {why}"), told
+    assert "); no file was changed." in told
+
+
 @pytest.mark.parametrize(
     ("operation", "written"),
     [
