@@ -146,6 +146,9 @@ class Editor:
     """How ``workspace/applyEdit`` is answered: applied, ``applied: false`` (``refuse``), a JSON-RPC
     error (``error``: :data:`EDIT_ERROR`), or not until ``release`` is set (``hold``; then as the mode
     says by that time)."""
+    raw_answer: dict[str, Any] | None = None
+    """JSON sent as the answer to ``workspace/applyEdit`` in place of the result, once the edit was applied
+    or refused as ``apply_mode`` says: how a client writing its own JSON may answer."""
     release: asyncio.Event = field(default_factory=asyncio.Event)
     edit_arrived: asyncio.Event = field(default_factory=asyncio.Event)
     answered: int = 0
@@ -380,18 +383,21 @@ def _handle(client: LanguageClient, method: str, handler: Callable[..., Any]) ->
 def _register(editor: Editor) -> None:
     client = editor.client
 
-    async def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+    async def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> Any:
         editor.edits.append(params)
         editor.edit_arrived.set()
         editor.poke()
         if editor.apply_mode == "hold":
             await editor.release.wait()
         try:
-            if editor.apply_mode == "refuse":
-                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="the user said no")
             if editor.apply_mode == "error":
                 raise JsonRpcInternalError(message=EDIT_ERROR)
-            applied, reason = editor.apply(params.edit)
+            if editor.apply_mode == "refuse":
+                applied, reason = False, "the user said no"
+            else:
+                applied, reason = editor.apply(params.edit)
+            if editor.raw_answer is not None:
+                return editor.raw_answer
             return types.ApplyWorkspaceEditResult(applied=applied, failure_reason=reason)
         finally:
             editor.answered += 1
