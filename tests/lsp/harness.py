@@ -392,10 +392,9 @@ def _register(editor: Editor) -> None:
         try:
             if editor.apply_mode == "error":
                 raise JsonRpcInternalError(message=EDIT_ERROR)
-            if editor.apply_mode == "refuse":
-                applied, reason = False, "the user said no"
-            else:
-                applied, reason = editor.apply(params.edit)
+            applied, reason = (
+                (False, "the user said no") if editor.apply_mode == "refuse" else editor.apply(params.edit)
+            )
             if editor.raw_answer is not None:
                 return editor.raw_answer
             return types.ApplyWorkspaceEditResult(applied=applied, failure_reason=reason)

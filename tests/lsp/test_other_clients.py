@@ -13,7 +13,7 @@ import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import pytest_asyncio
@@ -263,7 +263,7 @@ async def test_an_answer_to_an_edit_is_read_as_lsp_defines_it(
 ) -> None:
     """A client writing its own JSON answer to ``workspace/applyEdit``: ``applied`` and the optional
     ``failureReason`` are read, other fields ignored; an answer without ``applied`` fails the edit."""
-    cases = [
+    cases: list[tuple[dict[str, Any], Literal["apply", "refuse"], str]] = [
         ({"applied": True, "vendorNote": "saved"}, "apply", "Exit code: 0"),
         (
             {"applied": False, "failureReason": "the buffer is locked", "failedChange": 0},
