@@ -310,6 +310,20 @@ async def test_read_file_reads_the_editor_buffer(tmp_path: Path) -> None:
         assert "go" in user_texts(run.generating[0])[-1]
 
 
+async def test_a_read_from_a_line_points_the_card_at_that_line(tmp_path: Path) -> None:
+    """A read that starts further down: its card's location is the file at that line, 0-based as ACP has
+    it (``start_line`` is 1-based), so the editor can show where the agent is reading."""
+    async with setup(tmp_path) as s:
+        a = s.root / "a.py"
+        a.write_text("one\ntwo\nthree\nfour\n", encoding="utf-8")
+        async with s.agent() as run:
+            run.load([step(call("read_file", path="a.py", start_line=3)), step(say("Read it."))])
+            assert await prompt(run) == "end_turn"
+        assert outputs(run.generating[-1])[0] == "a.py (lines 3-4 of 4)\nL3: three\nL4: four"
+        card = run.editor.of_kind("tool_call")[0]
+        assert (card["title"], card["locations"]) == ("Read a.py", [{"path": str(a), "line": 2}])
+
+
 @dataclass
 class DiskReadingEditor(Editor):
     """An editor like CodeCompanion.nvim 19.22: ``fs/read_text_file`` reads the disk, whatever its buffer

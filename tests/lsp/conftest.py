@@ -32,6 +32,7 @@ async def editor(
 def ed(editor: Editor) -> Editor:
     """The module's editor, reset to its defaults for this test."""
     editor.apply_mode = "apply"
+    editor.raw_answer = None
     editor.release = asyncio.Event()
     editor.edit_arrived = asyncio.Event()
     editor.answer = "Approve"

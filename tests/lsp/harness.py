@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
@@ -54,6 +55,8 @@ CODEX_NOTIFICATIONS = (
     "codex/account/updated",
 )
 WAIT = 10.0
+EDIT_ERROR = "the workspace edit could not be applied: the document is read-only"
+"""The message of the JSON-RPC error an :class:`Editor` in ``apply_mode = "error"`` answers an edit with."""
 
 
 def capabilities(profile: Profile) -> types.ClientCapabilities:
@@ -139,7 +142,13 @@ class Editor:
     encoding: str = "utf-16"
     docs: dict[str, Doc] = field(default_factory=dict)
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
-    apply_mode: Literal["apply", "refuse", "hold"] = "apply"
+    apply_mode: Literal["apply", "refuse", "hold", "error"] = "apply"
+    """How ``workspace/applyEdit`` is answered: applied, ``applied: false`` (``refuse``), a JSON-RPC
+    error (``error``: :data:`EDIT_ERROR`), or not until ``release`` is set (``hold``; then as the mode
+    says by that time)."""
+    raw_answer: dict[str, Any] | None = None
+    """JSON sent as the answer to ``workspace/applyEdit`` in place of the result, once the edit was applied
+    or refused as ``apply_mode`` says: how a client writing its own JSON may answer."""
     release: asyncio.Event = field(default_factory=asyncio.Event)
     edit_arrived: asyncio.Event = field(default_factory=asyncio.Event)
     answered: int = 0
@@ -374,16 +383,20 @@ def _handle(client: LanguageClient, method: str, handler: Callable[..., Any]) ->
 def _register(editor: Editor) -> None:
     client = editor.client
 
-    async def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+    async def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> Any:
         editor.edits.append(params)
         editor.edit_arrived.set()
         editor.poke()
         if editor.apply_mode == "hold":
             await editor.release.wait()
         try:
-            if editor.apply_mode == "refuse":
-                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="the user said no")
-            applied, reason = editor.apply(params.edit)
+            if editor.apply_mode == "error":
+                raise JsonRpcInternalError(message=EDIT_ERROR)
+            applied, reason = (
+                (False, "the user said no") if editor.apply_mode == "refuse" else editor.apply(params.edit)
+            )
+            if editor.raw_answer is not None:
+                return editor.raw_answer
             return types.ApplyWorkspaceEditResult(applied=applied, failure_reason=reason)
         finally:
             editor.answered += 1

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
+from codex_lsp.agent import ApplyOutcome
+from codex_lsp.lsp.host import applier
+from codex_lsp.lsp.host.edits import EditPlan
 from codex_lsp.testing import FakeResponsesServer
-from tests.lsp.harness import Editor, load, patch, say, served, silent_before_completion
+from tests.lsp.harness import EDIT_ERROR, WAIT, Editor, load, patch, say, served, silent_before_completion
+
+if TYPE_CHECKING:
+    from codex_lsp.lsp.host.workspace import LspWorkspace
+    from codex_lsp.lsp.state import CodexServer
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -154,26 +163,35 @@ async def test_interrupt_command(ed: Editor, fake: FakeResponsesServer) -> None:
     assert await ed.execute("codex.interrupt", {}) == {"interrupted": []}
 
 
-async def test_an_interrupt_while_the_editor_applies_keeps_the_edit(
-    ed: Editor, fake: FakeResponsesServer
-) -> None:
-    """The edit was already sent: the turn waits for the editor's answer, reports the change as made,
-    and makes no further model request."""
-    ed.write("racing/app.py", APP)
-    uri = ed.open("racing/app.py")
-    fix = (
-        "*** Begin Patch\n*** Update File: racing/app.py\n@@\n-    return 'hello ' + nam\n"
-        "+    return 'hello ' + name\n*** End Patch"
-    )
-    load(fake, [patch(fix), say("never requested")])
+RACING_FIX = (
+    "*** Begin Patch\n*** Update File: {folder}/app.py\n@@\n-    return 'hello ' + nam\n"
+    "+    return 'hello ' + name\n*** End Patch"
+)
+
+
+async def interrupted_while_held(ed: Editor, fake: FakeResponsesServer, folder: str) -> asyncio.Future[Any]:
+    """A ``codex.ask`` whose turn is interrupted while the editor holds the edit it sent; the editor then
+    answers as ``ed.apply_mode`` says once ``ed.release`` is set."""
+    ed.write(f"{folder}/app.py", APP)
+    uri = ed.open(f"{folder}/app.py")
+    load(fake, [patch(RACING_FIX.format(folder=folder)), say("never requested")])
     ed.apply_mode = "hold"
-    future = ed.start("codex.ask", {"prompt": "fix", "uri": uri}, msg_id=f"racing-{ed.profile}")
+    future = ed.start("codex.ask", {"prompt": "fix", "uri": uri}, msg_id=f"{folder}-{ed.profile}")
     await ed.until(ed.edit_arrived.is_set)
     turn_id = await running_turn(ed)
     assert await ed.execute("codex.interrupt", {"turnId": turn_id}) == {"interrupted": [turn_id]}
     # The interrupt answers once the turn has ended (its answer then came first, as in
     # test_interrupt_command) or after its grace: a turn that did not wait would be answered by now.
     assert not future.done(), "the turn must wait for the editor's answer"
+    return future
+
+
+async def test_an_interrupt_while_the_editor_applies_keeps_the_edit(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """The edit was already sent: the turn waits for the editor's answer, reports the change as made,
+    and makes no further model request."""
+    future = await interrupted_while_held(ed, fake, "racing")
     ed.apply_mode = "apply"
     ed.release.set()
     async with asyncio.timeout(PROMPT):
@@ -182,3 +200,57 @@ async def test_an_interrupt_while_the_editor_applies_keeps_the_edit(
     assert result["changedFiles"] == ["racing/app.py"]
     assert ed.text("racing/app.py") == APP.replace("+ nam\n", "+ name\n")
     assert fake.pending_steps == 1, "no model request after the interrupt"
+
+
+async def test_an_error_answer_after_an_interrupt_is_an_edit_not_applied(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """The editor answers the edit sent before the interrupt with a JSON-RPC error: nothing is reported
+    changed, and the user is told the editor's error (the model is not asked again)."""
+    future = await interrupted_while_held(ed, fake, "racing-error")
+    before = len(ed.client.messages)
+    ed.apply_mode = "error"
+    ed.release.set()
+    async with asyncio.timeout(PROMPT):
+        result = await future
+    assert result["status"] == "interrupted"
+    assert result["changedFiles"] == []
+    assert ed.text("racing-error/app.py") == APP
+    told = f"the editor did not apply the edit (the editor answered with an error: {EDIT_ERROR})"
+    shown = [m.message for m in ed.client.messages[before:] if "did not apply the edit" in m.message]
+    assert shown == [f"Codex: {told}; nothing was changed."]
+    assert fake.pending_steps == 1, "no model request after the interrupt"
+
+
+async def test_an_editor_silent_after_an_interrupt_is_given_up_on_after_the_grace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """In process, with a short ``ANSWER_GRACE`` (the server would wait the full ten seconds): the edit
+    was sent, the turn interrupted, and the editor never answers; after the grace the edit counts as
+    not applied, and the model and the user are told the editor did not answer."""
+    monkeypatch.setattr(applier, "ANSWER_GRACE", 0.05)
+    sent = asyncio.Event()
+    unanswered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def send_request_async(method: str, params: Any) -> asyncio.Future[Any]:
+        sent.set()
+        return unanswered
+
+    shown: list[str] = []
+    server = SimpleNamespace(
+        protocol=SimpleNamespace(send_request_async=send_request_async),
+        show=lambda message, kind=None: shown.append(message),
+    )
+    lsp = applier.LspApplier(
+        cast("CodexServer", server), cast("LspWorkspace", SimpleNamespace(root=tmp_path))
+    )
+    edit = EditPlan(types.WorkspaceEdit(changes={}), (), {})
+    carrying = asyncio.ensure_future(lsp._carry_out(edit, "Codex: fix"))
+    async with asyncio.timeout(WAIT):
+        await sent.wait()
+    carrying.cancel()  # the interrupt, while the edit is out
+    async with asyncio.timeout(WAIT):
+        outcome = await carrying
+    told = "the editor did not apply the edit (the editor did not answer after the turn was interrupted)"
+    assert outcome == ApplyOutcome(applied=False, message=f"{told}.")
+    assert shown == [f"Codex: {told}; nothing was changed."]

@@ -13,7 +13,7 @@ import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import pytest_asyncio
@@ -256,6 +256,37 @@ async def test_the_diff_fallback_shows_the_diff_and_writes_nothing(
         (answer,) = [m for m in shown(ed, types.MessageType.Info) if m.startswith("Codex: Here is")]
         assert "Proposed changes (nothing was written)" in answer
         assert "+    return 'hello ' + name" in answer
+
+
+async def test_an_answer_to_an_edit_is_read_as_lsp_defines_it(
+    tmp_path: Path, fake: FakeResponsesServer
+) -> None:
+    """A client writing its own JSON answer to ``workspace/applyEdit``: ``applied`` and the optional
+    ``failureReason`` are read, other fields ignored; an answer without ``applied`` fails the edit."""
+    cases: list[tuple[dict[str, Any], Literal["apply", "refuse"], str]] = [
+        ({"applied": True, "vendorNote": "saved"}, "apply", "Exit code: 0"),
+        (
+            {"applied": False, "failureReason": "the buffer is locked", "failedChange": 0},
+            "refuse",
+            "apply_patch failed: the editor did not apply the edit (the buffer is locked).",
+        ),
+        (
+            {"failureReason": "no applied field"},
+            "refuse",
+            "apply_patch failed: the editor did not apply the edit (the editor answered with an error: the "
+            "client's answer does not parse).",
+        ),
+    ]
+    async with client(tmp_path, fake, generic()) as ed:
+        for n, (answer, mode, told) in enumerate(cases):
+            path = f"app{n}.py"
+            ed.write(path, APP)
+            uri = ed.open(path)
+            ed.apply_mode, ed.raw_answer = mode, answer
+            load(fake, [patch(FIX.replace("app.py", path)), say("done")])
+            result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+            assert result["changedFiles"] == ([path] if mode == "apply" else []), (answer, result)
+            assert outputs(fake)[-1].startswith(told), (answer, outputs(fake)[-1])
 
 
 # -- 4. answers where the editor shows them ----------------------------------------------------------

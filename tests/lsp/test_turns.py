@@ -16,6 +16,7 @@ from pygls.exceptions import JsonRpcException
 
 from codex_lsp.testing import FakeResponsesServer
 from tests.lsp.harness import (
+    EDIT_ERROR,
     KEY,
     Editor,
     call,
@@ -392,6 +393,49 @@ async def test_an_edit_the_editor_refuses(ed: Editor, fake: FakeResponsesServer)
     )
     assert "the editor did not apply the edit (the user said no)" in outputs(fake)[-1]
     assert any("did not apply the edit" in m.message for m in ed.client.messages)
+
+
+async def test_an_edit_the_editor_answers_with_an_error(ed: Editor, fake: FakeResponsesServer) -> None:
+    """A JSON-RPC error in answer to ``workspace/applyEdit`` is an edit not applied: nothing is reported
+    changed, and the model and the user are told the editor's error."""
+    ed.write("error/app.py", APP)
+    uri = ed.open("error/app.py")
+    ed.apply_mode = "error"
+    before = len(ed.client.messages)
+    load(fake, [patch(fixed("error/app.py")), say("I could not change it.")])
+    result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+    assert result["status"] == "completed"
+    assert result["changedFiles"] == []
+    assert ed.text("error/app.py") == APP
+    told = f"the editor did not apply the edit (the editor answered with an error: {EDIT_ERROR})"
+    assert told in outputs(fake)[-1]
+    shown = [m.message for m in ed.client.messages[before:] if "did not apply the edit" in m.message]
+    assert shown == [f"Codex: {told}; nothing was changed."]
+
+
+async def test_a_file_operation_the_server_cannot_write_is_an_edit_not_applied(
+    ed: Editor, fake: FakeResponsesServer
+) -> None:
+    """For a client without file operations the server writes them on disk itself; when that write fails
+    (a new file under a path that is a file), nothing is sent or changed and the model is told why."""
+    if ed.profile != "minimal":
+        pytest.skip("this client creates files itself")
+    ed.write("unwritable/app.py", APP)
+    ed.write("unwritable/blocker", "a file, not a folder\n")
+    uri = ed.open("unwritable/app.py")
+    sent = len(ed.edits)
+    add = "*** Add File: unwritable/blocker/new.py\n+x = 1\n*** End Patch"
+    load(fake, [patch(fixed("unwritable/app.py").replace("*** End Patch", add)), say("It failed.")])
+    result = await ed.execute("codex.ask", {"prompt": "fix", "uri": uri})
+    assert result["status"] == "completed"
+    assert result["changedFiles"] == []
+    assert len(ed.edits) == sent, "nothing was sent to the editor"
+    assert ed.text("unwritable/app.py") == APP
+    assert ed.text("unwritable/blocker") == "a file, not a folder\n"
+    told = outputs(fake)[-1]
+    why = "Could not prepare the patch (unwritable/blocker/new.py: "
+    assert told.startswith(f"apply_patch failed: {why}"), told
+    assert "); no file was changed." in told
 
 
 @pytest.mark.parametrize(

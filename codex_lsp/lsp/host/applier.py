@@ -134,14 +134,21 @@ class LspApplier:
         return ApplyOutcome(applied=False, message=f"the editor did not apply the edit ({reason}).")
 
     async def _send(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        """Send the edit at once; wait for the answer, even through an interrupt (shielded)."""
-        answer = self.server.protocol.send_request_async(types.WORKSPACE_APPLY_EDIT, params)
+        """Send the edit at once; wait for the answer, even through an interrupt (shielded).
+
+        pygls structures the answer as lsprotocol's result type for the method, so it is an
+        ``ApplyWorkspaceEditResult``; an answer that does not fit it fails the request instead
+        (:meth:`~codex_lsp.lsp.protocol.CodexProtocol._handle_client_response`).
+        """
+        answer: asyncio.Future[types.ApplyWorkspaceEditResult] = self.server.protocol.send_request_async(
+            types.WORKSPACE_APPLY_EDIT, params
+        )
         try:
-            return _result(await asyncio.shield(answer))
+            return await asyncio.shield(answer)
         except asyncio.CancelledError:
             try:
                 async with asyncio.timeout(ANSWER_GRACE):
-                    return _result(await answer)
+                    return await answer
             except TimeoutError:
                 reason = "the editor did not answer after the turn was interrupted"
             except Exception as exc:
@@ -160,12 +167,3 @@ def _on_disk(path: str | None) -> str | None:
             return stream.read().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def _result(answer: object) -> types.ApplyWorkspaceEditResult:
-    if isinstance(answer, types.ApplyWorkspaceEditResult):
-        return answer
-    applied = bool(getattr(answer, "applied", False))
-    return types.ApplyWorkspaceEditResult(
-        applied=applied, failure_reason=getattr(answer, "failure_reason", None)
-    )
