@@ -23,7 +23,8 @@ What this wrapper adds to mutmut 3.8 (pinned in the dev extras, since it reaches
 
 Usage: ``python tools/mutation/run.py [--jobs N] [--show] [--recheck] [--module PATH]...``: ``--show``
 prints each unexplained survivor's change, ``--recheck`` tries the last run's survivors again (after a new
-test), ``--fresh`` forgets every cached verdict (``rm -rf mutants``).
+test; with ``--module``, only that module's, and nothing else), ``--fresh`` forgets every cached verdict
+(``rm -rf mutants``).
 """
 
 from __future__ import annotations
@@ -166,11 +167,12 @@ def mutate_new_modules(modules: list[str]) -> None:
             copy.unlink()
 
 
-def forget_survivors(modules: list[str]) -> None:
+def forget_survivors(modules: list[str]) -> list[str]:
     """Drop the verdict of every mutant that was not killed, so the next run tries it again (against
-    the tests written since) along with anything not tried yet."""
+    the tests written since) along with anything not tried yet; their names."""
     from mutmut.stats import status_by_exit_code
 
+    forgotten: list[str] = []
     for module in modules:
         meta = ROOT / "mutants" / f"{module}.meta"
         if not meta.exists():
@@ -180,7 +182,9 @@ def forget_survivors(modules: list[str]) -> None:
         for name, code in verdicts.items():
             if status_by_exit_code[code] not in KILLED:
                 verdicts[name] = None
+                forgotten.append(name)
         meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
+    return forgotten
 
 
 def run_mutmut(jobs: int, modules: list[str], recheck: bool) -> None:
@@ -196,10 +200,16 @@ def run_mutmut(jobs: int, modules: list[str], recheck: bool) -> None:
     mypy = [sys.executable, "-m", "mypy", "--output", "json", "--no-warn-unused-ignores", "codex_lsp"]
     config().type_check_command = mypy
     mutate_new_modules(config().only_mutate)
+    names: list[str] = []
     if recheck:
-        forget_survivors(modules or config().only_mutate)
+        forgotten = forget_survivors(modules or config().only_mutate)
+        # Narrowed to some modules, only their survivors run; what other modules still have pending
+        # waits for a run without --module.
+        names = forgotten if modules else []
+        if modules and not names:
+            return
     try:
-        cli._run((), jobs)
+        cli._run(names, jobs)
     except SystemExit as stop:
         if stop.code:
             raise
@@ -296,7 +306,10 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true", help="only report the cached verdicts")
     parser.add_argument("--recheck", action="store_true", help="try again every mutant that survived")
     parser.add_argument(
-        "--module", action="append", default=[], help="recheck and report only this module (repeatable)"
+        "--module",
+        action="append",
+        default=[],
+        help="recheck only this module's survivors (with --recheck) and report only it (repeatable)",
     )
     args = parser.parse_args()
     os.chdir(ROOT)
