@@ -439,21 +439,29 @@ async def test_a_file_operation_the_server_cannot_write_is_an_edit_not_applied(
 
 
 @pytest.mark.parametrize(
-    ("operation", "written"),
+    ("operation", "written", "there"),
     [
-        ("*** Add File: {folder}/new.py\n+x = 1\n", "new.py"),
-        ("*** Update File: {folder}/src.py\n*** Move to: {folder}/dst.py\n@@\n-one\n+uno\n", "dst.py"),
+        ("*** Add File: {folder}/new.py\n+x = 1\n", "new.py", False),
+        ("*** Update File: {folder}/src.py\n*** Move to: {folder}/dst.py\n@@\n-one\n+uno\n", "dst.py", False),
+        (
+            "*** Update File: {folder}/src.py\n*** Move to: {folder}/over.py\n@@\n-one\n+uno\n",
+            "over.py",
+            True,
+        ),
     ],
-    ids=["added-file", "move-destination"],
+    ids=["added-file", "move-destination", "move-over-a-file"],
 )
 async def test_undoing_a_refused_edit_keeps_what_the_user_wrote_meanwhile(
-    ed: Editor, fake: FakeResponsesServer, operation: str, written: str
+    ed: Editor, fake: FakeResponsesServer, operation: str, written: str, there: bool
 ) -> None:
-    """While the editor holds the edit, the user writes a file the server created for it: when the
-    editor then refuses, undoing the server's writes leaves the user's file alone."""
+    """While the editor holds the edit, the user writes a file the server created (or, for a move onto
+    a file, replaced) for it: when the editor then refuses, undoing the server's writes leaves the
+    user's file alone."""
     folder = f"undo-{written.removesuffix('.py')}"
     ed.write(f"{folder}/app.py", APP)
     ed.write(f"{folder}/src.py", "one\ntwo\n")
+    if there:
+        ed.write(f"{folder}/{written}", "replaced by the move\n")
     uri = ed.open(f"{folder}/app.py")
     edit = fixed(f"{folder}/app.py").replace(
         "*** End Patch", operation.format(folder=folder) + "*** End Patch"
