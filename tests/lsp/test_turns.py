@@ -6,6 +6,7 @@ threads, status and errors."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -553,21 +554,30 @@ async def test_typing_while_the_change_awaits_approval(
             assert ed.text("app.py") == mine.replace("+ nam\n", "+ name\n")
 
 
+async def refused_after_approval(
+    ed: Editor, fake: FakeResponsesServer, patch_text: str, meanwhile: Callable[[], object]
+) -> None:
+    """Run a turn whose patch waits for the user's approval, do ``meanwhile`` while it waits, approve:
+    the turn completes with nothing sent to the editor and no file changed."""
+    ed.answer = "!hold"
+    load(fake, [patch(patch_text), say("done")])
+    task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "go"}))
+    await ed.until(lambda: ed.questions)
+    meanwhile()
+    ed.question_release.set()
+    result = await task
+    assert result["status"] == "completed", result
+    assert (ed.edits, result["changedFiles"]) == ([], [])
+
+
 async def test_a_file_typed_into_while_its_deletion_awaits_approval_is_kept(
     tmp_path: Path, fake: FakeResponsesServer
 ) -> None:
     async with editor_session(tmp_path, fake, "vscode", init_options={"approvalPolicy": "untrusted"}) as ed:
         ed.write("old.py", "bye\n")
         ed.open("old.py")
-        ed.answer = "!hold"
-        load(fake, [patch("*** Begin Patch\n*** Delete File: old.py\n*** End Patch"), say("done")])
-        task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "remove old.py"}))
-        await ed.until(lambda: ed.questions)
-        ed.type_text("old.py", "bye, but keep me\n")
-        ed.question_release.set()
-        result = await task
-        assert result["status"] == "completed", result
-        assert (ed.edits, result["changedFiles"]) == ([], [])
+        delete = "*** Begin Patch\n*** Delete File: old.py\n*** End Patch"
+        await refused_after_approval(ed, fake, delete, lambda: ed.type_text("old.py", "bye, but keep me\n"))
         assert ed.text("old.py") == "bye, but keep me\n"
         assert (ed.root / "old.py").exists()
         told = "old.py was changed in the editor since it was read; not deleting it. Nothing was sent"
@@ -580,15 +590,8 @@ async def test_a_file_opened_unsaved_while_its_creation_awaits_approval_is_kept(
     """The user starts new.py in an editor buffer (not saved) while the patch adding it awaits
     approval: nothing is sent, and the model is asked to patch what is there instead."""
     async with editor_session(tmp_path, fake, "vscode", init_options={"approvalPolicy": "untrusted"}) as ed:
-        ed.answer = "!hold"
-        load(fake, [patch("*** Begin Patch\n*** Add File: new.py\n+x = 1\n*** End Patch"), say("done")])
-        task = asyncio.ensure_future(ed.execute("codex.ask", {"prompt": "add new.py"}))
-        await ed.until(lambda: ed.questions)
-        ed.open("new.py", "draft\n")
-        ed.question_release.set()
-        result = await task
-        assert result["status"] == "completed", result
-        assert (ed.edits, result["changedFiles"]) == ([], [])
+        add = "*** Begin Patch\n*** Add File: new.py\n+x = 1\n*** End Patch"
+        await refused_after_approval(ed, fake, add, lambda: ed.open("new.py", "draft\n"))
         assert ed.text("new.py") == "draft\n"
         assert not (ed.root / "new.py").exists()
         told = "new.py was created meanwhile; read it and patch it instead. Nothing was sent"
