@@ -27,14 +27,14 @@ def test_the_editor_text_reads_the_same_through_the_probe_the_screen_and_the_dis
 ) -> None:
     (workspace / "app.py").write_text(APP)
     workbench.open_file("app.py")
-    state = workbench.probe_state()
+    state = workbench.probe_state(until=lambda got: got["active"] is not None)
     assert state["active"]["path"] == str(workspace / "app.py")
     assert (state["active"]["text"], state["active"]["isDirty"]) == (APP, False)
 
     workbench.focus_editor()
     workbench.page.keyboard.press("Control+Home")
     workbench.page.keyboard.type("# edited\n")
-    state = workbench.probe_state()
+    state = workbench.probe_state(until=lambda got: got["active"]["text"] == "# edited\n" + APP)
     assert (state["active"]["text"], state["active"]["isDirty"]) == ("# edited\n" + APP, True)
     assert workbench.visible_text() == "# edited\nimport os\n\nprint('hi')\n"
     assert workbench.save_and_read("app.py") == "# edited\n" + APP

@@ -29,7 +29,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -417,17 +417,27 @@ class Workbench:
         self.page.locator(sel.ACTIVE_TAB + ".dirty").wait_for(state="detached", timeout=timeout * 1000)
         return path.read_text(encoding="utf-8")
 
-    def probe_state(self, *, timeout: float = WAIT) -> dict[str, Any]:
+    def probe_state(
+        self, *, until: Callable[[dict[str, Any]], bool] | None = None, timeout: float = WAIT
+    ) -> dict[str, Any]:
         """Ask the probe extension for the editor's state: ``{active, documents, diagnostics}``.
 
         ``active`` is ``{uri, path, languageId, version, isDirty, text, selections}`` of the active editor (or
         None); ``documents`` the same for every open file; ``diagnostics`` ``[{path, diagnostics: [{message,
         source, code, severity, range: {start: [line, char], end: [line, char]}}]}]`` from every source.
+        With ``until``, ask again until it accepts the state: the extension host learns what the window
+        shows (a tab opened, a key typed) a moment later, later still on a loaded machine.
         """
+        deadline = time.monotonic() + timeout
         state = self.server.probe_dir / "state.json"
-        state.unlink(missing_ok=True)
-        self.run_command("Codex Test Probe: Dump State", timeout=timeout)
-        return dict(json.loads(_wait_for_file(state, timeout).read_text(encoding="utf-8")))
+        while True:
+            state.unlink(missing_ok=True)
+            self.run_command("Codex Test Probe: Dump State", timeout=timeout)
+            got = dict(json.loads(_wait_for_file(state, timeout).read_text(encoding="utf-8")))
+            if until is None or until(got):
+                return got
+            if time.monotonic() > deadline:
+                raise VSCodeTimeout(f"the probe's state never became what was waited for: {got}")
 
     def publish_diagnostics(self, diagnostics: Sequence[Mapping[str, Any]], *, timeout: float = WAIT) -> None:
         """Show ``diagnostics`` in the editor as if a linter had published them (source ``codex-test-probe``).
